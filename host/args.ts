@@ -1,0 +1,49 @@
+import { parseArgs } from 'node:util';
+import { UserError } from './errors';
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/**
+ * Parse a sub-command's argv strictly: unknown flags and missing values become one-line UserErrors.
+ */
+export function parseCommand(command: string, argv: string[], flags: FlagSpec) {
+  try {
+    return parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    throw new UserError(`hookline ${command}: ${msg}; run 'hookline help' for the flags`);
+  }
+}
+
+/** A numeric flag: must parse completely as a finite number within [min, max]; integers when asked. */
+export function numberFlag(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(v)) {
+    throw new UserError(`--${name}: '${raw}' is not a number; give e.g. --${name} ${fallback}`);
+  }
+  if (opts.integer && !Number.isInteger(v)) {
+    throw new UserError(`--${name}: '${raw}' must be a whole number; give e.g. --${name} ${fallback}`);
+  }
+  if (opts.min !== undefined && v < opts.min) {
+    throw new UserError(`--${name}: ${v} is below the minimum ${opts.min}`);
+  }
+  if (opts.max !== undefined && v > opts.max) {
+    throw new UserError(`--${name}: ${v} is above the maximum ${opts.max}`);
+  }
+  return v;
+}
+
+/** Exactly `count` positional arguments, named for the error message. */
+export function positionals(command: string, got: string[], names: string[]): string[] {
+  if (got.length !== names.length) {
+    const usage = names.map((n) => n.toUpperCase()).join(' ');
+    throw new UserError(`hookline ${command}: expected ${usage}, got ${got.length === 0 ? 'nothing' : got.map((g) => `'${g}'`).join(' ')}`);
+  }
+  return got;
+}

@@ -1,0 +1,21 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { UserError } from './errors';
+
+/** Write a whole file or nothing: the bytes go to a temporary sibling, then rename over the target. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create output directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}; choose a writable -o path`);
+  }
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? e}; choose a writable -o path`);
+  }
+}

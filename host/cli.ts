@@ -1,0 +1,33 @@
+import { UserError } from './errors';
+import type { Command } from './commands/command';
+import { planCommand } from './commands/plan';
+import { encodeCommand, decodeCommand } from './commands/stream';
+import { simCommand } from './commands/sim';
+
+const commands: Command[] = [planCommand, encodeCommand, decodeCommand, simCommand];
+
+function help(): string {
+  const lines = ['usage: hookline <command> [options]', '', 'commands:'];
+  for (const c of commands) lines.push(`  ${c.usage}`, `      ${c.summary}`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (!command) throw new UserError(`unknown command '${name}'; run 'hookline help' for the list`);
+    await command.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`hookline: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
