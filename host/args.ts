@@ -6,7 +6,7 @@ export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: stri
 /**
  * Parse a sub-command's argv strictly: unknown flags and missing values become one-line UserErrors.
  */
-export function parseCommand(command: string, argv: string[], flags: FlagSpec) {
+export function parseCommand<T extends FlagSpec>(command: string, argv: string[], flags: T) {
   try {
     return parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
   } catch (e) {

@@ -1,0 +1,24 @@
+/**
+ * The device artifact's public surface. Bundled to dist/espruino/hookline.js (global `hookline`)
+ * and to dist/nodemcu/hookline.lua (the value the chunk returns).
+ */
+import { StreamDecoder } from '../shared/stream/decoder';
+import { EV_END, EV_HOOK } from '../shared/stream/format';
+
+export { StreamDecoder };
+
+/**
+ * Decode a whole stream held in memory and return its hook path, or [errorCode] (negative) on error.
+ * Used by tests and by the targets' self-check; the runtime itself feeds the decoder byte by byte.
+ */
+export function decodeHooks(bytes: number[]): number[] {
+  const d = new StreamDecoder();
+  const hooks: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const ev = d.push(bytes[i]);
+    if (ev < 0) return [ev];
+    if (ev === EV_HOOK) hooks.push(d.hook);
+    if (ev === EV_END) return hooks;
+  }
+  return [-11];
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import vm from 'node:vm';
+import { parse } from 'acorn';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeStream } from '../shared/stream/encoder';
+import { fengariWithBundle, nativeLua, runNativeLua } from './helpers/lua';
+import { repoRoot } from './helpers/cli';
+
+const es5Path = join(repoRoot, 'dist/espruino/hookline.js');
+const luaPath = join(repoRoot, 'dist/nodemcu/hookline.lua');
+
+/** A 3000-line path over 160 hooks, as the planner makes them (never the same hook twice in a row). */
+function samplePath(seed: number, lines: number, hooks: number): number[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const path = [0];
+  for (let i = 0; i < lines; i++) path.push((path[i] + 8 + Math.floor(rnd() * (hooks - 16))) % hooks);
+  return path;
+}
+
+describe('device artifacts', () => {
+  const path = samplePath(7, 3000, 160);
+  const bytes = encodeStream(path, 160, [0x000000]);
+
+  it('the Espruino bundle is ES5 (parses with ecmaVersion 5)', () => {
+    const src = readFileSync(es5Path, 'utf8');
+    expect(() => parse(src, { ecmaVersion: 5, sourceType: 'script' })).not.toThrow();
+  });
+
+  it('the Espruino bundle decodes a real stream in node:vm to the host hook list', () => {
+    const ctx = vm.createContext({});
+    vm.runInContext(readFileSync(es5Path, 'utf8'), ctx);
+    ctx.bytes = bytes;
+    const hooks = vm.runInContext('hookline.decodeHooks(bytes)', ctx) as number[];
+    expect(Array.from(hooks)).toEqual(path);
+    ctx.bad = bytes.map((b, i) => (i === 40 ? b ^ 4 : b));
+    const bad = vm.runInContext('hookline.decodeHooks(bad)', ctx) as number[];
+    expect(bad.length).toBe(1);
+    expect(bad[0]).toBeLessThan(0);
+  });
+
+  it('the Lua build decodes the same stream in a Lua 5.3 VM (fengari)', () => {
+    const L = fengariWithBundle(luaPath);
+    const out = L.eval(`return table.concat(hookline.decodeHooks({${bytes.join(',')}}), ",")`);
+    expect(out.split(',').map(Number)).toEqual(path);
+  });
+
+  it('the Lua build agrees with the host on random streams (fengari)', () => {
+    const L = fengariWithBundle(luaPath);
+    const ctx = vm.createContext({});
+    vm.runInContext(readFileSync(es5Path, 'utf8'), ctx);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 499 }), { minLength: 1, maxLength: 60 }), fc.nat(300), (p, flip) => {
+        const b = encodeStream(p, 500, [0, 0xffffff]);
+        const mutated = flip < b.length ? b.map((x, i) => (i === flip ? x ^ 0x10 : x)) : b;
+        ctx.bytes = mutated;
+        const host = Array.from(vm.runInContext('hookline.decodeHooks(bytes)', ctx) as number[]);
+        const lua = L.eval(`return table.concat(hookline.decodeHooks({${mutated.join(',')}}), ",")`);
+        expect(lua.split(',').map(Number)).toEqual(host);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  const lua53 = nativeLua('5.3');
+  it.skipIf(!lua53)('the Lua build decodes the same stream in Debian lua5.3', () => {
+    const out = runNativeLua(lua53!, luaPath, `io.write(table.concat(hookline.decodeHooks({${bytes.join(',')}}), ","))`);
+    expect(out.split(',').map(Number)).toEqual(path);
+  });
+});
