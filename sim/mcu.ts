@@ -1,0 +1,102 @@
+/**
+ * A virtual microcontroller: a discrete-event clock in µs, digital pins, one-shot timer slots.
+ * Every pin edge (outputs written by the firmware, inputs driven by the plant) is streamed to
+ * listeners with its time as it happens; nothing is stored, so a run of tens of millions of steps
+ * costs no memory. The clock only moves when the next timer fires (no busy ticking).
+ */
+
+export interface EdgeListener {
+  /** A pin changed level at timeUs (step pulses arrive as a rising and a falling edge). */
+  edge(pin: number, level: number, timeUs: number): void;
+}
+
+export const MAX_PINS = 256;
+const MAX_TIMERS = 4;
+
+export class VirtualMcu {
+  /** Current time, µs since power-on. */
+  now = 0;
+  readonly levels = new Uint8Array(MAX_PINS);
+  /** -1 unconfigured, else the HAL pin mode. */
+  readonly modes = new Int8Array(MAX_PINS).fill(-1);
+  private listeners: EdgeListener[] = [];
+  private timerAt = new Float64Array(MAX_TIMERS);
+  private timerOn = new Uint8Array(MAX_TIMERS);
+  private timerFn: (() => void)[] = [];
+  /** Timer callbacks run so far. */
+  events = 0;
+
+  addListener(l: EdgeListener): void {
+    this.listeners.push(l);
+  }
+
+  private emit(pin: number, level: number, t: number): void {
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i].edge(pin, level, t);
+  }
+
+  pinMode(pin: number, mode: number): void {
+    this.checkPin(pin);
+    this.modes[pin] = mode;
+  }
+
+  /** Firmware drives an output. */
+  write(pin: number, level: number): void {
+    this.checkPin(pin);
+    const v = level ? 1 : 0;
+    if (this.levels[pin] === v) return;
+    this.levels[pin] = v;
+    this.emit(pin, v, this.now);
+  }
+
+  /** Firmware pulses an output high for widthUs (the falling edge is reported with its own time). */
+  pulse(pin: number, widthUs: number): void {
+    this.emit(pin, 1, this.now);
+    this.emit(pin, 0, this.now + widthUs);
+  }
+
+  read(pin: number): number {
+    return this.levels[pin];
+  }
+
+  /** The outside world (the plant) drives an input. */
+  drive(pin: number, level: number): void {
+    this.checkPin(pin);
+    const v = level ? 1 : 0;
+    if (this.levels[pin] === v) return;
+    this.levels[pin] = v;
+    this.emit(pin, v, this.now);
+  }
+
+  setTimer(slot: number, atUs: number, fn: () => void): void {
+    this.timerAt[slot] = atUs < this.now ? this.now : atUs;
+    this.timerOn[slot] = 1;
+    this.timerFn[slot] = fn;
+  }
+
+  cancelTimer(slot: number): void {
+    this.timerOn[slot] = 0;
+  }
+
+  /** Advance the clock to the earliest pending timer and run it. False when nothing is pending. */
+  runNext(): boolean {
+    let best = -1;
+    let bt = Infinity;
+    for (let i = 0; i < MAX_TIMERS; i++) {
+      if (this.timerOn[i] === 1 && this.timerAt[i] < bt) {
+        bt = this.timerAt[i];
+        best = i;
+      }
+    }
+    if (best < 0) return false;
+    this.timerOn[best] = 0;
+    this.now = bt;
+    this.events++;
+    this.timerFn[best]();
+    return true;
+  }
+
+  private checkPin(pin: number): void {
+    if (!(pin >= 0 && pin < MAX_PINS && Math.floor(pin) === pin)) throw new RangeError(`pin ${pin} does not exist (0..${MAX_PINS - 1})`);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Run the device runtime on the virtual microcontroller against a simulated gantry and judge the
+ * result: simulate(stream, machine) → SimResult (see docs/runtime.md, "Simulator").
+ *
+ * The host side of the run behaves like `hookline send` will: power on, boot, home, then feed the
+ * stream byte by byte whenever the runtime can accept one, and answer thread-change pauses after
+ * `threadChangeSeconds`.
+ */
+import { EV_COLOR, EV_END, EV_HOOK, StreamDecoder } from '../shared/stream/decoder';
+import { type MachineProfile, axisAt, mmToSteps } from '../shared/machine';
+import {
+  Runtime, type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
+} from '../device/runtime';
+import { runtimeErrorText } from '../device/errors';
+import { type EdgeListener, VirtualMcu } from './mcu';
+import { SimHal } from './hal';
+import { GantryPlant, type PlantFaults } from './plant';
+import { type Mismatch, type Violation, type ViolationKind, type WrapEvent, Verifier, expectedDirections, firstMismatch } from './verify';
+
+export interface SimOptions {
+  /** Physical power-on position, machine mm [x, y, z]; default: middle of the X/Y travel, z at 2/3. */
+  startMm?: number[];
+  /** Test-only runtime faults. */
+  faults?: Partial<RuntimeFaults>;
+  /** Test-only physical faults. */
+  plantFaults?: PlantFaults;
+  /** Operator time for a thread change at a colour pause (default 30 s). */
+  threadChangeSeconds?: number;
+  /** Give up after this much machine time (default 7 days). */
+  maxMachineSeconds?: number;
+  /** Extra listener for every pin edge (tests record the first edges with it). */
+  onEdge?: EdgeListener;
+}
+
+export interface SimResult {
+  /** The wrapped sequence equals the stream's, the runtime finished (done) and nothing was violated. */
+  ok: boolean;
+  /** The runtime's final status report. */
+  report: RuntimeStatus;
+  /** One line for the runtime's alarm, if any. */
+  alarm: string | null;
+  /** The stream's hook sequence and the directions the machine owes them. */
+  planHooks: number[];
+  planDirs: number[];
+  /** Stream operations (hooks ≥ 0, colour c as −(c+1)) and palette, for drawing. */
+  planOps: number[];
+  colors: number[];
+  /** What the motion actually wrapped, in order. */
+  wrapped: number[];
+  wrappedDirs: number[];
+  wraps: WrapEvent[];
+  firstMismatch: Mismatch | null;
+  violations: Violation[];
+  violationCounts: Partial<Record<ViolationKind, number>>;
+  machineSeconds: number;
+  /** Machine time when the last endstop was first reached (homing), −1 if never. */
+  homedSeconds: number;
+  steps: { x: number; y: number; z: number };
+  pauses: number;
+  /** Lines the runtime printed. */
+  log: string[];
+  /** Progress the runtime stored ("line"). */
+  storedLine: number;
+  timerEvents: number;
+  wallSeconds: number;
+}
+
+function decodeExpected(stream: Uint8Array): { hooks: number[]; ops: number[]; colors: number[] } {
+  const d = new StreamDecoder();
+  const hooks: number[] = [];
+  const ops: number[] = [];
+  let colors: number[] = [];
+  for (let i = 0; i < stream.length; i++) {
+    const ev = d.push(stream[i]);
+    if (ev < 0 || ev === EV_END) break;
+    if (ev === EV_HOOK) {
+      hooks.push(d.hook);
+      ops.push(d.hook);
+    } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
+    if (d.colorCount > 0 && colors.length === 0) colors = d.colors.slice(0, d.colorCount);
+  }
+  return { hooks, ops, colors };
+}
+
+export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimOptions = {}): SimResult {
+  const wall0 = performance.now();
+  const mcu = new VirtualMcu();
+  if (opts.onEdge) mcu.addListener(opts.onEdge);
+  const startMm = opts.startMm ?? [
+    (machine.axes.x.travelMinMm + machine.axes.x.travelMaxMm) / 2,
+    (machine.axes.y.travelMinMm + machine.axes.y.travelMaxMm) / 2,
+    machine.axes.z.travelMinMm + ((machine.axes.z.travelMaxMm - machine.axes.z.travelMinMm) * 2) / 3,
+  ];
+  const startSteps = [0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a]));
+  // Physical positions: the plant moves them from pin edges, the verifier reads them.
+  const pos = Float64Array.from(startSteps);
+  const verifier = new Verifier(machine, pos);
+  const plant = new GantryPlant(mcu, machine, pos, verifier, opts.plantFaults);
+  mcu.addListener(plant);
+
+  const hal = new SimHal(mcu, 0);
+  const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
+  const rt = new Runtime(hal, machine, faults);
+  rt.boot();
+  rt.home();
+
+  const expected = decodeExpected(stream);
+  const threadChangeUs = (opts.threadChangeSeconds ?? 30) * 1e6;
+  const limitUs = (opts.maxMachineSeconds ?? 7 * 24 * 3600) * 1e6;
+  let fed = 0;
+  let pauses = 0;
+  let resumePending = false;
+  const resume = () => {
+    resumePending = false;
+    rt.resume();
+  };
+  const n = stream.length;
+  for (;;) {
+    const s = rt.state;
+    if (s === ST_IDLE || s === ST_RUNNING || s === ST_PAUSED) {
+      while (fed < n && rt.canAccept()) rt.feed(stream[fed++]);
+      if (rt.state === ST_PAUSED && !resumePending) {
+        resumePending = true;
+        pauses++;
+        mcu.setTimer(1, mcu.now + threadChangeUs, resume);
+      }
+    }
+    if (!mcu.runNext()) break;
+    if (mcu.now > limitUs) {
+      verifier.violation('timeout', `still running after ${opts.maxMachineSeconds ?? 7 * 24 * 3600} s of machine time`, mcu.now);
+      break;
+    }
+  }
+  verifier.finish(mcu.now);
+
+  const report = rt.status();
+  let alarm: string | null = null;
+  if (report.state === ST_ALARM) {
+    alarm = `alarm ${report.error} ${report.errorName} (detail ${report.detail}): ${runtimeErrorText(report.error)}`;
+    verifier.violation('runtime-alarm', alarm, mcu.now);
+  } else if (report.state !== ST_DONE) {
+    verifier.violation('incomplete', `runtime ended in state ${report.stateName} after ${fed} of ${n} stream bytes`, mcu.now);
+  }
+  const planDirs = expectedDirections(machine, expected.hooks);
+  const mismatch = firstMismatch(expected.hooks, planDirs, verifier.wraps);
+  const ok = mismatch === null && verifier.violations.length === 0;
+  return {
+    ok,
+    report,
+    alarm,
+    planHooks: expected.hooks,
+    planDirs,
+    planOps: expected.ops,
+    colors: expected.colors,
+    wrapped: verifier.wraps.map((w) => w.hook),
+    wrappedDirs: verifier.wraps.map((w) => w.dir),
+    wraps: verifier.wraps,
+    firstMismatch: mismatch,
+    violations: verifier.violations,
+    violationCounts: verifier.counts,
+    machineSeconds: mcu.now / 1e6,
+    homedSeconds: verifier.homedUs < 0 ? -1 : verifier.homedUs / 1e6,
+    steps: { x: verifier.steps[0], y: verifier.steps[1], z: verifier.steps[2] },
+    pauses,
+    log: hal.log,
+    storedLine: hal.storageRead('line'),
+    timerEvents: mcu.events,
+    wallSeconds: (performance.now() - wall0) / 1000,
+  };
+}

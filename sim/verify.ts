@@ -1,0 +1,263 @@
+/**
+ * The verifier: judges what the machine physically did, from the plant's positions (which are
+ * reconstructed from step/dir pin edges) — never from the firmware's state.
+ *
+ * Checks, on every step:
+ * - travel: each axis stays within [travelMinMm, travelMaxMm] (in steps; 0 is the endstop point);
+ * - homing: an axis may not step towards + before its endstop has been seen pressed (so nothing
+ *   moves to a target before it is homed; the seek towards the switch is the only motion allowed);
+ * - speed: no two steps of an axis closer than 1 / (maxSpeedMmS · stepsPerMm) (1 µs rounding and
+ *   2 % slack);
+ * - motors: no step pulses while the drivers are disabled;
+ * - hooks: while the nozzle is low (z below hooks.headHeightMm) it must not come within
+ *   (hookDiameterMm + nozzleDiameterMm) / 2 of a hook centre (collision).
+ *
+ * Wrapped hooks: while low, the nozzle's angle around the nearest hook centre is accumulated step by
+ * step; when it rises again (or another hook becomes the nearest) a winding of at least one full
+ * turn counts as one wrap of that hook, with direction sign(angle) (+1 = increasing angle in board
+ * coordinates, y down). The wrapped sequence must equal the stream's hook sequence, hook for hook
+ * and direction for direction (expectedDirections: the thread wraps the way it turns).
+ */
+import { AXIS_NAMES, type MachineProfile, axisAt, hookXMm, hookYMm, maxSteps, minSteps } from '../shared/machine';
+import type { PlantObserver } from './plant';
+
+export type ViolationKind =
+  | 'travel'
+  | 'step-before-homing'
+  | 'overspeed'
+  | 'collision'
+  | 'disabled-step'
+  | 'runtime-alarm'
+  | 'incomplete'
+  | 'timeout';
+
+export interface Violation {
+  kind: ViolationKind;
+  message: string;
+  timeUs: number;
+  axis?: string;
+  hook?: number;
+}
+
+export interface WrapEvent {
+  hook: number;
+  /** +1 / −1, see wrapDirection in shared/geometry/wrap.ts. */
+  dir: number;
+  /** Full turns (≥ 1). */
+  turns: number;
+  timeUs: number;
+}
+
+export interface Mismatch {
+  index: number;
+  expectedHook: number | null;
+  expectedDir: number | null;
+  wrappedHook: number | null;
+  wrappedDir: number | null;
+}
+
+/** Most violations kept per kind (all are counted). */
+const KEEP_PER_KIND = 10;
+const TWO_PI = 2 * Math.PI;
+
+export class Verifier implements PlantObserver {
+  readonly wraps: WrapEvent[] = [];
+  readonly violations: Violation[] = [];
+  readonly counts: Partial<Record<ViolationKind, number>> = {};
+  /** Time of the first step of any axis and of the moment all three endstops had been seen. */
+  firstStepUs = -1;
+  homedUs = -1;
+  readonly steps = new Float64Array(3);
+
+  private pos: Float64Array;
+  private lo = new Float64Array(3);
+  private hi = new Float64Array(3);
+  private spm = new Float64Array(3);
+  private minIntervalUs = new Float64Array(3);
+  private lastStepUs = new Float64Array(3).fill(-1e18);
+  private homedAxis = [false, false, false];
+  private hookX: Float64Array;
+  private hookY: Float64Array;
+  private cx: number;
+  private cy: number;
+  private ox: number;
+  private oy: number;
+  private start: number;
+  private pitch: number;
+  private count: number;
+  private lowBelowSteps: number;
+  private collideMm: number;
+  private low = false;
+  private tracked = -1;
+  private accum = 0;
+  private prevAngle = 0;
+  private collided = -1;
+
+  constructor(m: MachineProfile, plantPos: Float64Array) {
+    this.pos = plantPos;
+    for (let a = 0; a < 3; a++) {
+      const ax = axisAt(m, a);
+      this.lo[a] = minSteps(ax);
+      this.hi[a] = maxSteps(ax);
+      this.spm[a] = ax.stepsPerMm;
+      this.minIntervalUs[a] = (1e6 / (ax.maxSpeedMmS * ax.stepsPerMm)) * 0.98 - 1;
+    }
+    const n = m.hooks.count;
+    this.count = n;
+    this.hookX = new Float64Array(n);
+    this.hookY = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      this.hookX[i] = hookXMm(m, i);
+      this.hookY[i] = hookYMm(m, i);
+    }
+    this.cx = m.hooks.centerMm[0];
+    this.cy = m.hooks.centerMm[1];
+    this.ox = m.board.originMm[0];
+    this.oy = m.board.originMm[1];
+    this.start = (m.hooks.startAngleDeg * Math.PI) / 180;
+    this.pitch = TWO_PI / n;
+    this.lowBelowSteps = m.hooks.headHeightMm * m.axes.z.stepsPerMm;
+    this.collideMm = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
+    if (this.pos[2] < this.lowBelowSteps) this.enterLow();
+  }
+
+  violation(kind: ViolationKind, message: string, timeUs: number, extra: { axis?: string; hook?: number } = {}): void {
+    const c = (this.counts[kind] ?? 0) + 1;
+    this.counts[kind] = c;
+    if (c <= KEEP_PER_KIND) this.violations.push({ kind, message, timeUs, ...extra });
+  }
+
+  endstop(axis: number, pressed: boolean, timeUs: number): void {
+    if (!pressed || this.homedAxis[axis]) return;
+    this.homedAxis[axis] = true;
+    if (this.homedAxis[0] && this.homedAxis[1] && this.homedAxis[2] && this.homedUs < 0) this.homedUs = timeUs;
+  }
+
+  disabledPulse(axis: number, timeUs: number): void {
+    this.violation('disabled-step', `${AXIS_NAMES[axis]} step pulse while the motors were disabled`, timeUs, { axis: AXIS_NAMES[axis] });
+  }
+
+  step(axis: number, dir: number, timeUs: number): void {
+    if (this.firstStepUs < 0) this.firstStepUs = timeUs;
+    this.steps[axis]++;
+    const p = this.pos[axis];
+    if (p < this.lo[axis] || p > this.hi[axis]) {
+      this.violation('travel', `${AXIS_NAMES[axis]} at ${(p / this.spm[axis]).toFixed(2)} mm, outside its travel`, timeUs, { axis: AXIS_NAMES[axis] });
+    }
+    if (dir > 0 && !this.homedAxis[axis]) {
+      this.violation('step-before-homing', `${AXIS_NAMES[axis]} moved towards + before its endstop was ever reached`, timeUs, { axis: AXIS_NAMES[axis] });
+    }
+    if (timeUs - this.lastStepUs[axis] < this.minIntervalUs[axis]) {
+      this.violation('overspeed', `${AXIS_NAMES[axis]} stepped ${(timeUs - this.lastStepUs[axis]).toFixed(0)} µs after its previous step, faster than maxSpeedMmS`, timeUs, { axis: AXIS_NAMES[axis] });
+    }
+    this.lastStepUs[axis] = timeUs;
+    if (axis === 2) {
+      const lowNow = p < this.lowBelowSteps;
+      if (lowNow !== this.low) {
+        if (lowNow) this.enterLow();
+        else this.exitLow(timeUs);
+      }
+    } else if (this.low) {
+      this.track(timeUs);
+    }
+  }
+
+  /** Close the books at the end of a run (a nozzle left low still counts its winding). */
+  finish(timeUs: number): void {
+    if (this.low) this.exitLow(timeUs);
+  }
+
+  private enterLow(): void {
+    this.low = true;
+    this.tracked = -1;
+    this.collided = -1;
+    this.track(-1);
+  }
+
+  private exitLow(timeUs: number): void {
+    this.low = false;
+    this.closeTrack(timeUs);
+  }
+
+  /** Follow the nozzle around the nearest hook while low. */
+  private track(timeUs: number): void {
+    const x = this.pos[0] / this.spm[0] - this.ox;
+    const y = this.pos[1] / this.spm[1] - this.oy;
+    // On a circle of hooks the nearest hook to a point is the one nearest in angle.
+    let k = Math.round((Math.atan2(y - this.cy, x - this.cx) - this.start) / this.pitch) % this.count;
+    if (k < 0) k += this.count;
+    const dx = x - this.hookX[k];
+    const dy = y - this.hookY[k];
+    if (dx * dx + dy * dy < this.collideMm * this.collideMm && this.collided !== k) {
+      this.collided = k;
+      this.violation('collision', `nozzle within ${this.collideMm} mm of hook ${k} while below the hook heads`, timeUs, { hook: k });
+    }
+    const ang = Math.atan2(dy, dx);
+    if (k !== this.tracked) {
+      this.closeTrack(timeUs);
+      this.tracked = k;
+      this.accum = 0;
+      this.prevAngle = ang;
+      return;
+    }
+    let d = ang - this.prevAngle;
+    if (d > Math.PI) d -= TWO_PI;
+    else if (d <= -Math.PI) d += TWO_PI;
+    this.accum += d;
+    this.prevAngle = ang;
+  }
+
+  private closeTrack(timeUs: number): void {
+    if (this.tracked < 0) return;
+    const turns = Math.abs(this.accum) / TWO_PI;
+    if (turns >= 1 - 1e-6) {
+      this.wraps.push({ hook: this.tracked, dir: this.accum > 0 ? 1 : -1, turns: Math.floor(turns + 1e-6), timeUs });
+    }
+    this.tracked = -1;
+    this.accum = 0;
+  }
+}
+
+/**
+ * The winding direction the machine owes each hook of a path: the thread wraps the way it turns
+ * (sign of d_in × d_out in board coordinates; start hook: d_in from the circle centre; last hook:
+ * d_out towards the centre; no turn → +1). Written independently of shared/geometry/wrap.ts so the
+ * two can check each other.
+ */
+export function expectedDirections(m: MachineProfile, path: readonly number[]): number[] {
+  const cx = m.hooks.centerMm[0];
+  const cy = m.hooks.centerMm[1];
+  return path.map((h, i) => {
+    const px = hookXMm(m, h);
+    const py = hookYMm(m, h);
+    const inX = i > 0 ? px - hookXMm(m, path[i - 1]) : px - cx;
+    const inY = i > 0 ? py - hookYMm(m, path[i - 1]) : py - cy;
+    const outX = i < path.length - 1 ? hookXMm(m, path[i + 1]) - px : cx - px;
+    const outY = i < path.length - 1 ? hookYMm(m, path[i + 1]) - py : cy - py;
+    const li = Math.hypot(inX, inY);
+    const lo = Math.hypot(outX, outY);
+    if (li === 0 || lo === 0) return 1;
+    return (inX * outY - inY * outX) / (li * lo) < -1e-9 ? -1 : 1;
+  });
+}
+
+/** First index where the wrapped sequence differs from the expected one (hook or direction), or null. */
+export function firstMismatch(
+  expected: readonly number[], expectedDirs: readonly number[], wraps: readonly WrapEvent[],
+): Mismatch | null {
+  const n = Math.max(expected.length, wraps.length);
+  for (let i = 0; i < n; i++) {
+    const e = i < expected.length ? expected[i] : null;
+    const w = i < wraps.length ? wraps[i] : null;
+    if (e === null || w === null || e !== w.hook || expectedDirs[i] !== w.dir) {
+      return {
+        index: i,
+        expectedHook: e,
+        expectedDir: e === null ? null : expectedDirs[i],
+        wrappedHook: w ? w.hook : null,
+        wrappedDir: w ? w.dir : null,
+      };
+    }
+  }
+  return null;
+}
