@@ -13,7 +13,7 @@ export interface PlantFaults {
   endstopDead?: string[];
   /** Axis names whose endstop always reads pressed (stuck switch). */
   endstopStuck?: string[];
-  /** Lose every Nth step pulse on `loseStepAxis` (a stalling motor). */
+  /** Lose every Nth step towards + on `loseStepAxis` (a motor that stalls against the load). */
   loseStepEvery?: number;
   loseStepAxis?: string;
 }
@@ -50,6 +50,7 @@ export class GantryPlant implements EdgeListener {
   private stuck = [false, false, false];
   private loseEvery = 0;
   private loseAxis = -1;
+  private plusPulses = 0;
   private enableOnLevel: number;
 
   constructor(
@@ -91,12 +92,12 @@ export class GantryPlant implements EdgeListener {
     if (role === ROLE_STEP) {
       if (level !== 1) return;
       const a = this.roleAxis[pin];
-      const n = ++this.pulses[a];
+      ++this.pulses[a];
       if (!this.enabled) {
         this.observer.disabledPulse(a, timeUs);
         return;
       }
-      if (a === this.loseAxis && n % this.loseEvery === 0) return; // the motor stalled: no motion, no trace
+      if (a === this.loseAxis && this.dirSign[a] > 0 && ++this.plusPulses % this.loseEvery === 0) return; // stalled: no motion, no trace
       this.pos[a] += this.dirSign[a];
       if (this.pos[a] <= 1) this.updateEndstop(a, false);
       this.observer.step(a, this.dirSign[a], timeUs);

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { numberFlag, parseCommand, positionals } from '../args';
+import { writeFileAtomic } from '../atomic-write';
+import { UserError } from '../errors';
+import { loadMachine } from '../machine/load';
+import { decodeStreamBytes } from '../stream/plan-stream';
+import { renderStrungPng } from '../../sim/render-strung';
+import { simulate } from '../../sim/simulate';
+import type { Command } from './command';
+
+export const simCommand: Command = {
+  name: 'sim',
+  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--width PX]',
+  summary: 'run the stream on the simulated machine (device runtime on a virtual MCU); write DIR/report.json and DIR/strung.png (what the motion actually wrapped)',
+  async run(argv) {
+    const { values, positionals: pos } = parseCommand('sim', argv, {
+      machine: { type: 'string', short: 'm' },
+      out: { type: 'string', short: 'o' },
+      width: { type: 'string' },
+    });
+    const [streamPath] = positionals('sim', pos, ['plan.hls']);
+    if (!values.machine) throw new UserError('hookline sim: missing --machine MACHINE.json (e.g. --machine machines/ref-gantry.json)');
+    if (!values.out) throw new UserError('hookline sim: missing -o DIR (where to write report.json and strung.png)');
+    const width = numberFlag('width', values.width, 1024, { min: 64, max: 8192, integer: true });
+
+    const machine = loadMachine(values.machine);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(streamPath);
+    } catch (e) {
+      throw new UserError(`cannot read stream ${streamPath}: ${(e as NodeJS.ErrnoException).code ?? e}; give a .hls file written by 'hookline encode'`);
+    }
+    const decoded = decodeStreamBytes(bytes, streamPath);
+    if (decoded.hookCount !== machine.hooks.count) {
+      throw new UserError(
+        `${streamPath} is planned for ${decoded.hookCount} hooks but ${values.machine} has ${machine.hooks.count} (hooks.count); plan for this machine's hooks`,
+      );
+    }
+
+    const r = simulate(bytes, machine);
+    const totalSteps = r.steps.x + r.steps.y + r.steps.z;
+    const report = {
+      format: 'hookline-sim-report',
+      version: 1,
+      ok: r.ok,
+      stream: streamPath,
+      machine: machine.name,
+      planHooks: r.planHooks.length,
+      wrappedHooks: r.wrapped.length,
+      lines: Math.max(0, r.wrapped.length - 1),
+      machineSeconds: round(r.machineSeconds, 3),
+      homingSeconds: round(r.homedSeconds, 3),
+      violations: r.violations,
+      violationCounts: r.violationCounts,
+      firstMismatch: r.firstMismatch,
+      alarm: r.alarm,
+      runtime: r.report,
+      pauses: r.pauses,
+      steps: r.steps,
+      sim: { wallSeconds: round(r.wallSeconds, 3), stepsPerSecond: Math.round(totalSteps / Math.max(r.wallSeconds, 1e-9)), timerEvents: r.timerEvents },
+      log: r.log,
+      wrapped: r.wrapped,
+      wrappedDirs: r.wrappedDirs,
+      plan: r.planHooks,
+      planDirs: r.planDirs,
+    };
+    writeFileAtomic(join(values.out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+    writeFileAtomic(join(values.out, 'strung.png'), renderStrungPng(machine, r.wrapped, r.planOps, r.colors, width));
+
+    const verdict = r.ok ? 'OK' : 'FAILED';
+    const why = r.ok
+      ? ''
+      : ' — ' +
+        [
+          r.firstMismatch ? `first mismatch at hook #${r.firstMismatch.index} (planned ${fmtHook(r.firstMismatch.expectedHook, r.firstMismatch.expectedDir)}, wrapped ${fmtHook(r.firstMismatch.wrappedHook, r.firstMismatch.wrappedDir)})` : '',
+          r.violations.length ? `${r.violations.length} violations, first: ${r.violations[0].message}` : '',
+        ].filter(Boolean).join('; ');
+    process.stdout.write(
+      `sim ${verdict}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks, ${(r.machineSeconds / 3600).toFixed(2)} h machine time` +
+        `${why}; wrote ${join(values.out, 'report.json')} and strung.png\n`,
+    );
+  },
+};
+
+function round(v: number, digits: number): number {
+  const k = 10 ** digits;
+  return Math.round(v * k) / k;
+}
+
+function fmtHook(h: number | null, d: number | null): string {
+  if (h === null) return 'nothing';
+  return `${h}${d === 1 ? ' cw' : d === -1 ? ' ccw' : ''}`;
+}

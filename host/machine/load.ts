@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from '../errors';
+import { AXIS_NAMES, type MachineProfile, axisAt, hookSpacingMm, hookXMm, hookYMm } from '../../shared/machine';
+
+const finite = z.number().finite();
+const positive = finite.positive();
+const pin = z.number().int().min(0).max(255);
+const pair = z.tuple([finite, finite]);
+
+const axis = z.strictObject({
+  stepsPerMm: positive,
+  maxSpeedMmS: positive,
+  accelMmS2: positive,
+  travelMinMm: finite,
+  travelMaxMm: finite,
+  invertDir: z.boolean(),
+  endstopActiveLow: z.boolean(),
+  pins: z.strictObject({ step: pin, dir: pin, endstop: pin }),
+  homing: z.strictObject({ seekSpeedMmS: positive, latchSpeedMmS: positive, backoffMm: positive }),
+});
+
+const machineSchema = z.strictObject({
+  format: z.literal('hookline-machine'),
+  version: z.literal(1),
+  name: z.string().min(1),
+  kind: z.literal('gantry'),
+  description: z.string().optional(),
+  board: z.strictObject({ widthMm: positive, heightMm: positive, originMm: pair }),
+  hooks: z.strictObject({
+    layout: z.literal('circle'),
+    count: z.number().int().min(2).max(0x7fff),
+    centerMm: pair,
+    diameterMm: positive,
+    startAngleDeg: finite,
+    hookDiameterMm: positive,
+    headHeightMm: positive,
+  }),
+  thread: z.strictObject({ widthMm: positive }),
+  wrap: z.strictObject({
+    radiusMm: positive,
+    segments: z.number().int().min(3).max(256),
+    travelHeightMm: positive,
+    wrapHeightMm: positive,
+    nozzleDiameterMm: positive,
+  }),
+  axes: z.strictObject({ x: axis, y: axis, z: axis }),
+  motors: z.strictObject({ enablePin: pin, enableActiveLow: z.boolean() }),
+  homingOrder: z.array(z.enum(['x', 'y', 'z'])).length(3),
+  stepPulseUs: positive.max(1000),
+});
+
+/** Read and validate a machine profile; every problem is a one-line UserError naming the field and the fix. */
+export function loadMachine(path: string): MachineProfile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read machine profile ${path}: ${(e as NodeJS.ErrnoException).code ?? e}; give e.g. --machine machines/ref-gantry.json`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path} is not valid JSON (${(e as Error).message}); fix the syntax, see machines/ref-gantry.json`);
+  }
+  return validateMachine(json, path);
+}
+
+export function validateMachine(json: unknown, where: string): MachineProfile {
+  const r = machineSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue.path.length ? issue.path.join('.') : '(top level)';
+    let msg = issue.message;
+    if (issue.code === 'unrecognized_keys') msg = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (misspelt?)`;
+    throw new UserError(`${where}: field ${field}: ${msg}; fix it as described in docs/machines.md`);
+  }
+  const m = r.data as MachineProfile;
+  const bad = (field: string, problem: string, fix: string): never => {
+    throw new UserError(`${where}: field ${field}: ${problem}; ${fix}`);
+  };
+
+  for (let a = 0; a < 3; a++) {
+    const ax = axisAt(m, a);
+    const name = AXIS_NAMES[a];
+    if (!(ax.travelMaxMm > ax.travelMinMm)) bad(`axes.${name}.travelMaxMm`, `${ax.travelMaxMm} is not above travelMinMm ${ax.travelMinMm}`, 'give the far end of the travel');
+    if (ax.travelMinMm < 0) bad(`axes.${name}.travelMinMm`, `${ax.travelMinMm} is below 0, past the min endstop (homing makes the switch point 0)`, 'use 0 or more');
+    if (ax.homing.backoffMm * 2 >= ax.travelMaxMm - ax.travelMinMm) bad(`axes.${name}.homing.backoffMm`, `${ax.homing.backoffMm} mm is too long for the travel`, 'use a few mm');
+    if (ax.homing.latchSpeedMmS > ax.homing.seekSpeedMmS) bad(`axes.${name}.homing.latchSpeedMmS`, 'is faster than seekSpeedMmS', 'make the second approach the slower one');
+    if (ax.homing.seekSpeedMmS > ax.maxSpeedMmS) bad(`axes.${name}.homing.seekSpeedMmS`, 'is above maxSpeedMmS', `use at most ${ax.maxSpeedMmS}`);
+  }
+  if (new Set(m.homingOrder).size !== 3) bad('homingOrder', `${JSON.stringify(m.homingOrder)} must name x, y and z once each`, 'e.g. ["z", "x", "y"]');
+
+  const pins = new Map<number, string>();
+  const claim = (p: number, field: string) => {
+    const other = pins.get(p);
+    if (other) bad(field, `pin ${p} is already used by ${other}`, 'give every step, dir, endstop and enable signal its own pin');
+    pins.set(p, field);
+  };
+  for (const name of AXIS_NAMES) {
+    const ax = m.axes[name as 'x' | 'y' | 'z'];
+    claim(ax.pins.step, `axes.${name}.pins.step`);
+    claim(ax.pins.dir, `axes.${name}.pins.dir`);
+    claim(ax.pins.endstop, `axes.${name}.pins.endstop`);
+  }
+  claim(m.motors.enablePin, 'motors.enablePin');
+
+  const w = m.wrap;
+  const h = m.hooks;
+  if (!(w.wrapHeightMm < h.headHeightMm)) bad('wrap.wrapHeightMm', `${w.wrapHeightMm} mm is not below the hook heads (hooks.headHeightMm ${h.headHeightMm})`, 'the nozzle must circle below the head to catch the hook');
+  if (!(w.travelHeightMm > h.headHeightMm)) bad('wrap.travelHeightMm', `${w.travelHeightMm} mm is not above the hook heads (hooks.headHeightMm ${h.headHeightMm})`, 'cross the ring above the heads');
+  if (!(w.travelHeightMm <= m.axes.z.travelMaxMm)) bad('wrap.travelHeightMm', `${w.travelHeightMm} mm is beyond the z travel (${m.axes.z.travelMaxMm} mm)`, 'lower it or extend axes.z.travelMaxMm');
+  const clearance = (h.hookDiameterMm + w.nozzleDiameterMm) / 2;
+  if (!(w.radiusMm > clearance)) bad('wrap.radiusMm', `${w.radiusMm} mm would hit the hook (hook and nozzle need ${clearance} mm)`, `use more than ${clearance}`);
+  const spacing = hookSpacingMm(m);
+  if (!(w.radiusMm + clearance < spacing)) bad('wrap.radiusMm', `${w.radiusMm} mm would hit the neighbouring hook (hooks are ${spacing.toFixed(2)} mm apart)`, `use less than ${(spacing - clearance).toFixed(2)} or fewer hooks`);
+
+  // Every hook's wrap circle must lie inside the X/Y travel (the runtime refuses it otherwise).
+  const rad = w.radiusMm;
+  for (let i = 0; i < h.count; i++) {
+    const x = hookXMm(m, i) + m.board.originMm[0];
+    const y = hookYMm(m, i) + m.board.originMm[1];
+    if (x - rad < m.axes.x.travelMinMm || x + rad > m.axes.x.travelMaxMm) {
+      bad('board.originMm', `hook ${i} is wrapped at x ${(x - rad).toFixed(1)}..${(x + rad).toFixed(1)} mm, outside axes.x travel ${m.axes.x.travelMinMm}..${m.axes.x.travelMaxMm}`, 'move the board origin or extend the travel');
+    }
+    if (y - rad < m.axes.y.travelMinMm || y + rad > m.axes.y.travelMaxMm) {
+      bad('board.originMm', `hook ${i} is wrapped at y ${(y - rad).toFixed(1)}..${(y + rad).toFixed(1)} mm, outside axes.y travel ${m.axes.y.travelMinMm}..${m.axes.y.travelMaxMm}`, 'move the board origin or extend the travel');
+    }
+  }
+  return m;
+}
