@@ -1,0 +1,130 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeStream } from '../shared/stream/encoder';
+import { wrapDirection } from '../shared/geometry/wrap';
+import { simulate } from '../sim/simulate';
+import { expectedDirections } from '../sim/verify';
+import { refGantry, samplePath } from './helpers/rig';
+
+const m = refGantry();
+const bytes = (path: number[], colors = [0]) => Uint8Array.from(encodeStream(path, 160, colors));
+
+describe('simulate: an honest run', () => {
+  it('wraps exactly the stream\'s hooks, in order and direction, with no violations', () => {
+    const path = samplePath(1, 40);
+    const r = simulate(bytes(path), m);
+    expect(r.violations).toEqual([]);
+    expect(r.firstMismatch).toBeNull();
+    expect(r.wrapped).toEqual(path);
+    expect(r.wrappedDirs).toEqual(expectedDirections(m, path));
+    expect(r.wraps.every((w) => w.turns === 1)).toBe(true);
+    expect(r.report.stateName).toBe('done');
+    expect(r.ok).toBe(true);
+  });
+
+  it('takes plausible machine time: at least the chords at full speed, plus homing', () => {
+    const path = samplePath(2, 30);
+    const r = simulate(bytes(path), m);
+    let chords = 0;
+    const pos = (h: number) => [300 + 295 * Math.cos(((h / 160) * 360 - 90) * (Math.PI / 180)), 300 + 295 * Math.sin(((h / 160) * 360 - 90) * (Math.PI / 180))];
+    for (let i = 1; i < path.length; i++) {
+      const [ax, ay] = pos(path[i - 1]);
+      const [bx, by] = pos(path[i]);
+      chords += Math.hypot(bx - ax, by - ay);
+    }
+    // Z drops and rises by (travel − wrap) height per hook at ≤ 20 mm/s.
+    const zTime = (path.length * 2 * (m.wrap.travelHeightMm - m.wrap.wrapHeightMm)) / m.axes.z.maxSpeedMmS;
+    expect(r.homedSeconds).toBeGreaterThan(0);
+    expect(r.machineSeconds).toBeGreaterThan(r.homedSeconds + chords / m.axes.x.maxSpeedMmS + zTime);
+    expect(r.machineSeconds).toBeLessThan(r.homedSeconds + 30 + path.length * 10);
+  });
+
+  it('handles colour changes: pauses for the thread change and still wraps everything', () => {
+    const r = simulate(bytes([5, 60, 120, -2, 30, 90, -1, 140, 10], [0x000000, 0xcc0000]), m, { threadChangeSeconds: 45 });
+    expect(r.ok).toBe(true);
+    expect(r.pauses).toBe(2);
+    expect(r.wrapped).toEqual([5, 60, 120, 30, 90, 140, 10]);
+  });
+
+  it('starts from any power-on position inside the travel', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 700, noNaN: true }), fc.double({ min: 0, max: 700, noNaN: true }), fc.double({ min: 0, max: 30, noNaN: true }), (x, y, z) => {
+        const r = simulate(bytes([3, 90, 40]), m, { startMm: [x, y, z] });
+        expect(r.violations).toEqual([]);
+        expect(r.ok).toBe(true);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('agrees with the geometry module on the winding direction of every hook', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 159 }), { minLength: 1, maxLength: 30 }), (raw) => {
+        const path = raw.filter((h, i) => i === 0 || h !== raw[i - 1]);
+        const dirs = expectedDirections(m, path);
+        path.forEach((h, i) => expect(dirs[i]).toBe(wrapDirection(m, i > 0 ? path[i - 1] : -1, h, i < path.length - 1 ? path[i + 1] : -1)));
+      }),
+    );
+  });
+});
+
+describe('simulate: the verifier catches faults', () => {
+  const path = samplePath(4, 20);
+  const stream = bytes(path);
+
+  it('a skipped hook → mismatch at that hook', () => {
+    const r = simulate(stream, m, { faults: { skipHook: 7 } });
+    expect(r.ok).toBe(false);
+    expect(r.firstMismatch).toMatchObject({ index: 7, expectedHook: path[7], wrappedHook: path[8] });
+    expect(r.wrapped.length).toBe(path.length - 1);
+  });
+
+  it('a hook wound the wrong way round → mismatch in direction only', () => {
+    const r = simulate(stream, m, { faults: { reverseWrap: 11 } });
+    expect(r.ok).toBe(false);
+    expect(r.wrapped).toEqual(path);
+    const mm = r.firstMismatch!;
+    expect(mm.index).toBe(11);
+    expect(mm.wrappedHook).toBe(mm.expectedHook);
+    expect(mm.wrappedDir).toBe(-mm.expectedDir!);
+  });
+
+  it('no homing → steps before homing (and the runtime\'s positions are wrong)', () => {
+    const r = simulate(stream, m, { faults: { skipHoming: true } });
+    expect(r.ok).toBe(false);
+    expect(r.violationCounts['step-before-homing']).toBeGreaterThan(0);
+    expect(r.violations[0].kind).toBe('step-before-homing');
+  });
+
+  it('no soft limits on a board that does not fit → travel violations', () => {
+    const shifted = refGantry();
+    shifted.board.originMm = [-3, 50];
+    const leftHooks = [40, 120, 60, 125];
+    const honest = simulate(bytes(leftHooks), shifted);
+    expect(honest.ok).toBe(false);
+    expect(honest.report.errorName).toBe('soft-limit');
+    expect(honest.violationCounts.travel).toBeUndefined();
+    const r = simulate(bytes(leftHooks), shifted, { faults: { ignoreSoftLimits: true } });
+    expect(r.ok).toBe(false);
+    expect(r.violationCounts.travel).toBeGreaterThan(0);
+    expect(r.violations.find((v) => v.kind === 'travel')!.axis).toBe('x');
+  });
+
+  it('moves faster than the profile allows → overspeed', () => {
+    const r = simulate(stream, m, { faults: { speedFactor: 1.5 } });
+    expect(r.ok).toBe(false);
+    expect(r.violationCounts.overspeed).toBeGreaterThan(0);
+  });
+
+  it('lost steps → the hooks actually wrapped differ, or the runtime alarms', () => {
+    const r = simulate(bytes(samplePath(6, 60)), m, { plantFaults: { loseStepEvery: 400, loseStepAxis: 'y' } });
+    expect(r.ok).toBe(false);
+    expect(r.firstMismatch ?? r.alarm).not.toBeNull();
+  });
+
+  it('a truncated stream → incomplete', () => {
+    const r = simulate(stream.subarray(0, stream.length - 6), m);
+    expect(r.ok).toBe(false);
+    expect(r.violationCounts.incomplete).toBe(1);
+  });
+});
