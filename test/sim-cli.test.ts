@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { UserError } from '../host/errors';
@@ -26,7 +26,7 @@ function expectOneLineError(r: { code: number | null; stderr: string; stdout: st
 }
 
 describe('hookline sim (end to end)', () => {
-  it('runs an encoded stream on the reference gantry: report ok, strung.png of what was wrapped', () => {
+  it('runs an encoded stream on the reference gantry: report ok, strung.png of what was wrapped', async () => {
     const dir = tempDir();
     const path = samplePath(12, 60);
     const out = join(dir, 'sim');
@@ -39,8 +39,9 @@ describe('hookline sim (end to end)', () => {
     expect(report.wrapped).toEqual(path);
     expect(report.machineSeconds).toBeGreaterThan(60);
     expect(report.runtime.stateName).toBe('done');
-    const png = PNG.sync.read(readFileSync(join(out, 'strung.png')));
-    expect(png.width).toBe(256);
+    const png = await sharp(join(out, 'strung.png')).raw().toBuffer({ resolveWithObject: true });
+    expect(png.info.width).toBe(256);
+    expect(png.info.channels).toBe(4);
     // Threads were drawn: the pixel under the middle of the first line is darker than the white board.
     const nail = (h: number) => [300 + 295 * Math.cos((2 * Math.PI * h) / 160 - Math.PI / 2), 300 + 295 * Math.sin((2 * Math.PI * h) / 160 - Math.PI / 2)];
     let dark = 0;
