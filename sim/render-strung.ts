@@ -20,6 +20,7 @@ export function lineColorsFromOps(ops: readonly number[]): number[] {
 
 export function renderStrungPng(
   m: MachineProfile, wrapped: readonly number[], planOps: readonly number[], palette: readonly number[], widthPx: number,
+  background = '#ffffff',
 ): Buffer {
   const nails: [number, number][] = [];
   for (let i = 0; i < m.hooks.count; i++) nails.push([hookXMm(m, i), hookYMm(m, i)]);
@@ -31,7 +32,7 @@ export function renderStrungPng(
     board: { widthMm: m.board.widthMm, heightMm: m.board.heightMm, frame: 'circle' as const },
     nails,
     threadWidthMm: m.thread.widthMm,
-    background: '#ffffff',
+    background,
     colors,
   };
   return renderLinesPng(spec, lines, { widthPx });

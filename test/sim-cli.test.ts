@@ -54,6 +54,25 @@ describe('hookline sim (end to end)', () => {
     expect(png.data[(py * 256 + px) * 4]).toBeLessThan(250);
   });
 
+  it('checks a plan against the machine with --plan: a real plan passes, another board is refused', () => {
+    const dir = tempDir();
+    for (const [name, board] of [['ok', '600'], ['small', '500']]) {
+      expect(runCli(['plan', 'examples/coffee.png', '--lines', '30', '--board-mm', board, '-o', join(dir, name), '--quiet']).code).toBe(0);
+      expect(runCli(['encode', join(dir, name, 'plan.json'), '-o', join(dir, name, 'plan.hls')]).code).toBe(0);
+    }
+    const ok = runCli(['sim', join(dir, 'ok', 'plan.hls'), '--machine', machinePath, '--plan', join(dir, 'ok', 'plan.json'), '-o', join(dir, 'ok', 'sim')]);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/^sim OK: wrapped 31 of 31 hooks/);
+    expectOneLineError(
+      runCli(['sim', join(dir, 'small', 'plan.hls'), '--machine', machinePath, '--plan', join(dir, 'small', 'plan.json'), '-o', join(dir, 'small', 'sim')]),
+      /nail 0 at \(250\.00, 5\.00\) mm is 50\.00 mm from the machine's hook 0 .*--board-mm 600/,
+    );
+    expectOneLineError(
+      runCli(['sim', join(dir, 'small', 'plan.hls'), '--machine', machinePath, '--plan', join(dir, 'ok', 'plan.json'), '-o', join(dir, 'x')]),
+      /is not .*plan\.json's path/,
+    );
+  });
+
   it('bad input is one stderr line and exit 2', () => {
     const dir = tempDir();
     const stream = writeStream(dir, [1, 40, 80]);

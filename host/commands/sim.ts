@@ -4,6 +4,9 @@ import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { UserError } from '../errors';
 import { loadMachine } from '../machine/load';
+import { loadPlan } from '../plan/load';
+import { planPath } from '../plan/types';
+import { hookXMm, hookYMm } from '../../shared/machine';
 import { decodeStreamBytes } from '../stream/plan-stream';
 import { renderStrungPng } from '../../sim/render-strung';
 import { simulate } from '../../sim/simulate';
@@ -11,13 +14,14 @@ import type { Command } from './command';
 
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--width PX]',
+  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--width PX]',
   summary: 'run the stream on the simulated machine (device runtime on a virtual MCU); write DIR/report.json and DIR/strung.png (what the motion actually wrapped)',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('sim', argv, {
       machine: { type: 'string', short: 'm' },
       out: { type: 'string', short: 'o' },
       width: { type: 'string' },
+      plan: { type: 'string' },
     });
     const [streamPath] = positionals('sim', pos, ['plan.hls']);
     if (!values.machine) throw new UserError('hookline sim: missing --machine MACHINE.json (e.g. --machine machines/ref-gantry.json)');
@@ -36,6 +40,29 @@ export const simCommand: Command = {
       throw new UserError(
         `${streamPath} is planned for ${decoded.hookCount} hooks but ${values.machine} has ${machine.hooks.count} (hooks.count); plan for this machine's hooks`,
       );
+    }
+
+    let background = '#ffffff';
+    if (values.plan) {
+      // The stream carries hook indices only: with the plan at hand, check that its nails are this
+      // machine's hooks and that the stream is this plan.
+      const plan = loadPlan(values.plan);
+      if (plan.nails.length !== machine.hooks.count) {
+        throw new UserError(`${values.plan} has ${plan.nails.length} nails but ${values.machine} has ${machine.hooks.count} hooks; plan with --hooks ${machine.hooks.count}`);
+      }
+      plan.nails.forEach(([x, y], i) => {
+        const d = Math.hypot(x - hookXMm(machine, i), y - hookYMm(machine, i));
+        if (d > 0.01) {
+          throw new UserError(
+            `${values.plan}: nail ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(machine, i).toFixed(2)}, ${hookYMm(machine, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
+          );
+        }
+      });
+      const path = planPath(plan);
+      if (path.length !== decoded.hooks.length || path.some((h, i) => h !== decoded.hooks[i])) {
+        throw new UserError(`${streamPath} is not ${values.plan}'s path; encode it again with 'hookline encode ${values.plan} -o ${streamPath}'`);
+      }
+      background = plan.background;
     }
 
     const r = simulate(bytes, machine);
@@ -66,7 +93,7 @@ export const simCommand: Command = {
       planDirs: r.planDirs,
     };
     writeFileAtomic(join(values.out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-    writeFileAtomic(join(values.out, 'strung.png'), renderStrungPng(machine, r.wrapped, r.planOps, r.colors, width));
+    writeFileAtomic(join(values.out, 'strung.png'), renderStrungPng(machine, r.wrapped, r.planOps, r.colors, width, background));
 
     const verdict = r.ok ? 'OK' : 'FAILED';
     const why = r.ok
