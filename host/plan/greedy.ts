@@ -61,7 +61,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   const usedPair = new Uint8Array(n * n);
   const rand = seededRandom(seed);
   // Per pixel: summed coverage s, modelled darkness tone(s) and its 1st and ½·2nd derivatives.
-  const m = input.overlap ?? DEFAULT_OVERLAP;
+  const m = Math.max(2, input.overlap ?? DEFAULT_OVERLAP);
   // Interleaved for locality: [3p] = target − tone (the residual), [3p+1] = slope, [3p+2] = curve.
   const st = new Float32Array(width * height * 3);
   const setTone = (p: number) => {
