@@ -162,10 +162,15 @@ export class Stepper {
     }
   }
 
+  /**
+   * Arm the timer for offsetUs after the start of the current motion. The delay is formed from
+   * clock differences, so a µs counter that wraps around (Lua builds with 32-bit integers) gives the
+   * right delay as long as the HAL's integer arithmetic wraps too (test/runtime-lua.test.ts).
+   */
   private scheduleAt(offsetUs: number): void {
     const tick = this.hal.tickUs;
-    const target = this.startUs + Math.floor(offsetUs / tick + 0.5) * tick;
-    let delay = target - this.hal.micros();
+    const target = Math.floor(offsetUs / tick + 0.5) * tick;
+    let delay = target - (this.hal.micros() - this.startUs);
     if (delay < 0) delay = 0;
     this.hal.setTimer(delay, this.tickFn);
   }
