@@ -347,13 +347,15 @@ export class Runtime implements StepperListener {
       const index = this.hooksStarted;
       this.hooksStarted = index + 1;
       this.dequeue();
-      if (index === this.faults.skipHook) continue;
-      let dir = wrapDirection(this.m, this.prevHook, hook, next);
-      if (index === this.faults.reverseWrap) dir = -dir;
-      if (!this.planWrap(hook, dir)) return;
-      this.prevHook = hook;
-      this.lastHook = hook;
-      this.inWrap = true;
+      // (No `continue` anywhere: Lua 5.1 has none.) A skipped hook (test fault) just loops on.
+      if (index !== this.faults.skipHook) {
+        let dir = wrapDirection(this.m, this.prevHook, hook, next);
+        if (index === this.faults.reverseWrap) dir = -dir;
+        if (!this.planWrap(hook, dir)) return;
+        this.prevHook = hook;
+        this.lastHook = hook;
+        this.inWrap = true;
+      }
     }
   }
 
