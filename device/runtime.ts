@@ -110,6 +110,7 @@ export class Runtime implements StepperListener {
   private hooksWrapped = 0;
   private prevHook = -1;
   private lastHook = -1;
+  private curHook = -1;
   private inWrap = false;
   private color = 0;
   private pendingColor = -1;
@@ -280,6 +281,7 @@ export class Runtime implements StepperListener {
     this.hooksWrapped = 0;
     this.prevHook = -1;
     this.lastHook = -1;
+    this.curHook = -1;
     this.inWrap = false;
     this.color = 0;
     this.pendingColor = -1;
@@ -305,11 +307,12 @@ export class Runtime implements StepperListener {
         const i = this.wpIndex * 3;
         this.wpIndex = this.wpIndex + 1;
         const err = this.stepper.moveTo(this.wpSteps[i], this.wpSteps[i + 1], this.wpSteps[i + 2]);
-        if (err !== ERR_NONE) this.alarm(err, this.lastHook);
+        if (err !== ERR_NONE) this.alarm(err, this.curHook);
         return;
       }
       if (this.inWrap) {
         this.inWrap = false;
+        this.lastHook = this.curHook;
         this.hooksWrapped = this.hooksWrapped + 1;
         const line = this.hooksWrapped - 1;
         if (line > 0 && line % PROGRESS_EVERY === 0) this.hal.storageWrite('line', line);
@@ -353,7 +356,7 @@ export class Runtime implements StepperListener {
         if (index === this.faults.reverseWrap) dir = -dir;
         if (!this.planWrap(hook, dir)) return;
         this.prevHook = hook;
-        this.lastHook = hook;
+        this.curHook = hook;
         this.inWrap = true;
       }
     }
