@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { wrapDirection } from '../shared/geometry/wrap';
 import { simulate } from '../sim/simulate';
-import { expectedDirections } from '../sim/verify';
+import { Verifier, expectedDirections } from '../sim/verify';
+import { hookXMm, hookYMm } from '../shared/machine';
 import { refGantry, samplePath } from './helpers/rig';
 
 const m = refGantry();
@@ -126,5 +127,88 @@ describe('simulate: the verifier catches faults', () => {
     const r = simulate(stream.subarray(0, stream.length - 6), m);
     expect(r.ok).toBe(false);
     expect(r.violationCounts.incomplete).toBe(1);
+  });
+});
+
+describe('verifier on hand-made motion', () => {
+  /** A verifier whose nozzle we move step by step (x, y in board mm are converted to machine steps). */
+  function hand(startBoardMm: number[], zMm: number) {
+    const pos = Float64Array.from([(startBoardMm[0] + m.board.originMm[0]) * 20, (startBoardMm[1] + m.board.originMm[1]) * 20, zMm * 400]);
+    const v = new Verifier(m, pos);
+    for (let a = 0; a < 3; a++) v.endstop(a, true, 0);
+    let t = 0;
+    const step = (axis: number, dir: number) => {
+      pos[axis] += dir;
+      t += 1000;
+      v.step(axis, dir, t);
+    };
+    /** Straight line to (x, y) board mm in single steps (staircase). */
+    const lineTo = (x: number, y: number) => {
+      const tx = Math.round((x + m.board.originMm[0]) * 20);
+      const ty = Math.round((y + m.board.originMm[1]) * 20);
+      while (pos[0] !== tx || pos[1] !== ty) {
+        const dx = tx - pos[0];
+        const dy = ty - pos[1];
+        if (Math.abs(dx) >= Math.abs(dy)) step(0, Math.sign(dx));
+        else step(1, Math.sign(dy));
+      }
+    };
+    const zTo = (mm: number) => {
+      const tz = Math.round(mm * 400);
+      while (pos[2] !== tz) step(2, Math.sign(tz - pos[2]));
+    };
+    return { v, lineTo, zTo, time: () => t };
+  }
+
+  const h = 40; // at the right-hand side of the circle
+  const hx = hookXMm(m, h);
+  const hy = hookYMm(m, h);
+  const around = (turns: number, dir: number, r = 4, k = 64) => {
+    const pts: number[][] = [];
+    for (let i = 0; i <= Math.round(k * turns); i++) {
+      const a = (dir * 2 * Math.PI * i) / k;
+      pts.push([hx + r * Math.cos(a), hy + r * Math.sin(a)]);
+    }
+    return pts;
+  };
+
+  it('counts a full low turn as a wrap with its direction, and a 3/4 turn as none', () => {
+    for (const [turns, dir, expected] of [[1, 1, [h]], [1, -1, [h]], [0.75, 1, []], [2, 1, [h]]] as const) {
+      const r = hand([hx + 4, hy], 15);
+      r.zTo(8);
+      for (const [x, y] of around(turns, dir)) r.lineTo(x, y);
+      r.zTo(15);
+      expect(r.v.wraps.map((w) => w.hook)).toEqual(expected);
+      if (expected.length) {
+        expect(r.v.wraps[0].dir).toBe(dir);
+        expect(r.v.wraps[0].turns).toBe(Math.floor(turns));
+      }
+      expect(r.v.violations).toEqual([]);
+    }
+  });
+
+  it('a full turn at travel height wraps nothing', () => {
+    const r = hand([hx + 4, hy], 15);
+    for (const [x, y] of around(1, 1)) r.lineTo(x, y);
+    expect(r.v.wraps).toEqual([]);
+  });
+
+  it('reports a collision when the nozzle goes through a hook while low', () => {
+    const r = hand([hx - 5, hy], 15);
+    r.zTo(8);
+    r.lineTo(hx + 5, hy);
+    expect(r.v.violations.map((x) => x.kind)).toEqual(['collision']);
+    expect(r.v.violations[0].hook).toBe(h);
+  });
+
+  it('reports steps outside the travel and steps towards + before homing', () => {
+    const pos = Float64Array.from([2, 100, 6000]);
+    const v = new Verifier(m, pos);
+    v.endstop(0, true, 0);
+    pos[0] -= 3;
+    v.step(0, -1, 10);
+    pos[1] += 1;
+    v.step(1, 1, 20);
+    expect(v.violations.map((x) => [x.kind, x.axis])).toEqual([['travel', 'x'], ['step-before-homing', 'y']]);
   });
 });
