@@ -6,6 +6,7 @@ import { StreamDecoder } from '../shared/stream/decoder';
 import { EV_END, EV_HOOK } from '../shared/stream/format';
 
 export { StreamDecoder };
+export { Runtime, stateName, ST_BOOT, ST_UNHOMED, ST_HOMING, ST_IDLE, ST_RUNNING, ST_PAUSED, ST_DONE, ST_ALARM } from './runtime';
 
 /**
  * Decode a whole stream held in memory and return its hook path, or [errorCode] (negative) on error.

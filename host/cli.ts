@@ -21,8 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = commands.find((c) => c.name === name);
   try {
     if (!command) throw new UserError(`unknown command '${name}'; run 'hookline help' for the list`);
-    await command.run(rest);
-    return 0;
+    return (await command.run(rest)) ?? 0;
   } catch (e) {
     if (e instanceof UserError) {
       process.stderr.write(`hookline: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);

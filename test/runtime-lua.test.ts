@@ -1,15 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { ST_DONE } from '../device/runtime';
 import { fengariWithBundle } from './helpers/lua';
-import { repoRoot, tempDir } from './helpers/cli';
+import { repoRoot } from './helpers/cli';
 import { refGantry, rig } from './helpers/rig';
 
 /**
- * The runtime compiled by typescript-to-lua (Lua 5.3) must behave exactly like the JavaScript one:
+ * The runtime as built for NodeMCU (dist/nodemcu/hookline.lua, typescript-to-lua, Lua 5.3) must behave exactly like the JavaScript one:
  * same step pulses at the same microseconds. A small HAL, clock and endstop model written in Lua
  * drive it in fengari; the JS side runs the same job on the simulator; both hash every step edge.
  */
@@ -128,21 +126,7 @@ return string.format("%.0f %d %.0f %d %d %d %d %d %d %d %d", hash, pulses, now, 
 `;
 
 describe('runtime under Lua 5.3 (typescript-to-lua, fengari)', () => {
-  let bundle = '';
-  beforeAll(() => {
-    const dir = tempDir('hookline-lua-');
-    mkdirSync(join(dir, 'out'));
-    const config = {
-      extends: join(repoRoot, 'tsconfig.device.json'),
-      compilerOptions: { outDir: join(dir, 'out'), rootDir: repoRoot },
-      include: [join(repoRoot, 'shared/**/*.ts'), join(repoRoot, 'device/**/*.ts')],
-      exclude: [join(repoRoot, 'device/johnny-five/**')],
-      tstl: { luaTarget: '5.3', luaLibImport: 'require-minimal', luaBundle: 'runtime.lua', luaBundleEntry: join(repoRoot, 'device/runtime.ts'), noImplicitSelf: true },
-    };
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config));
-    execFileSync(join(repoRoot, 'node_modules/.bin/tstl'), ['-p', join(dir, 'tsconfig.json')], { stdio: 'inherit' });
-    bundle = join(dir, 'out', 'runtime.lua');
-  });
+  const bundle = join(repoRoot, 'dist/nodemcu/hookline.lua');
 
   it('homes and strings a stream with the same pulses at the same times as in JavaScript, across a 32-bit clock wrap', () => {
     const js = jsRun();

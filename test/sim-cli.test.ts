@@ -43,7 +43,7 @@ describe('hookline sim (end to end)', () => {
     expect(png.info.width).toBe(256);
     expect(png.info.channels).toBe(4);
     // Threads were drawn: the pixel under the middle of the first line is darker than the white board.
-    const nail = (h: number) => [300 + 295 * Math.cos((2 * Math.PI * h) / 160 - Math.PI / 2), 300 + 295 * Math.sin((2 * Math.PI * h) / 160 - Math.PI / 2)];
+    const nail = (h: number) => [300 + 300 * Math.cos((2 * Math.PI * h) / 160 - Math.PI / 2), 300 + 300 * Math.sin((2 * Math.PI * h) / 160 - Math.PI / 2)];
     let dark = 0;
     for (let i = 0; i < png.data.length; i += 4) if (png.data[i] < 250) dark++;
     expect(dark).toBeGreaterThan(2000);
@@ -65,7 +65,7 @@ describe('hookline sim (end to end)', () => {
     expect(ok.stdout).toMatch(/^sim OK: wrapped 31 of 31 hooks/);
     expectOneLineError(
       runCli(['sim', join(dir, 'small', 'plan.hls'), '--machine', machinePath, '--plan', join(dir, 'small', 'plan.json'), '-o', join(dir, 'small', 'sim')]),
-      /nail 0 at \(250\.00, 5\.00\) mm is 50\.00 mm from the machine's hook 0 .*--board-mm 600/,
+      /nail 0 at \(250\.00, 0\.00\) mm is 50\.00 mm from the machine's hook 0 .*--board-mm 600/,
     );
     expectOneLineError(
       runCli(['sim', join(dir, 'small', 'plan.hls'), '--machine', machinePath, '--plan', join(dir, 'ok', 'plan.json'), '-o', join(dir, 'x')]),

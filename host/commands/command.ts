@@ -3,5 +3,6 @@ export interface Command {
   name: string;
   usage: string;
   summary: string;
-  run(argv: string[]): Promise<void>;
+  /** Resolves to the exit code (default 0); e.g. 1 when a simulation verdict is a failure. */
+  run(argv: string[]): Promise<number | void>;
 }

@@ -107,6 +107,7 @@ export const simCommand: Command = {
       `sim ${verdict}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks, ${(r.machineSeconds / 3600).toFixed(2)} h machine time` +
         `${why}; wrote ${join(values.out, 'report.json')} and strung.png\n`,
     );
+    return r.ok ? 0 : 1;
   },
 };
 

@@ -9,9 +9,13 @@ export interface HookLayout {
   sides: Int8Array;
 }
 
-/** Default inset of the hook ring from the board edge: 5 mm, less on very small boards. */
-export function defaultMarginMm(board: Board): number {
-  return Math.min(5, 0.05 * Math.min(board.widthMm, board.heightMm));
+/**
+ * Default inset of the hook centres from the board edge: none. The board size is the size of the
+ * hook ring (a "600 mm board" is a 600 mm circle of hooks, as on the reference machines), so the
+ * picture fills the whole board and the metric's frame is the ring itself.
+ */
+export function defaultMarginMm(_board: Board): number {
+  return 0;
 }
 
 /**
