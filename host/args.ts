@@ -11,7 +11,7 @@ export function parseCommand<T extends FlagSpec>(command: string, argv: string[]
     return parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
-    throw new UserError(`hookline ${command}: ${msg}; run 'hookline help' for the flags`);
+    throw new UserError(`${command}: ${msg}; run 'hookline help' for the flags`);
   }
 }
 
@@ -43,7 +43,7 @@ export function numberFlag(
 export function positionals(command: string, got: string[], names: string[]): string[] {
   if (got.length !== names.length) {
     const usage = names.map((n) => n.toUpperCase()).join(' ');
-    throw new UserError(`hookline ${command}: expected ${usage}, got ${got.length === 0 ? 'nothing' : got.map((g) => `'${g}'`).join(' ')}`);
+    throw new UserError(`${command}: expected ${usage}, got ${got.length === 0 ? 'nothing' : got.map((g) => `'${g}'`).join(' ')}`);
   }
   return got;
 }

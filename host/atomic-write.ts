@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
-import { UserError } from './errors';
+import { UserError, fsErrorText } from './errors';
 
 /** Write a whole file or nothing: the bytes go to a temporary sibling, then rename over the target. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -8,7 +8,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new UserError(`cannot create output directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}; choose a writable -o path`);
+    throw new UserError(`cannot create output directory ${dir}: ${fsErrorText(e)}; choose a writable -o path`);
   }
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {
@@ -16,6 +16,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new UserError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? e}; choose a writable -o path`);
+    throw new UserError(`cannot write ${path}: ${fsErrorText(e)}; choose a writable -o path`);
   }
 }

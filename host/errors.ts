@@ -12,3 +12,14 @@ export class UserError extends Error {
 export function fail(message: string): never {
   throw new UserError(message);
 }
+
+/** A file-system error in words, for one-line messages. */
+export function fsErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'ENOTDIR') return 'a parent is not a directory';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  return code ?? String((e as Error)?.message ?? e);
+}

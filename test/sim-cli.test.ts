@@ -76,7 +76,7 @@ describe('hookline sim (end to end)', () => {
   it('bad input is one stderr line and exit 2', () => {
     const dir = tempDir();
     const stream = writeStream(dir, [1, 40, 80]);
-    expectOneLineError(runCli(['sim', join(dir, 'missing.hls'), '--machine', machinePath, '-o', dir]), /cannot read stream .*missing\.hls: ENOENT/);
+    expectOneLineError(runCli(['sim', join(dir, 'missing.hls'), '--machine', machinePath, '-o', dir]), /cannot read stream .*missing\.hls: no such file/);
     expectOneLineError(runCli(['sim', stream, '--machine', join(dir, 'nope.json'), '-o', dir]), /cannot read machine profile/);
     expectOneLineError(runCli(['sim', stream, '--machine', machinePath, '-o', dir, '--speed', '2']), /Unknown option '--speed'/);
     expectOneLineError(runCli(['sim', stream, '-o', dir]), /missing --machine/);

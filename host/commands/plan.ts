@@ -26,7 +26,7 @@ export function parsePlanArgs(argv: string[]): MonoOptions & { out: string; quie
   const [image] = positionals('plan', pos, ['image']);
   const str = (k: string) => values[k] as string | undefined;
   const out = str('out');
-  if (!out) throw new UserError('hookline plan: missing -o DIR (where to write plan.json and preview.png)');
+  if (!out) throw new UserError('plan: missing -o DIR (where to write plan.json and preview.png)');
   const frame = str('frame') ?? 'circle';
   if (frame !== 'circle' && frame !== 'rect') throw new UserError(`--frame: '${frame}' is not a frame; give circle or rect`);
   const hooks = numberFlag('hooks', str('hooks'), 160, { min: 3, max: 2000, integer: true });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
-import { UserError } from '../errors';
+import { UserError, fsErrorText } from '../errors';
 import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
 import { planPath } from '../plan/types';
@@ -24,8 +24,8 @@ export const simCommand: Command = {
       plan: { type: 'string' },
     });
     const [streamPath] = positionals('sim', pos, ['plan.hls']);
-    if (!values.machine) throw new UserError('hookline sim: missing --machine MACHINE.json (e.g. --machine machines/ref-gantry.json)');
-    if (!values.out) throw new UserError('hookline sim: missing -o DIR (where to write report.json and strung.png)');
+    if (!values.machine) throw new UserError('sim: missing --machine MACHINE.json (e.g. --machine machines/ref-gantry.json)');
+    if (!values.out) throw new UserError('sim: missing -o DIR (where to write report.json and strung.png)');
     const width = numberFlag('width', values.width, 1024, { min: 64, max: 8192, integer: true });
 
     const machine = loadMachine(values.machine);
@@ -33,7 +33,7 @@ export const simCommand: Command = {
     try {
       bytes = readFileSync(streamPath);
     } catch (e) {
-      throw new UserError(`cannot read stream ${streamPath}: ${(e as NodeJS.ErrnoException).code ?? e}; give a .hls file written by 'hookline encode'`);
+      throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
     const decoded = decodeStreamBytes(bytes, streamPath);
     if (decoded.hookCount !== machine.hooks.count) {

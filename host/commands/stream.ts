@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
-import { UserError } from '../errors';
+import { UserError, fsErrorText } from '../errors';
 import { loadPlan } from '../plan/load';
 import { decodeStreamBytes, encodePlan } from '../stream/plan-stream';
 import type { Command } from './command';
@@ -13,7 +13,7 @@ export const encodeCommand: Command = {
   async run(argv) {
     const { values, positionals: pos } = parseCommand('encode', argv, { out: { type: 'string', short: 'o' } });
     const [planPath] = positionals('encode', pos, ['plan.json']);
-    if (!values.out) throw new UserError('hookline encode: missing -o FILE.hls (where to write the stream)');
+    if (!values.out) throw new UserError('encode: missing -o FILE.hls (where to write the stream)');
     const plan = loadPlan(planPath);
     const bytes = encodePlan(plan);
     writeFileAtomic(values.out, bytes);
@@ -34,7 +34,7 @@ export const decodeCommand: Command = {
     try {
       bytes = readFileSync(path);
     } catch (e) {
-      throw new UserError(`cannot read stream ${path}: ${(e as NodeJS.ErrnoException).code ?? e}; give a .hls file written by 'hookline encode'`);
+      throw new UserError(`cannot read stream ${path}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
     const s = decodeStreamBytes(bytes, path);
     if (values.json) {

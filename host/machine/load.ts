@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UserError } from '../errors';
+import { UserError, fsErrorText } from '../errors';
 import { AXIS_NAMES, type MachineProfile, axisAt, hookSpacingMm, hookXMm, hookYMm } from '../../shared/machine';
 
 const finite = z.number().finite();
@@ -56,7 +56,7 @@ export function loadMachine(path: string): MachineProfile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read machine profile ${path}: ${(e as NodeJS.ErrnoException).code ?? e}; give e.g. --machine machines/ref-gantry.json`);
+    throw new UserError(`cannot read machine profile ${path}: ${fsErrorText(e)}; give e.g. --machine machines/ref-gantry.json`);
   }
   let json: unknown;
   try {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import sharp from 'sharp';
-import { UserError } from '../errors';
+import { UserError, fsErrorText } from '../errors';
 
 /** Greyscale raster, row-major, 0 = black … 1 = white. */
 export interface GreyImage {
@@ -20,9 +20,7 @@ export async function probeImage(file: string): Promise<{ width: number; height:
   try {
     st = statSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? e);
-    throw new UserError(`cannot read image ${file}: ${why}`);
+    throw new UserError(`cannot read image ${file}: ${fsErrorText(e)}`);
   }
   if (st.isDirectory()) throw new UserError(`cannot read image ${file}: it is a directory, give an image file`);
   if (st.size === 0) throw new UserError(`cannot read image ${file}: the file is empty`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UserError } from '../errors';
+import { UserError, fsErrorText } from '../errors';
 import type { Plan } from './types';
 
 const hex = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like "#1a2b3c"');
@@ -25,7 +25,7 @@ export function loadPlan(path: string): Plan {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read plan ${path}: ${(e as NodeJS.ErrnoException).code ?? e}; give the plan.json written by 'hookline plan'`);
+    throw new UserError(`cannot read plan ${path}: ${fsErrorText(e)}; give the plan.json written by 'hookline plan'`);
   }
   let json: unknown;
   try {
