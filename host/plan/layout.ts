@@ -59,3 +59,65 @@ export function layoutHooks(board: Board, count: number, marginMm = defaultMargi
 export function defaultMinGap(count: number): number {
   return Math.max(1, Math.min(Math.round(count / 20), Math.floor((count - 1) / 2)));
 }
+
+/** A custom hook layout (`--layout hooks.json`, docs/plan-format.md "Custom hook layouts"). */
+export interface CustomLayout {
+  board: Board;
+  nails: [number, number][];
+}
+
+/** Closer than this (mm) counts as the same hook. */
+export const DUPLICATE_HOOK_MM = 0.01;
+
+/**
+ * Check a parsed hooks.json: `{"board"?: {widthMm, heightMm, frame}, "hooks": [[x, y], …]}` (mm,
+ * board coordinates). Without `board`, `fallback` is used. Throws a one-line Error message (the
+ * caller wraps it) on the first problem: wrong shape, < 3 or > 2000 hooks, a hook off the board
+ * or outside a circular frame, two hooks at the same place.
+ */
+export function checkCustomLayout(json: unknown, fallback: Board): CustomLayout {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected an object {"hooks": [[x, y], …]}');
+  const o = json as Record<string, unknown>;
+  let board = fallback;
+  if (o.board !== undefined) {
+    const b = o.board as Record<string, unknown>;
+    const ok = typeof b === 'object' && b !== null && isPositive(b.widthMm) && isPositive(b.heightMm) && (b.frame === 'circle' || b.frame === 'rect');
+    if (!ok) throw new Error('board must be {"widthMm": > 0, "heightMm": > 0, "frame": "circle" | "rect"}');
+    board = { widthMm: b.widthMm as number, heightMm: b.heightMm as number, frame: b.frame as Board['frame'] };
+  }
+  if (!Array.isArray(o.hooks)) throw new Error('field hooks must be an array of [x, y] positions in mm');
+  const hooks = o.hooks as unknown[];
+  if (hooks.length < 3 || hooks.length > 2000) throw new Error(`has ${hooks.length} hooks; give 3 to 2000`);
+  const nails: [number, number][] = [];
+  const eps = 1e-6;
+  const cx = board.widthMm / 2;
+  const cy = board.heightMm / 2;
+  const r = Math.min(board.widthMm, board.heightMm) / 2;
+  const seen = new Map<string, number>();
+  hooks.forEach((h, i) => {
+    if (!Array.isArray(h) || h.length !== 2 || !Number.isFinite(h[0]) || !Number.isFinite(h[1])) {
+      throw new Error(`hooks[${i}] must be [x, y] (two numbers, mm)`);
+    }
+    const [x, y] = h as [number, number];
+    const inside = board.frame === 'circle'
+      ? Math.hypot(x - cx, y - cy) <= r + eps
+      : x >= -eps && y >= -eps && x <= board.widthMm + eps && y <= board.heightMm + eps;
+    if (!inside) throw new Error(`hooks[${i}] [${x}, ${y}] is outside the ${board.widthMm}×${board.heightMm} mm ${board.frame} board`);
+    // Grid buckets of DUPLICATE_HOOK_MM: compare with the 9 neighbouring buckets.
+    const gx = Math.floor(x / DUPLICATE_HOOK_MM);
+    const gy = Math.floor(y / DUPLICATE_HOOK_MM);
+    for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) {
+      const j = seen.get(`${gx + dx},${gy + dy}`);
+      if (j !== undefined && Math.hypot(nails[j][0] - x, nails[j][1] - y) < DUPLICATE_HOOK_MM) {
+        throw new Error(`hooks[${i}] is at the same place as hooks[${j}] ([${x}, ${y}])`);
+      }
+    }
+    seen.set(`${gx},${gy}`, i);
+    nails.push([x, y]);
+  });
+  return { board, nails };
+}
+
+function isPositive(v: unknown): boolean {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}

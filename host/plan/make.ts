@@ -1,50 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { UserError, fsErrorText } from '../errors';
 import { rasterHeight } from './frame';
-import { planGreedy } from './greedy';
+import { planGreedy, DEFAULT_PASSES, DEFAULT_SHORTLIST } from './greedy';
 import { centreCrop, loadGrey, probeImage } from './image';
-import { defaultMinGap, layoutHooks, type Board } from './layout';
+import { checkCustomLayout, defaultMinGap, layoutHooks, type Board } from './layout';
 import type { Plan } from './types';
 
 export interface MonoOptions {
   image: string;
   hooks: number;
-  lines: number;
+  /** A line count, or 'auto': until another line no longer improves the picture. */
+  lines: number | 'auto';
   boardMm: number;
   threadMm: number;
   frame: Board['frame'];
   seed: number;
+  /** hooks.json with custom hook positions (replaces `hooks`, and the board when it names one). */
+  layout?: string;
+  /** Smallest ring distance (in hook indices) a line may join; default ~5 % of the hooks. */
+  minGap?: number;
+  /** Greyscale mask (any size, centre-cropped like the image): white = detail matters (weight 3), black = weight 0.1. */
+  importance?: string;
+  /** Target preprocessing: grey' = clamp(0.5 + contrast·(grey − 0.5)) ^ gamma. Defaults 1, 1. */
+  contrast?: number;
+  gamma?: number;
   /** Planner raster width in px across the board; 512 = the quality metric's grid. */
   workingPx?: number;
+  passes?: number;
+  shortlist?: number;
+  overlap?: number;
+  onProgress?: (fraction: number) => void;
 }
 
 export interface MonoResult {
   plan: Plan;
   stoppedEarly: boolean;
+  /** The planner's modelled darkness, working raster (workingPx across the board). */
+  darkness: { data: Float32Array; width: number; height: number };
 }
 
 export const MONO_PLANNER = 'greedy-mono';
 
 /** Everything `hookline plan` does short of writing files: load, lay out hooks, plan, assemble. */
 export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
-  const board: Board = { widthMm: o.boardMm, heightMm: o.boardMm, frame: o.frame };
+  let board: Board = { widthMm: o.boardMm, heightMm: o.boardMm, frame: o.frame };
+  let nails: [number, number][];
+  let sides: Int8Array | undefined;
+  if (o.layout) {
+    const custom = loadLayout(o.layout, board);
+    board = custom.board;
+    nails = custom.nails;
+  } else {
+    const layout = layoutHooks(board, o.hooks);
+    nails = layout.nails;
+    if (board.frame === 'rect') sides = layout.sides;
+  }
+  const hookCount = nails.length;
   const src = await probeImage(o.image);
   const crop = centreCrop(src.width, src.height, board.widthMm / board.heightMm);
   const width = o.workingPx ?? 512;
   const height = rasterHeight(board, width);
   const grey = await loadGrey(o.image, crop, width, height);
+  const contrast = o.contrast ?? 1;
+  const gamma = o.gamma ?? 1;
   const target = new Float32Array(grey.data.length);
-  for (let i = 0; i < target.length; i++) target[i] = 1 - grey.data[i]; // black thread on white
-  const layout = layoutHooks(board, o.hooks);
+  for (let i = 0; i < target.length; i++) {
+    let g = grey.data[i];
+    if (contrast !== 1) g = Math.min(1, Math.max(0, 0.5 + contrast * (g - 0.5)));
+    if (gamma !== 1) g = Math.pow(g, gamma);
+    target[i] = 1 - g; // black thread on white
+  }
+  let weight: Float32Array | undefined;
+  if (o.importance) {
+    const m = await probeImage(o.importance);
+    const mask = await loadGrey(o.importance, centreCrop(m.width, m.height, board.widthMm / board.heightMm), width, height);
+    weight = Float32Array.from(mask.data, (v) => 0.1 + 2.9 * v);
+  }
   const sx = width / board.widthMm;
   const sy = height / board.heightMm;
-  const minGap = defaultMinGap(o.hooks);
+  const maxGap = Math.floor((hookCount - 1) / 2);
+  const minGap = o.minGap ?? defaultMinGap(hookCount);
+  if (minGap > maxGap) throw new UserError(`--min-gap: ${minGap} leaves no allowed line with ${hookCount} hooks; give at most ${Math.max(1, maxGap)}`);
+  const passes = o.passes ?? DEFAULT_PASSES;
+  const shortlist = o.shortlist ?? DEFAULT_SHORTLIST;
   const result = planGreedy({
-    target, width, height,
-    hooks: layout.nails.map(([x, y]) => [x * sx, y * sy]),
+    target, width, height, weight,
+    hooks: nails.map(([x, y]) => [x * sx, y * sy]),
     threadPx: o.threadMm * (sx + sy) / 2,
     lines: o.lines,
     minGap,
-    sides: board.frame === 'rect' ? layout.sides : undefined,
+    sides,
     seed: o.seed,
+    passes,
+    shortlist,
+    overlap: o.overlap,
+    onProgress: o.onProgress,
   });
   const lines: [number, number, number][] = [];
   for (let i = 1; i < result.path.length; i++) lines.push([0, result.path[i - 1], result.path[i]]);
@@ -52,7 +102,7 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     format: 'hookline-plan',
     version: 1,
     board,
-    nails: layout.nails.map(([x, y]) => [round3(x), round3(y)]),
+    nails: nails.map(([x, y]) => [round3(x), round3(y)]),
     threadWidthMm: o.threadMm,
     background: '#ffffff',
     colors: ['#000000'],
@@ -60,15 +110,43 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     source: { file: o.image, crop },
     planner: {
       name: MONO_PLANNER,
-      hooks: o.hooks,
+      hooks: hookCount,
       linesRequested: o.lines,
       seed: o.seed,
       minGap,
       workingPx: width,
+      shortlist,
+      passes,
+      hooksMoved: result.replaced,
+      ...(o.layout ? { layout: o.layout } : {}),
+      ...(o.importance ? { importance: o.importance } : {}),
+      ...(contrast !== 1 ? { contrast } : {}),
+      ...(gamma !== 1 ? { gamma } : {}),
       stoppedEarly: result.stoppedEarly,
     },
   };
-  return { plan, stoppedEarly: result.stoppedEarly };
+  return { plan, stoppedEarly: result.stoppedEarly, darkness: { data: result.darkness, width, height } };
+}
+
+/** Read and check hooks.json (see checkCustomLayout); problems are one-line UserErrors. */
+export function loadLayout(file: string, fallback: Board): { board: Board; nails: [number, number][] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read layout ${file}: ${fsErrorText(e)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`layout ${file} is not valid JSON (${(e as Error).message}); see docs/plan-format.md`);
+  }
+  try {
+    return checkCustomLayout(json, fallback);
+  } catch (e) {
+    throw new UserError(`layout ${file}: ${(e as Error).message}; see docs/plan-format.md`);
+  }
 }
 
 /** Total thread length of the lines, hook centre to hook centre, in mm. */

@@ -59,20 +59,141 @@ function eachLine(
  * box-filtered down to `widthPx` across the board (height from the board's aspect).
  */
 export function renderCoverage(spec: Drawable, lines: readonly Line[], widthPx = 512): Raster {
+  return renderCoverageFrames(spec, lines, widthPx, []).final;
+}
+
+/**
+ * renderCoverage, plus snapshots of the box-filtered darkness after the first `at[i]` lines
+ * (ascending) — the piece forming. One pass: each high-res write also updates its output pixel's
+ * running sum, so no separate box filter is needed and snapshots are cheap.
+ */
+export function renderCoverageFrames(
+  spec: Drawable, lines: readonly Line[], widthPx: number, at: readonly number[],
+): { final: Raster; frames: Float32Array[] } {
   const width = widthPx;
   const height = rasterHeight(spec.board, width);
   const k = superFactor(spec, width, height, 1);
   const hw = width * k;
   const hh = height * k;
   const hi = new Uint8Array(hw * hh); // 255 = fully covered
-  eachLine(spec, lines, hw, hh, (_c, { idx, cov }, n) => {
-    for (let q = 0; q < n; q++) {
-      const i = idx[q];
-      const v = hi[i] + ((cov[q] * 255 + 0.5) | 0);
-      hi[i] = v < 255 ? v : 255;
+  const sums = new Uint32Array(width * height);
+  const sx = hw / spec.board.widthMm;
+  const sy = hh / spec.board.heightMm;
+  const wPx = (spec.threadWidthMm * (sx + sy)) / 2;
+  const norm = 1 / (k * k * 255);
+  const snapshot = () => {
+    const f = new Float32Array(sums.length);
+    for (let i = 0; i < f.length; i++) f[i] = sums[i] * norm;
+    return f;
+  };
+  const frames: Float32Array[] = [];
+  let next = 0;
+  while (next < at.length && at[next] <= 0) {
+    frames.push(snapshot());
+    next++;
+  }
+  // Darkness is order-free (min(255, Σ)), so between snapshots lines are drawn band by band of
+  // high-res rows: each band's slice of the buffer stays in cache.
+  const band = 64;
+  const bounds = [...at.slice(next).map((v) => Math.min(v, lines.length)), lines.length];
+  let done = 0;
+  for (const until of bounds) {
+    if (until > done) {
+      for (let r = 0; r < hh; r += band) {
+        for (let l = done; l < until; l++) {
+          const [, a, b] = lines[l];
+          const p = spec.nails[a];
+          const q = spec.nails[b];
+          drawThick(p[0] * sx, p[1] * sy, q[0] * sx, q[1] * sy, wPx, hw, hh, k, width, hi, sums, r, Math.min(hh, r + band));
+        }
+      }
+      done = until;
     }
-  });
-  return { data: boxDown(hi, hw, hh, k, 1), width, height, channels: 1 };
+    while (next < at.length && at[next] <= done) {
+      frames.push(snapshot());
+      next++;
+    }
+  }
+  const data = new Float32Array(width * height);
+  for (let i = 0; i < data.length; i++) data[i] = sums[i] * norm;
+  return { final: { data, width, height, channels: 1 }, frames };
+}
+
+/**
+ * traceThickLine's coverage model drawn straight into `hi` (min(255, Σ)), keeping `sums` (the
+ * output pixel k×k blocks' totals) in step.
+ */
+function drawThick(
+  x0: number, y0: number, x1: number, y1: number, widthPx: number,
+  width: number, height: number, k: number, outW: number, hi: Uint8Array, sums: Uint32Array,
+  rowLo: number, rowHi: number,
+): void {
+  const steep = Math.abs(y1 - y0) > Math.abs(x1 - x0);
+  let u0 = steep ? y0 : x0, v0 = steep ? x0 : y0, u1 = steep ? y1 : x1, v1 = steep ? x1 : y1;
+  if (u0 > u1) {
+    const tu = u0;
+    u0 = u1;
+    u1 = tu;
+    const tv = v0;
+    v0 = v1;
+    v1 = tv;
+  }
+  const du = u1 - u0;
+  if (du === 0) return;
+  const slope = (v1 - v0) / du;
+  const half = (widthPx * Math.sqrt(1 + slope * slope)) / 2;
+  const uSize = steep ? height : width;
+  const vSize = steep ? width : height;
+  const uStride = steep ? width : 1;
+  const vStride = steep ? 1 : width;
+  const uBlock = steep ? outW : 1;
+  const vBlock = steep ? 1 : outW;
+  let first = Math.max(0, Math.floor(u0));
+  let last = Math.min(uSize - 1, Math.floor(u1));
+  // Only rows rowLo..rowHi−1: along u for a steep line, across it otherwise.
+  let vLo = 0;
+  let vHi = vSize - 1;
+  if (steep) {
+    first = Math.max(first, rowLo);
+    last = Math.min(last, rowHi - 1);
+  } else {
+    vLo = rowLo;
+    vHi = rowHi - 1;
+    if (slope !== 0) {
+      const ua = u0 + (rowLo - half - 1 - v0) / slope;
+      const ub = u0 + (rowHi + half + 1 - v0) / slope;
+      first = Math.max(first, Math.floor(Math.min(ua, ub)));
+      last = Math.min(last, Math.ceil(Math.max(ua, ub)));
+    } else if (v0 + half < rowLo - 1 || v0 - half > rowHi + 1) {
+      return;
+    }
+  }
+  for (let i = first; i <= last; i++) {
+    const lo = i > u0 ? i : u0;
+    const hiU = i + 1 < u1 ? i + 1 : u1;
+    const frac = hiU - lo;
+    if (frac <= 0) continue;
+    const v = v0 + ((lo + hiU) / 2 - u0) * slope;
+    const a = v - half;
+    const b = v + half;
+    const jFirst = Math.max(vLo, Math.floor(a));
+    const jLast = Math.min(vHi, Math.floor(b));
+    const rowBase = i * uStride;
+    const blockBase = ((i / k) | 0) * uBlock;
+    const scale = frac * 255;
+    for (let j = jFirst; j <= jLast; j++) {
+      const overlap = (j + 1 < b ? j + 1 : b) - (j > a ? j : a);
+      if (overlap <= 0) continue;
+      const add = (overlap * scale + 0.5) | 0;
+      if (add === 0) continue;
+      const idx = rowBase + j * vStride;
+      const old = hi[idx];
+      if (old === 255) continue;
+      const nv = old + add < 255 ? old + add : 255;
+      hi[idx] = nv;
+      sums[blockBase + ((j / k) | 0) * vBlock] += nv - old;
+    }
+  }
 }
 
 /**
@@ -122,9 +243,24 @@ export function renderRgb(spec: Drawable, lines: readonly Line[], widthPx = 512)
 export function renderLinesPng(
   spec: Drawable, lines: readonly Line[], opts: { widthPx?: number; frame?: boolean } = {},
 ): Buffer {
-  const rgb = renderRgb(spec, lines, opts.widthPx ?? 512);
+  return rgbPng(spec, renderRgb(spec, lines, opts.widthPx ?? 512), opts.frame !== false);
+}
+
+/** PNG of a one-colour plan from its already rendered darkness (renderCoverage's data). */
+export function coveragePng(spec: Drawable, darkness: Float32Array, width: number, height: number): Buffer {
+  const bg = hexRgb(spec.background);
+  const fg = hexRgb(spec.colors[0]);
+  const data = new Float32Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    const d = darkness[p];
+    for (let ch = 0; ch < 3; ch++) data[p * 3 + ch] = bg[ch] + (fg[ch] - bg[ch]) * d;
+  }
+  return rgbPng(spec, { data, width, height, channels: 3 }, true);
+}
+
+function rgbPng(spec: Drawable, rgb: Raster, frame: boolean): Buffer {
   const { width, height } = rgb;
-  const mask = opts.frame === false ? null : frameMask(spec.board, width, height);
+  const mask = frame ? frameMask(spec.board, width, height) : null;
   const img = new ImageData(width, height);
   for (let p = 0; p < width * height; p++) {
     const shade = mask && !mask[p] ? 0.85 : 1;
