@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCommand, parsePlanArgs } from '../host/commands/plan';
 import { UserError } from '../host/errors';
 import type { Plan } from '../host/plan/types';
+import { pngHeaderOnly } from './helpers/png';
 import { checkPlan } from './plan-helpers';
 
 function hookline(...args: string[]) {
@@ -20,11 +21,23 @@ beforeAll(async () => {
   const png = readFileSync('examples/coffee.png');
   writeFileSync(join(dir, 'truncated.png'), png.subarray(0, Math.floor(png.length / 3)));
   await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toFile(join(dir, 'one.png'));
+  writeFileSync(join(dir, 'huge.png'), pngHeaderOnly(30000, 30000));
+  writeFileSync(join(dir, 'dup.json'), JSON.stringify({ hooks: [[0, 300], [600, 300], [300, 0], [600, 300]] }));
+  writeFileSync(join(dir, 'off.json'), JSON.stringify({ hooks: [[0, 300], [600, 300], [300, 0], [700, 700]] }));
+  writeFileSync(join(dir, 'few.json'), JSON.stringify({ hooks: [[0, 300], [600, 300]] }));
+  writeFileSync(join(dir, 'broken.json'), '{"hooks": [[0, 300],');
+  writeFileSync(join(dir, 'ring.json'), JSON.stringify({
+    board: { widthMm: 300, heightMm: 200, frame: 'rect' },
+    hooks: Array.from({ length: 40 }, (_, i) => {
+      const a = (2 * Math.PI * i) / 40;
+      return [150 + 95 * Math.cos(a), 100 + 95 * Math.sin(a)];
+    }),
+  }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('hookline plan (built CLI)', () => {
-  it('writes plan.json and preview.png and prints one summary line', async () => {
+  it('writes plan.json, preview.png and forming.gif and prints one summary line', async () => {
     const out = join(dir, 'ok');
     const r = hookline('plan', 'examples/coffee.png', '-o', out, '--lines', '300');
     expect(r.stderr).toBe('');
@@ -43,7 +56,12 @@ describe('hookline plan (built CLI)', () => {
     expect(plan.planner).toMatchObject({ name: 'greedy-mono', seed: 1 });
     const meta = await sharp(join(out, 'preview.png')).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 512, 512]);
-    expect(readdirSync(out).sort()).toEqual(['plan.json', 'preview.png']); // no temporary files left
+    const gif = await sharp(join(out, 'forming.gif'), { animated: true }).metadata();
+    expect(gif.format).toBe('gif');
+    expect(gif.pages).toBeGreaterThan(10);
+    expect(gif.pages).toBeLessThanOrEqual(60);
+    expect(readFileSync(join(out, 'forming.gif')).length).toBeLessThan(400_000);
+    expect(readdirSync(out).sort()).toEqual(['forming.gif', 'plan.json', 'preview.png']); // no temporary files left
   });
 
   it('--quiet prints nothing; flags reach the plan', () => {
@@ -76,11 +94,23 @@ describe('hookline plan (built CLI)', () => {
     ['--seed -1', ['examples/coffee.png', '--seed', '-1'], /--seed/],
     ['an unknown flag', ['examples/coffee.png', '--colour', 'red'], /Unknown option '--colour'/],
     ['two images', ['examples/coffee.png', 'examples/coffee.png'], /expected IMAGE/],
+    ['a 30000×30000 PNG', ['@/huge.png'], /huge\.png is too large/],
+    ['--lines -5', ['examples/coffee.png', '--lines', '-5'], /--lines/],
+    ['--lines many', ['examples/coffee.png', '--lines', 'many'], /--lines: 'many' is not a number/],
+    ['--min-gap 90 with 160 hooks', ['examples/coffee.png', '--min-gap', '90'], /--min-gap: 90 leaves no allowed line/],
+    ['--contrast -1', ['examples/coffee.png', '--contrast', '-1'], /--contrast/],
+    ['--gamma 0', ['examples/coffee.png', '--gamma', '0'], /--gamma/],
+    ['a missing importance mask', ['examples/coffee.png', '--importance', '@/nope.png'], /nope\.png: no such file/],
+    ['a layout with duplicate hooks', ['examples/coffee.png', '--layout', '@/dup.json'], /dup\.json: hooks\[3\] is at the same place as hooks\[1\]/],
+    ['a layout with a hook off the board', ['examples/coffee.png', '--layout', '@/off.json'], /off\.json: hooks\[3\] \[700, 700\] is outside/],
+    ['a layout with 2 hooks', ['examples/coffee.png', '--layout', '@/few.json'], /few\.json: has 2 hooks; give 3 to 2000/],
+    ['a layout that is not JSON', ['examples/coffee.png', '--layout', '@/broken.json'], /broken\.json is not valid JSON/],
+    ['a missing layout', ['examples/coffee.png', '--layout', '@/nope.json'], /cannot read layout .*nope\.json/],
   ];
   for (const [what, args, message] of bad) {
     it(`${what}: exit 2, one line on stderr, nothing written`, () => {
       const out = join(dir, `bad-${what.replace(/\W+/g, '-')}`);
-      const r = hookline('plan', ...args.map((a) => a.replace('@', dir)), '-o', out);
+      const r = hookline('plan', ...args.map((a) => a.replace('@', dir)), '-o', out, '--lines', args.includes('--lines') ? args[args.indexOf('--lines') + 1] : '50');
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n');
@@ -90,6 +120,35 @@ describe('hookline plan (built CLI)', () => {
       expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     });
   }
+
+  it('--layout hooks.json: custom hooks and board; --lines auto; score agrees with the plan', () => {
+    const out = join(dir, 'custom');
+    const r = hookline('plan', 'examples/coffee.png', '-o', out, '--layout', join(dir, 'ring.json'), '--lines', 'auto', '--quiet');
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as Plan;
+    checkPlan(plan);
+    expect(plan.board).toEqual({ widthMm: 300, heightMm: 200, frame: 'rect' });
+    expect(plan.nails).toHaveLength(40);
+    expect(plan.planner).toMatchObject({ linesRequested: 'auto', stoppedEarly: false });
+    expect(plan.lines.length).toBeGreaterThan(20);
+    const s = hookline('score', join(out, 'plan.json'), 'examples/coffee.png');
+    expect(s.status).toBe(0);
+    const score = JSON.parse(s.stdout);
+    expect(Object.keys(score)).toEqual(['rmse', 'ssim', 'lines']);
+    expect(score.lines).toBe(plan.lines.length);
+    expect(score.rmse).toBeGreaterThan(0);
+    expect(score.rmse).toBeLessThan(1);
+  });
+
+  it('score: bad input is one line, exit 2', () => {
+    const r = hookline('score', join(dir, 'nope.json'), 'examples/coffee.png');
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(r.stderr).toMatch(/cannot read plan/);
+    const r2 = hookline('score', join(dir, 'ok', 'plan.json'), join(dir, 'text.png'));
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/not an image/);
+  });
 
   it('missing -o and an -o that is a file are refused', () => {
     const r = hookline('plan', 'examples/coffee.png');
@@ -107,6 +166,10 @@ describe('planCommand (in process)', () => {
   it('parses defaults', () => {
     expect(parsePlanArgs(['x.png', '-o', 'out'])).toEqual({
       image: 'x.png', out: 'out', frame: 'circle', hooks: 160, lines: 3000, boardMm: 600, threadMm: 0.12, seed: 1, quiet: false,
+    });
+    expect(parsePlanArgs(['x.png', '-o', 'o', '--lines', 'auto', '--min-gap', '3', '--contrast', '1.2', '--gamma', '0.8',
+      '--importance', 'm.png', '--layout', 'h.json', '--passes', '1'])).toMatchObject({
+      lines: 'auto', minGap: 3, contrast: 1.2, gamma: 0.8, importance: 'm.png', layout: 'h.json', passes: 1,
     });
   });
 

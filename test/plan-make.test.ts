@@ -7,6 +7,8 @@ import { UserError } from '../host/errors';
 import { centreCrop, loadGrey, probeImage } from '../host/plan/image';
 import { makeMonoPlan, threadLengthMm, type MonoOptions } from '../host/plan/make';
 import { loadMetricTarget, scorePlan } from '../host/plan/score';
+import { frameMask } from '../host/plan/frame';
+import { renderCoverage } from '../host/plan/render';
 import { planPath } from '../host/plan/types';
 import { planToJson } from '../host/plan/write';
 import { checkPlan } from './plan-helpers';
@@ -33,6 +35,66 @@ describe('makeMonoPlan', () => {
     const empty = scorePlan({ ...plan, lines: [] }, target);
     const got = scorePlan(plan, target);
     expect(got.rmse).toBeLessThan(empty.rmse);
+  });
+
+  it('works for 3, 7, 500 and 1999 hooks', async () => {
+    for (const [hooks, lines] of [[3, 10], [7, 15], [500, 40], [1999, 12]] as const) {
+      const { plan, stoppedEarly } = await makeMonoPlan({ ...base, hooks, lines });
+      checkPlan(plan);
+      expect(plan.nails).toHaveLength(hooks);
+      expect(plan.lines.length).toBeGreaterThan(0);
+      if (hooks === 3) {
+        expect(plan.lines.length).toBe(3); // every chord of a triangle, then no line is left
+        expect(stoppedEarly).toBe(true);
+      } else {
+        expect(plan.lines).toHaveLength(lines);
+      }
+    }
+  }, 30_000);
+
+  it('--importance moves thread where the mask is white', async () => {
+    const mask = join(tmpdir(), `hookline-mask-${process.pid}.png`);
+    const raw = Buffer.alloc(64 * 64, 0);
+    for (let y = 0; y < 64; y++) raw.fill(255, y * 64, y * 64 + 32); // left half white
+    await sharp(raw, { raw: { width: 64, height: 64, channels: 1 } }).png().toFile(mask);
+    try {
+      const left = (plan: Awaited<ReturnType<typeof makeMonoPlan>>['plan']) =>
+        plan.lines.filter(([, a, b]) => plan.nails[a][0] + plan.nails[b][0] < 600).length;
+      const plain = await makeMonoPlan({ ...base, lines: 200 });
+      const weighted = await makeMonoPlan({ ...base, lines: 200, importance: mask });
+      expect(left(weighted.plan)).toBeGreaterThan(left(plain.plan) + 20);
+      expect(weighted.plan.planner).toMatchObject({ importance: mask });
+    } finally {
+      rmSync(mask, { force: true });
+    }
+  });
+
+  it('--contrast and --gamma change the target: a lighter target takes less thread', async () => {
+    const plain = await makeMonoPlan({ ...base, lines: 'auto' });
+    const lighter = await makeMonoPlan({ ...base, lines: 'auto', gamma: 0.5 });
+    expect(lighter.plan.lines.length).toBeLessThan(plain.plan.lines.length);
+    expect(lighter.plan.planner).toMatchObject({ gamma: 0.5 });
+    const flat = await makeMonoPlan({ ...base, lines: 'auto', contrast: 0 }); // all mid-grey
+    expect(flat.plan.planner).toMatchObject({ contrast: 0 });
+    expect(flat.plan.lines.length).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('the preview raster models the metric render closely', async () => {
+    const { plan, darkness } = await makeMonoPlan({ ...base, lines: 1000 });
+    const cov = renderCoverage(plan, plan.lines, darkness.width);
+    const mask = frameMask(plan.board, darkness.width, darkness.height);
+    let sum = 0;
+    let bias = 0;
+    let n = 0;
+    for (let i = 0; i < mask.length; i++) {
+      if (!mask[i]) continue;
+      const d = cov.data[i] - darkness.data[i];
+      sum += d * d;
+      bias += d;
+      n++;
+    }
+    expect(Math.sqrt(sum / n)).toBeLessThan(0.05);
+    expect(Math.abs(bias / n)).toBeLessThan(0.01);
   });
 
   it('rect frames and odd sizes give valid plans too', async () => {

@@ -72,8 +72,9 @@ export const planCommand: Command = {
     const json = planToJson(plan);
     // The preview is the planner's own raster (its overlap model is calibrated to the metric's
     // render; `hookline score` gives the exact metric), so no second render is needed.
-    const png = coveragePng(plan, darkness.data, darkness.width, darkness.height);
-    const gif = renderFormingGif(plan, plan.lines);
+    const pngDone = coveragePng(plan, darkness.data, darkness.width, darkness.height);
+    const gif = renderFormingGif(plan, plan.lines); // while sharp encodes the PNG
+    const png = await pngDone;
     const planFile = join(o.out, 'plan.json');
     const previewFile = join(o.out, 'preview.png');
     const gifFile = join(o.out, 'forming.gif');

@@ -39,6 +39,11 @@ export function renderFormingGif(spec: Drawable, lines: readonly Line[]): Uint8A
   const idx = new Int32Array(w + h + 4);
   const len = new Float32Array(w + h + 4);
   const index = new Uint8Array(w * h);
+  // Grey level by summed coverage, tabulated (1/256 steps) so frames cost no Math.pow.
+  const lutStep = 256;
+  const lut = new Uint8Array(Math.ceil(DEFAULT_OVERLAP * lutStep) + 2);
+  for (let i = 0; i < lut.length; i++) lut[i] = Math.round((1 - toneOf(i / lutStep, DEFAULT_OVERLAP)) * (levels - 1));
+  const lutMax = lut.length - 1;
   let drawn = 0;
   for (let f = 0; f < frames; f++) {
     const until = Math.round((lines.length * (f + 1)) / frames);
@@ -51,7 +56,8 @@ export function renderFormingGif(spec: Drawable, lines: readonly Line[]): Uint8A
     }
     // Later frames keep unchanged pixels transparent over the previous frame: far smaller files.
     for (let i = 0; i < w * h; i++) {
-      const v = mask[i] ? Math.round((1 - toneOf(cover[i], DEFAULT_OVERLAP)) * (levels - 1)) : levels;
+      const li = (cover[i] * lutStep + 0.5) | 0;
+      const v = mask[i] ? lut[li < lutMax ? li : lutMax] : levels;
       index[i] = f > 0 && v === prev[i] ? keep : v;
       prev[i] = v;
     }

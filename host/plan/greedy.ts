@@ -40,6 +40,8 @@ export const DEFAULT_OVERLAP = 3.5;
 export const DEFAULT_PASSES = 0;
 /** Candidates scored exactly per step after the half-resolution ranking. */
 export const DEFAULT_SHORTLIST = 8;
+/** The ranking raster is this many times coarser than the working raster (a power of 2). */
+const COARSE = 2;
 /** --lines auto never plans more than this. */
 export const AUTO_LINE_CAP = 20_000;
 
@@ -97,11 +99,17 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   const twoLevel = shortlist > 0 && width >= 64 && height >= 64 && n > shortlist;
   let coarse = fine;
   if (twoLevel) {
-    const t = halve(target, width, height);
-    const w = input.weight ? halve(input.weight, width, height).data : undefined;
-    const cx = Float64Array.from(xs, (v) => v / 2);
-    const cy = Float64Array.from(ys, (v) => v / 2);
-    coarse = new Residual(t.data, w, t.width, t.height, cx, cy, threadPx / 2, m);
+    let t = halve(target, width, height);
+    let w = input.weight ? halve(input.weight, width, height).data : undefined;
+    let f = 2;
+    while (f < COARSE && t.width >= 128) {
+      if (w) w = halve(w, t.width, t.height).data;
+      t = halve(t.data, t.width, t.height);
+      f *= 2;
+    }
+    const cx = Float64Array.from(xs, (v) => (v * t.width) / width);
+    const cy = Float64Array.from(ys, (v) => (v * t.height) / height);
+    coarse = new Residual(t.data, w, t.width, t.height, cx, cy, (threadPx * t.width) / width, m);
   }
   const errorBefore = fine.error;
   const add = (a: number, b: number, sign: number) => {
@@ -119,6 +127,8 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   // Candidate ranking scratch: coarse score per candidate, and the shortlist.
   const rough = new Float64Array(n);
   const order = new Int32Array(n);
+  const topScore = new Float64Array(Math.max(1, shortlist));
+  const topAt = new Int32Array(Math.max(1, shortlist));
   /** The best of `count` candidates order[0..count) by exact fine score `exact(k)`, ties to the first. */
   const pick = (count: number, exact: (k: number) => number): number => {
     if (!twoLevel || count <= shortlist) {
@@ -133,24 +143,30 @@ export function planGreedy(input: GreedyInput): GreedyResult {
       }
       return best;
     }
-    // Partial selection of the `shortlist` largest rough scores, in candidate order.
-    const top = order.subarray(0, count);
-    const chosen: number[] = [];
-    const taken = new Uint8Array(count);
-    for (let j = 0; j < shortlist; j++) {
-      let bi = -1;
-      for (let i = 0; i < count; i++) if (!taken[i] && (bi < 0 || rough[top[i]] > rough[top[bi]])) bi = i;
-      taken[bi] = 1;
-      chosen.push(bi);
+    // The `shortlist` largest rough scores (insertion into a small sorted list), then exact
+    // scores for those in candidate order, so ties go to the first as without a shortlist.
+    let size = 0;
+    for (let i = 0; i < count; i++) {
+      const r = rough[order[i]];
+      if (size === shortlist && r <= topScore[size - 1]) continue;
+      let j = size < shortlist ? size++ : size - 1;
+      while (j > 0 && topScore[j - 1] < r) {
+        topScore[j] = topScore[j - 1];
+        topAt[j] = topAt[j - 1];
+        j--;
+      }
+      topScore[j] = r;
+      topAt[j] = i;
     }
-    chosen.sort((x, y) => x - y);
+    const chosen = topAt.subarray(0, size).sort();
     let best = -1;
     let bestScore = -Infinity;
-    for (const i of chosen) {
-      const s = exact(top[i]);
+    for (let c = 0; c < size; c++) {
+      const k = order[chosen[c]];
+      const s = exact(k);
       if (s > bestScore) {
         bestScore = s;
-        best = top[i];
+        best = k;
       }
     }
     return best;
@@ -170,7 +186,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
     for (let k = 0; k < n; k++) {
       const to = offset + k < n ? offset + k : offset + k - n;
       if (!allowed(at, to)) continue;
-      if (twoLevel) rough[to] = coarse.gain(at, to);
+      if (twoLevel) rough[to] = coarse.rank(at, to);
       order[count++] = to;
     }
     const from = at;
@@ -208,7 +224,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
       if (twoLevel) rough[b] = Infinity; // always re-scored: the current hook stays unless beaten
       for (let k = 0; k < n; k++) {
         if (k === b || !allowed(a, k) || !allowed(k, c)) continue;
-        if (twoLevel) rough[k] = coarse.gain(a, k) + coarse.gain(k, c);
+        if (twoLevel) rough[k] = coarse.rank(a, k) + coarse.rank(k, c);
         order[count++] = k;
       }
       const best = pick(count, (k) => fine.gain(a, k) + fine.gain(k, c));

@@ -1,4 +1,5 @@
 import { createCanvas, ImageData } from '@napi-rs/canvas';
+import sharp from 'sharp';
 import { frameMask, rasterHeight } from './frame';
 import { newFootprint, traceThickLine, type Footprint } from './thick-line';
 import type { Plan } from './types';
@@ -246,16 +247,21 @@ export function renderLinesPng(
   return rgbPng(spec, renderRgb(spec, lines, opts.widthPx ?? 512), opts.frame !== false);
 }
 
-/** PNG of a one-colour plan from its already rendered darkness (renderCoverage's data). */
-export function coveragePng(spec: Drawable, darkness: Float32Array, width: number, height: number): Buffer {
+/**
+ * PNG of a one-colour plan from its already rendered darkness (renderCoverage's data), outside
+ * a circular frame shaded as renderLinesPng does. Encoded by sharp (off the main thread).
+ */
+export async function coveragePng(spec: Drawable, darkness: Float32Array, width: number, height: number): Promise<Buffer> {
   const bg = hexRgb(spec.background);
   const fg = hexRgb(spec.colors[0]);
-  const data = new Float32Array(width * height * 3);
+  const mask = frameMask(spec.board, width, height);
+  const px = Buffer.alloc(width * height * 3);
   for (let p = 0; p < width * height; p++) {
     const d = darkness[p];
-    for (let ch = 0; ch < 3; ch++) data[p * 3 + ch] = bg[ch] + (fg[ch] - bg[ch]) * d;
+    const shade = mask[p] ? 255 : 0.85 * 255;
+    for (let ch = 0; ch < 3; ch++) px[p * 3 + ch] = Math.round((bg[ch] + (fg[ch] - bg[ch]) * d) * shade);
   }
-  return rgbPng(spec, { data, width, height, channels: 3 }, true);
+  return sharp(px, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
 
 function rgbPng(spec: Drawable, rgb: Raster, frame: boolean): Buffer {

@@ -12,6 +12,8 @@ export class Residual {
   /** Interleaved for locality: [3p] = √w(target − tone), [3p+1] = √w·tone′, [3p+2] = √w·tone″/2. */
   private readonly st: Float32Array;
   private readonly sw: Float32Array;
+  /** 2·residual·tone′ (weighted): the gain per unit of coverage, for quick ranking. */
+  private readonly lin: Float32Array;
 
   constructor(
     private readonly target: Float32Array,
@@ -26,6 +28,7 @@ export class Residual {
     this.cur = new Float32Array(size);
     this.st = new Float32Array(size * 3);
     this.sw = new Float32Array(size);
+    this.lin = new Float32Array(size);
     for (let p = 0; p < size; p++) this.sw[p] = weight ? Math.sqrt(Math.max(0, weight[p])) : 1;
     for (let p = 0; p < size; p++) {
       this.setTone(p);
@@ -37,12 +40,28 @@ export class Residual {
   private setTone(p: number): void {
     const m = this.m;
     const r = 1 - this.cur[p] / m;
-    const rm2 = r > 0 ? Math.pow(r, m - 2) : 0;
+    // r^(m−2); m = 3.5 (the default) without Math.pow, which dominates otherwise.
+    const rm2 = r <= 0 ? 0 : m === 3.5 ? r * Math.sqrt(r) : Math.pow(r, m - 2);
     const w = this.sw[p];
     const st = this.st;
     st[3 * p] = w * (this.target[p] - (1 - rm2 * r * r));
     st[3 * p + 1] = w * rm2 * r;
     st[3 * p + 2] = w * (-(m - 1) / (2 * m)) * rm2;
+    this.lin[p] = 2 * st[3 * p] * st[3 * p + 1];
+  }
+
+  /** First-order gain of adding chord a–b (Σ coverage · 2·residual·tone′): cheap, for ranking. */
+  rank(a: number, b: number): number {
+    const cache = this.cache;
+    const key = cache.key(a, b);
+    const idx = cache.idx(key);
+    const amt = cache.amt(key);
+    const lin = this.lin;
+    const o = cache.offset(key);
+    const end = o + cache.count(key);
+    let gain = 0;
+    for (let q = o; q < end; q++) gain += amt[q] * lin[idx[q]];
+    return gain;
   }
 
   /** The modelled darkness tone(s) of every pixel: what the quality metric's render should show. */
@@ -117,5 +136,6 @@ export function halve(src: Float32Array, width: number, height: number): { data:
 /** The overlap model: summed coverage s looks 1 − (1 − s/m)^m dark (1 from s = m on). */
 export function toneOf(s: number, m: number): number {
   const r = 1 - s / m;
-  return r > 0 ? 1 - Math.pow(r, m) : 1;
+  if (r <= 0) return 1;
+  return m === 3.5 ? 1 - r * r * r * Math.sqrt(r) : 1 - Math.pow(r, m);
 }
