@@ -1,56 +1,122 @@
-// Stream format 1: size against the raw 16-bit array, and host decode throughput against a
-// baseline loop that only reads the same 16-bit values (the least any decoder must do).
+// Stream format 2 against the alternatives, on the 3000-line plans of the bench images
+// (../shared/bench/images): bytes and bits per line for format 2 (everything included), format 1,
+// the raw 16-bit hook array, gzip -9 and brotli -q 11 of that array, and the order-0 entropy of
+// the hook deltas; the chunk-size trade-off; host decode throughput against a baseline loop in
+// the same process. Plans are made once with `hookline plan` and cached in dist/bench/plans/.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { StreamDecoder } from '../shared/stream/decoder';
 import { encodeStream } from '../shared/stream/encoder';
-import { EV_HOOK } from '../shared/stream/format';
+import { EV_HOOK, EV_NONE } from '../shared/stream/format';
+import { realisticPath } from './fuzz-stream';
+import { fastDecode } from '../host/stream/fast-decode';
 
-function path(lines: number, hooks: number): number[] {
-  let s = 12345;
-  const p = [0];
-  for (let i = 0; i < lines; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    p.push((p[i] + 8 + Math.floor((s / 2147483648) * (hooks - 16))) % hooks);
+const imagesDir = process.env.HOOKLINE_BENCH_IMAGES ?? '../shared/bench/images';
+const cacheDir = 'dist/bench/plans';
+const names = ['coffee', 'chelsea', 'rocket'];
+
+interface BenchPlan { name: string; hooks: number; path: number[]; lines: number }
+
+function loadPlan(name: string): BenchPlan {
+  const dir = join(cacheDir, name);
+  const file = join(dir, 'plan.json');
+  const image = join(imagesDir, `${name}.png`);
+  if (!existsSync(file) && existsSync(image)) {
+    process.stderr.write(`planning ${image} (cached in ${dir}) ...\n`);
+    execFileSync(process.execPath, ['bin/hookline.js', 'plan', image, '-o', dir, '--lines', '3000', '--quiet'], { stdio: 'inherit' });
   }
-  return p;
+  if (!existsSync(file)) {
+    process.stderr.write(`${image} not found: using a synthetic bench-like path for ${name}\n`);
+    return { name: name + '*', hooks: 160, path: realisticPath(names.indexOf(name) + 1, 3000, 160), lines: 3000 };
+  }
+  const plan = JSON.parse(readFileSync(file, 'utf8')) as { nails: unknown[]; lines: [number, number, number][] };
+  const path = [plan.lines[0][1], ...plan.lines.map((l) => l[2])];
+  return { name, hooks: plan.nails.length, path, lines: plan.lines.length };
 }
 
-function timeIt(fn: () => number, minMs = 300): { perSec: number; check: number } {
-  let n = 0;
+function entropyBytes(values: number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let bits = 0;
+  for (const c of counts.values()) bits -= c * Math.log2(c / values.length);
+  return bits / 8;
+}
+
+function timeIt(fn: () => number, minMs = 400): number {
   let units = 0;
-  let check = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    const r = fn();
-    units += r;
-    check ^= r;
-    n++;
-  }
-  return { perSec: (units / (performance.now() - t0)) * 1000, check };
+  while (performance.now() - t0 < minMs) units += fn();
+  return (units / (performance.now() - t0)) * 1000;
 }
 
-const hooks = path(3000, 160);
-const bytes = Uint8Array.from(encodeStream(hooks, 160, [0]));
-const raw = Uint16Array.from(hooks);
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+const plans = names.map(loadPlan);
+console.log('bytes (bits/line); target: format 2 <= 0.95 x brotli-11 of the raw array');
+console.log(`${'plan'.padEnd(9)}${pad('lines', 6)}${pad('format 2', 16)}${pad('format 1', 16)}${pad('raw 16-bit', 16)}${pad('gzip -9', 16)}${pad('brotli -q 11', 16)}${pad('H0(deltas)', 16)}${pad('f2/brotli', 10)}`);
+const streams: Uint8Array[] = [];
+for (const p of plans) {
+  const raw = Buffer.alloc(p.path.length * 2);
+  p.path.forEach((h, i) => raw.writeUInt16BE(h, i * 2));
+  const gz = gzipSync(raw, { level: 9 }).length;
+  const br = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }).length;
+  const deltas = p.path.slice(1).map((h, i) => (h - p.path[i] + p.hooks) % p.hooks);
+  const f2 = Uint8Array.from(encodeStream(p.path, p.hooks, [0], { version: 2 }));
+  const f1 = encodeStream(p.path, p.hooks, [0], { version: 1 }).length;
+  streams.push(f2);
+  const cell = (b: number) => `${b.toFixed(0)} (${((b * 8) / p.lines).toFixed(2)})`.padStart(16);
+  console.log(`${p.name.padEnd(9)}${pad(p.lines, 6)}${cell(f2.length)}${cell(f1)}${cell(raw.length)}${cell(gz)}${cell(br)}${cell(entropyBytes(deltas))}${pad((f2.length / br).toFixed(3), 10)}`);
+}
 
+console.log('\nchunk size trade-off (format 2 bytes; every chunk decodes on its own)');
+const sizes = [100, 250, 500, 1000, 1501, 3001];
+console.log(`${'plan'.padEnd(9)}${sizes.map((s) => pad(`${s} hooks`, 12)).join('')}${pad('default', 10)}`);
+for (let i = 0; i < plans.length; i++) {
+  const p = plans[i];
+  const row = sizes.map((c) => pad(encodeStream(p.path, p.hooks, [0], { version: 2, chunkHooks: c }).length, 12)).join('');
+  console.log(`${p.name.padEnd(9)}${row}${pad(streams[i].length, 10)}`);
+}
+
+// Host decode throughput: the format 2 decoder as the device drives it (push, then next until
+// EV_NONE), the format 1 decoder, and a baseline loop that only reads the 16-bit hook values.
+const bytes2 = streams[0];
+const bytes1 = Uint8Array.from(encodeStream(plans[0].path, plans[0].hooks, [0], { version: 1 }));
+const raw = Uint16Array.from(plans[0].path);
 const decoder = new StreamDecoder();
-const decode = () => {
+const decode = (bytes: Uint8Array) => () => {
   decoder.reset();
   let n = 0;
-  for (let i = 0; i < bytes.length; i++) if (decoder.push(bytes[i]) === EV_HOOK) n++;
+  for (let i = 0; i < bytes.length; i++) {
+    let ev = decoder.push(bytes[i]);
+    while (ev !== EV_NONE) {
+      if (ev === EV_HOOK) n++;
+      ev = decoder.next();
+    }
+  }
   return n;
 };
+let sink = 0;
 const baseline = () => {
-  let n = 0;
   let sum = 0;
-  for (let i = 0; i < raw.length; i++) {
-    sum = (sum + raw[i]) & 0xffff;
-    n++;
-  }
-  return n + (sum & 0);
+  for (let i = 0; i < raw.length; i++) sum = (sum + raw[i]) & 0xffff;
+  sink ^= sum;
+  return raw.length;
 };
-
-for (let i = 0; i < 3; i++) { decode(); baseline(); }
-const ours = timeIt(decode);
+for (let i = 0; i < 20; i++) { decode(bytes2)(); decode(bytes1)(); baseline(); }
+const v2 = timeIt(decode(bytes2));
+const v1 = timeIt(decode(bytes1));
 const base = timeIt(baseline);
-console.log(`3000-line plan, 160 hooks: stream ${bytes.length} B (${((bytes.length * 8) / 3000).toFixed(2)} bits/line), raw 16-bit array ${raw.byteLength} B, ratio ${(bytes.length / raw.byteLength).toFixed(3)}`);
-console.log(`host decode: ${(ours.perSec / 1e6).toFixed(2)} M hooks/s; baseline read loop ${(base.perSec / 1e6).toFixed(1)} M hooks/s; ratio ${(ours.perSec / base.perSec).toFixed(3)}`);
+console.log(`\nhost decode (${plans[0].name}, ${plans[0].path.length} hooks): format 2 ${(v2 / 1e6).toFixed(2)} M hooks/s (target >= 5); ` +
+  `format 1 ${(v1 / 1e6).toFixed(2)} M hooks/s; baseline 16-bit read loop ${(base / 1e6).toFixed(0)} M hooks/s${sink === -1 ? '' : ''}`);
+
+// The host's whole-buffer decoder (host/stream/fast-decode.ts), what `hookline decode` uses.
+let fastHooks = 0;
+const fast = () => {
+  const r = fastDecode(bytes2);
+  fastHooks = r.ops.length;
+  return r.ops.length;
+};
+for (let i = 0; i < 20; i++) fast();
+const vf = timeIt(fast);
+console.log(`host whole-buffer decoder (host/stream/fast-decode.ts): ${(vf / 1e6).toFixed(2)} M hooks/s (${fastHooks} hooks per run)`);

@@ -3,7 +3,7 @@
  * and to dist/nodemcu/hookline.lua (the value the chunk returns).
  */
 import { StreamDecoder } from '../shared/stream/decoder';
-import { EV_END, EV_HOOK } from '../shared/stream/format';
+import { EV_END, EV_HOOK, EV_NONE, ERR_TRUNCATED, ERR_AFTER_END } from '../shared/stream/format';
 
 export { StreamDecoder };
 export { Runtime, stateName, ST_BOOT, ST_UNHOMED, ST_HOMING, ST_IDLE, ST_RUNNING, ST_PAUSED, ST_DONE, ST_ALARM } from './runtime';
@@ -16,10 +16,14 @@ export function decodeHooks(bytes: number[]): number[] {
   const d = new StreamDecoder();
   const hooks: number[] = [];
   for (let i = 0; i < bytes.length; i++) {
-    const ev = d.push(bytes[i]);
-    if (ev < 0) return [ev];
-    if (ev === EV_HOOK) hooks.push(d.hook);
-    if (ev === EV_END) return hooks;
+    // One byte can complete several operations (format 2): take events until the decoder needs more.
+    let ev = d.push(bytes[i]);
+    while (ev !== EV_NONE) {
+      if (ev < 0) return [ev];
+      if (ev === EV_HOOK) hooks.push(d.hook);
+      if (ev === EV_END) return i === bytes.length - 1 ? hooks : [ERR_AFTER_END];
+      ev = d.next();
+    }
   }
-  return [-11];
+  return [ERR_TRUNCATED];
 }

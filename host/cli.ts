@@ -1,11 +1,11 @@
 import { UserError } from './errors';
 import type { Command } from './commands/command';
 import { planCommand } from './commands/plan';
-import { encodeCommand, decodeCommand } from './commands/stream';
+import { encodeCommand, decodeCommand, inspectCommand } from './commands/stream';
 import { simCommand } from './commands/sim';
 import { scoreCommand } from './commands/score';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, simCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];

@@ -5,6 +5,7 @@ import { parse } from 'acorn';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
+import { decodeAll, realisticPath } from '../bench/fuzz-stream';
 import { fengariWithBundle, nativeLua, runNativeLua } from './helpers/lua';
 import { repoRoot } from './helpers/cli';
 
@@ -23,6 +24,19 @@ function samplePath(seed: number, lines: number, hooks: number): number[] {
 describe('device artifacts', () => {
   const path = samplePath(7, 3000, 160);
   const bytes = encodeStream(path, 160, [0x000000]);
+  // Format 2: bench-like 3000-line plans (160 hooks, and 400 hooks, where the low distance bits are
+  // coded without a model), with colour changes, several chunks.
+  const plans = [
+    { hooks: 160, path: realisticPath(1, 3000, 160), colors: [0], chunkHooks: undefined },
+    { hooks: 160, path: realisticPath(2, 3000, 160), colors: [0, 0xff0000, 0x00ff00], chunkHooks: 700 },
+    { hooks: 400, path: realisticPath(3, 1500, 400), colors: [0], chunkHooks: 400 },
+  ].map((p) => {
+    const ops = p.colors.length > 1 ? [...p.path.slice(0, 1000), -2, ...p.path.slice(1000, 2200), -3, ...p.path.slice(2200)] : p.path;
+    const b = encodeStream(ops, p.hooks, p.colors, { version: 2, chunkHooks: p.chunkHooks, machineHash: 0x2badcafe });
+    const host = decodeAll(b);
+    expect(host.ended).toBe(true);
+    return { bytes: b, hooks: host.ops.filter((o) => o >= 0) };
+  });
 
   it('the Espruino bundle is ES5 (parses with ecmaVersion 5)', () => {
     const src = readFileSync(es5Path, 'utf8');
@@ -47,6 +61,38 @@ describe('device artifacts', () => {
     expect(out.split(',').map(Number)).toEqual(path);
   });
 
+  it('format 2: the Espruino bundle (node:vm) and the Lua build (fengari, 32-bit integers) decode bench-like plans exactly as the host', () => {
+    const ctx = vm.createContext({});
+    vm.runInContext(readFileSync(es5Path, 'utf8'), ctx);
+    const L = fengariWithBundle(luaPath);
+    for (const p of plans) {
+      ctx.bytes = p.bytes;
+      expect(Array.from(vm.runInContext('hookline.decodeHooks(bytes)', ctx) as number[])).toEqual(p.hooks);
+      const out = L.eval(`return table.concat(hookline.decodeHooks({${p.bytes.join(',')}}), ",")`);
+      expect(out.split(',').map(Number)).toEqual(p.hooks);
+    }
+  });
+
+  it('format 2: ES5 and Lua agree with the host on mutated streams (errors included)', () => {
+    const L = fengariWithBundle(luaPath);
+    const ctx = vm.createContext({});
+    vm.runInContext(readFileSync(es5Path, 'utf8'), ctx);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 499 }), { minLength: 1, maxLength: 80 }), fc.nat(400), fc.integer({ min: 1, max: 40 }), (p, flip, chunkHooks) => {
+        const clean = p.filter((h, i) => i === 0 || h !== p[i - 1]);
+        const b = encodeStream(clean, 500, [0, 0xffffff], { version: 2, chunkHooks });
+        const mutated = flip < b.length ? b.map((x, i) => (i === flip ? x ^ 0x10 : x)) : b;
+        const host = decodeAll(mutated);
+        const expected = host.ended ? host.ops : [host.error];
+        ctx.bytes = mutated;
+        expect(Array.from(vm.runInContext('hookline.decodeHooks(bytes)', ctx) as number[])).toEqual(expected);
+        const lua = L.eval(`return table.concat(hookline.decodeHooks({${mutated.join(',')}}), ",")`);
+        expect(lua.split(',').map(Number)).toEqual(expected);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
   it('the Lua build agrees with the host on random streams (fengari)', () => {
     const L = fengariWithBundle(luaPath);
     const ctx = vm.createContext({});
@@ -68,5 +114,9 @@ describe('device artifacts', () => {
   it.skipIf(!lua53)('the Lua build decodes the same stream in Debian lua5.3', () => {
     const out = runNativeLua(lua53!, luaPath, `io.write(table.concat(hookline.decodeHooks({${bytes.join(',')}}), ","))`);
     expect(out.split(',').map(Number)).toEqual(path);
+    for (const p of plans) {
+      const o = runNativeLua(lua53!, luaPath, `io.write(table.concat(hookline.decodeHooks({${p.bytes.join(',')}}), ","))`);
+      expect(o.split(',').map(Number)).toEqual(p.hooks);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planPath, type Plan } from '../host/plan/types';
-import { runCli, tempDir } from './helpers/cli';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
 
 function expectOneLineError(r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) {
   expect(r.code).toBe(2);
@@ -51,5 +51,59 @@ describe('hookline encode / decode (end to end)', () => {
     expectOneLineError(runCli(['encode', join(dir, 'notjson.json'), '-o', out]), /not valid JSON/);
     expectOneLineError(runCli(['encode', join(dir, 'plan.json')]), /missing -o/);
     expectOneLineError(runCli(['decode', join(dir, 'nope.hls')]), /cannot read stream .*nope\.hls: no such file/);
+  });
+});
+
+describe('hookline encode --format 2 / decode / inspect (end to end)', () => {
+  let dir = '';
+  let plan: Plan;
+  const machine = join(repoRoot, 'machines/ref-gantry.json');
+  beforeAll(() => {
+    dir = tempDir();
+    expect(runCli(['plan', 'examples/coffee.png', '-o', dir, '--lines', '300', '--quiet']).code).toBe(0);
+    plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+  });
+
+  it('encodes for a machine, decodes, and refuses it for another profile', () => {
+    const enc = runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan.hls'), '--machine', machine, '--chunk-lines', '100']);
+    expect(enc.code).toBe(0);
+    const m = enc.stdout.match(/^wrote .*plan\.hls: (\d+) bytes, 300 lines, ([\d.]+) bits\/line\n$/);
+    expect(m).not.toBeNull();
+    expect(Number(m![2])).toBeLessThan(9);
+    const json = JSON.parse(runCli(['decode', join(dir, 'plan.hls'), '--json']).stdout);
+    expect(json).toMatchObject({ version: 2, hookCount: 160, lineCount: 300, colors: ['#000000'], chunkLines: 100, chunkCount: 4 });
+    expect(json.machineHash).toBeGreaterThan(0);
+    expect(json.ops.map((o: { hook: number }) => o.hook)).toEqual(planPath(plan));
+    expect(runCli(['decode', join(dir, 'plan.hls'), '--machine', machine]).stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
+    const other = JSON.parse(readFileSync(machine, 'utf8'));
+    other.thread.widthMm = 0.2;
+    writeFileSync(join(dir, 'other.json'), JSON.stringify(other));
+    expectOneLineError(runCli(['decode', join(dir, 'plan.hls'), '--machine', join(dir, 'other.json')]), /plan\.hls: the stream is for another machine profile \(hash 0x[0-9a-f]{8}, this machine 0x[0-9a-f]{8}\)/);
+  });
+
+  it('refuses a newer major version with a clear message', () => {
+    const bytes = readFileSync(join(dir, 'plan.hls'));
+    bytes[4] = 3;
+    writeFileSync(join(dir, 'newer.hls'), bytes);
+    expectOneLineError(runCli(['decode', join(dir, 'newer.hls')]), /stream format version 3 is not supported \(this hookline reads versions 1 and 2\)/);
+  });
+
+  it('inspect shows header and chunks, and skips a damaged chunk', () => {
+    const ok = runCli(['inspect', join(dir, 'plan.hls')]);
+    expect(ok.code).toBe(0);
+    const lines = ok.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/plan\.hls: \d+ bytes, format 2\.0, 300 lines, [\d.]+ bits\/line/);
+    expect(lines[1]).toMatch(/header: \d+ bytes; machine 0x[0-9a-f]{8}; 160 hooks; palette #000000; 4 chunks of 100 hook operations/);
+    expect(lines.filter((l) => / ok$/.test(l))).toHaveLength(4);
+    expect(lines.at(-1)).toBe('end: all chunks verified');
+    const bytes = readFileSync(join(dir, 'plan.hls'));
+    const chunk1 = Number(lines[4].trim().split(/\s+/)[1]);
+    bytes[chunk1 + 20] ^= 0x08;
+    writeFileSync(join(dir, 'damaged.hls'), bytes);
+    const bad = runCli(['inspect', join(dir, 'damaged.hls')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/ 1 .*BAD: body CRC mismatch/);
+    expect(bad.stdout).toMatch(/end: 1 damaged chunk skipped/);
+    expectOneLineError(runCli(['decode', join(dir, 'damaged.hls')]), /damaged\.hls: body CRC mismatch at byte \d+ \(chunk 1\)/);
   });
 });

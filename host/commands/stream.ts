@@ -1,21 +1,49 @@
 import { readFileSync } from 'node:fs';
-import { parseCommand, positionals } from '../args';
+import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { UserError, fsErrorText } from '../errors';
+import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
-import { decodeStreamBytes, encodePlan } from '../stream/plan-stream';
+import { hashText, machineHash } from '../stream/machine-hash';
+import { DEFAULT_FORMAT, decodeChunks, decodeStreamBytes, encodePlan } from '../stream/plan-stream';
+import { streamErrorText } from '../../shared/stream/format';
 import type { Command } from './command';
+
+function readStream(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read stream ${path}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
+  }
+}
 
 export const encodeCommand: Command = {
   name: 'encode',
-  usage: 'encode PLAN.json -o PLAN.hls',
-  summary: 'compress a plan into the nail-index stream the machine reads (docs/stream-format.md)',
+  usage: 'encode PLAN.json -o PLAN.hls [--machine MACHINE.json] [--chunk-lines N] [--format 1|2]',
+  summary: `compress a plan into the nail-index stream the machine reads (docs/stream-format.md); --format 2 (implied by --machine / --chunk-lines) is the compact chunked format, --machine binds it to that profile`,
   async run(argv) {
-    const { values, positionals: pos } = parseCommand('encode', argv, { out: { type: 'string', short: 'o' } });
+    const { values, positionals: pos } = parseCommand('encode', argv, {
+      out: { type: 'string', short: 'o' },
+      machine: { type: 'string', short: 'm' },
+      'chunk-lines': { type: 'string' },
+      format: { type: 'string' },
+    });
     const [planPath] = positionals('encode', pos, ['plan.json']);
     if (!values.out) throw new UserError('encode: missing -o FILE.hls (where to write the stream)');
+    const implied = values.machine !== undefined || values['chunk-lines'] !== undefined ? 2 : DEFAULT_FORMAT;
+    const version = numberFlag('format', values.format, implied, { min: 1, max: 2, integer: true });
+    const chunkHooks = values['chunk-lines'] === undefined ? undefined : numberFlag('chunk-lines', values['chunk-lines'], 1024, { min: 1, max: 65535, integer: true });
     const plan = loadPlan(planPath);
-    const bytes = encodePlan(plan);
+    let hash = 0;
+    if (values.machine) {
+      const machine = loadMachine(values.machine);
+      if (machine.hooks.count !== plan.nails.length) {
+        throw new UserError(`${planPath} has ${plan.nails.length} nails but ${values.machine} has ${machine.hooks.count} hooks (hooks.count); plan for this machine's hooks`);
+      }
+      hash = machineHash(machine);
+    }
+    if (version === 1 && (hash !== 0 || chunkHooks !== undefined)) throw new UserError('encode: --machine and --chunk-lines need --format 2');
+    const bytes = encodePlan(plan, { version, machineHash: hash, chunkHooks });
     writeFileAtomic(values.out, bytes);
     const lines = plan.lines.length;
     const bits = lines ? ((bytes.length * 8) / lines).toFixed(1) : '0';
@@ -25,23 +53,60 @@ export const encodeCommand: Command = {
 
 export const decodeCommand: Command = {
   name: 'decode',
-  usage: 'decode PLAN.hls [--json]',
-  summary: 'check a stream and print its hook path, one hook per line (--json: header and operations)',
+  usage: 'decode PLAN.hls [--json] [--machine MACHINE.json]',
+  summary: 'check a stream and print its hook path, one hook per line (--json: header and operations; --machine: refuse a stream made for another profile)',
   async run(argv) {
-    const { values, positionals: pos } = parseCommand('decode', argv, { json: { type: 'boolean' } });
+    const { values, positionals: pos } = parseCommand('decode', argv, { json: { type: 'boolean' }, machine: { type: 'string', short: 'm' } });
     const [path] = positionals('decode', pos, ['plan.hls']);
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new UserError(`cannot read stream ${path}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
-    }
-    const s = decodeStreamBytes(bytes, path);
+    const bytes = readStream(path);
+    const expect = values.machine ? machineHash(loadMachine(values.machine)) : 0;
+    const s = decodeStreamBytes(bytes, path, expect);
     if (values.json) {
       const ops = s.ops.map((op) => (op >= 0 ? { hook: op } : { color: -op - 1 }));
-      process.stdout.write(JSON.stringify({ hookCount: s.hookCount, lineCount: s.lineCount, colors: s.colors, ops }) + '\n');
+      process.stdout.write(JSON.stringify({
+        version: s.version, minor: s.minor, machineHash: s.machineHash, hookCount: s.hookCount, lineCount: s.lineCount, colors: s.colors,
+        chunkLines: s.chunkHooks, chunkCount: s.chunkCount, ops,
+      }) + '\n');
     } else {
       process.stdout.write(s.hooks.join('\n') + (s.hooks.length ? '\n' : ''));
     }
+  },
+};
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  usage: 'inspect PLAN.hls',
+  summary: 'show a stream\'s header and chunks: sizes, bits per line, CRCs; damaged chunks are listed and skipped',
+  async run(argv) {
+    const { positionals: pos } = parseCommand('inspect', argv, {});
+    const [path] = positionals('inspect', pos, ['plan.hls']);
+    const bytes = readStream(path);
+    const r = decodeChunks(bytes);
+    const out: string[] = [];
+    const h = r.header;
+    if (!h) throw new UserError(`${path}: ${streamErrorText(r.error)} at byte ${r.errorAt} (in the header); re-encode it with 'hookline encode'`);
+    const lines = h.lineCount;
+    const bpl = (n: number, l: number) => (l > 0 ? ((n * 8) / l).toFixed(2) : '-');
+    out.push(`${path}: ${bytes.length} bytes, format ${h.version}.${h.minor}, ${lines} lines, ${bpl(bytes.length, lines)} bits/line`);
+    out.push(`header: ${r.headerBytes} bytes; machine ${hashText(h.machineHash)}; ${h.hookCount} hooks; palette ${h.colors.join(' ') || '(none)'}` +
+      (h.version >= 2 ? `; ${h.chunkCount} chunk${h.chunkCount === 1 ? '' : 's'} of ${h.chunkHooks} hook operations` : ''));
+    out.push('chunk  offset   bytes  first line  lines  colour changes  bits/line  CRC');
+    let bad = 0;
+    for (const c of r.chunks) {
+      const hooks = c.ops.filter((o) => o >= 0).length;
+      const cl = c.firstLine === 0 ? Math.max(0, hooks - 1) : hooks;
+      const colours = c.ops.length - hooks;
+      if (c.error) bad++;
+      out.push(
+        `${String(c.index).padStart(5)}  ${String(c.start).padStart(6)}  ${String(c.end - c.start).padStart(6)}  ${String(c.firstLine).padStart(10)}  ` +
+        `${String(c.error ? '?' : cl).padStart(5)}  ${String(c.error ? '?' : colours).padStart(14)}  ${(c.error ? '-' : bpl(c.end - c.start, cl)).padStart(9)}  ` +
+        (c.error ? `BAD: ${streamErrorText(c.error)}` : 'ok'),
+      );
+    }
+    if (r.error) out.push(`error: ${streamErrorText(r.error)} at byte ${r.errorAt}`);
+    else if (!r.ended) out.push('error: truncated (no end of stream)');
+    else out.push(`end: ${bad === 0 ? 'all chunks verified' : `${bad} damaged chunk${bad === 1 ? '' : 's'} skipped`}`);
+    process.stdout.write(out.join('\n') + '\n');
+    return r.error || !r.ended || bad ? 1 : 0;
   },
 };

@@ -1,8 +1,13 @@
 import { encodeStream, type StreamOp } from '../../shared/stream/encoder';
 import { StreamDecoder } from '../../shared/stream/decoder';
-import { EV_COLOR, EV_END, EV_HEADER, EV_HOOK, MAX_HOOKS, streamErrorText } from '../../shared/stream/format';
+import {
+  EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE, ERR_MACHINE, ERR_VERSION, FORMAT_VERSION, MAX_HOOKS,
+  isChunkError, streamErrorText,
+} from '../../shared/stream/format';
 import { UserError } from '../errors';
 import type { Plan } from '../plan/types';
+import { hashText } from './machine-hash';
+import { fastDecode } from './fast-decode';
 
 /** The plan's thread path as stream operations: the start nail, then each line's end nail, with a
  * colour change before the first line of each run of one colour (colour 0 is implied at the start). */
@@ -25,38 +30,185 @@ export function colorNumber(hex: string): number {
   return parseInt(hex.slice(1), 16);
 }
 
-export function encodePlan(plan: Plan): Uint8Array {
-  if (plan.nails.length > MAX_HOOKS) throw new UserError(`plan has ${plan.nails.length} nails; stream format 1 holds at most ${MAX_HOOKS}`);
-  return Uint8Array.from(encodeStream(planOps(plan), plan.nails.length, plan.colors.map(colorNumber)));
+export function colorHex(c: number): string {
+  return '#' + c.toString(16).padStart(6, '0');
+}
+
+/**
+ * Format `hookline encode` writes unless told otherwise (--format, or --machine / --chunk-lines,
+ * which imply 2). Still 1 until device/runtime.ts drains StreamDecoder.next(): a format 2 byte can
+ * complete several hooks, and a runtime that only looks at push()'s result stops with ERR_OVERRUN.
+ */
+export const DEFAULT_FORMAT = 1;
+
+export interface EncodePlanOptions {
+  /** Stream format version; default 2. */
+  version?: number;
+  /** 31-bit machine-profile hash (machine-hash.ts); default 0 = any machine. */
+  machineHash?: number;
+  /** Hook operations per chunk; default: chunks of about 1024. */
+  chunkHooks?: number;
+}
+
+export function encodePlan(plan: Plan, o: EncodePlanOptions = {}): Uint8Array {
+  if (plan.nails.length > MAX_HOOKS) throw new UserError(`plan has ${plan.nails.length} nails; the stream format holds at most ${MAX_HOOKS}`);
+  const version = o.version ?? FORMAT_VERSION;
+  try {
+    return Uint8Array.from(encodeStream(planOps(plan), plan.nails.length, plan.colors.map(colorNumber), { ...o, version }));
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(`cannot encode the plan: ${e.message}`);
+    throw e;
+  }
 }
 
 export interface DecodedStream {
+  version: number;
+  minor: number;
+  machineHash: number;
   hookCount: number;
   lineCount: number;
   colors: string[];
+  chunkHooks: number;
+  chunkCount: number;
   ops: StreamOp[];
   /** The hook path alone, colour changes dropped. */
   hooks: number[];
 }
 
-/** Decode a whole stream on the host with the same decoder the device runs. */
-export function decodeStreamBytes(bytes: Uint8Array, where: string): DecodedStream {
+const reencode = "re-encode it with 'hookline encode'";
+
+function failText(where: string, d: StreamDecoder, ev: number, at: number): string {
+  if (ev === ERR_VERSION) {
+    return `${where}: stream format version ${d.version} is not supported (this hookline reads versions 1 and ${FORMAT_VERSION}); update hookline or ${reencode}`;
+  }
+  if (ev === ERR_MACHINE) {
+    return `${where}: the stream is for another machine profile (hash ${hashText(d.machineHash)}, this machine ${hashText(d.expectMachine)}); ${reencode} with --machine for this machine`;
+  }
+  return `${where}: ${streamErrorText(ev)} at byte ${at}${d.version === FORMAT_VERSION && d.chunkCount > 0 && isChunkError(ev) ? ` (chunk ${d.chunkIndex})` : ''}; ${reencode}`;
+}
+
+/** Decode a whole stream on the host with the same decoder the device runs. `expectMachine`: a
+ * machine hash the stream must match (0 = accept any). */
+export function decodeStreamBytes(bytes: Uint8Array, where: string, expectMachine = 0): DecodedStream {
+  if (bytes.length > 4 && bytes[4] === FORMAT_VERSION) {
+    // Fast path: the whole-buffer decoder; on any error the streaming decoder below names it.
+    const fast = fastDecode(bytes, expectMachine);
+    if (fast.error === 0) {
+      const d = new StreamDecoder();
+      for (let i = 0; i < bytes.length && d.push(bytes[i]) !== EV_HEADER; i++);
+      return {
+        version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, lineCount: d.lineCount,
+        colors: d.colors.slice(0, d.colorCount).map(colorHex), chunkHooks: d.chunkHooks, chunkCount: d.chunkCount,
+        ops: fast.ops, hooks: fast.ops.filter((op) => op >= 0),
+      };
+    }
+  }
   const d = new StreamDecoder();
+  d.expectMachine = expectMachine;
   const ops: StreamOp[] = [];
   const hooks: number[] = [];
   let colors: string[] = [];
   for (let i = 0; i < bytes.length; i++) {
-    const ev = d.push(bytes[i]);
-    if (ev < 0) throw new UserError(`${where}: ${streamErrorText(ev)} at byte ${i}; re-encode it with 'hookline encode'`);
-    if (ev === EV_HEADER) colors = d.colors.slice(0, d.colorCount).map((c) => '#' + c.toString(16).padStart(6, '0'));
-    else if (ev === EV_HOOK) {
-      ops.push(d.hook);
-      hooks.push(d.hook);
-    } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
-    else if (ev === EV_END) {
-      if (i !== bytes.length - 1) throw new UserError(`${where}: ${bytes.length - 1 - i} bytes after the end of the stream; re-encode it with 'hookline encode'`);
-      return { hookCount: d.hookCount, lineCount: d.lineCount, colors, ops, hooks };
+    let ev = d.push(bytes[i]);
+    while (ev !== EV_NONE) {
+      if (ev < 0) throw new UserError(failText(where, d, ev, i));
+      if (ev === EV_HEADER) colors = d.colors.slice(0, d.colorCount).map(colorHex);
+      else if (ev === EV_HOOK) {
+        ops.push(d.hook);
+        hooks.push(d.hook);
+      } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
+      else if (ev === EV_END) {
+        if (i !== bytes.length - 1) throw new UserError(`${where}: ${bytes.length - 1 - i} bytes after the end of the stream; ${reencode}`);
+        return {
+          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, lineCount: d.lineCount, colors,
+          chunkHooks: d.chunkHooks, chunkCount: d.version === 1 ? 0 : d.chunkCount, ops, hooks,
+        };
+      }
+      ev = d.next();
     }
   }
-  throw new UserError(`${where}: truncated after ${bytes.length} bytes (no end marker); re-encode it with 'hookline encode'`);
+  throw new UserError(`${where}: truncated after ${bytes.length} bytes (no end marker); ${reencode}`);
+}
+
+export interface ChunkReport {
+  index: number;
+  /** Byte offsets: [start, end) of the chunk in the stream. */
+  start: number;
+  end: number;
+  firstLine: number;
+  ops: StreamOp[];
+  /** 0 when the chunk's CRC verified, else the error code. */
+  error: number;
+}
+
+export interface StreamReport {
+  header: DecodedStream | null;
+  headerBytes: number;
+  chunks: ChunkReport[];
+  /** Error outside any chunk (header, end record, truncation); 0 if none. */
+  error: number;
+  errorAt: number;
+  ended: boolean;
+}
+
+/**
+ * Decode a version 2 stream chunk by chunk, as a receiver that can skip a damaged chunk would:
+ * a chunk's operations count only when its CRC verifies; after a damaged chunk the decoder resyncs
+ * on the next sync marker and carries on. Used by `hookline inspect` and the robustness tests.
+ */
+export function decodeChunks(bytes: Uint8Array): StreamReport {
+  const d = new StreamDecoder();
+  const r: StreamReport = { header: null, headerBytes: 0, chunks: [], error: 0, errorAt: -1, ended: false };
+  let pending: StreamOp[] = [];
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    let ev = d.push(bytes[i]);
+    while (ev !== EV_NONE) {
+      if (ev < 0) {
+        if (d.resync()) {
+          r.chunks.push({ index: d.chunkIndex, start, end: i + 1, firstLine: d.firstLine, ops: pending, error: ev });
+          pending = [];
+          start = i + 1;
+          ev = EV_NONE;
+          break;
+        }
+        r.error = ev;
+        r.errorAt = i;
+        return r;
+      }
+      if (ev === EV_HEADER) {
+        r.headerBytes = i + 1;
+        start = i + 1;
+        r.header = {
+          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, lineCount: d.lineCount,
+          colors: d.colors.slice(0, d.colorCount).map(colorHex), chunkHooks: d.chunkHooks, chunkCount: d.version === 1 ? 0 : d.chunkCount,
+          ops: [], hooks: [],
+        };
+      } else if (ev === EV_HOOK) pending.push(d.hook);
+      else if (ev === EV_COLOR) pending.push(-(d.color + 1));
+      else if (ev === EV_CHUNK) {
+        r.chunks.push({ index: d.chunkIndex, start, end: i + 1, firstLine: d.firstLine, ops: pending, error: 0 });
+        pending = [];
+        start = i + 1;
+      } else if (ev === EV_END) {
+        r.ended = true;
+        if (d.version === 1 && r.header) {
+          r.chunks.push({ index: 0, start, end: i + 1, firstLine: 0, ops: pending, error: 0 });
+        }
+        if (i !== bytes.length - 1) {
+          r.error = -7;
+          r.errorAt = i + 1;
+        }
+        if (r.header) for (const c of r.chunks) if (c.error === 0) for (const op of c.ops) {
+          r.header.ops.push(op);
+          if (op >= 0) r.header.hooks.push(op);
+        }
+        return r;
+      }
+      ev = d.next();
+    }
+  }
+  r.error = -11;
+  r.errorAt = bytes.length;
+  return r;
 }

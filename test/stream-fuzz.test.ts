@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { fuzzStreams } from '../bench/fuzz-stream';
+
+/** 100k mutated and random streams; `npm run fuzz` runs 1M. */
+describe('stream decoder fuzz', () => {
+  it('100k mutated/random streams: typed errors only, no hang, fixed tables', () => {
+    const s = fuzzStreams(100_000, 20261125);
+    expect(s.streams).toBe(100_000);
+    expect(s.undetected).toBe(0);
+    for (const code of Object.keys(s.errors)) expect(Number(code)).toBeLessThan(0);
+  }, 60_000);
+});
