@@ -101,8 +101,10 @@ export function fuzzStreams(count: number, seed: number): FuzzStats {
       version: 2, chunkHooks: 1 + Math.floor(r() * 80), machineHash: k === 7 ? 0x1234567 : 0,
     }));
   }
-  const sizes = (dec: StreamDecoder) => (dec as unknown as { model: number[]; prior: number[] }).model.length +
-    (dec as unknown as { prior: number[] }).prior.length + dec.colors.length;
+  const sizes = (dec: StreamDecoder) => {
+    const t = dec as unknown as { model: number[]; side: number[] };
+    return t.model.length + t.side.length + dec.colors.length;
+  };
   const size0 = sizes(d);
   for (let n = 0; n < count; n++) {
     const base = bases[n % bases.length];

@@ -4,8 +4,8 @@ import {
   EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE,
   ERR_AFTER_END, ERR_BAD_HEADER, ERR_BAD_MAGIC, ERR_BODY, ERR_BODY_CRC, ERR_CHUNK_INDEX, ERR_COLOR_RANGE,
   ERR_HEADER_CRC, ERR_HOOK_RANGE, ERR_LINE_COUNT, ERR_MACHINE, ERR_OVERRUN, ERR_SYNC, ERR_UNKNOWN_OP, ERR_VERSION,
-  END_INDEX, ESC_INIT, FORMAT_VERSION, FORMAT_VERSION_1, HEADER2_FIXED_BYTES, M_DIR, M_ESC, MAGIC_0, MAGIC_1, MAGIC_2,
-  MAGIC_3, MAX_COLORS, MAX_SHIFT, MIN_SHIFT, MODEL_SIZE, OP_COLOR, OP_END, OP_HOOK_LIMIT, PROB_ONE, RC_INIT, RC_TOP,
+  END_INDEX, ESC_INIT, FORMAT_VERSION, FORMAT_VERSION_1, HEADER2_FIXED_BYTES, M_DIR, MAGIC_0, MAGIC_1, MAGIC_2,
+  MAGIC_3, MAX_COLORS, MAX_SHIFT, MIN_SHIFT, OP_COLOR, OP_END, OP_HOOK_LIMIT, PROB_ONE, RC_INIT, RC_TOP,
   SYNC_0, SYNC_1, TREE_LEVELS, isChunkError,
 } from './format';
 
@@ -46,7 +46,8 @@ const NEED_BYTE = 100;
  * byte can complete several operations: call next() until it returns EV_NONE (or an error) before
  * pushing the next byte; pushing earlier is ERR_OVERRUN. In version 1 next() always returns EV_NONE.
  *
- * Fixed state: numbers, a 16-entry palette, a 131-entry model and a 130-entry prior table;
+ * Fixed state: about 50 numbers, a 16-entry palette, a 128-entry model (tree probabilities with
+ * their prior bytes packed above them) and 3 more probabilities;
  * nothing is allocated per byte. After an error every further call returns the same error until
  * reset(), or, for errors confined to one chunk, resync().
  */
@@ -106,12 +107,13 @@ export class StreamDecoder {
   private distBits = 0;
   private colorBits = 0;
   private model: number[] = [];
-  private prior: number[] = [];
+  /** Direction contexts 0 and 1, then the escape ("colour change here?") probability. */
+  private side: number[] = [];
 
   constructor() {
     for (let i = 0; i < MAX_COLORS; i++) this.colors.push(0);
-    for (let i = 0; i < MODEL_SIZE; i++) this.model.push(0);
-    for (let i = 0; i < M_ESC; i++) this.prior.push(0);
+    for (let i = 0; i < M_DIR; i++) this.model.push(0);
+    for (let i = 0; i < 3; i++) this.side.push(0);
   }
 
   reset(): void {
@@ -387,6 +389,9 @@ export class StreamDecoder {
       if (this.hookCount < 2 || this.chunkHooks < 1 || byte > MAX_COLORS || this.shift < MIN_SHIFT || this.shift > MAX_SHIFT ||
         this.priorLevels > TREE_LEVELS) return this.fail(ERR_BAD_HEADER);
       for (let i = 0; i < MAX_COLORS; i++) this.colors[i] = 0;
+      for (let i = 0; i < M_DIR; i++) this.model[i] = 0;
+      this.side[0] = 0;
+      this.side[1] = 0;
       if (this.headerLength < HEADER2_FIXED_BYTES + 3 * byte + (1 << this.priorLevels) + 1) return this.fail(ERR_BAD_HEADER);
       if (this.expectMachine !== 0 && this.machineHash !== 0 && this.machineHash !== this.expectMachine) {
         return this.fail(ERR_MACHINE);
@@ -394,8 +399,8 @@ export class StreamDecoder {
     } else if (p < colorEnd) {
       const i = Math.floor((p - HEADER2_FIXED_BYTES) / 3);
       this.colors[i] = this.colors[i] * 256 + byte;
-    } else if (p < priorEnd - 2) this.prior[p - colorEnd + 1] = byte;
-    else if (p < priorEnd) this.prior[M_DIR + p - (priorEnd - 2)] = byte;
+    } else if (p < priorEnd - 2) this.model[p - colorEnd + 1] = byte * PROB_ONE;
+    else if (p < priorEnd) this.side[p - (priorEnd - 2)] = byte * PROB_ONE;
     else if (p >= this.headerLength) {
       // Bytes between priorEnd and headerLength are fields of a newer minor version: skipped.
       this.acc = this.acc * 256 + byte;
@@ -472,10 +477,18 @@ export class StreamDecoder {
       }
       const m = this.model;
       const levels = 1 << this.priorLevels;
-      for (let i = 1; i < M_DIR; i++) m[i] = i < levels ? this.prior[i] * 16 + 8 : PROB_ONE / 2;
-      m[M_DIR] = this.prior[M_DIR] * 16 + 8;
-      m[M_DIR + 1] = this.prior[M_DIR + 1] * 16 + 8;
-      m[M_ESC] = ESC_INIT;
+      // Each entry keeps its prior byte above the 12 probability bits (q * 4096 + p), so the model
+      // needs no second table; the probability starts at q * 16 + 8 (2048 beyond the prior levels).
+      for (let i = 1; i < M_DIR; i++) {
+        const q = Math.floor(m[i] / PROB_ONE);
+        m[i] = q * PROB_ONE + (i < levels ? q * 16 + 8 : PROB_ONE / 2);
+      }
+      const side = this.side;
+      for (let i = 0; i < 2; i++) {
+        const q = Math.floor(side[i] / PROB_ONE);
+        side[i] = q * PROB_ONE + q * 16 + 8;
+      }
+      side[2] = ESC_INIT;
       this.range = RC_INIT;
       this.code = 0;
       this.state = S2_INIT;
@@ -501,20 +514,21 @@ export class StreamDecoder {
     return true;
   }
 
-  /** One binary decision with adaptive probability model[i] (probability of a 0, 12 bits). */
-  private decide(i: number): number {
-    const p = this.model[i];
+  /** One binary decision with the adaptive probability (of a 0, 12 bits) in the low bits of a[i]. */
+  private decide(a: number[], i: number): number {
+    const v = a[i];
+    const p = v % PROB_ONE;
     // range < 2^31 and p < 2^12, so bound < 2^31: exact in ES5 and in 32-bit Lua integers.
     // Divisions by powers of two with Math.floor instead of >>>, which Lua 5.3 builds cannot take.
     const bound = Math.floor(this.range / PROB_ONE) * p;
     if (this.code < bound) {
       this.range = bound;
-      this.model[i] = p + Math.floor((PROB_ONE - p) / this.rate);
+      a[i] = v + Math.floor((PROB_ONE - p) / this.rate);
       return 0;
     }
     this.code -= bound;
     this.range -= bound;
-    this.model[i] = p - Math.floor(p / this.rate);
+    a[i] = v - Math.floor(p / this.rate);
     return 1;
   }
 
@@ -559,13 +573,13 @@ export class StreamDecoder {
     }
     if (s === S2_ESC) {
       if (!this.ensure()) return NEED_BYTE;
-      if (this.decide(M_ESC) === 1) this.startBits(S2_COLOR, this.colorBits, this.colorCount);
+      if (this.decide(this.side, 2) === 1) this.startBits(S2_COLOR, this.colorBits, this.colorCount);
       else this.startHook();
       return EV_NONE;
     }
     if (s === S2_DIR) {
       if (!this.ensure()) return NEED_BYTE;
-      const dir = this.decide(M_DIR + this.prevDir);
+      const dir = this.decide(this.side, this.prevDir);
       this.prevDir = dir;
       return this.emitHook(dir === 1 ? this.hookCount - this.dist : this.dist);
     }
@@ -597,15 +611,16 @@ export class StreamDecoder {
       } else {
         let b = 0;
         if (modelled && node < M_DIR) {
-          const p = model[node];
+          const v = model[node];
+          const p = v % PROB_ONE;
           const bound = Math.floor(range / PROB_ONE) * p;
           if (code < bound) {
             range = bound;
-            model[node] = p + Math.floor((PROB_ONE - p) / rate);
+            model[node] = v + Math.floor((PROB_ONE - p) / rate);
           } else {
             code -= bound;
             range -= bound;
-            model[node] = p - Math.floor(p / rate);
+            model[node] = v - Math.floor(p / rate);
             b = 1;
           }
         } else {
@@ -637,7 +652,7 @@ export class StreamDecoder {
     if (this.dist * 2 >= this.hookCount) return this.emitHook(this.dist);
     this.state = S2_DIR;
     if (!this.ensure()) return NEED_BYTE;
-    const dir = this.decide(M_DIR + this.prevDir);
+    const dir = this.decide(this.side, this.prevDir);
     this.prevDir = dir;
     return this.emitHook(dir === 1 ? this.hookCount - this.dist : this.dist);
   }
