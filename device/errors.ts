@@ -12,6 +12,8 @@ export const ERR_HOOK_COUNT = 6;
 export const ERR_INPUT_OVERFLOW = 7;
 export const ERR_ENDSTOP_HIT = 8;
 export const ERR_BAD_PROFILE = 9;
+export const ERR_MACHINE_MISMATCH = 10;
+export const ERR_PILE_FULL = 11;
 
 export function runtimeErrorName(code: number): string {
   if (code === ERR_NONE) return 'none';
@@ -24,6 +26,8 @@ export function runtimeErrorName(code: number): string {
   if (code === ERR_INPUT_OVERFLOW) return 'input-overflow';
   if (code === ERR_ENDSTOP_HIT) return 'endstop-hit';
   if (code === ERR_BAD_PROFILE) return 'bad-profile';
+  if (code === ERR_MACHINE_MISMATCH) return 'machine-mismatch';
+  if (code === ERR_PILE_FULL) return 'pile-full';
   return 'unknown';
 }
 
@@ -38,5 +42,7 @@ export function runtimeErrorText(code: number): string {
   if (code === ERR_INPUT_OVERFLOW) return 'byte fed while the runtime could not accept input';
   if (code === ERR_ENDSTOP_HIT) return 'endstop triggered during a move (lost steps or crash)';
   if (code === ERR_BAD_PROFILE) return 'machine profile failed the device check';
+  if (code === ERR_MACHINE_MISMATCH) return 'the stream was made for another machine profile (header hash differs)';
+  if (code === ERR_PILE_FULL) return 'the thread pile would reach the hook heads: the hooks are full';
   return 'unknown error ' + code;
 }

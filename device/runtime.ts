@@ -13,13 +13,17 @@
 import { Hal, PIN_INPUT, PIN_INPUT_PULLUP, PIN_OUTPUT } from './hal';
 import {
   ERR_BAD_PROFILE, ERR_ENDSTOP_HIT, ERR_ENDSTOP_STUCK, ERR_HOMING_FAILED, ERR_HOOK_COUNT,
-  ERR_INPUT_OVERFLOW, ERR_NONE, ERR_NOT_HOMED, ERR_SOFT_LIMIT, ERR_STREAM, runtimeErrorName,
+  ERR_INPUT_OVERFLOW, ERR_MACHINE_MISMATCH, ERR_NONE, ERR_NOT_HOMED, ERR_PILE_FULL, ERR_SOFT_LIMIT, ERR_STREAM,
+  runtimeErrorName,
 } from './errors';
 import { Stepper, StepperListener } from './stepper';
 import {
   AXIS_Z, MachineProfile, axisAt, axisIndex, hookSpacingMm, mmToSteps,
 } from '../shared/machine';
-import { wrapDirection, wrapPath, wrapPointCount } from '../shared/geometry/wrap';
+import { wrapDirection } from '../shared/geometry/wrap';
+import { Planner } from '../shared/motion/planner';
+import { JobPath, PT_STRIDE } from '../shared/motion/job';
+import { Pile } from '../shared/motion/pile';
 import { EV_COLOR, EV_END, EV_HEADER, EV_HOOK, StreamDecoder } from '../shared/stream/decoder';
 
 export const ST_BOOT = 0;
@@ -54,10 +58,12 @@ export interface RuntimeFaults {
   ignoreSoftLimits: boolean;
   /** Multiply every move's speed limit (1 = honest). */
   speedFactor: number;
+  /** Look-ahead off: exact stop at the end of every block (for comparison; not a fault). */
+  exactStop: boolean;
 }
 
 export function noFaults(): RuntimeFaults {
-  return { skipHook: -1, reverseWrap: -1, skipHoming: false, ignoreSoftLimits: false, speedFactor: 1 };
+  return { skipHook: -1, reverseWrap: -1, skipHoming: false, ignoreSoftLimits: false, speedFactor: 1, exactStop: false };
 }
 
 /** What the runtime reports about itself (also printed on state changes). */
@@ -81,6 +87,13 @@ export interface RuntimeStatus {
   z: number;
   queued: number;
   steps: number;
+  /** Highest thread pile on any hook (mm) and the nozzle's run height above the board (mm). */
+  pileMm: number;
+  runHeightMm: number;
+  /** Line stored in flash at boot (−1: none): where an interrupted piece can resume (startAt). */
+  storedLine: number;
+  /** Planned motion time executed so far, s. */
+  motionSeconds: number;
 }
 
 const H_START = 0;
@@ -110,14 +123,25 @@ export class Runtime implements StepperListener {
   private hooksWrapped = 0;
   private prevHook = -1;
   private lastHook = -1;
-  private curHook = -1;
-  private inWrap = false;
   private color = 0;
   private pendingColor = -1;
-  private wp: number[] = [];
-  private wpSteps: number[] = [];
+  private planner: Planner;
+  private path: JobPath;
+  private pile: Pile;
   private wpCount = 0;
   private wpIndex = 0;
+  /** Hook whose path is in the point buffer (its last point carries the tag), −1 none. */
+  private wpHook = -1;
+  private started = false;
+  private finished = false;
+  /** Stop adding motion: 1 pause (colour change or operator), 2 abort. */
+  private hold = 0;
+  private skipUntil = 0;
+  private storedLine = -1;
+  private lastSaved = 0;
+  private machineHash = 0;
+  /** The decoder may hold more operations from the last byte (format 2). */
+  private decoderBusy = false;
   private homeOrder: number[] = [];
   private homeIdx = 0;
   private homePhase = H_START;
@@ -127,15 +151,23 @@ export class Runtime implements StepperListener {
     this.hal = hal;
     this.m = machine;
     this.faults = faults ? faults : noFaults();
-    this.stepper = new Stepper(hal, machine, this);
-    this.stepper.speedFactor = this.faults.speedFactor;
+    this.planner = new Planner(machine);
+    this.planner.speedFactor = this.faults.speedFactor;
+    this.planner.lookAhead = !this.faults.exactStop;
+    this.stepper = new Stepper(hal, machine, this.planner, this);
     this.stepper.checkLimits = !this.faults.ignoreSoftLimits;
+    this.path = new JobPath(machine);
+    this.pile = new Pile(machine);
     for (let i = 0; i < QUEUE_SIZE; i++) this.queue.push(0);
-    const n = wrapPointCount(machine) * 3;
-    for (let i = 0; i < n; i++) {
-      this.wp.push(0);
-      this.wpSteps.push(0);
-    }
+  }
+
+  /**
+   * The profile hash this device was configured with (shared/machine-hash.ts, computed by the host
+   * when it writes the device's profile); a stream whose header names another machine is refused.
+   * 0 = do not check.
+   */
+  setMachineHash(hash: number): void {
+    this.machineHash = hash;
   }
 
   /** Configure pins and check the profile: → UNHOMED (or ALARM bad-profile). Motors stay disabled. */
@@ -156,6 +188,8 @@ export class Runtime implements StepperListener {
       return;
     }
     this.travelZ = mmToSteps(m.axes.z, m.wrap.travelHeightMm);
+    this.storedLine = this.hal.storageRead('line');
+    if (this.storedLine >= 0) this.hal.print('stored line ' + this.storedLine);
     this.setState(ST_UNHOMED);
   }
 
@@ -169,6 +203,8 @@ export class Runtime implements StepperListener {
     this.resetJob();
     this.enableMotors(true);
     this.setState(ST_HOMING);
+    const p = this.stepper.pos;
+    this.planner.reset(p[0], p[1], p[2]);
     if (this.faults.skipHoming) {
       this.setState(ST_IDLE);
       return true;
@@ -182,7 +218,7 @@ export class Runtime implements StepperListener {
   /** True when feed() will take one more byte (backpressure: the host waits otherwise). */
   canAccept(): boolean {
     const s = this.state;
-    return (s === ST_IDLE || s === ST_RUNNING || s === ST_PAUSED) && this.qCount < QUEUE_SIZE;
+    return (s === ST_IDLE || s === ST_RUNNING || s === ST_PAUSED) && this.qCount < QUEUE_SIZE && !this.decoderBusy;
   }
 
   /**
@@ -196,11 +232,37 @@ export class Runtime implements StepperListener {
       this.alarm(ERR_NOT_HOMED, 0);
       return false;
     }
-    if (s !== ST_DONE && this.qCount >= QUEUE_SIZE) {
+    if (s !== ST_DONE && (this.qCount >= QUEUE_SIZE || this.decoderBusy)) {
       this.alarm(ERR_INPUT_OVERFLOW, 0);
       return false;
     }
-    const ev = this.decoder.push(byte);
+    const ok = this.onEvent(this.decoder.push(byte));
+    if (ok) this.drainDecoder();
+    if (this.state === ST_RUNNING) this.advance();
+    return ok;
+  }
+
+  /**
+   * Take further operations the last byte completed (a format 2 decoder can complete several per
+   * byte: next() until EV_NONE) while the queue has room; otherwise they wait in the decoder and
+   * canAccept() stays false until advance() has made room.
+   */
+  private drainDecoder(): void {
+    const d = this.decoder as unknown as { next?: () => number };
+    if (typeof d.next !== 'function') return;
+    this.decoderBusy = true;
+    while (this.qCount < QUEUE_SIZE && this.state !== ST_ALARM) {
+      const ev = d.next();
+      if (ev === 0) {
+        this.decoderBusy = false;
+        return;
+      }
+      if (!this.onEvent(ev)) return;
+    }
+  }
+
+  /** One decoder event; false on an error (the alarm is raised). */
+  private onEvent(ev: number): boolean {
     if (ev < 0) {
       this.alarm(ERR_STREAM, ev);
       return false;
@@ -210,6 +272,11 @@ export class Runtime implements StepperListener {
         this.alarm(ERR_HOOK_COUNT, this.decoder.hookCount);
         return false;
       }
+      const hash = streamMachineHash(this.decoder);
+      if (this.machineHash !== 0 && hash !== 0 && hash !== this.machineHash) {
+        this.alarm(ERR_MACHINE_MISMATCH, 0);
+        return false;
+      }
       this.lineCount = this.decoder.lineCount;
       this.setState(ST_RUNNING);
     } else if (ev === EV_HOOK) {
@@ -217,24 +284,54 @@ export class Runtime implements StepperListener {
     } else if (ev === EV_COLOR) {
       const op = -(this.decoder.color + 1);
       // Consecutive colour changes collapse into the last one, so the queue always has room for the
-      // hook after the next one (the wrap direction needs it).
+      // hooks after the next one (the wrap directions need them).
       if (this.qCount > 0 && this.queue[(this.qHead + this.qCount - 1) % QUEUE_SIZE] < 0) {
         this.queue[(this.qHead + this.qCount - 1) % QUEUE_SIZE] = op;
       } else this.enqueue(op);
     } else if (ev === EV_END) {
       this.endSeen = true;
     }
-    if (ev !== 0 && !this.stepper.busy) this.advance();
     return true;
   }
 
-  /** Continue after a thread change (PAUSED → RUNNING). */
+  /** Continue after a thread change or an operator pause (PAUSED → RUNNING), on the same line. */
   resume(): boolean {
     if (this.state !== ST_PAUSED) return false;
-    this.color = this.pendingColor;
+    if (this.pendingColor >= 0) this.color = this.pendingColor;
     this.pendingColor = -1;
+    this.hold = 0;
     this.setState(ST_RUNNING);
     this.advance();
+    return true;
+  }
+
+  /**
+   * Operator pause: queue no more motion, let the planned blocks decelerate to a stop (at most
+   * PLANNER_BLOCKS blocks ahead), then PAUSED until resume().
+   */
+  pause(): boolean {
+    if (this.state !== ST_RUNNING) return false;
+    if (this.hold === 0) this.hold = 1;
+    if (!this.stepper.busy) this.advance();
+    return true;
+  }
+
+  /** Abort the job: decelerate to a stop like pause(), then drop the job and go IDLE (still homed). */
+  abort(): boolean {
+    const s = this.state;
+    if (s !== ST_RUNNING && s !== ST_PAUSED) return false;
+    this.hold = 2;
+    if (!this.stepper.busy) this.advance();
+    return true;
+  }
+
+  /**
+   * Resume an interrupted piece (IDLE, before the stream): the first `line` hooks of the stream are
+   * taken as already wrapped (their pile counted), motion starts at hook number `line`.
+   */
+  startAt(line: number): boolean {
+    if (this.state !== ST_IDLE || line < 0) return false;
+    this.skipUntil = line;
     return true;
   }
 
@@ -256,11 +353,25 @@ export class Runtime implements StepperListener {
       z: p[2],
       queued: this.qCount,
       steps: this.stepper.stepCount,
+      pileMm: this.pile.maxMm(),
+      runHeightMm: this.pile.runHeightMm(),
+      storedLine: this.storedLine,
+      motionSeconds: this.stepper.motionSeconds,
     };
   }
 
   // StepperListener
-  moveDone(): void {
+  blockDone(tag: number): void {
+    if (tag >= 0) {
+      this.lastHook = tag;
+      this.hooksWrapped = this.hooksWrapped + 1;
+      const line = this.hooksWrapped - 1;
+      if (line - this.lastSaved >= PROGRESS_EVERY) this.saveProgress();
+    }
+    if (this.state === ST_RUNNING) this.advance();
+  }
+
+  motionDone(): void {
     if (this.state === ST_HOMING) this.homeStep();
     else if (this.state === ST_RUNNING) this.advance();
   }
@@ -269,10 +380,15 @@ export class Runtime implements StepperListener {
     this.alarm(ERR_ENDSTOP_HIT, axis);
   }
 
+  limitHit(axis: number): void {
+    this.alarm(ERR_SOFT_LIMIT, this.wpHook);
+  }
+
   // ---- job --------------------------------------------------------------------------------
 
   private resetJob(): void {
     this.decoder.reset();
+    this.decoderBusy = false;
     this.qHead = 0;
     this.qCount = 0;
     this.endSeen = false;
@@ -281,12 +397,19 @@ export class Runtime implements StepperListener {
     this.hooksWrapped = 0;
     this.prevHook = -1;
     this.lastHook = -1;
-    this.curHook = -1;
-    this.inWrap = false;
     this.color = 0;
     this.pendingColor = -1;
     this.wpCount = 0;
     this.wpIndex = 0;
+    this.wpHook = -1;
+    this.started = false;
+    this.finished = false;
+    this.hold = 0;
+    this.lastSaved = 0;
+    this.pile.reset();
+    this.path.reset();
+    const p = this.stepper.pos;
+    this.planner.reset(p[0], p[1], p[2]);
   }
 
   private enqueue(op: number): void {
@@ -299,91 +422,152 @@ export class Runtime implements StepperListener {
     this.qCount = this.qCount - 1;
   }
 
-  /** The next thing to do when the motion is idle: next waypoint, next hook, pause, or done. */
+  /** The k-th hook (0-based) in the op queue after its head, skipping colours; −1 if not there. */
+  private queuedHook(k: number): number {
+    let seen = 0;
+    for (let i = 1; i < this.qCount; i++) {
+      const op = this.queue[(this.qHead + i) % QUEUE_SIZE];
+      if (op >= 0) {
+        if (seen === k) return op;
+        seen = seen + 1;
+      }
+    }
+    return -1;
+  }
+
+  /** Winding direction of a hook by its sequence index, with the test fault applied. */
+  private dirFor(index: number, prev: number, hook: number, next: number): number {
+    const d = wrapDirection(this.m, prev, hook, next);
+    return index === this.faults.reverseWrap ? -d : d;
+  }
+
+  /**
+   * Keep the planner full: copy buffered path points into it, and when the buffer is empty make the
+   * next piece of path (start, a hook, the finish), pause at a colour change, or finish the job.
+   * Called whenever something changed (input, a block done, motion at rest).
+   */
   private advance(): void {
+    const pl = this.planner;
     for (;;) {
-      if (this.state !== ST_RUNNING || this.stepper.busy) return;
-      if (this.wpIndex < this.wpCount) {
-        const i = this.wpIndex * 3;
+      if (this.state !== ST_RUNNING) return;
+      if (this.decoderBusy && this.qCount < QUEUE_SIZE) this.drainDecoder();
+      while (this.wpIndex < this.wpCount && !pl.full()) {
+        const i = this.wpIndex * PT_STRIDE;
+        const pts = this.path.pts;
         this.wpIndex = this.wpIndex + 1;
-        const err = this.stepper.moveTo(this.wpSteps[i], this.wpSteps[i + 1], this.wpSteps[i + 2]);
-        if (err !== ERR_NONE) this.alarm(err, this.curHook);
-        return;
+        const last = this.wpIndex === this.wpCount;
+        pl.add(pts[i], pts[i + 1], pts[i + 2], pts[i + 3], pts[i + 4], last ? this.wpHook : -1);
       }
-      if (this.inWrap) {
-        this.inWrap = false;
-        this.lastHook = this.curHook;
-        this.hooksWrapped = this.hooksWrapped + 1;
-        const line = this.hooksWrapped - 1;
-        if (line > 0 && line % PROGRESS_EVERY === 0) this.hal.storageWrite('line', line);
-      }
-      // Colour changes at the head of the queue.
-      while (this.qCount > 0 && this.queue[this.qHead] < 0) {
-        const c = -this.queue[this.qHead] - 1;
-        this.dequeue();
-        if (this.hooksWrapped > 0 && c !== this.color) {
-          this.pendingColor = c;
+      if (this.wpIndex < this.wpCount) break; // planner full
+      if (this.hold !== 0) {
+        if (!this.stepper.busy && pl.count === 0) {
+          if (this.hold === 2) {
+            this.saveProgress();
+            this.resetJob();
+            this.hal.print('aborted');
+            this.setState(ST_IDLE);
+            return;
+          }
           this.saveProgress();
           this.setState(ST_PAUSED);
           return;
         }
-        this.color = c;
+        break;
       }
-      if (this.qCount === 0) {
-        if (this.endSeen) {
-          this.saveProgress();
-          this.setState(ST_DONE);
-        }
-        return;
-      }
-      const hook = this.queue[this.qHead];
-      let next = -1;
-      let found = false;
-      for (let k = 1; k < this.qCount && !found; k++) {
-        const op = this.queue[(this.qHead + k) % QUEUE_SIZE];
-        if (op >= 0) {
-          next = op;
-          found = true;
-        }
-      }
-      if (!found && !this.endSeen) return; // the wrap direction needs the next hook: wait for input
-      const index = this.hooksStarted;
-      this.hooksStarted = index + 1;
-      this.dequeue();
-      // (No `continue` anywhere: Lua 5.1 has none.) A skipped hook (test fault) just loops on.
-      if (index !== this.faults.skipHook) {
-        let dir = wrapDirection(this.m, this.prevHook, hook, next);
-        if (index === this.faults.reverseWrap) dir = -dir;
-        if (!this.planWrap(hook, dir)) return;
-        this.prevHook = hook;
-        this.curHook = hook;
-        this.inWrap = true;
-      }
+      if (!this.nextPiece()) break;
     }
+    if (this.state === ST_RUNNING) this.stepper.kick();
   }
 
-  /** Fill the waypoint buffer for one hook, in steps, refusing the hook if any point is outside travel. */
-  private planWrap(hook: number, dir: number): boolean {
+  /** Put the next piece of path into the point buffer; false when there is none yet. */
+  private nextPiece(): boolean {
     const m = this.m;
-    const n = wrapPath(m, hook, dir, this.wp);
-    const ox = m.board.originMm[0];
-    const oy = m.board.originMm[1];
-    for (let i = 0; i < n; i++) {
-      const x = mmToSteps(m.axes.x, this.wp[i * 3] + ox);
-      const y = mmToSteps(m.axes.y, this.wp[i * 3 + 1] + oy);
-      const z = mmToSteps(m.axes.z, this.wp[i * 3 + 2]);
-      if (!this.faults.ignoreSoftLimits) {
-        if (!this.stepper.inTravel(0, x) || !this.stepper.inTravel(1, y) || !this.stepper.inTravel(2, z)) {
-          this.alarm(ERR_SOFT_LIMIT, hook);
-          return false;
-        }
-      }
-      this.wpSteps[i * 3] = x;
-      this.wpSteps[i * 3 + 1] = y;
-      this.wpSteps[i * 3 + 2] = z;
+    this.wpHook = -1;
+    if (!this.started) {
+      // The first piece starts where the planner's last block ends (the machine is at rest there).
+      const pl = this.planner;
+      this.started = true;
+      this.wpCount = this.path.start(
+        pl.px / m.axes.x.stepsPerMm - m.board.originMm[0], pl.py / m.axes.y.stepsPerMm - m.board.originMm[1],
+        m.wrap.travelHeightMm, this.pile.runHeightMm(),
+      );
+      this.wpIndex = 0;
+      return this.checkPoints(-1);
     }
-    this.wpCount = n;
+    // Colour changes at the head of the queue.
+    while (this.qCount > 0 && this.queue[this.qHead] < 0) {
+      const c = -this.queue[this.qHead] - 1;
+      this.dequeue();
+      if (this.hooksStarted > 0 && c !== this.color) {
+        this.pendingColor = c;
+        this.hold = 1;
+        return true;
+      }
+      this.color = c;
+    }
+    if (this.qCount === 0) {
+      if (this.endSeen && !this.finished) {
+        this.finished = true;
+        this.wpCount = this.path.finish(this.pile.runHeightMm(), m.wrap.travelHeightMm);
+        this.wpIndex = 0;
+        return this.checkPoints(-1);
+      }
+      if (this.endSeen && !this.stepper.busy && this.planner.count === 0) {
+        this.saveProgress();
+        this.setState(ST_DONE);
+      }
+      return false;
+    }
+    const hook = this.queue[this.qHead];
+    const next = this.queuedHook(0);
+    const next2 = this.queuedHook(1);
+    // The wrap directions of this hook and of the next need the two hooks after it (or the end).
+    if (next2 < 0 && !this.endSeen) return false;
+    const index = this.hooksStarted;
+    this.hooksStarted = index + 1;
+    this.dequeue();
+    if (index < this.skipUntil) {
+      // Resuming a piece: this hook was wrapped before the interruption.
+      this.pile.add(hook);
+      this.hooksWrapped = this.hooksWrapped + 1;
+      this.lastHook = hook;
+      this.prevHook = -1;
+      this.path.prevHook = -1;
+      return true;
+    }
+    // (No `continue` anywhere: Lua 5.1 has none.) A skipped hook (test fault) is just dropped.
+    if (index === this.faults.skipHook) return true;
+    const dir = this.dirFor(index, this.prevHook, hook, next);
+    let nextDir = 0;
+    let nextIndex = index + 1;
+    if (nextIndex === this.faults.skipHook) nextIndex = nextIndex + 1;
+    if (next >= 0) nextDir = this.dirFor(nextIndex, hook, next, next2);
+    this.pile.add(hook);
+    if (!this.pile.fits()) {
+      this.alarm(ERR_PILE_FULL, hook);
+      return false;
+    }
+    this.wpCount = this.path.hook(hook, dir, next, nextDir, this.pile.runHeightMm());
     this.wpIndex = 0;
+    this.wpHook = hook;
+    this.prevHook = hook;
+    return this.checkPoints(hook);
+  }
+
+  /** Soft limits: refuse a piece of path with any point outside the travel (nothing of it moves). */
+  private checkPoints(hook: number): boolean {
+    if (this.faults.ignoreSoftLimits) return true;
+    const st = this.stepper;
+    const pts = this.path.pts;
+    for (let i = 0; i < this.wpCount; i++) {
+      const j = i * PT_STRIDE;
+      if (!st.inTravel(0, pts[j]) || !st.inTravel(1, pts[j + 1]) || !st.inTravel(2, pts[j + 2])) {
+        this.wpCount = 0;
+        this.wpIndex = 0;
+        this.alarm(ERR_SOFT_LIMIT, hook);
+        return false;
+      }
+    }
     return true;
   }
 
@@ -398,6 +582,7 @@ export class Runtime implements StepperListener {
   private homeStep(): void {
     const st = this.stepper;
     if (this.homeIdx >= this.homeOrder.length) {
+      this.planner.reset(st.pos[0], st.pos[1], st.pos[2]);
       this.setState(ST_IDLE);
       return;
     }
@@ -457,8 +642,9 @@ export class Runtime implements StepperListener {
       }
       if (axis === AXIS_Z && st.pos[AXIS_Z] !== this.travelZ) {
         this.homePhase = H_LIFT;
-        const err = st.moveTo(st.pos[0], st.pos[1], this.travelZ);
-        if (err !== ERR_NONE) this.alarm(err, AXIS_Z);
+        this.planner.reset(st.pos[0], st.pos[1], st.pos[2]);
+        this.planner.add(st.pos[0], st.pos[1], this.travelZ, 0, 0, -1);
+        st.kick();
         return;
       }
     }
@@ -487,8 +673,11 @@ export class Runtime implements StepperListener {
     this.hal.print('alarm ' + code + ' ' + runtimeErrorName(code) + ' detail ' + detail);
   }
 
+  /** Progress to flash: every PROGRESS_EVERY lines, at pause, done, abort and alarm. */
   private saveProgress(): void {
-    this.hal.storageWrite('line', this.hooksWrapped > 0 ? this.hooksWrapped - 1 : 0);
+    const line = this.hooksWrapped > 0 ? this.hooksWrapped - 1 : 0;
+    this.lastSaved = line;
+    this.hal.storageWrite('line', line);
   }
 
   private enableMotors(on: boolean): void {
@@ -519,4 +708,10 @@ export class Runtime implements StepperListener {
     if (!(w.radiusMm > clearance && w.radiusMm + clearance < hookSpacingMm(m))) return 7;
     return 0;
   }
+}
+
+/** The machine-profile hash a stream names (format 2 headers; 0 = any machine or an older format). */
+function streamMachineHash(d: StreamDecoder): number {
+  const h = (d as unknown as { machineHash?: number }).machineHash;
+  return typeof h === 'number' ? h : 0;
 }

@@ -1,27 +1,40 @@
 /**
- * Step/dir pulse generation through the HAL: straight moves (Bresenham DDA + trapezoid, exact stop
- * at the end of each move) and constant-rate homing seeks. One pending timer at a time; every
- * step is one timer callback scheduled at the step's exact time (rounded to the HAL's tick), so
- * nothing is allocated per step and the pulse train does not drift.
+ * Step/dir pulse generation through the HAL: the blocks of the look-ahead planner
+ * (shared/motion/planner.ts), executed back to back with their planned entry and exit speeds, and
+ * constant-rate homing seeks. One pending timer at a time; nothing is allocated per step.
+ *
+ * Step timing, per axis: a block moves axis i by n_i steps along a straight path of length L; the
+ * axis' position is n_i·s/L after path distance s, so its j-th step (j = 1..n_i) is due when that
+ * position reaches j − ½, at s = (j − ½)·L/n_i, i.e. at time profile.timeAt(s) (rounded to the HAL's
+ * tick). Every axis therefore steps exactly n_i times (integer positions are exact on every target)
+ * and its steps are as evenly spaced as its own motion, not jittered by another axis (which a
+ * Bresenham DDA slaved to the dominant axis would do); a timer event serves every axis due at its
+ * time. Block times are whole µs added to an integer base, and delays are formed from clock
+ * differences, so a wrapping 32-bit µs counter (NodeMCU Lua) is fine.
  *
  * Positions are integer steps in machine coordinates (0 = where the min endstop triggers).
  */
 import { Hal } from './hal';
-import { ERR_NONE, ERR_SOFT_LIMIT } from './errors';
 import { MachineProfile, axisAt, maxSteps, minSteps } from '../shared/machine';
-import { Dda3 } from '../shared/motion/dda';
-import { MoveLimits } from '../shared/motion/limits';
-import { Trapezoid } from '../shared/motion/trapezoid';
+import { Planner } from '../shared/motion/planner';
+import { Profile } from '../shared/motion/profile';
 
-/** Who hears about the end of a move or an unexpected endstop. */
+/** Who hears about finished blocks, the end of motion and unexpected endstops. */
 export interface StepperListener {
-  moveDone(): void;
+  /** A planner block finished (tag as queued); called before the next block is taken. */
+  blockDone(tag: number): void;
+  /** The machine is at rest: the planner ran dry after the last block's end, or a seek ended. */
+  motionDone(): void;
   endstopHit(axis: number): void;
+  /** A block's target is outside the travel (defence in depth; nothing of it moved). */
+  limitHit(axis: number): void;
 }
 
 const MODE_IDLE = 0;
-const MODE_LINE = 1;
+const MODE_BLOCK = 1;
 const MODE_SEEK = 2;
+const MODE_END = 3;
+const NEVER = 1e15;
 
 export class Stepper {
   /** Current position, integer steps per axis. */
@@ -29,15 +42,15 @@ export class Stepper {
   busy = false;
   /** After a seek with untilEndstop: whether the endstop was reached. */
   seekFound = false;
-  /** Test-only fault: multiply every move's rate limit (1 = honest). */
-  speedFactor = 1;
   /** Test-only fault: false lets targets outside the travel through. */
   checkLimits = true;
   /** Steps issued so far (all axes), for status and speed measurements. */
   stepCount = 0;
+  /** Seconds of planned block time executed so far. */
+  motionSeconds = 0;
 
   private hal: Hal;
-  private m: MachineProfile;
+  private planner: Planner;
   private listener: StepperListener;
   private stepPin: number[] = [0, 0, 0];
   private dirPin: number[] = [0, 0, 0];
@@ -49,11 +62,18 @@ export class Stepper {
   private hi: number[] = [0, 0, 0];
   private sgn: number[] = [0, 0, 0];
   private pulseUs: number;
-  private dda = new Dda3();
-  private prof = new Trapezoid();
-  private lim = new MoveLimits();
+  private prof = new Profile();
   private mode = MODE_IDLE;
-  private startUs = 0;
+  /** Integer µs (HAL clock) at which the current block started. */
+  private baseUs = 0;
+  /** Offset of the pending timer event from baseUs. */
+  private dueUs = 0;
+  private blockUs = 0;
+  private blockTag = -1;
+  private blockLen = 0;
+  private nSteps: number[] = [0, 0, 0];
+  private done: number[] = [0, 0, 0];
+  private nextUs: number[] = [NEVER, NEVER, NEVER];
   private seekAxis = 0;
   private seekCount = 0;
   private seekMax = 0;
@@ -61,9 +81,9 @@ export class Stepper {
   private seekUntilEndstop = false;
   private tickFn: () => void;
 
-  constructor(hal: Hal, m: MachineProfile, listener: StepperListener) {
+  constructor(hal: Hal, m: MachineProfile, planner: Planner, listener: StepperListener) {
     this.hal = hal;
-    this.m = m;
+    this.planner = planner;
     this.listener = listener;
     this.pulseUs = m.stepPulseUs;
     for (let i = 0; i < 3; i++) {
@@ -92,42 +112,21 @@ export class Stepper {
     return steps >= this.lo[axis] && steps <= this.hi[axis];
   }
 
-  /** Stop at once (alarm): no further steps, no moveDone. */
+  /** Stop at once (alarm): no further steps, no callbacks. */
   stop(): void {
     this.hal.cancelTimer();
     this.busy = false;
     this.mode = MODE_IDLE;
   }
 
-  /**
-   * Start a straight move to (x, y, z) steps. Refuses (ERR_SOFT_LIMIT, nothing moves) when an axis
-   * that moves would end outside its travel. moveDone() follows when the last step is out.
-   */
-  moveTo(x: number, y: number, z: number): number {
-    const p = this.pos;
-    const dx = x - p[0];
-    const dy = y - p[1];
-    const dz = z - p[2];
-    if (this.checkLimits) {
-      if (dx !== 0 && !this.inTravel(0, x)) return ERR_SOFT_LIMIT;
-      if (dy !== 0 && !this.inTravel(1, y)) return ERR_SOFT_LIMIT;
-      if (dz !== 0 && !this.inTravel(2, z)) return ERR_SOFT_LIMIT;
-    }
+  /** Start executing the planner's blocks if the machine is at rest. */
+  kick(): void {
+    if (this.busy || this.planner.count === 0) return;
     this.busy = true;
-    this.mode = MODE_LINE;
-    this.startUs = this.hal.micros();
-    if (!this.lim.compute(this.m, dx, dy, dz)) {
-      this.dda.begin(0, 0, 0);
-      this.hal.setTimer(0, this.tickFn);
-      return ERR_NONE;
-    }
-    this.setDir(0, dx);
-    this.setDir(1, dy);
-    this.setDir(2, dz);
-    this.dda.begin(dx < 0 ? -dx : dx, dy < 0 ? -dy : dy, dz < 0 ? -dz : dz);
-    this.prof.plan(this.dda.n, this.lim.rate * this.speedFactor, this.lim.accel);
-    this.scheduleLine();
-    return ERR_NONE;
+    this.mode = MODE_BLOCK;
+    this.baseUs = this.hal.micros();
+    this.blockUs = 0;
+    this.nextBlock();
   }
 
   /**
@@ -144,8 +143,8 @@ export class Stepper {
     this.seekUntilEndstop = untilEndstop;
     this.seekFound = false;
     this.setDir(axis, dir);
-    this.startUs = this.hal.micros();
-    this.scheduleAt(this.seekIntervalUs);
+    this.baseUs = this.hal.micros();
+    this.scheduleAt(Math.floor(this.seekIntervalUs / this.hal.tickUs + 0.5) * this.hal.tickUs);
   }
 
   private setDir(axis: number, d: number): void {
@@ -162,43 +161,113 @@ export class Stepper {
     }
   }
 
-  /**
-   * Arm the timer for offsetUs after the start of the current motion. The delay is formed from
-   * clock differences, so a µs counter that wraps around (Lua builds with 32-bit integers) gives the
-   * right delay as long as the HAL's integer arithmetic wraps too (test/runtime-lua.test.ts).
-   */
+  /** Arm the timer for offsetUs (an integer) after baseUs. */
   private scheduleAt(offsetUs: number): void {
-    const tick = this.hal.tickUs;
-    const target = Math.floor(offsetUs / tick + 0.5) * tick;
-    let delay = target - (this.hal.micros() - this.startUs);
+    this.dueUs = offsetUs;
+    let delay = this.baseUs - this.hal.micros() + offsetUs;
     if (delay < 0) delay = 0;
     this.hal.setTimer(delay, this.tickFn);
   }
 
-  private scheduleLine(): void {
-    this.scheduleAt(this.prof.timeAt(this.dda.tick + 1) * 1000000);
+  /** Time offset (integer µs from baseUs, rounded to the tick) of axis' step j (1-based). */
+  private stepUs(axis: number, j: number): number {
+    const s = ((j - 0.5) * this.blockLen) / this.nSteps[axis];
+    const tick = this.hal.tickUs;
+    return Math.floor((this.prof.timeAt(s) * 1000000) / tick + 0.5) * tick;
+  }
+
+  /**
+   * Take blocks from the planner until one has steps (tagged zero-length blocks finish at once);
+   * schedule its first step, or the end of motion when the planner is dry.
+   */
+  private nextBlock(): void {
+    const pl = this.planner;
+    for (;;) {
+      if (this.mode !== MODE_BLOCK) return;
+      if (pl.count === 0) {
+        // Dry: the machine comes to rest at the end of the last block.
+        this.mode = MODE_END;
+        this.scheduleAt(this.blockUs);
+        return;
+      }
+      this.baseUs = this.baseUs + this.blockUs;
+      const k = pl.head;
+      const dx = pl.dx[k];
+      const dy = pl.dy[k];
+      const dz = pl.dz[k];
+      if (this.checkLimits) {
+        if (dx !== 0 && !this.inTravel(0, pl.tx[k])) return this.limit(0);
+        if (dy !== 0 && !this.inTravel(1, pl.ty[k])) return this.limit(1);
+        if (dz !== 0 && !this.inTravel(2, pl.tz[k])) return this.limit(2);
+      }
+      this.blockLen = pl.len[k];
+      this.blockTag = pl.tag[k];
+      this.prof.plan(pl.len[k], pl.vEntry[k], pl.vNom[k], pl.headExit(), pl.acc[k]);
+      pl.pop();
+      this.blockUs = Math.floor(this.prof.totalTime * 1000000 + 0.5);
+      this.motionSeconds = this.motionSeconds + this.prof.totalTime;
+      this.nSteps[0] = dx < 0 ? -dx : dx;
+      this.nSteps[1] = dy < 0 ? -dy : dy;
+      this.nSteps[2] = dz < 0 ? -dz : dz;
+      let any = false;
+      for (let i = 0; i < 3; i++) {
+        this.done[i] = 0;
+        if (this.nSteps[i] > 0) {
+          this.setDir(i, i === 0 ? dx : i === 1 ? dy : dz);
+          this.nextUs[i] = this.stepUs(i, 1);
+          any = true;
+        } else this.nextUs[i] = NEVER;
+      }
+      if (any) {
+        this.scheduleNext();
+        return;
+      }
+      this.listener.blockDone(this.blockTag);
+    }
+  }
+
+  private limit(axis: number): void {
+    this.stop();
+    this.listener.limitHit(axis);
+  }
+
+  private scheduleNext(): void {
+    let t = this.nextUs[0];
+    if (this.nextUs[1] < t) t = this.nextUs[1];
+    if (this.nextUs[2] < t) t = this.nextUs[2];
+    this.scheduleAt(t);
   }
 
   private tick(): void {
-    if (this.mode === MODE_LINE) this.lineTick();
-    else if (this.mode === MODE_SEEK) this.seekTick();
+    const mode = this.mode;
+    if (mode === MODE_BLOCK) this.blockTick();
+    else if (mode === MODE_SEEK) this.seekTick();
+    else if (mode === MODE_END) {
+      this.mode = MODE_IDLE;
+      this.busy = false;
+      this.listener.motionDone();
+    }
   }
 
-  private lineTick(): void {
-    const d = this.dda;
-    if (d.next()) {
-      if (d.sx === 1) this.stepAxis(0);
-      if (d.sy === 1) this.stepAxis(1);
-      if (d.sz === 1) this.stepAxis(2);
-      if (this.mode !== MODE_LINE) return; // stopped by an endstop alarm
+  private blockTick(): void {
+    const due = this.dueUs;
+    let left = false;
+    for (let i = 0; i < 3; i++) {
+      if (this.nextUs[i] <= due) {
+        this.stepAxis(i);
+        if (this.mode !== MODE_BLOCK) return; // stopped by an endstop alarm
+        const d = this.done[i] + 1;
+        this.done[i] = d;
+        this.nextUs[i] = d < this.nSteps[i] ? this.stepUs(i, d + 1) : NEVER;
+      }
+      if (this.nextUs[i] < NEVER) left = true;
     }
-    if (d.tick >= d.n) {
-      this.busy = false;
-      this.mode = MODE_IDLE;
-      this.listener.moveDone();
+    if (left) {
+      this.scheduleNext();
       return;
     }
-    this.scheduleLine();
+    this.listener.blockDone(this.blockTag);
+    if (this.mode === MODE_BLOCK) this.nextBlock();
   }
 
   private stepAxis(axis: number): void {
@@ -229,12 +298,13 @@ export class Stepper {
     this.pos[axis] = this.pos[axis] + this.sgn[axis];
     this.stepCount = this.stepCount + 1;
     this.seekCount = this.seekCount + 1;
-    this.scheduleAt((this.seekCount + 1) * this.seekIntervalUs);
+    const tick = this.hal.tickUs;
+    this.scheduleAt(Math.floor(((this.seekCount + 1) * this.seekIntervalUs) / tick + 0.5) * tick);
   }
 
   private finishSeek(): void {
     this.busy = false;
     this.mode = MODE_IDLE;
-    this.listener.moveDone();
+    this.listener.motionDone();
   }
 }

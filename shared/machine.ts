@@ -35,6 +35,11 @@ export interface AxisProfile {
   invertDir: boolean;
   /** When true, the endstop input reads LOW while the switch is pressed (switch to ground, pull-up). */
   endstopActiveLow: boolean;
+  /**
+   * Largest instantaneous speed change of this axis, mm/s (Marlin's classic "jerk"): the planner
+   * never asks for a bigger velocity step at a junction, the verifier allows no bigger one.
+   */
+  jerkMmS: number;
   pins: AxisPins;
   homing: AxisHoming;
 }
@@ -67,6 +72,20 @@ export interface WrapProfile {
   nozzleDiameterMm: number;
 }
 
+/** Look-ahead motion planning (shared/motion/planner.ts). */
+export interface MotionProfile {
+  /** Grbl's junction deviation: how far a junction may be rounded off, mm (0.01). */
+  junctionDeviationMm: number;
+}
+
+/** The thread pile that grows on each hook (shared/motion/pile.ts). */
+export interface PileProfile {
+  /** Height one wrap adds to a hook's pile = thread.widthMm × packing. */
+  packing: number;
+  /** The nozzle stays this far above the highest pile, mm. */
+  clearanceMm: number;
+}
+
 export interface MachineProfile {
   format: 'hookline-machine';
   version: 1;
@@ -76,6 +95,8 @@ export interface MachineProfile {
   hooks: CircleHooks;
   thread: { widthMm: number };
   wrap: WrapProfile;
+  motion: MotionProfile;
+  pile: PileProfile;
   axes: { x: AxisProfile; y: AxisProfile; z: AxisProfile };
   motors: { enablePin: number; enableActiveLow: boolean };
   /** Axis names in homing order, e.g. ["z", "x", "y"]. */

@@ -12,6 +12,7 @@ import {
   Runtime, type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
 } from '../device/runtime';
 import { runtimeErrorText } from '../device/errors';
+import { estimateMotion, floorSeconds, threadMm } from '../shared/motion/estimate';
 import { type EdgeListener, VirtualMcu } from './mcu';
 import { SimHal } from './hal';
 import { GantryPlant, type PlantFaults } from './plant';
@@ -28,6 +29,8 @@ export interface SimOptions {
   threadChangeSeconds?: number;
   /** Give up after this much machine time (default 7 days). */
   maxMachineSeconds?: number;
+  /** Skip the planner-only estimates (exact stop, look-ahead) in the result. */
+  skipEstimates?: boolean;
   /** Extra listener for every pin edge (tests record the first edges with it). */
   onEdge?: EdgeListener;
 }
@@ -53,6 +56,15 @@ export interface SimResult {
   violations: Violation[];
   violationCounts: Partial<Record<ViolationKind, number>>;
   machineSeconds: number;
+  /** Σ over lines of max over axes |Δ hook-centre position| / maxSpeedMmS (shared/motion/estimate.ts). */
+  floorSeconds: number;
+  /** The same job with look-ahead off (exact stop at every block), from the runtime's planner without stepping. */
+  exactStopSeconds: number;
+  /** The planner's own estimate of this job's motion time (look-ahead on), for comparison with machineSeconds. */
+  estimateSeconds: number;
+  threadMeters: number;
+  /** Highest thread pile the verifier modelled (wraps it saw × thread width × packing). */
+  maxPileMm: number;
   /** Machine time when the last endstop was first reached (homing), −1 if never. */
   homedSeconds: number;
   steps: { x: number; y: number; z: number };
@@ -70,14 +82,21 @@ function decodeExpected(stream: Uint8Array): { hooks: number[]; ops: number[]; c
   const hooks: number[] = [];
   const ops: number[] = [];
   let colors: number[] = [];
-  for (let i = 0; i < stream.length; i++) {
-    const ev = d.push(stream[i]);
-    if (ev < 0 || ev === EV_END) break;
-    if (ev === EV_HOOK) {
-      hooks.push(d.hook);
-      ops.push(d.hook);
-    } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
-    if (d.colorCount > 0 && colors.length === 0) colors = d.colors.slice(0, d.colorCount);
+  // A format 2 decoder can complete several operations per byte: next() until EV_NONE (0).
+  const next = (d as unknown as { next?: () => number }).next;
+  outer: for (let i = 0; i < stream.length; i++) {
+    let ev = d.push(stream[i]);
+    for (;;) {
+      if (ev < 0 || ev === EV_END) break outer;
+      if (ev === EV_HOOK) {
+        hooks.push(d.hook);
+        ops.push(d.hook);
+      } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
+      if (d.colorCount > 0 && colors.length === 0) colors = d.colors.slice(0, d.colorCount);
+      if (!next) break;
+      ev = next.call(d);
+      if (ev === 0) break;
+    }
   }
   return { hooks, ops, colors };
 }
@@ -125,6 +144,7 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
         mcu.setTimer(1, mcu.now + threadChangeUs, resume);
       }
     }
+    if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
     if (!mcu.runNext()) break;
     if (mcu.now > limitUs) {
       verifier.violation('timeout', `still running after ${opts.maxMachineSeconds ?? 7 * 24 * 3600} s of machine time`, mcu.now);
@@ -144,6 +164,8 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
   const planDirs = expectedDirections(machine, expected.hooks);
   const mismatch = firstMismatch(expected.hooks, planDirs, verifier.wraps);
   const ok = mismatch === null && verifier.violations.length === 0;
+  const est = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, false);
+  const exact = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, true);
   return {
     ok,
     report,
@@ -159,6 +181,11 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
     violations: verifier.violations,
     violationCounts: verifier.counts,
     machineSeconds: mcu.now / 1e6,
+    floorSeconds: floorSeconds(machine, expected.hooks),
+    exactStopSeconds: exact ? exact.seconds : -1,
+    estimateSeconds: est ? est.seconds : -1,
+    threadMeters: threadMm(machine, expected.hooks) / 1000,
+    maxPileMm: verifier.maxPileMm,
     homedSeconds: verifier.homedUs < 0 ? -1 : verifier.homedUs / 1e6,
     steps: { x: verifier.steps[0], y: verifier.steps[1], z: verifier.steps[2] },
     pauses,

@@ -25,6 +25,8 @@ export type ViolationKind =
   | 'travel'
   | 'step-before-homing'
   | 'overspeed'
+  | 'overaccel'
+  | 'pile'
   | 'collision'
   | 'disabled-step'
   | 'runtime-alarm'
@@ -58,6 +60,9 @@ export interface Mismatch {
 
 /** Most violations kept per kind (all are counted). */
 const KEEP_PER_KIND = 10;
+/** Velocity samples kept per axis for the acceleration check (lags 1 and ACC_LAG). */
+const ACC_BUF = 16;
+const ACC_LAG = 12;
 const TWO_PI = 2 * Math.PI;
 
 export class Verifier implements PlantObserver {
@@ -69,8 +74,25 @@ export class Verifier implements PlantObserver {
   homedUs = -1;
   readonly steps = new Float64Array(3);
 
+  /** Thread pile the verifier models from the wraps it saw (wraps per hook, highest pile). */
+  readonly pileWraps: Int32Array;
+  maxPileMm = 0;
+  /** Acceleration is checked from this time on (simulate sets it when the job starts: homing seeks start at speed by design). */
+  accelFromUs = Infinity;
   private pos: Float64Array;
   private lo = new Float64Array(3);
+  private amax = new Float64Array(3);
+  private jump = new Float64Array(3);
+  private lastDir = new Int8Array(3);
+  /** Last ACC_LAGS velocity samples per axis (steps/s) and their mid times (µs), ring buffers. */
+  private vBuf = new Float64Array(3 * ACC_BUF);
+  private mBuf = new Float64Array(3 * ACC_BUF);
+  private nBuf = new Int32Array(3);
+  private layerMm: number;
+  private pileSteps = 0;
+  private zoneMm: number;
+  private inner2: number;
+  private outer2: number;
   private hi = new Float64Array(3);
   private spm = new Float64Array(3);
   private minIntervalUs = new Float64Array(3);
@@ -100,8 +122,13 @@ export class Verifier implements PlantObserver {
       this.lo[a] = minSteps(ax);
       this.hi[a] = maxSteps(ax);
       this.spm[a] = ax.stepsPerMm;
-      this.minIntervalUs[a] = (1e6 / (ax.maxSpeedMmS * ax.stepsPerMm)) * 0.98 - 1;
+      // Steps are timed to the µs (rounded): an interval may come out up to 1 µs short.
+      this.minIntervalUs[a] = (1e6 / (ax.maxSpeedMmS * ax.stepsPerMm)) * (1 - 1e-9) - 1;
+      this.amax[a] = ax.accelMmS2 * ax.stepsPerMm;
+      this.jump[a] = ax.jerkMmS * ax.stepsPerMm;
     }
+    this.pileWraps = new Int32Array(m.hooks.count);
+    this.layerMm = m.thread.widthMm * m.pile.packing;
     const n = m.hooks.count;
     this.count = n;
     this.hookX = new Float64Array(n);
@@ -118,6 +145,11 @@ export class Verifier implements PlantObserver {
     this.pitch = TWO_PI / n;
     this.lowBelowSteps = m.hooks.headHeightMm * m.axes.z.stepsPerMm;
     this.collideMm = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
+    // A hook's zone: the disc of half the hook spacing around it (zones never overlap).
+    const ringR = m.hooks.diameterMm / 2;
+    this.zoneMm = (m.hooks.diameterMm * Math.sin(Math.PI / n)) / 2;
+    this.inner2 = Math.max(0, ringR - this.zoneMm) ** 2;
+    this.outer2 = (ringR + this.zoneMm) ** 2;
     if (this.pos[2] < this.lowBelowSteps) this.enterLow();
   }
 
@@ -150,8 +182,11 @@ export class Verifier implements PlantObserver {
     if (timeUs - this.lastStepUs[axis] < this.minIntervalUs[axis]) {
       this.violation('overspeed', `${AXIS_NAMES[axis]} stepped ${(timeUs - this.lastStepUs[axis]).toFixed(0)} µs after its previous step, faster than maxSpeedMmS`, timeUs, { axis: AXIS_NAMES[axis] });
     }
+    if (timeUs >= this.accelFromUs) this.checkAccel(axis, dir, timeUs);
+    else this.lastDir[axis] = dir;
     this.lastStepUs[axis] = timeUs;
     if (axis === 2) {
+      if (this.low && dir < 0 && p < this.pileSteps) this.pileViolation(timeUs);
       const lowNow = p < this.lowBelowSteps;
       if (lowNow !== this.low) {
         if (lowNow) this.enterLow();
@@ -160,6 +195,52 @@ export class Verifier implements PlantObserver {
     } else if (this.low) {
       this.track(timeUs);
     }
+  }
+
+  /**
+   * Acceleration from step intervals. Between two steps of the same direction the axis' continuous
+   * position moved exactly one step (steps are due where it crosses j − ½), so 1/interval is its
+   * exact mean velocity over the interval, and 0 across a reversal. Two mean velocities whose
+   * intervals' midpoints are Δt apart differ by at most a·Δt, plus one instantaneous change of at
+   * most jerkMmS (the planner allows one per junction), plus the timing error: each step time is
+   * rounded to 1 µs, so an interval is off by ≤ 1 µs and a velocity v by ≤ v²·1 µs/(1 − v·1 µs).
+   * Checked against the previous sample and the one ACC_LAG samples back (several junctions: their
+   * velocity changes must add up to no more than a·Δt, apart from the one jump).
+   */
+  private checkAccel(axis: number, dir: number, timeUs: number): void {
+    const last = this.lastStepUs[axis];
+    const prevDir = this.lastDir[axis];
+    this.lastDir[axis] = dir;
+    if (last < 0) return;
+    const dt = timeUs - last;
+    if (dt <= 0) return;
+    const v = dir === prevDir ? (dir * 1e6) / dt : 0;
+    const mid = (timeUs + last) / 2;
+    const base = axis * ACC_BUF;
+    const n = this.nBuf[axis];
+    const a = this.amax[axis];
+    const qv = (v * v * 1e-6) / Math.max(1e-9, 1 - Math.abs(v) * 1e-6);
+    for (let lag = 1; lag <= ACC_LAG; lag += ACC_LAG - 1) {
+      if (n < lag) break;
+      const j = base + ((n - lag) % ACC_BUF);
+      const v0 = this.vBuf[j];
+      const q0 = (v0 * v0 * 1e-6) / Math.max(1e-9, 1 - Math.abs(v0) * 1e-6);
+      const allowed = a * ((mid - this.mBuf[j]) / 1e6) * 1.001 + this.jump[axis] + qv + q0;
+      const dv = Math.abs(v - v0);
+      if (dv > allowed) {
+        const spm = this.spm[axis];
+        this.violation('overaccel', `${AXIS_NAMES[axis]} changed speed by ${(dv / spm).toFixed(1)} mm/s in ${((mid - this.mBuf[j]) / 1000).toFixed(2)} ms (allowed ${(allowed / spm).toFixed(1)}: accelMmS2 plus one jerkMmS step)`, timeUs, { axis: AXIS_NAMES[axis] });
+        break;
+      }
+    }
+    const k = base + (n % ACC_BUF);
+    this.vBuf[k] = v;
+    this.mBuf[k] = mid;
+    this.nBuf[axis] = n + 1;
+  }
+
+  private pileViolation(timeUs: number): void {
+    this.violation('pile', `nozzle at ${(this.pos[2] / this.spm[2]).toFixed(2)} mm, below the top of the thread pile (${this.maxPileMm.toFixed(2)} mm)`, timeUs);
   }
 
   /** Close the books at the end of a run (a nozzle left low still counts its winding). */
@@ -183,11 +264,23 @@ export class Verifier implements PlantObserver {
   private track(timeUs: number): void {
     const x = this.pos[0] / this.spm[0] - this.ox;
     const y = this.pos[1] / this.spm[1] - this.oy;
+    const rx = x - this.cx;
+    const ry = y - this.cy;
+    const r2 = rx * rx + ry * ry;
+    if (r2 < this.inner2 || r2 > this.outer2) {
+      // In no hook's zone.
+      if (this.tracked >= 0) this.closeTrack(timeUs);
+      return;
+    }
     // On a circle of hooks the nearest hook to a point is the one nearest in angle.
-    let k = Math.round((Math.atan2(y - this.cy, x - this.cx) - this.start) / this.pitch) % this.count;
+    let k = Math.round((Math.atan2(ry, rx) - this.start) / this.pitch) % this.count;
     if (k < 0) k += this.count;
     const dx = x - this.hookX[k];
     const dy = y - this.hookY[k];
+    if (dx * dx + dy * dy > this.zoneMm * this.zoneMm) {
+      if (this.tracked >= 0) this.closeTrack(timeUs);
+      return;
+    }
     if (dx * dx + dy * dy < this.collideMm * this.collideMm && this.collided !== k) {
       this.collided = k;
       this.violation('collision', `nozzle within ${this.collideMm} mm of hook ${k} while below the hook heads`, timeUs, { hook: k });
@@ -212,6 +305,13 @@ export class Verifier implements PlantObserver {
     const turns = Math.abs(this.accum) / TWO_PI;
     if (turns >= 1 - 1e-6) {
       this.wraps.push({ hook: this.tracked, dir: this.accum > 0 ? 1 : -1, turns: Math.floor(turns + 1e-6), timeUs });
+      const w = ++this.pileWraps[this.tracked];
+      const h = w * this.layerMm;
+      if (h > this.maxPileMm) {
+        this.maxPileMm = h;
+        this.pileSteps = h * this.spm[2];
+        if (this.low && this.pos[2] < this.pileSteps) this.pileViolation(timeUs);
+      }
     }
     this.tracked = -1;
     this.accum = 0;

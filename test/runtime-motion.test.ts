@@ -1,98 +1,112 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Dda3 } from '../shared/motion/dda';
-import { MoveLimits } from '../shared/motion/limits';
-import { Trapezoid } from '../shared/motion/trapezoid';
+import { Profile } from '../shared/motion/profile';
+import { PLANNER_BLOCKS, Planner } from '../shared/motion/planner';
 import { refGantry } from './helpers/rig';
 
-describe('motion: DDA', () => {
-  it('issues exactly |d| steps per axis over max(|d|) ticks, evenly', () => {
-    fc.assert(
-      fc.property(fc.nat(3000), fc.nat(3000), fc.nat(3000), (ax, ay, az) => {
-        const d = new Dda3();
-        d.begin(ax, ay, az);
-        const n = Math.max(ax, ay, az);
-        const counts = [0, 0, 0];
-        let ticks = 0;
-        let worst = 0;
-        // After t ticks an axis with d steps has taken within one step of t·d/n.
-        while (d.next()) {
-          ticks++;
-          counts[0] += d.sx;
-          counts[1] += d.sy;
-          counts[2] += d.sz;
-          worst = Math.max(worst, Math.abs(counts[0] - (ticks * ax) / n), Math.abs(counts[1] - (ticks * ay) / n), Math.abs(counts[2] - (ticks * az) / n));
-        }
-        expect(worst).toBeLessThanOrEqual(1);
-        expect(ticks).toBe(n);
-        expect(counts).toEqual([ax, ay, az]);
-        expect(d.next()).toBe(false);
-      }),
-      { numRuns: 200 },
-    );
-  });
-});
+const m = refGantry();
 
-describe('motion: trapezoid', () => {
-  it('reaches n at totalTime, never faster than the rate, never accelerating harder than allowed', () => {
+describe('motion: block profile', () => {
+  it('starts at v0, ends at v1, never exceeds the cruise speed or the acceleration; timeAt is exact and monotone', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5000 }),
-        fc.double({ min: 50, max: 20000, noNaN: true }),
-        fc.double({ min: 500, max: 200000, noNaN: true }),
-        (n, rate, accel) => {
-          const t = new Trapezoid();
-          t.plan(n, rate, accel);
-          expect(t.timeAt(0)).toBe(0);
-          expect(t.timeAt(n)).toBeCloseTo(t.totalTime, 9);
-          let prev = 0;
-          let prevV = 0;
-          let bad = '';
-          for (let k = 1; k <= n && !bad; k++) {
-            const tk = t.timeAt(k);
-            const dt = tk - prev;
-            const v = 1 / dt;
-            if (!(dt > 0)) bad = `step ${k} not after step ${k - 1}`;
-            // Mean speed over one step ≤ the cruise rate.
-            else if (v > rate * (1 + 1e-9)) bad = `step ${k} at ${v} steps/s`;
-            // Mean speeds of consecutive steps differ by at most accel × the time between them.
-            else if (k > 1 && Math.abs(v - prevV) > accel * (tk - t.timeAt(k - 2)) * 1.01 + 1e-6) bad = `step ${k} accelerates too hard`;
-            prev = tk;
+        fc.double({ min: 0.01, max: 500, noNaN: true }),
+        fc.double({ min: 1, max: 300, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 50, max: 5000, noNaN: true }),
+        (len, cruise, f0, f1, a) => {
+          // Entry and exit speeds the planner could give: reachable from each other over len.
+          const v0 = cruise * f0;
+          const v1 = Math.min(cruise * f1, Math.sqrt(v0 * v0 + 2 * a * len));
+          const v0ok = Math.min(v0, Math.sqrt(v1 * v1 + 2 * a * len));
+          const p = new Profile();
+          p.plan(len, v0ok, cruise, v1, a);
+          expect(p.peak).toBeLessThanOrEqual(cruise * (1 + 1e-9) + 1e-9);
+          expect(p.timeAt(len)).toBeCloseTo(p.totalTime, 7);
+          let prevT = 0;
+          let prevPrevT = 0;
+          let prevV = v0ok;
+          const n = 200;
+          for (let i = 1; i <= n; i++) {
+            const s = (len * i) / n;
+            const t = p.timeAt(s);
+            expect(t).toBeGreaterThanOrEqual(prevT);
+            const v = (len / n) / (t - prevT);
+            // Mean speed over a slice never above the peak; speed changes within a·dt (+ rounding).
+            expect(v).toBeLessThanOrEqual(p.peak * (1 + 1e-6) + 1e-6);
+            // Mean speeds of neighbouring slices differ by at most a × the distance of their midpoints.
+            if (i > 1) expect(Math.abs(v - prevV)).toBeLessThanOrEqual((a * (t - prevPrevT)) / 2 * (1 + 1e-6) + 1e-6);
+            prevPrevT = prevT;
+            prevT = t;
             prevV = v;
           }
-          expect(bad).toBe('');
-          // A trapezoid is the fastest such profile: no slower than needed.
-          const ideal = n / rate + rate / accel;
-          expect(t.totalTime).toBeLessThanOrEqual(Math.max(ideal, 2 * Math.sqrt(n / accel)) * (1 + 1e-9));
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 300 },
     );
   });
 });
 
-describe('motion: limits', () => {
-  const m = refGantry();
-  it('keeps every axis within its own speed and acceleration', () => {
+describe('motion: look-ahead planner', () => {
+  const point = fc.tuple(fc.integer({ min: 100, max: 13000 }), fc.integer({ min: 100, max: 13000 }), fc.integer({ min: 0, max: 8000 }));
+
+  it('plans entry speeds that respect the junctions, reach each other within each block, and stop at the end of the queue', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -14000, max: 14000 }), fc.integer({ min: -14000, max: 14000 }), fc.integer({ min: -12000, max: 12000 }), (dx, dy, dz) => {
-        const l = new MoveLimits();
-        const moving = l.compute(m, dx, dy, dz);
-        expect(moving).toBe(dx !== 0 || dy !== 0 || dz !== 0);
-        if (!moving) return;
-        const d = [dx, dy, dz].map(Math.abs);
-        const axes = [m.axes.x, m.axes.y, m.axes.z];
-        for (let i = 0; i < 3; i++) {
-          // axis rate = dominant rate × d_i / n, in mm/s
-          const vi = (l.rate * d[i]) / l.n / axes[i].stepsPerMm;
-          const ai = (l.accel * d[i]) / l.n / axes[i].stepsPerMm;
-          expect(vi).toBeLessThanOrEqual(axes[i].maxSpeedMmS * (1 + 1e-9));
-          expect(ai).toBeLessThanOrEqual(axes[i].accelMmS2 * (1 + 1e-9));
+      fc.property(fc.array(point, { minLength: 1, maxLength: PLANNER_BLOCKS }), fc.boolean(), (pts, lookAhead) => {
+        const pl = new Planner(m);
+        pl.lookAhead = lookAhead;
+        pl.reset(5000, 5000, 4000);
+        for (const [x, y, z] of pts) pl.add(x, y, z, 0, 0, -1);
+        const n = pl.count;
+        for (let i = 0; i < n; i++) {
+          const k = (pl.head + i) % PLANNER_BLOCKS;
+          const e = pl.vEntry[k];
+          const exit = i + 1 < n ? pl.vEntry[(k + 1) % PLANNER_BLOCKS] : 0;
+          expect(e).toBeLessThanOrEqual(pl.vMax[k] + 1e-9);
+          if (!lookAhead) expect(e).toBe(0);
+          expect(e).toBeLessThanOrEqual(pl.vNom[k] + 1e-9);
+          // Reachable: |exit² − entry²| ≤ 2·a·len.
+          expect(Math.abs(exit * exit - e * e)).toBeLessThanOrEqual(2 * pl.acc[k] * pl.len[k] * (1 + 1e-9) + 1e-9);
         }
-        // ... and at least one axis is at its limit (no needless slowness).
-        const ratios = [0, 1, 2].filter((i) => d[i] > 0).map((i) => (l.rate * d[i]) / l.n / axes[i].stepsPerMm / axes[i].maxSpeedMmS);
-        expect(Math.max(...ratios)).toBeGreaterThan(0.999);
+        expect(pl.vEntry[pl.head]).toBe(0); // from rest
       }),
+      { numRuns: 300 },
     );
+  });
+
+  it('caps junction speeds so that no axis changes speed by more than its jerk', () => {
+    fc.assert(
+      fc.property(fc.array(point, { minLength: 2, maxLength: PLANNER_BLOCKS }), (pts) => {
+        const pl = new Planner(m);
+        pl.reset(5000, 5000, 4000);
+        for (const [x, y, z] of pts) pl.add(x, y, z, 0, 0, -1);
+        const spm = [m.axes.x.stepsPerMm, m.axes.y.stepsPerMm, m.axes.z.stepsPerMm];
+        const jerk = [m.axes.x.jerkMmS, m.axes.y.jerkMmS, m.axes.z.jerkMmS];
+        for (let i = 1; i < pl.count; i++) {
+          const k0 = (pl.head + i - 1) % PLANNER_BLOCKS;
+          const k = (pl.head + i) % PLANNER_BLOCKS;
+          const d0 = [pl.dx[k0], pl.dy[k0], pl.dz[k0]];
+          const d1 = [pl.dx[k], pl.dy[k], pl.dz[k]];
+          for (let a = 0; a < 3; a++) {
+            const u0 = d0[a] / spm[a] / pl.len[k0];
+            const u1 = d1[a] / spm[a] / pl.len[k];
+            expect(Math.abs(u1 - u0) * pl.vEntry[k]).toBeLessThanOrEqual(jerk[a] * (1 + 1e-9));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps the executing block\'s exit speed: the next block\'s entry is pinned once the head is taken', () => {
+    const pl = new Planner(m);
+    pl.reset(0, 0, 0);
+    pl.add(2000, 0, 0, 0, 0, -1);
+    pl.add(4000, 100, 0, 0, 0, -1);
+    const exit = pl.headExit();
+    pl.pop();
+    for (let i = 1; i < 10; i++) pl.add(4000 + 2000 * i, 100 + 50 * i, 0, 0, 0, -1);
+    expect(pl.vEntry[pl.head]).toBe(exit);
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { wrapDirection, wrapPath, wrapPointCount } from '../shared/geometry/wrap';
+import { tangentPoints, wrapDirection } from '../shared/geometry/wrap';
+import { JobPath, PT_STRIDE } from '../shared/motion/job';
 import { hookXMm, hookYMm } from '../shared/machine';
 import { layoutHooks } from '../host/plan/layout';
 import { refGantry } from './helpers/rig';
@@ -36,69 +37,94 @@ function distToSegment(px: number, py: number, a: number[], b: number[]): number
   return Math.hypot(px - (a[0] + t * dx), py - (a[1] + t * dy));
 }
 
-function path(h: number, d: number): number[][] {
-  const out: number[] = [];
-  const n = wrapPath(m, h, d, out);
-  expect(n).toBe(wrapPointCount(m));
-  const pts: number[][] = [];
-  for (let i = 0; i < n; i++) pts.push([out[i * 3], out[i * 3 + 1], out[i * 3 + 2]]);
-  return pts;
+/** Points (board mm; z above the board) of JobPath pieces, from the centre through `hooks`. */
+function jobPoints(hooks: number[]): { pts: number[][]; pieces: number[][][] } {
+  const jp = new JobPath(m);
+  const toMm = (i: number) => [
+    jp.pts[i * PT_STRIDE] / m.axes.x.stepsPerMm - m.board.originMm[0],
+    jp.pts[i * PT_STRIDE + 1] / m.axes.y.stepsPerMm - m.board.originMm[1],
+    jp.pts[i * PT_STRIDE + 2] / m.axes.z.stepsPerMm,
+  ];
+  const pieces: number[][][] = [];
+  let n = jp.start(m.hooks.centerMm[0], m.hooks.centerMm[1], m.wrap.travelHeightMm, m.wrap.wrapHeightMm);
+  pieces.push(Array.from({ length: n }, (_, i) => toMm(i)));
+  for (let i = 0; i < hooks.length; i++) {
+    const prev = i > 0 ? hooks[i - 1] : -1;
+    const next = i + 1 < hooks.length ? hooks[i + 1] : -1;
+    const next2 = i + 2 < hooks.length ? hooks[i + 2] : -1;
+    const d = wrapDirection(m, prev, hooks[i], next);
+    const nd = next >= 0 ? wrapDirection(m, hooks[i], next, next2) : 0;
+    n = jp.hook(hooks[i], d, next, nd, m.wrap.wrapHeightMm);
+    pieces.push(Array.from({ length: n }, (_, k) => toMm(k)));
+  }
+  n = jp.finish(m.wrap.wrapHeightMm, m.wrap.travelHeightMm);
+  pieces.push(Array.from({ length: n }, (_, i) => toMm(i)));
+  return { pts: pieces.flat(), pieces };
 }
 
-describe('geometry: the wrap path', () => {
-  it('winds exactly once around its hook, in the asked direction, while below the hook head', () => {
+const path3 = fc.tuple(hook, hook, hook, hook).filter(([a, b, c, d]) => a !== b && b !== c && c !== d);
+
+describe('geometry: the job path (tangent lines and arcs)', () => {
+  it('tangentPoints: the line leaves and touches both circles tangentially, turning each the asked way', () => {
+    const r = m.wrap.radiusMm;
     fc.assert(
-      fc.property(hook, dir, (h, d) => {
-        const pts = path(h, d);
-        const low = pts.filter((p) => p[2] < m.hooks.headHeightMm);
-        expect(low.length).toBeGreaterThan(m.wrap.segments);
-        // The low part is one contiguous run.
-        const first = pts.findIndex((p) => p[2] < m.hooks.headHeightMm);
-        expect(pts.slice(first, first + low.length).every((p) => p[2] < m.hooks.headHeightMm)).toBe(true);
-        expect(winding(low, hookXMm(m, h), hookYMm(m, h))).toBeCloseTo(d, 9);
+      fc.property(hook, hook, dir, dir, (a, b, s1, s2) => {
+        fc.pre(a !== b);
+        const t = [0, 0, 0, 0];
+        const [ax, ay, bx, by] = [hookXMm(m, a), hookYMm(m, a), hookXMm(m, b), hookYMm(m, b)];
+        tangentPoints(ax, ay, r, s1, bx, by, r, s2, t);
+        const lx = t[2] - t[0];
+        const ly = t[3] - t[1];
+        // On the circles, perpendicular to the radii, and in the turning direction at both ends.
+        expect(Math.hypot(t[0] - ax, t[1] - ay)).toBeCloseTo(r, 9);
+        expect(Math.hypot(t[2] - bx, t[3] - by)).toBeCloseTo(r, 9);
+        expect(((t[0] - ax) * lx + (t[1] - ay) * ly) / Math.hypot(lx, ly)).toBeCloseTo(0, 6);
+        expect(((t[2] - bx) * lx + (t[3] - by) * ly) / Math.hypot(lx, ly)).toBeCloseTo(0, 6);
+        expect(Math.sign((t[0] - ax) * ly - (t[1] - ay) * lx)).toBe(s1);
+        expect(Math.sign((t[2] - bx) * ly - (t[3] - by) * lx)).toBe(s2);
       }),
     );
   });
 
-  it('stays within the travel, starts and ends inside the circle at travel height', () => {
+  it('winds each hook at least once and less than twice, the way the thread turns, while below the heads', () => {
     fc.assert(
-      fc.property(hook, dir, (h, d) => {
-        const pts = path(h, d);
+      fc.property(path3, (hooks) => {
+        const { pieces } = jobPoints(hooks);
+        for (let i = 0; i < hooks.length; i++) {
+          // The hook's piece starts where the previous one ended.
+          const prevEnd = pieces[i][pieces[i].length - 1];
+          const piece = [prevEnd, ...pieces[i + 1]];
+          const low = piece.filter((p) => p[2] < m.hooks.headHeightMm);
+          const w = winding(low, hookXMm(m, hooks[i]), hookYMm(m, hooks[i]));
+          const d = wrapDirection(m, i > 0 ? hooks[i - 1] : -1, hooks[i], i + 1 < hooks.length ? hooks[i + 1] : -1);
+          expect(w * d).toBeGreaterThanOrEqual(1 - 1e-3);
+          expect(w * d).toBeLessThan(2.5);
+        }
+      }),
+    );
+  });
+
+  it('stays within the travel and keeps the nozzle clear of every hook while low', () => {
+    const clear = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
+    fc.assert(
+      fc.property(path3, (hooks) => {
+        const { pts } = jobPoints(hooks);
         for (const [x, y, z] of pts) {
-          const mx = x + m.board.originMm[0];
-          const my = y + m.board.originMm[1];
-          expect(mx).toBeGreaterThanOrEqual(m.axes.x.travelMinMm);
-          expect(mx).toBeLessThanOrEqual(m.axes.x.travelMaxMm);
-          expect(my).toBeGreaterThanOrEqual(m.axes.y.travelMinMm);
-          expect(my).toBeLessThanOrEqual(m.axes.y.travelMaxMm);
+          expect(x + m.board.originMm[0]).toBeGreaterThanOrEqual(m.axes.x.travelMinMm);
+          expect(x + m.board.originMm[0]).toBeLessThanOrEqual(m.axes.x.travelMaxMm);
+          expect(y + m.board.originMm[1]).toBeGreaterThanOrEqual(m.axes.y.travelMinMm);
+          expect(y + m.board.originMm[1]).toBeLessThanOrEqual(m.axes.y.travelMaxMm);
           expect(z).toBeGreaterThanOrEqual(m.axes.z.travelMinMm);
           expect(z).toBeLessThanOrEqual(m.axes.z.travelMaxMm);
         }
-        const r = m.hooks.diameterMm / 2;
-        for (const p of [pts[0], pts[pts.length - 1]]) {
-          expect(p[2]).toBe(m.wrap.travelHeightMm);
-          expect(Math.hypot(p[0] - m.hooks.centerMm[0], p[1] - m.hooks.centerMm[1])).toBeLessThan(r);
-        }
-        // The drop happens outside the circle.
-        const drop = pts.find((p) => p[2] === m.wrap.wrapHeightMm)!;
-        expect(Math.hypot(drop[0] - m.hooks.centerMm[0], drop[1] - m.hooks.centerMm[1])).toBeGreaterThan(r);
-      }),
-    );
-  });
-
-  it('keeps the nozzle clear of every hook while low (its own and the neighbours)', () => {
-    const clear = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
-    fc.assert(
-      fc.property(hook, dir, (h, d) => {
-        const pts = path(h, d);
         for (let i = 1; i < pts.length; i++) {
           if (pts[i - 1][2] >= m.hooks.headHeightMm || pts[i][2] >= m.hooks.headHeightMm) continue;
-          for (let k = h - 2; k <= h + 2; k++) {
-            const j = (k + m.hooks.count) % m.hooks.count;
+          for (let j = 0; j < m.hooks.count; j++) {
             expect(distToSegment(hookXMm(m, j), hookYMm(m, j), pts[i - 1], pts[i])).toBeGreaterThan(clear);
           }
         }
       }),
+      { numRuns: 60 },
     );
   });
 

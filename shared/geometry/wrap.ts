@@ -60,45 +60,65 @@ export function wrapDirection(m: MachineProfile, prev: number, hook: number, nex
 }
 
 /**
- * Write the wrap path of `hook` with winding direction `dir` (+1/−1) into `out` as x, y, z triples
- * in board mm (z above the board). Returns the number of points (wrapPointCount). Allocates nothing
- * once `out` has grown to size.
+ * Common tangent of two circles of radius r1, r2 (each R or 0 for a point) around which the path turns
+ * in directions s1, s2 (+1: angle increasing in board coordinates): the path leaves circle 1 at
+ * (out[0], out[1]) and touches circle 2 at (out[2], out[3]), board mm, so that it runs
+ * arc → straight line → arc without a kink (a belt around two pulleys).
  */
-export function wrapPath(m: MachineProfile, hook: number, dir: number, out: number[]): number {
-  const px = hookXMm(m, hook);
-  const py = hookYMm(m, hook);
-  let ux = px - m.hooks.centerMm[0];
-  let uy = py - m.hooks.centerMm[1];
-  const ul = Math.sqrt(ux * ux + uy * uy);
-  ux = ux / ul;
-  uy = uy / ul;
-  const r = m.wrap.radiusMm;
-  const high = m.wrap.travelHeightMm;
-  const low = m.wrap.wrapHeightMm;
-  const k = m.wrap.segments;
-  const ix = px - r * ux;
-  const iy = py - r * uy;
-  const ox = px + r * ux;
-  const oy = py + r * uy;
-  const theta = Math.atan2(uy, ux);
-  let n = 0;
-  n = put(out, n, ix, iy, high);
-  n = put(out, n, ox, oy, high);
-  n = put(out, n, ox, oy, low);
-  for (let j = 1; j < k; j++) {
-    const a = theta + (dir * 2 * Math.PI * j) / k;
-    n = put(out, n, px + r * Math.cos(a), py + r * Math.sin(a), low);
+export function tangentPoints(
+  x1: number, y1: number, r1: number, s1: number, x2: number, y2: number, r2: number, s2: number, out: number[],
+): void {
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  const d = Math.sqrt(dx * dx + dy * dy);
+  const ex = d > 0 ? dx / d : 1;
+  const ey = d > 0 ? dy / d : 0;
+  // perp(e) = (−ey, ex): the velocity of a +1 turn at radial direction e.
+  const nx = -ey;
+  const ny = ex;
+  let ax = 0; // radial unit vector at the leaving point (circle 1)
+  let ay = 0;
+  let bx = 0; // radial unit vector at the touching point (circle 2)
+  let by = 0;
+  if (r1 > 0 && r2 > 0 && s1 === s2) {
+    ax = -s1 * nx;
+    ay = -s1 * ny;
+    bx = ax;
+    by = ay;
+  } else if (r1 > 0 && r2 > 0) {
+    let c = (r1 + r2) / d;
+    if (!(c < 1)) c = 1;
+    const q = Math.sqrt(1 - c * c);
+    ax = c * ex - s1 * q * nx;
+    ay = c * ey - s1 * q * ny;
+    bx = -ax;
+    by = -ay;
+  } else if (r2 > 0) {
+    // From a point: (Q2 − P1)·b = 0 with Q2 = P2 + r2·b, so e·b = −r2/d; the side makes the
+    // path's direction at Q2 (s2·perp(b)) point away from P1.
+    let c = r2 / d;
+    if (!(c < 1)) c = 1;
+    const q = Math.sqrt(1 - c * c);
+    bx = -c * ex + q * nx;
+    by = -c * ey + q * ny;
+    if (s2 * (-by * dx + bx * dy) < 0) {
+      bx = -c * ex - q * nx;
+      by = -c * ey - q * ny;
+    }
+  } else if (r1 > 0) {
+    // To a point: e·a = r1/d; the path's direction at Q1 (s1·perp(a)) points towards P2.
+    let c = r1 / d;
+    if (!(c < 1)) c = 1;
+    const q = Math.sqrt(1 - c * c);
+    ax = c * ex + q * nx;
+    ay = c * ey + q * ny;
+    if (s1 * (-ay * dx + ax * dy) < 0) {
+      ax = c * ex - q * nx;
+      ay = c * ey - q * ny;
+    }
   }
-  n = put(out, n, ox, oy, low);
-  n = put(out, n, ox, oy, high);
-  n = put(out, n, ix, iy, high);
-  return n;
-}
-
-function put(out: number[], n: number, x: number, y: number, z: number): number {
-  const i = n * 3;
-  out[i] = x;
-  out[i + 1] = y;
-  out[i + 2] = z;
-  return n + 1;
+  out[0] = x1 + r1 * ax;
+  out[1] = y1 + r1 * ay;
+  out[2] = x2 + r2 * bx;
+  out[3] = y2 + r2 * by;
 }

@@ -1,0 +1,114 @@
+/**
+ * Machine time without stepping: the runtime's own path (JobPath), pile and look-ahead planner, with
+ * every block's planned duration summed instead of executed. Blocks are taken when the planner is
+ * full, as the runtime takes them, so this agrees with the simulated machine up to the start of the
+ * job and the homing (docs/runtime.md, "Estimates"). Also the floor (the bound no machine with these
+ * axes can beat) and the thread length.
+ */
+import { MachineProfile, hookXMm, hookYMm, mmToSteps } from '../machine';
+import { wrapDirection } from '../geometry/wrap';
+import { Pile } from './pile';
+import { JobPath, PT_STRIDE } from './job';
+import { Planner } from './planner';
+import { Profile } from './profile';
+
+export interface MotionEstimate {
+  /** Motion time of the job from the homed position to the end (s); colour pauses not counted. */
+  seconds: number;
+  blocks: number;
+  /** Highest pile on any hook at the end (mm). */
+  pileMm: number;
+}
+
+/**
+ * Run the job's path through the planner. ops: hooks ≥ 0 and colour changes −(c+1) in stream order
+ * (a colour change stops the machine). exactStop: look-ahead off.
+ */
+export function estimateMotion(m: MachineProfile, ops: number[], exactStop: boolean): MotionEstimate {
+  const pl = new Planner(m);
+  pl.lookAhead = !exactStop;
+  const path = new JobPath(m);
+  const pile = new Pile(m);
+  const prof = new Profile();
+  // After homing: x and y backed off their switches, z at travel height.
+  const hx = m.axes.x.homing.backoffMm;
+  const hy = m.axes.y.homing.backoffMm;
+  pl.reset(mmToSteps(m.axes.x, hx), mmToSteps(m.axes.y, hy), mmToSteps(m.axes.z, m.wrap.travelHeightMm));
+  let us = 0;
+  let blocks = 0;
+  const take = function (): void {
+    const k = pl.head;
+    prof.plan(pl.len[k], pl.vEntry[k], pl.vNom[k], pl.headExit(), pl.acc[k]);
+    pl.pop();
+    us = us + Math.floor(prof.totalTime * 1000000 + 0.5);
+    blocks = blocks + 1;
+  };
+  const push = function (n: number): void {
+    for (let i = 0; i < n; i++) {
+      const j = i * PT_STRIDE;
+      while (pl.full()) take();
+      pl.add(path.pts[j], path.pts[j + 1], path.pts[j + 2], path.pts[j + 3], path.pts[j + 4], -1);
+    }
+  };
+  const flush = function (): void {
+    while (pl.count > 0) take();
+  };
+  push(path.start(hx - m.board.originMm[0], hy - m.board.originMm[1], m.wrap.travelHeightMm, pile.runHeightMm()));
+  const hooks: number[] = [];
+  const stopAfter: boolean[] = [];
+  let color = -1;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    if (op >= 0) {
+      hooks.push(op);
+      stopAfter.push(false);
+    } else {
+      const c = -op - 1;
+      if (hooks.length > 0 && c !== color) stopAfter[hooks.length - 1] = true;
+      color = c;
+    }
+  }
+  for (let i = 0; i < hooks.length; i++) {
+    const h = hooks[i];
+    const prev = i > 0 ? hooks[i - 1] : -1;
+    const next = i + 1 < hooks.length ? hooks[i + 1] : -1;
+    const next2 = i + 2 < hooks.length ? hooks[i + 2] : -1;
+    const dir = i > 0 ? wrapDirection(m, prev, h, next) : wrapDirection(m, -1, h, next);
+    const nextDir = next >= 0 ? wrapDirection(m, h, next, next2) : 0;
+    pile.add(h);
+    push(path.hook(h, dir, next, nextDir, pile.runHeightMm()));
+    if (stopAfter[i]) flush();
+  }
+  push(path.finish(pile.runHeightMm(), m.wrap.travelHeightMm));
+  flush();
+  return { seconds: us / 1000000, blocks: blocks, pileMm: pile.maxMm() };
+}
+
+/**
+ * The floor: Σ over the lines of max over the axes of |Δ position between the two hooks' centres| /
+ * that axis' maxSpeedMmS: no machine with these axes strings the lines faster, whatever it does at
+ * the hooks.
+ */
+export function floorSeconds(m: MachineProfile, hooks: number[]): number {
+  let t = 0;
+  for (let i = 1; i < hooks.length; i++) {
+    const dx = Math.abs(hookXMm(m, hooks[i]) - hookXMm(m, hooks[i - 1])) / m.axes.x.maxSpeedMmS;
+    const dy = Math.abs(hookYMm(m, hooks[i]) - hookYMm(m, hooks[i - 1])) / m.axes.y.maxSpeedMmS;
+    t = t + (dx > dy ? dx : dy);
+  }
+  return t;
+}
+
+/**
+ * Thread used, mm: the straight lines between hook centres plus one turn around every hook's shaft
+ * (π·(hookDiameterMm + thread.widthMm) per wrap).
+ */
+export function threadMm(m: MachineProfile, hooks: number[]): number {
+  let t = 0;
+  for (let i = 1; i < hooks.length; i++) {
+    const dx = hookXMm(m, hooks[i]) - hookXMm(m, hooks[i - 1]);
+    const dy = hookYMm(m, hooks[i]) - hookYMm(m, hooks[i - 1]);
+    t = t + Math.sqrt(dx * dx + dy * dy);
+  }
+  return t + hooks.length * Math.PI * (m.hooks.hookDiameterMm + m.thread.widthMm);
+}

@@ -1,0 +1,258 @@
+/**
+ * The nozzle path of a job, hook by hook, as straight pieces for the planner (docs/runtime.md,
+ * "Wrap path"). Every hook is circled on a circle of radius R = wrap.radiusMm around its centre;
+ * consecutive circles are joined by their common tangent (tangentPoints), so the path runs
+ * arc → line → arc like a belt over pulleys, with no corner to stop at:
+ *
+ *   entry  where the tangent from the previous hook's circle (or from the hook-circle centre for the
+ *          first hook) touches this hook's circle;
+ *   arc    from the entry, in the winding direction s, one full turn more than the belt needs
+ *          (Θ = φ + 2π, φ ∈ [0, 2π) the belt angle), as a polygon of wrap.segments per turn;
+ *   exit   the last vertex: where the tangent to the next hook's circle (or, for the last hook, to
+ *          the centre) leaves.
+ *
+ * The whole job runs at one height (Pile.runHeightMm: above every thread strung so far, below the
+ * hook heads), so nothing waits for Z; the ring is crossed at wrap.travelHeightMm only when the job
+ * starts (from the homing corner to the centre) and ends. Arc blocks carry a speed cap f·√(a·R) and
+ * an acceleration cap (1 − f²)·a (f = ARC_SPEED_FRACTION), so that centripetal plus tangential
+ * acceleration never exceed an axis' accelMmS2.
+ *
+ * Output: pts, PT_STRIDE numbers per point: x, y, z (integer steps, machine coordinates), speed cap
+ * (mm/s, 0 = none), acceleration cap (mm/s², 0 = none). Nothing allocated after construction.
+ */
+import { MachineProfile, hookXMm, hookYMm, mmToSteps } from '../machine';
+import { tangentPoints } from '../geometry/wrap';
+
+export const PT_STRIDE = 5;
+export const ARC_SPEED_FRACTION = 0.9;
+/** Margin (mm) beyond the collision distance that a straight piece keeps from other hooks while low. */
+export const KEEP_MARGIN_MM = 1;
+
+const TWO_PI = 2 * Math.PI;
+
+export class JobPath {
+  readonly pts: number[] = [];
+  n = 0;
+  /** Previous hook and its winding direction (−1 / 0 before the first hook). */
+  prevHook = -1;
+  prevDir = 0;
+  private m: MachineProfile;
+  private r: number;
+  private k: number;
+  private arcCap: number;
+  private arcAccel: number;
+  private cx: number;
+  private cy: number;
+  private t: number[] = [0, 0, 0, 0];
+  /** Last point written (board mm), where the next piece starts. */
+  lastX = 0;
+  lastY = 0;
+
+  constructor(m: MachineProfile) {
+    this.m = m;
+    this.r = m.wrap.radiusMm;
+    this.k = m.wrap.segments;
+    let a = m.axes.x.accelMmS2;
+    if (m.axes.y.accelMmS2 < a) a = m.axes.y.accelMmS2;
+    const f = ARC_SPEED_FRACTION;
+    this.arcCap = f * Math.sqrt(a * this.r);
+    this.arcAccel = (1 - f * f) * a;
+    this.cx = m.hooks.centerMm[0];
+    this.cy = m.hooks.centerMm[1];
+    const max = (2 * this.k + 8) * PT_STRIDE;
+    for (let i = 0; i < max; i++) this.pts.push(0);
+  }
+
+  reset(): void {
+    this.prevHook = -1;
+    this.prevDir = 0;
+    this.n = 0;
+  }
+
+  private put(x: number, y: number, z: number, vCap: number, aCap: number): void {
+    const m = this.m;
+    const i = this.n * PT_STRIDE;
+    this.pts[i] = mmToSteps(m.axes.x, x + m.board.originMm[0]);
+    this.pts[i + 1] = mmToSteps(m.axes.y, y + m.board.originMm[1]);
+    this.pts[i + 2] = mmToSteps(m.axes.z, z);
+    this.pts[i + 3] = vCap;
+    this.pts[i + 4] = aCap;
+    this.n = this.n + 1;
+    this.lastX = x;
+    this.lastY = y;
+  }
+
+  private putSteps(xs: number, ys: number, z: number, vCap: number, aCap: number): void {
+    const m = this.m;
+    const i = this.n * PT_STRIDE;
+    this.pts[i] = xs;
+    this.pts[i + 1] = ys;
+    this.pts[i + 2] = mmToSteps(m.axes.z, z);
+    this.pts[i + 3] = vCap;
+    this.pts[i + 4] = aCap;
+    this.n = this.n + 1;
+    this.lastX = xs / m.axes.x.stepsPerMm - m.board.originMm[0];
+    this.lastY = ys / m.axes.y.stepsPerMm - m.board.originMm[1];
+  }
+
+  /** From the machine position (board mm) up to travel height, over to the centre, down to zRun. */
+  start(xMm: number, yMm: number, travelMm: number, zRunMm: number): number {
+    this.n = 0;
+    this.prevHook = -1;
+    this.prevDir = 0;
+    this.put(xMm, yMm, travelMm, 0, 0);
+    this.put(this.cx, this.cy, travelMm, 0, 0);
+    this.put(this.cx, this.cy, zRunMm, 0, 0);
+    return this.n;
+  }
+
+  /**
+   * The path of one hook: entry, arc, exit (see above). next = the following hook (−1: none, leave
+   * towards the centre) and nextDir its winding direction.
+   */
+  hook(hook: number, dir: number, next: number, nextDir: number, zRunMm: number): number {
+    const m = this.m;
+    const r = this.r;
+    const t = this.t;
+    this.n = 0;
+    const px = hookXMm(m, hook);
+    const py = hookYMm(m, hook);
+    if (this.prevHook >= 0) {
+      tangentPoints(hookXMm(m, this.prevHook), hookYMm(m, this.prevHook), r, this.prevDir, px, py, r, dir, t);
+    } else {
+      tangentPoints(this.cx, this.cy, 0, 0, px, py, r, dir, t);
+    }
+    const inX = t[2];
+    const inY = t[3];
+    if (next >= 0) tangentPoints(px, py, r, dir, hookXMm(m, next), hookYMm(m, next), r, nextDir, t);
+    else tangentPoints(px, py, r, dir, this.cx, this.cy, 0, 0, t);
+    const outX = t[0];
+    const outY = t[1];
+    const a0 = Math.atan2(inY - py, inX - px);
+    const a1 = Math.atan2(outY - py, outX - px);
+    let phi = dir * (a1 - a0);
+    while (phi < 0) phi = phi + TWO_PI;
+    while (phi >= TWO_PI) phi = phi - TWO_PI;
+    const sweep = phi + TWO_PI;
+    const segs = Math.ceil((sweep * this.k) / TWO_PI - 1e-9);
+    this.approach(inX, inY, hook, zRunMm);
+    this.put(inX, inY, zRunMm, 0, 0);
+    // Vertices go to whole steps; of a few angles around each ideal one take the vertex whose step
+    // position lies closest to the circle, so that rounding does not make some corners sharper than
+    // others (a sharper corner must be taken slower).
+    const ox = m.board.originMm[0];
+    const oy = m.board.originMm[1];
+    const sx = m.axes.x.stepsPerMm;
+    const sy = m.axes.y.stepsPerMm;
+    const nudge = (sweep / segs) / 6;
+    for (let j = 1; j < segs; j++) {
+      const a = a0 + (dir * sweep * j) / segs;
+      let bx = 0;
+      let by = 0;
+      let be = 1e9;
+      for (let c = -2; c <= 2; c++) {
+        const ac = a + c * nudge;
+        const xs = mmToSteps(m.axes.x, px + r * Math.cos(ac) + ox);
+        const ys = mmToSteps(m.axes.y, py + r * Math.sin(ac) + oy);
+        const ex = xs / sx - ox - px;
+        const ey = ys / sy - oy - py;
+        let e = Math.sqrt(ex * ex + ey * ey) - r;
+        if (e < 0) e = -e;
+        if (e < be - 1e-12) {
+          be = e;
+          bx = xs;
+          by = ys;
+        }
+      }
+      this.putSteps(bx, by, zRunMm, this.arcCap, this.arcAccel);
+    }
+    this.put(outX, outY, zRunMm, this.arcCap, this.arcAccel);
+    this.prevHook = hook;
+    this.prevDir = dir;
+    return this.n;
+  }
+
+  /**
+   * The straight piece from the last point to a hook's entry (x1, y1). Where it would pass another hook
+   * too closely while low (closer than the collision distance plus KEEP_MARGIN_MM), it bends around
+   * that hook on the inside (a waypoint at that distance inside the ring, up to two of them); where
+   * that does not clear either, it rises to travel height over the hooks and comes down at the entry.
+   */
+  private approach(x1: number, y1: number, target: number, zRunMm: number): void {
+    const x0 = this.lastX;
+    const y0 = this.lastY;
+    const k = this.offender(x0, y0, x1, y1, target);
+    if (k < 0) return;
+    const w = this.t;
+    this.detour(k, w);
+    const ax = w[0];
+    const ay = w[1];
+    if (this.offender(x0, y0, ax, ay, target) < 0) {
+      const k2 = this.offender(ax, ay, x1, y1, target);
+      if (k2 < 0) {
+        this.put(ax, ay, zRunMm, 0, 0);
+        return;
+      }
+      this.detour(k2, w);
+      if (this.offender(ax, ay, w[0], w[1], target) < 0 && this.offender(w[0], w[1], x1, y1, target) < 0) {
+        this.put(ax, ay, zRunMm, 0, 0);
+        this.put(w[0], w[1], zRunMm, 0, 0);
+        return;
+      }
+    }
+    const high = this.m.wrap.travelHeightMm;
+    this.put(x0, y0, high, 0, 0);
+    this.put(x1, y1, high, 0, 0);
+  }
+
+  /** Waypoint inside the ring that passes hook k at the keep-out distance plus ½ mm, into w[0], w[1]. */
+  private detour(k: number, w: number[]): void {
+    const m = this.m;
+    const hx = hookXMm(m, k);
+    const hy = hookYMm(m, k);
+    const ux = hx - this.cx;
+    const uy = hy - this.cy;
+    const ul = Math.sqrt(ux * ux + uy * uy);
+    const d = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2 + KEEP_MARGIN_MM + 0.5;
+    w[0] = hx - (d * ux) / ul;
+    w[1] = hy - (d * uy) / ul;
+  }
+
+  /**
+   * The first hook (along the segment) that the segment (x0, y0)–(x1, y1) passes too closely: closer
+   * than (hook + nozzle diameter)/2 + KEEP_MARGIN_MM, or, for the previous and the target hook (whose
+   * circles the path runs on), closer than (hook + nozzle diameter)/2 + ¼ mm. −1 when clear.
+   */
+  private offender(x0: number, y0: number, x1: number, y1: number, target: number): number {
+    const m = this.m;
+    const collide = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
+    const dx = x1 - x0;
+    const dy = y1 - y0;
+    const l2 = dx * dx + dy * dy;
+    let best = -1;
+    let bestT = 2;
+    for (let i = 0; i < m.hooks.count; i++) {
+      const hx = hookXMm(m, i);
+      const hy = hookYMm(m, i);
+      let t = l2 > 0 ? ((hx - x0) * dx + (hy - y0) * dy) / l2 : 0;
+      if (t < 0) t = 0;
+      if (t > 1) t = 1;
+      const ex = x0 + t * dx - hx;
+      const ey = y0 + t * dy - hy;
+      const keep = i === target || i === this.prevHook ? collide + 0.25 : collide + KEEP_MARGIN_MM;
+      if (ex * ex + ey * ey < keep * keep && t < bestT) {
+        best = i;
+        bestT = t;
+      }
+    }
+    return best;
+  }
+
+  /** After the last hook: to the centre at zRun, then up to travel height. */
+  finish(zRunMm: number, travelMm: number): number {
+    this.n = 0;
+    this.put(this.cx, this.cy, zRunMm, 0, 0);
+    this.put(this.cx, this.cy, travelMm, 0, 0);
+    return this.n;
+  }
+}
