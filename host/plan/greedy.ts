@@ -69,9 +69,11 @@ export interface GreedyResult {
  * first and half second derivative, scaled by √weight, so a candidate's gain (error decrease) is
  * a sum over its precomputed pixel list of δ(2r − δ) with δ = a(t′ + a·t″/2).
  *
- * 1. Greedy: from the current hook try every allowed chord, take the one that lowers the error
- *    the most, continue from its far end. When no chord helps it keeps going for `patience` steps
- *    and then cuts the path back to the best prefix, so stopping early never costs quality.
+ * 1. Greedy: from the current hook rank every allowed chord by its first-order gain on a
+ *    half-resolution copy of the model (a quarter of the pixels, one float each), score the
+ *    `shortlist` best exactly on the working raster and take the best; continue from its far end.
+ *    When no chord helps it keeps going for `patience` steps and then cuts the path back to the
+ *    best prefix, so stopping early never costs quality.
  * 2. Passes: for each inner hook B of the path …A→B→C…, take A–B and B–C out and put back the
  *    pair A–B′, B′–C with the largest gain over every allowed B′ (B itself included), so the
  *    thread stays continuous and the line count unchanged; the error never rises.
