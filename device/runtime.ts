@@ -248,8 +248,7 @@ export class Runtime implements StepperListener {
    * canAccept() stays false until advance() has made room.
    */
   private drainDecoder(): void {
-    const d = this.decoder as unknown as { next?: () => number };
-    if (typeof d.next !== 'function') return;
+    const d = this.decoder;
     this.decoderBusy = true;
     while (this.qCount < QUEUE_SIZE && this.state !== ST_ALARM) {
       const ev = d.next();
@@ -272,7 +271,7 @@ export class Runtime implements StepperListener {
         this.alarm(ERR_HOOK_COUNT, this.decoder.hookCount);
         return false;
       }
-      const hash = streamMachineHash(this.decoder);
+      const hash = this.decoder.machineHash;
       if (this.machineHash !== 0 && hash !== 0 && hash !== this.machineHash) {
         this.alarm(ERR_MACHINE_MISMATCH, 0);
         return false;
@@ -710,8 +709,3 @@ export class Runtime implements StepperListener {
   }
 }
 
-/** The machine-profile hash a stream names (format 2 headers; 0 = any machine or an older format). */
-function streamMachineHash(d: StreamDecoder): number {
-  const h = (d as unknown as { machineHash?: number }).machineHash;
-  return typeof h === 'number' ? h : 0;
-}

@@ -3,9 +3,10 @@ import type { Command } from './commands/command';
 import { planCommand } from './commands/plan';
 import { encodeCommand, decodeCommand, inspectCommand } from './commands/stream';
 import { simCommand } from './commands/sim';
+import { estimateCommand } from './commands/estimate';
 import { scoreCommand } from './commands/score';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];

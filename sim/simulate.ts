@@ -12,6 +12,7 @@ import {
   Runtime, type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
 } from '../device/runtime';
 import { runtimeErrorText } from '../device/errors';
+import { machineHash } from '../host/stream/machine-hash';
 import { estimateMotion, floorSeconds, threadMm } from '../shared/motion/estimate';
 import { type EdgeListener, VirtualMcu } from './mcu';
 import { SimHal } from './hal';
@@ -29,6 +30,8 @@ export interface SimOptions {
   threadChangeSeconds?: number;
   /** Give up after this much machine time (default 7 days). */
   maxMachineSeconds?: number;
+  /** The profile hash the device is configured with (default: this profile's, host/stream/machine-hash.ts; 0 = accept any stream). */
+  machineHash?: number;
   /** Skip the planner-only estimates (exact stop, look-ahead) in the result. */
   skipEstimates?: boolean;
   /** Extra listener for every pin edge (tests record the first edges with it). */
@@ -83,7 +86,6 @@ function decodeExpected(stream: Uint8Array): { hooks: number[]; ops: number[]; c
   const ops: number[] = [];
   let colors: number[] = [];
   // A format 2 decoder can complete several operations per byte: next() until EV_NONE (0).
-  const next = (d as unknown as { next?: () => number }).next;
   outer: for (let i = 0; i < stream.length; i++) {
     let ev = d.push(stream[i]);
     for (;;) {
@@ -93,8 +95,7 @@ function decodeExpected(stream: Uint8Array): { hooks: number[]; ops: number[]; c
         ops.push(d.hook);
       } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
       if (d.colorCount > 0 && colors.length === 0) colors = d.colors.slice(0, d.colorCount);
-      if (!next) break;
-      ev = next.call(d);
+      ev = d.next();
       if (ev === 0) break;
     }
   }
@@ -120,6 +121,7 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
   const hal = new SimHal(mcu, 0);
   const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
   const rt = new Runtime(hal, machine, faults);
+  rt.setMachineHash(opts.machineHash ?? machineHash(machine));
   rt.boot();
   rt.home();
 

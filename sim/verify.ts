@@ -83,6 +83,8 @@ export class Verifier implements PlantObserver {
   private lo = new Float64Array(3);
   private amax = new Float64Array(3);
   private jump = new Float64Array(3);
+  /** Timing error of a velocity sample v (steps/s) is ≤ v²·qf: 1 µs/(1 − vmax·1 µs). */
+  private qf = new Float64Array(3);
   private lastDir = new Int8Array(3);
   /** Last ACC_LAGS velocity samples per axis (steps/s) and their mid times (µs), ring buffers. */
   private vBuf = new Float64Array(3 * ACC_BUF);
@@ -126,6 +128,7 @@ export class Verifier implements PlantObserver {
       this.minIntervalUs[a] = (1e6 / (ax.maxSpeedMmS * ax.stepsPerMm)) * (1 - 1e-9) - 1;
       this.amax[a] = ax.accelMmS2 * ax.stepsPerMm;
       this.jump[a] = ax.jerkMmS * ax.stepsPerMm;
+      this.qf[a] = 1e-6 / Math.max(0.01, 1 - ax.maxSpeedMmS * ax.stepsPerMm * 1e-6);
     }
     this.pileWraps = new Int32Array(m.hooks.count);
     this.layerMm = m.thread.widthMm * m.pile.packing;
@@ -218,25 +221,32 @@ export class Verifier implements PlantObserver {
     const mid = (timeUs + last) / 2;
     const base = axis * ACC_BUF;
     const n = this.nBuf[axis];
-    const a = this.amax[axis];
-    const qv = (v * v * 1e-6) / Math.max(1e-9, 1 - Math.abs(v) * 1e-6);
-    for (let lag = 1; lag <= ACC_LAG; lag += ACC_LAG - 1) {
-      if (n < lag) break;
-      const j = base + ((n - lag) % ACC_BUF);
+    const q = this.qf[axis];
+    const qv = v * v * q;
+    const slack = this.jump[axis] + qv;
+    const a = this.amax[axis] * 1.001e-6;
+    if (n >= 1) {
+      const j = base + ((n - 1) & (ACC_BUF - 1));
       const v0 = this.vBuf[j];
-      const q0 = (v0 * v0 * 1e-6) / Math.max(1e-9, 1 - Math.abs(v0) * 1e-6);
-      const allowed = a * ((mid - this.mBuf[j]) / 1e6) * 1.001 + this.jump[axis] + qv + q0;
-      const dv = Math.abs(v - v0);
-      if (dv > allowed) {
-        const spm = this.spm[axis];
-        this.violation('overaccel', `${AXIS_NAMES[axis]} changed speed by ${(dv / spm).toFixed(1)} mm/s in ${((mid - this.mBuf[j]) / 1000).toFixed(2)} ms (allowed ${(allowed / spm).toFixed(1)}: accelMmS2 plus one jerkMmS step)`, timeUs, { axis: AXIS_NAMES[axis] });
-        break;
+      const dv = v > v0 ? v - v0 : v0 - v;
+      if (dv > a * (mid - this.mBuf[j]) + slack + v0 * v0 * q) this.accelViolation(axis, dv, mid - this.mBuf[j], a * (mid - this.mBuf[j]) + slack + v0 * v0 * q, timeUs);
+      else if (n >= ACC_LAG) {
+        const k = base + ((n - ACC_LAG) & (ACC_BUF - 1));
+        const w0 = this.vBuf[k];
+        const dw = v > w0 ? v - w0 : w0 - v;
+        const allowed = a * (mid - this.mBuf[k]) + slack + w0 * w0 * q;
+        if (dw > allowed) this.accelViolation(axis, dw, mid - this.mBuf[k], allowed, timeUs);
       }
     }
-    const k = base + (n % ACC_BUF);
+    const k = base + (n & (ACC_BUF - 1));
     this.vBuf[k] = v;
     this.mBuf[k] = mid;
     this.nBuf[axis] = n + 1;
+  }
+
+  private accelViolation(axis: number, dv: number, dtUs: number, allowed: number, timeUs: number): void {
+    const spm = this.spm[axis];
+    this.violation('overaccel', `${AXIS_NAMES[axis]} changed speed by ${(dv / spm).toFixed(1)} mm/s in ${(dtUs / 1000).toFixed(2)} ms (allowed ${(allowed / spm).toFixed(1)}: accelMmS2 plus one jerkMmS step)`, timeUs, { axis: AXIS_NAMES[axis] });
   }
 
   private pileViolation(timeUs: number): void {

@@ -25,6 +25,27 @@ function expectOneLineError(r: { code: number | null; stderr: string; stdout: st
   expect(lines[0]).toMatch(pattern);
 }
 
+describe('hookline estimate (end to end)', () => {
+  it('prints machine time, floor, exact stop and thread length; --json has the numbers', () => {
+    const dir = tempDir();
+    const file = writeStream(dir, samplePath(5, 40));
+    const r = runCli(['estimate', file, '--machine', machinePath]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/on ref-gantry: 40 lines, .* machine time \(.* s\/line, .* × the floor .*exact stop would take .*\), .* m of thread, pile up to .* mm\n$/);
+    const j = JSON.parse(runCli(['estimate', file, '--machine', machinePath, '--json']).stdout);
+    expect(j.lines).toBe(40);
+    expect(j.machineSeconds).toBeGreaterThan(j.floorSeconds);
+    expect(j.exactStopSeconds).toBeGreaterThan(j.machineSeconds);
+    expect(j.threadMeters).toBeGreaterThan(5);
+  });
+
+  it('bad input is one stderr line and exit 2', () => {
+    expectOneLineError(runCli(['estimate', '/nonexistent.hls', '--machine', machinePath]), /cannot read stream/);
+    expectOneLineError(runCli(['estimate', writeStream(tempDir(), [1, 50, 100])]), /missing --machine/);
+  });
+});
+
 describe('hookline sim (end to end)', () => {
   it('runs an encoded stream on the reference gantry: report ok, strung.png of what was wrapped', async () => {
     const dir = tempDir();
@@ -38,6 +59,12 @@ describe('hookline sim (end to end)', () => {
     expect(report).toMatchObject({ ok: true, planHooks: 61, wrappedHooks: 61, violations: [], firstMismatch: null });
     expect(report.wrapped).toEqual(path);
     expect(report.machineSeconds).toBeGreaterThan(60);
+    // Look-ahead: within 1.6 × the floor even on this short random path, and faster than exact stop.
+    expect(report.floorSeconds).toBeGreaterThan(0);
+    expect(report.machineSeconds).toBeLessThan(1.6 * report.floorSeconds + 30);
+    expect(report.exactStopSeconds).toBeGreaterThan(1.4 * report.machineSeconds - 30);
+    expect(report.threadMeters).toBeGreaterThan(10);
+    expect(report.maxPileMm).toBeGreaterThan(0);
     expect(report.runtime.stateName).toBe('done');
     const png = await sharp(join(out, 'strung.png')).raw().toBuffer({ resolveWithObject: true });
     expect(png.info.width).toBe(256);

@@ -77,6 +77,13 @@ export const simCommand: Command = {
       wrappedHooks: r.wrapped.length,
       lines: Math.max(0, r.wrapped.length - 1),
       machineSeconds: round(r.machineSeconds, 3),
+      floorSeconds: round(r.floorSeconds, 3),
+      exactStopSeconds: round(r.exactStopSeconds, 3),
+      secondsPerLine: round(r.machineSeconds / Math.max(1, r.planHooks.length - 1), 4),
+      floorRatio: round(r.machineSeconds / Math.max(1e-9, r.floorSeconds), 4),
+      lookAheadSpeedup: round(r.exactStopSeconds / Math.max(1e-9, r.machineSeconds), 4),
+      threadMeters: round(r.threadMeters, 2),
+      maxPileMm: round(r.maxPileMm, 3),
       homingSeconds: round(r.homedSeconds, 3),
       violations: r.violations,
       violationCounts: r.violationCounts,
@@ -105,6 +112,7 @@ export const simCommand: Command = {
         ].filter(Boolean).join('; ');
     process.stdout.write(
       `sim ${verdict}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks, ${(r.machineSeconds / 3600).toFixed(2)} h machine time` +
+        ` (${(r.machineSeconds / Math.max(1e-9, r.floorSeconds)).toFixed(2)} × floor, ${(r.exactStopSeconds / Math.max(1e-9, r.machineSeconds)).toFixed(2)} × faster than exact stop), ${r.threadMeters.toFixed(1)} m thread, pile ${r.maxPileMm.toFixed(1)} mm` +
         `${why}; wrote ${join(values.out, 'report.json')} and strung.png\n`,
     );
     return r.ok ? 0 : 1;
