@@ -82,4 +82,40 @@ describe('greedy planner', () => {
     });
     for (let i = 1; i < r.path.length; i++) expect(layout.sides[r.path[i - 1]]).not.toBe(layout.sides[r.path[i]]);
   });
+
+  it('hook-replacement passes keep the path valid, the line count and never raise the error', () => {
+    const inp = input((x, y) => 0.2 + 0.6 * Math.exp(-((x - 50) ** 2 + (y - 70) ** 2) / 600), { lines: 300, seed: 4 });
+    const plain = planGreedy({ ...inp, passes: 0 });
+    const passed = planGreedy({ ...inp, passes: 2 });
+    expect(passed.path.length).toBe(plain.path.length);
+    checkPath(passed.path, inp.hooks.length, inp.minGap);
+    expect(passed.errorGreedy).toBeCloseTo(plain.errorAfter, 6);
+    expect(passed.errorAfter).toBeLessThanOrEqual(passed.errorGreedy + 1e-6);
+  });
+
+  it('the two-level shortlist plans nearly as well as scoring every candidate exactly', () => {
+    const inp = input((x, y) => (Math.hypot(x - 64, y - 64) < 40 ? 0.7 : 0.2), { lines: 300 });
+    const exact = planGreedy({ ...inp, shortlist: 0 });
+    const fast = planGreedy({ ...inp, shortlist: 8 });
+    checkPath(fast.path, inp.hooks.length, inp.minGap);
+    expect(fast.errorAfter).toBeLessThan(exact.errorAfter * 1.03);
+  });
+
+  it('lines: auto plans until another line no longer helps', () => {
+    const r = planGreedy(input(() => 0.3, { lines: 'auto' }));
+    expect(r.stoppedEarly).toBe(false);
+    expect(r.path.length).toBeGreaterThan(50);
+    expect(r.errorAfter).toBeLessThan(r.errorBefore);
+  });
+
+  it('importance weights pull thread toward heavily weighted pixels', () => {
+    const width = 128;
+    const weight = new Float32Array(width * width);
+    for (let y = 0; y < width; y++) for (let x = 0; x < width; x++) weight[y * width + x] = y < 64 ? 3 : 0.1;
+    const inp = input(() => 0.5, { lines: 150 });
+    const r = planGreedy({ ...inp, weight });
+    let top = 0;
+    for (let i = 1; i < r.path.length; i++) if (inp.hooks[r.path[i - 1]][1] + inp.hooks[r.path[i]][1] < 128) top++;
+    expect(top / (r.path.length - 1)).toBeGreaterThan(0.7);
+  });
 });
