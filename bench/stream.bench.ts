@@ -83,8 +83,10 @@ for (let i = 0; i < plans.length; i++) {
 const bytes2 = streams[0];
 const bytes1 = Uint8Array.from(encodeStream(plans[0].path, plans[0].hooks, [0], { version: 1 }));
 const raw = Uint16Array.from(plans[0].path);
-const decoder = new StreamDecoder();
+// One decoder per format, as a device has (a single instance switching formats defeats the JIT).
+const decoders: Record<number, StreamDecoder> = { 1: new StreamDecoder(), 2: new StreamDecoder() };
 const decode = (bytes: Uint8Array) => () => {
+  const decoder = decoders[bytes[4]];
   decoder.reset();
   let n = 0;
   for (let i = 0; i < bytes.length; i++) {

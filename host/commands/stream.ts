@@ -32,7 +32,7 @@ export const encodeCommand: Command = {
     if (!values.out) throw new UserError('encode: missing -o FILE.hls (where to write the stream)');
     const implied = values.machine !== undefined || values['chunk-lines'] !== undefined ? 2 : DEFAULT_FORMAT;
     const version = numberFlag('format', values.format, implied, { min: 1, max: 2, integer: true });
-    const chunkHooks = values['chunk-lines'] === undefined ? undefined : numberFlag('chunk-lines', values['chunk-lines'], 1024, { min: 1, max: 65535, integer: true });
+    const chunkHooks = values['chunk-lines'] === undefined ? undefined : numberFlag('chunk-lines', values['chunk-lines'], 2048, { min: 1, max: 65535, integer: true });
     const plan = loadPlan(planPath);
     let hash = 0;
     if (values.machine) {

@@ -46,7 +46,7 @@ export interface EncodePlanOptions {
   version?: number;
   /** 31-bit machine-profile hash (machine-hash.ts); default 0 = any machine. */
   machineHash?: number;
-  /** Hook operations per chunk; default: chunks of about 1024. */
+  /** Hook operations per chunk; default: chunks of about 2048. */
   chunkHooks?: number;
 }
 

@@ -26,7 +26,7 @@ export interface StreamOptions {
 }
 
 /** Target chunk size in hook operations when the caller gives none (see docs/stream-format.md). */
-export const DEFAULT_CHUNK_HOOKS = 1024;
+export const DEFAULT_CHUNK_HOOKS = 2048;
 
 /**
  * Encode a thread path as a nail-index stream (docs/stream-format.md).
