@@ -22,6 +22,8 @@ import { type Mismatch, type Violation, type ViolationKind, type WrapEvent, Veri
 export interface SimOptions {
   /** Physical power-on position, machine mm [x, y, z]; default: middle of the X/Y travel, z at 2/3. */
   startMm?: number[];
+  /** Test-only: the profile the runtime is given, when it differs from the machine (a misconfigured device). */
+  runtimeMachine?: MachineProfile;
   /** Test-only runtime faults. */
   faults?: Partial<RuntimeFaults>;
   /** Test-only physical faults. */
@@ -120,7 +122,7 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
 
   const hal = new SimHal(mcu, 0);
   const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
-  const rt = new Runtime(hal, machine, faults);
+  const rt = new Runtime(hal, opts.runtimeMachine ?? machine, faults);
   rt.setMachineHash(opts.machineHash ?? machineHash(machine));
   rt.boot();
   rt.home();

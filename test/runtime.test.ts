@@ -7,8 +7,9 @@ import {
 } from '../device/runtime';
 import {
   ERR_ENDSTOP_HIT, ERR_ENDSTOP_STUCK, ERR_HOMING_FAILED, ERR_HOOK_COUNT, ERR_INPUT_OVERFLOW, ERR_NOT_HOMED,
-  ERR_SOFT_LIMIT, ERR_STREAM, ERR_BAD_PROFILE,
+  ERR_SOFT_LIMIT, ERR_STREAM, ERR_BAD_PROFILE, ERR_MACHINE_MISMATCH, ERR_PILE_FULL,
 } from '../device/errors';
+import { simulate } from '../sim/simulate';
 import { refGantry, rig, samplePath } from './helpers/rig';
 
 const m = refGantry();
@@ -200,5 +201,118 @@ describe('runtime: stream', () => {
     expect(r.rt.state).toBe(ST_ALARM);
     expect(r.rt.error).toBe(ERR_ENDSTOP_HIT);
     expect(r.rt.detail).toBe(0);
+  });
+});
+
+describe('runtime: look-ahead job control', () => {
+  const path = samplePath(21, 30);
+
+  it('pause() decelerates to a stop within the planned blocks, resume() continues the same line', () => {
+    const r = homed();
+    const bytes = encodeStream(path, 160, [0]);
+    let i = 0;
+    // Feed and run until a few hooks are wrapped, then pause mid-job.
+    while (r.rt.status().hooksWrapped < 5) {
+      while (i < bytes.length && r.rt.canAccept()) r.rt.feed(bytes[i++]);
+      r.mcu.runNext();
+    }
+    const at = r.mcu.now;
+    expect(r.rt.pause()).toBe(true);
+    expect(r.run(() => r.rt.state === ST_PAUSED)).toBe(true);
+    // Stopped within a few seconds (the planner holds at most a line and a turn), no violation.
+    expect(r.mcu.now - at).toBeLessThan(5e6);
+    const st = r.rt.status();
+    expect(st.hooksWrapped).toBeGreaterThanOrEqual(5);
+    r.mcu.setTimer(1, r.mcu.now + 10e6, () => undefined); // 10 s of standstill
+    r.run(() => r.mcu.now >= at + 10e6);
+    expect(r.rt.resume()).toBe(true);
+    r.feedAll(bytes.slice(i));
+    expect(r.rt.state).toBe(ST_DONE);
+    expect(r.verifier.wraps.map((w) => w.hook)).toEqual(path);
+    expect(r.verifier.violations).toEqual([]);
+  });
+
+  it('abort() stops and drops the job; the machine stays homed and idle', () => {
+    const r = homed();
+    const bytes = encodeStream(path, 160, [0]);
+    let i = 0;
+    while (r.rt.status().hooksWrapped < 3) {
+      while (i < bytes.length && r.rt.canAccept()) r.rt.feed(bytes[i++]);
+      r.mcu.runNext();
+    }
+    expect(r.rt.abort()).toBe(true);
+    expect(r.run(() => r.rt.state === ST_IDLE)).toBe(true);
+    expect(r.hal.log.some((l) => l.endsWith('aborted'))).toBe(true);
+    expect(r.rt.status().hooksWrapped).toBe(0);
+    expect(r.verifier.violations).toEqual([]);
+    // A new job runs without homing again.
+    r.feedAll(encodeStream([3, 70, 120], 160, [0]));
+    expect(r.rt.state).toBe(ST_DONE);
+  });
+
+  it('stores progress at a bounded rate and reports it at boot; startAt() resumes from that line', () => {
+    const r = homed();
+    const writes: number[] = [];
+    const sw = r.hal.storageWrite.bind(r.hal);
+    r.hal.storageWrite = (k: string, v: number) => {
+      writes.push(v);
+      sw(k, v);
+    };
+    const long = samplePath(3, 120);
+    r.feedAll(encodeStream(long, 160, [0]));
+    expect(r.rt.state).toBe(ST_DONE);
+    // Every 50 lines and at the end: 50, 100, 120.
+    expect(writes).toEqual([50, 100, 120]);
+    // A fresh device with the same flash: boot reports the stored line; resuming at 100 wraps the rest.
+    const r2 = rig(m);
+    r2.hal.storage.set('line', 100);
+    r2.rt.boot();
+    expect(r2.rt.status().storedLine).toBe(100);
+    expect(r2.hal.log.some((l) => l.endsWith('stored line 100'))).toBe(true);
+    r2.rt.home();
+    r2.run(() => r2.rt.state === ST_IDLE);
+    expect(r2.rt.startAt(100)).toBe(true);
+    r2.feedAll(encodeStream(long, 160, [0]));
+    expect(r2.rt.state).toBe(ST_DONE);
+    expect(r2.verifier.wraps.map((w) => w.hook)).toEqual(long.slice(100));
+    expect(r2.rt.status().hooksWrapped).toBe(121);
+  });
+
+  it('raises the run height with the pile; a pile that would reach the heads is an alarm (pile-full)', () => {
+    const thick = refGantry();
+    thick.thread.widthMm = 2; // 2.5 mm per wrap: the heads (12 mm) are reached at the 5th wrap of a hook
+    thick.wrap.wrapHeightMm = 8;
+    const r = homed({}, thick);
+    const zigzag = [0, 80, 0, 80, 0, 80, 0, 80, 0, 80, 0, 80, 0];
+    r.feedAll(encodeStream(zigzag, 160, [0]));
+    expect(r.rt.state).toBe(ST_ALARM);
+    expect(r.rt.error).toBe(ERR_PILE_FULL);
+    expect(r.verifier.violations).toEqual([]);
+    expect(r.rt.status().runHeightMm).toBeGreaterThan(thick.wrap.wrapHeightMm);
+  });
+
+  it('refuses a stream made for another machine profile', () => {
+    const r = homed();
+    r.rt.setMachineHash(0x1234567);
+    r.feedAll(encodeStream(path, 160, [0], { version: 2, machineHash: 0x7654321 }));
+    expect(r.rt.state).toBe(ST_ALARM);
+    expect(r.rt.error).toBe(ERR_MACHINE_MISMATCH);
+    expect(Array.from(r.verifier.steps).reduce((a, b) => a + b)).toBeGreaterThan(0); // homing only
+    // The same stream for this machine (and one for any machine, hash 0) runs.
+    for (const hash of [0x1234567, 0]) {
+      const ok = homed();
+      ok.rt.setMachineHash(0x1234567);
+      ok.feedAll(encodeStream(path, 160, [0], { version: 2, machineHash: hash }));
+      expect(ok.rt.state).toBe(ST_DONE);
+    }
+  });
+
+  it('the verifier catches over-acceleration (a planner that accelerates twice as hard as allowed)', () => {
+    const strong = refGantry();
+    strong.axes.x.accelMmS2 *= 2;
+    strong.axes.y.accelMmS2 *= 2;
+    const rr = simulate(Uint8Array.from(encodeStream(path, 160, [0])), m, { skipEstimates: true, runtimeMachine: strong });
+    expect(rr.violationCounts.overaccel).toBeGreaterThan(0);
+    expect(rr.ok).toBe(false);
   });
 });
