@@ -40,8 +40,6 @@ export const DEFAULT_OVERLAP = 3.5;
 export const DEFAULT_PASSES = 0;
 /** Candidates scored exactly per step after the half-resolution ranking. */
 export const DEFAULT_SHORTLIST = 8;
-/** The ranking raster is this many times coarser than the working raster (a power of 2). */
-const COARSE = 2;
 /** --lines auto never plans more than this. */
 export const AUTO_LINE_CAP = 20_000;
 
@@ -101,14 +99,8 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   const twoLevel = shortlist > 0 && width >= 64 && height >= 64 && n > shortlist;
   let coarse = fine;
   if (twoLevel) {
-    let t = halve(target, width, height);
-    let w = input.weight ? halve(input.weight, width, height).data : undefined;
-    let f = 2;
-    while (f < COARSE && t.width >= 128) {
-      if (w) w = halve(w, t.width, t.height).data;
-      t = halve(t.data, t.width, t.height);
-      f *= 2;
-    }
+    const t = halve(target, width, height);
+    const w = input.weight ? halve(input.weight, width, height).data : undefined;
     const cx = Float64Array.from(xs, (v) => (v * t.width) / width);
     const cy = Float64Array.from(ys, (v) => (v * t.height) / height);
     coarse = new Residual(t.data, w, t.width, t.height, cx, cy, (threadPx * t.width) / width, m);
@@ -182,7 +174,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   const patience = input.patience ?? 32;
   const greedyShare = passes > 0 ? 0.7 : 1;
   for (let step = 0; step < maxLines; step++) {
-    if ((step & 63) === 0 && !auto) progress((greedyShare * step) / maxLines);
+    if ((step & 63) === 0) progress((greedyShare * step) / maxLines); // auto: of the cap
     const offset = Math.floor(rand() * n);
     let count = 0;
     for (let k = 0; k < n; k++) {
