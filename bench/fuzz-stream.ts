@@ -80,6 +80,8 @@ export interface FuzzStats {
   accepted: number;
   /** Accepted although different from the stream it was mutated from (a CRC-16 collision, ~2^-16 per damaged chunk). */
   undetected: number;
+  /** The first undetected case: its number, mutation kind, and the byte positions that differ. */
+  firstUndetected: string;
   maxEventsPerByte: number;
 }
 
@@ -87,7 +89,7 @@ export interface FuzzStats {
 export function fuzzStreams(count: number, seed: number): FuzzStats {
   const r = rng(seed);
   const d = new StreamDecoder();
-  const stats: FuzzStats = { streams: 0, bytes: 0, errors: {}, accepted: 0, undetected: 0, maxEventsPerByte: 0 };
+  const stats: FuzzStats = { streams: 0, bytes: 0, errors: {}, accepted: 0, undetected: 0, firstUndetected: '', maxEventsPerByte: 0 };
   const bases: number[][] = [];
   for (let k = 0; k < 8; k++) {
     const hooks = [160, 200, 2, 3, 300, 1000, 17, 160][k];
@@ -115,7 +117,14 @@ export function fuzzStreams(count: number, seed: number): FuzzStats {
     if (res.maxEventsPerByte > stats.maxEventsPerByte) stats.maxEventsPerByte = res.maxEventsPerByte;
     if (res.ended) {
       stats.accepted++;
-      if (bytes.length !== base.length || bytes.some((x, i) => x !== base[i])) stats.undetected++;
+      if (bytes.length !== base.length || bytes.some((x, i) => x !== base[i])) {
+        stats.undetected++;
+        if (!stats.firstUndetected) {
+          const diff: number[] = [];
+          for (let i = 0; i < Math.max(bytes.length, base.length) && diff.length < 8; i++) if (bytes[i] !== base[i]) diff.push(i);
+          stats.firstUndetected = `case ${n} (mutation ${n % 8}, ${base.length} -> ${bytes.length} bytes, first differences at ${diff.join(' ')}; same path: ${res.ops.join() === decodeAll(base).ops.join()})`;
+        }
+      }
     }
     else stats.errors[res.error] = (stats.errors[res.error] || 0) + 1;
     if (sizes(d) !== size0) throw new Error('decoder tables grew on case ' + n);
@@ -205,5 +214,6 @@ if (typeof process !== 'undefined' && process.argv[1] && /fuzz-stream\.mjs$/.tes
   console.log(`fuzz: ${s.streams} streams (${(s.bytes / 1e6).toFixed(1)} MB) in ${(ms / 1000).toFixed(1)} s, seed ${seed}: ` +
     `no throw, no hang, tables fixed; accepted ${s.accepted} (${s.undetected} of them altered); max events from one byte ${s.maxEventsPerByte}; ` +
     `rss +${((process.memoryUsage().rss - rss0) / 1e6).toFixed(1)} MB`);
+  if (s.firstUndetected) console.log('first altered stream accepted: ' + s.firstUndetected);
   console.log('errors: ' + Object.entries(s.errors).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(', '));
 }
