@@ -95,7 +95,7 @@ describe('hookline encode --format 2 / decode / inspect (end to end)', () => {
     expect(lines[0]).toMatch(/plan\.hls: \d+ bytes, format 2\.0, 300 lines, [\d.]+ bits\/line/);
     expect(lines[1]).toMatch(/header: \d+ bytes; machine 0x[0-9a-f]{8}; 160 hooks; palette #000000; 4 chunks of 100 hook operations/);
     expect(lines.filter((l) => / ok$/.test(l))).toHaveLength(4);
-    expect(lines.at(-1)).toBe('end: all chunks verified');
+    expect(lines.at(-1)).toMatch(/^end: end record at byte \d+ \(4 bytes\); all chunks verified$/);
     const bytes = readFileSync(join(dir, 'plan.hls'));
     const chunk1 = Number(lines[4].trim().split(/\s+/)[1]);
     bytes[chunk1 + 20] ^= 0x08;
@@ -103,7 +103,7 @@ describe('hookline encode --format 2 / decode / inspect (end to end)', () => {
     const bad = runCli(['inspect', join(dir, 'damaged.hls')]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/ 1 .*BAD: body CRC mismatch/);
-    expect(bad.stdout).toMatch(/end: 1 damaged chunk skipped/);
+    expect(bad.stdout).toMatch(/end: end record at byte \d+ \(4 bytes\); 1 damaged chunk skipped/);
     expectOneLineError(runCli(['decode', join(dir, 'damaged.hls')]), /damaged\.hls: body CRC mismatch at byte \d+ \(chunk 1\)/);
   });
 });

@@ -105,7 +105,11 @@ export const inspectCommand: Command = {
     }
     if (r.error) out.push(`error: ${streamErrorText(r.error)} at byte ${r.errorAt}`);
     else if (!r.ended) out.push('error: truncated (no end of stream)');
-    else out.push(`end: ${bad === 0 ? 'all chunks verified' : `${bad} damaged chunk${bad === 1 ? '' : 's'} skipped`}`);
+    else {
+      const endAt = r.chunks.length ? r.chunks[r.chunks.length - 1].end : r.headerBytes;
+      const verdict = bad === 0 ? 'all chunks verified' : `${bad} damaged chunk${bad === 1 ? '' : 's'} skipped`;
+      out.push(`end: ${h.version >= 2 ? `end record at byte ${endAt} (${bytes.length - endAt} bytes); ` : ''}${verdict}`);
+    }
     process.stdout.write(out.join('\n') + '\n');
     return r.error || !r.ended || bad ? 1 : 0;
   },
