@@ -255,6 +255,38 @@ describe('stream codec, format 2', () => {
     expect(d.minor).toBe(7);
   });
 
+  it('a receiver with a small queue can stop taking events when full and carry on later (backpressure)', () => {
+    const d = new StreamDecoder();
+    const queue: number[] = [];
+    const done: number[] = [];
+    let pending = false; // the decoder may hold more events: call next() before pushing again
+    let i = 0;
+    let steps = 0;
+    const take = (first: number) => {
+      let ev = first;
+      for (;;) {
+        if (ev === EV_NONE) {
+          pending = false;
+          return;
+        }
+        expect(ev).toBeGreaterThan(0);
+        if (ev === EV_HOOK) queue.push(d.hook);
+        if (queue.length >= 4) {
+          pending = true;
+          return;
+        }
+        ev = d.next();
+      }
+    };
+    while (done.length < real.length && steps++ < 1e6) {
+      if (queue.length > 0 && (steps % 3 === 0 || queue.length >= 4)) done.push(queue.shift()!); // the motion consumes
+      else if (pending) take(d.next());
+      else if (queue.length < 4 && i < realBytes.length) take(d.push(realBytes[i++]));
+      else if (queue.length > 0) done.push(queue.shift()!);
+    }
+    expect(done).toEqual(real);
+  });
+
   it('pushing a byte before taking all events is an overrun, not a silent loss', () => {
     const d = new StreamDecoder();
     let err = 0;
