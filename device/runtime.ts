@@ -22,7 +22,7 @@ import {
 } from '../shared/machine';
 import { wrapDirection } from '../shared/geometry/wrap';
 import { Planner } from '../shared/motion/planner';
-import { JobPath, PT_STRIDE } from '../shared/motion/job';
+import { JobPath, PT_STRIDE, PathMaker } from '../shared/motion/job';
 import { Pile } from '../shared/motion/pile';
 import { EV_COLOR, EV_END, EV_HEADER, EV_HOOK, StreamDecoder } from '../shared/stream/decoder';
 
@@ -126,7 +126,7 @@ export class Runtime implements StepperListener {
   private color = 0;
   private pendingColor = -1;
   private planner: Planner;
-  private path: JobPath;
+  private path: PathMaker;
   private pile: Pile;
   private wpCount = 0;
   private wpIndex = 0;
@@ -147,7 +147,8 @@ export class Runtime implements StepperListener {
   private homePhase = H_START;
   private travelZ = 0;
 
-  constructor(hal: Hal, machine: MachineProfile, faults?: RuntimeFaults) {
+  /** path: the machine's path maker (default JobPath, the gantry's; a ring passes RingPath). */
+  constructor(hal: Hal, machine: MachineProfile, faults?: RuntimeFaults, path?: PathMaker) {
     this.hal = hal;
     this.m = machine;
     this.faults = faults ? faults : noFaults();
@@ -156,7 +157,8 @@ export class Runtime implements StepperListener {
     this.planner.lookAhead = !this.faults.exactStop;
     this.stepper = new Stepper(hal, machine, this.planner, this);
     this.stepper.checkLimits = !this.faults.ignoreSoftLimits;
-    this.path = new JobPath(machine);
+    this.path = path ? path : new JobPath(machine);
+    for (let i = 0; i < 3; i++) this.stepper.limitSwitch[i] = axisAt(machine, i).rotary !== true;
     this.pile = new Pile(machine);
     for (let i = 0; i < QUEUE_SIZE; i++) this.queue.push(0);
   }
@@ -454,8 +456,9 @@ export class Runtime implements StepperListener {
         const i = this.wpIndex * PT_STRIDE;
         const pts = this.path.pts;
         this.wpIndex = this.wpIndex + 1;
-        const last = this.wpIndex === this.wpCount;
-        pl.add(pts[i], pts[i + 1], pts[i + 2], pts[i + 3], pts[i + 4], last ? this.wpHook : -1);
+        const tag = this.wpIndex === this.wpCount ? this.wpHook : -1;
+        if (pts[i + 4] < 0) pl.addDwell(pts[i + 3], pts[i], pts[i + 1], tag);
+        else pl.add(pts[i], pts[i + 1], pts[i + 2], pts[i + 3], pts[i + 4], tag);
       }
       if (this.wpIndex < this.wpCount) break; // planner full
       if (this.hold !== 0) {
@@ -531,7 +534,7 @@ export class Runtime implements StepperListener {
       this.hooksWrapped = this.hooksWrapped + 1;
       this.lastHook = hook;
       this.prevHook = -1;
-      this.path.prevHook = -1;
+      this.path.reset();
       return true;
     }
     // (No `continue` anywhere: Lua 5.1 has none.) A skipped hook (test fault) is just dropped.
@@ -560,7 +563,7 @@ export class Runtime implements StepperListener {
     const pts = this.path.pts;
     for (let i = 0; i < this.wpCount; i++) {
       const j = i * PT_STRIDE;
-      if (!st.inTravel(0, pts[j]) || !st.inTravel(1, pts[j + 1]) || !st.inTravel(2, pts[j + 2])) {
+      if (pts[j + 4] >= 0 && !st.inTravel(0, pts[j]) || !st.inTravel(1, pts[j + 1]) || !st.inTravel(2, pts[j + 2])) {
         this.wpCount = 0;
         this.wpIndex = 0;
         this.alarm(ERR_SOFT_LIMIT, hook);
@@ -602,7 +605,9 @@ export class Runtime implements StepperListener {
         return;
       }
       this.homePhase = H_SEEK;
-      const range = mmToSteps(a, a.travelMaxMm - a.travelMinMm + 2 * a.homing.backoffMm);
+      // A rotary axis finds its home sensor within a turn (its "travel" is how far it may wind).
+      const span = a.rotary === true ? 360 : a.travelMaxMm - a.travelMinMm;
+      const range = mmToSteps(a, span + 2 * a.homing.backoffMm);
       st.seek(axis, -1, seekRate, Math.floor(range * 1.2) + 10, true);
       return;
     }
@@ -693,7 +698,7 @@ export class Runtime implements StepperListener {
       if (ax < 0) return 1;
       this.homeOrder.push(ax);
     }
-    if (this.homeOrder.length !== 3) return 1;
+    if (this.homeOrder.length < 1) return 1;
     for (let i = 0; i < 3; i++) {
       const a = axisAt(m, i);
       if (!(a.stepsPerMm > 0 && a.maxSpeedMmS > 0 && a.accelMmS2 > 0)) return 2 + i;

@@ -34,6 +34,7 @@ const MODE_IDLE = 0;
 const MODE_BLOCK = 1;
 const MODE_SEEK = 2;
 const MODE_END = 3;
+const MODE_DWELL = 4;
 const NEVER = 1e15;
 
 export class Stepper {
@@ -48,6 +49,11 @@ export class Stepper {
   stepCount = 0;
   /** Seconds of planned block time executed so far. */
   motionSeconds = 0;
+  /**
+   * Per axis: whether its endstop is a limit switch (pressed only at or below 0, so pressed anywhere
+   * else means lost steps: alarm). A ring's hall sensor is not: it passes the magnet every turn.
+   */
+  limitSwitch: boolean[] = [true, true, true];
 
   private hal: Hal;
   private planner: Planner;
@@ -202,6 +208,15 @@ export class Stepper {
       }
       this.blockLen = pl.len[k];
       this.blockTag = pl.tag[k];
+      if (pl.dwell[k] > 0) {
+        if (pl.outPin[k] >= 0) this.hal.write(pl.outPin[k], pl.outLevel[k]);
+        this.blockUs = pl.dwell[k];
+        this.motionSeconds = this.motionSeconds + pl.dwell[k] / 1000000;
+        pl.pop();
+        this.mode = MODE_DWELL;
+        this.scheduleAt(this.blockUs);
+        return;
+      }
       this.prof.plan(pl.len[k], pl.vEntry[k], pl.vNom[k], pl.headExit(), pl.acc[k]);
       pl.pop();
       this.blockUs = Math.floor(this.prof.totalTime * 1000000 + 0.5);
@@ -242,6 +257,11 @@ export class Stepper {
     const mode = this.mode;
     if (mode === MODE_BLOCK) this.blockTick();
     else if (mode === MODE_SEEK) this.seekTick();
+    else if (mode === MODE_DWELL) {
+      this.mode = MODE_BLOCK;
+      this.listener.blockDone(this.blockTag);
+      if (this.mode === MODE_BLOCK) this.nextBlock();
+    }
     else if (mode === MODE_END) {
       this.mode = MODE_IDLE;
       this.busy = false;
@@ -277,7 +297,7 @@ export class Stepper {
     this.pos[axis] = p;
     this.stepCount = this.stepCount + 1;
     // A min endstop may only be pressed at or below position 0: anything else is lost steps or a crash.
-    if (s < 0 && p > 0 && this.hal.read(this.endPin[axis]) === this.endLevel[axis]) {
+    if (s < 0 && p > 0 && this.limitSwitch[axis] && this.hal.read(this.endPin[axis]) === this.endLevel[axis]) {
       this.stop();
       this.listener.endstopHit(axis);
     }

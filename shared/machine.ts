@@ -40,6 +40,8 @@ export interface AxisProfile {
    * never asks for a bigger velocity step at a junction, the verifier allows no bigger one.
    */
   jerkMmS: number;
+  /** A rotary axis without ends (a ring): its endstop is a home sensor it passes every turn. */
+  rotary?: boolean;
   pins: AxisPins;
   homing: AxisHoming;
 }

@@ -17,6 +17,8 @@ import { estimateMotion, floorSeconds, threadMm } from '../shared/motion/estimat
 import { type EdgeListener, VirtualMcu } from './mcu';
 import { SimHal } from './hal';
 import { GantryPlant, type PlantFaults } from './plant';
+import { RingPlant, RingTracker } from './ring';
+import { type RingProfile, RingPath, ringAxes, ringFloorSeconds } from '../shared/geometry/ring';
 import { type Mismatch, type Violation, type ViolationKind, type WrapEvent, Verifier, expectedDirections, firstMismatch } from './verify';
 
 export interface SimOptions {
@@ -104,11 +106,14 @@ function decodeExpected(stream: Uint8Array): { hooks: number[]; ops: number[]; c
   return { hooks, ops, colors };
 }
 
-export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimOptions = {}): SimResult {
+export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfile, opts: SimOptions = {}): SimResult {
   const wall0 = performance.now();
+  // A ring runs as one rotary axis of an ordinary profile (shared/geometry/ring.ts).
+  const ring = profile.kind === 'ring' ? (profile as RingProfile) : null;
+  const machine = ring ? ringAxes(ring) : (profile as MachineProfile);
   const mcu = new VirtualMcu();
   if (opts.onEdge) mcu.addListener(opts.onEdge);
-  const startMm = opts.startMm ?? [
+  const startMm = opts.startMm ?? (ring ? [123.4, 0, 0] : null) ?? [
     (machine.axes.x.travelMinMm + machine.axes.x.travelMaxMm) / 2,
     (machine.axes.y.travelMinMm + machine.axes.y.travelMaxMm) / 2,
     machine.axes.z.travelMinMm + ((machine.axes.z.travelMaxMm - machine.axes.z.travelMinMm) * 2) / 3,
@@ -116,14 +121,19 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
   const startSteps = [0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a]));
   // Physical positions: the plant moves them from pin edges, the verifier reads them.
   const pos = Float64Array.from(startSteps);
-  const verifier = new Verifier(machine, pos);
-  const plant = new GantryPlant(mcu, machine, pos, verifier, opts.plantFaults);
-  mcu.addListener(plant);
+  const verifier = new Verifier(machine, pos, !ring);
+  let tracker: RingTracker | null = null;
+  if (ring) {
+    const rp = new RingPlant(mcu, ring, machine, pos, verifier);
+    tracker = new RingTracker(ring, rp, verifier);
+    rp.tracker = tracker;
+    mcu.addListener(rp);
+  } else mcu.addListener(new GantryPlant(mcu, machine, pos, verifier, opts.plantFaults));
 
   const hal = new SimHal(mcu, 0);
   const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
-  const rt = new Runtime(hal, opts.runtimeMachine ?? machine, faults);
-  rt.setMachineHash(opts.machineHash ?? machineHash(machine));
+  const rt = new Runtime(hal, opts.runtimeMachine ?? machine, faults, ring ? new RingPath(ring) : undefined);
+  rt.setMachineHash(opts.machineHash ?? machineHash(profile));
   rt.boot();
   rt.home();
 
@@ -156,6 +166,8 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
     }
   }
   verifier.finish(mcu.now);
+  if (tracker) tracker.close(mcu.now);
+  const wraps = tracker ? tracker.wraps : verifier.wraps;
 
   const report = rt.status();
   let alarm: string | null = null;
@@ -166,10 +178,10 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
     verifier.violation('incomplete', `runtime ended in state ${report.stateName} after ${fed} of ${n} stream bytes`, mcu.now);
   }
   const planDirs = expectedDirections(machine, expected.hooks);
-  const mismatch = firstMismatch(expected.hooks, planDirs, verifier.wraps);
+  const mismatch = firstMismatch(expected.hooks, planDirs, wraps);
   const ok = mismatch === null && verifier.violations.length === 0;
-  const est = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, false);
-  const exact = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, true);
+  const est = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, false, ring ? new RingPath(ring) : undefined);
+  const exact = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, true, ring ? new RingPath(ring) : undefined);
   return {
     ok,
     report,
@@ -178,18 +190,18 @@ export function simulate(stream: Uint8Array, machine: MachineProfile, opts: SimO
     planDirs,
     planOps: expected.ops,
     colors: expected.colors,
-    wrapped: verifier.wraps.map((w) => w.hook),
-    wrappedDirs: verifier.wraps.map((w) => w.dir),
-    wraps: verifier.wraps,
+    wrapped: wraps.map((w) => w.hook),
+    wrappedDirs: wraps.map((w) => w.dir),
+    wraps,
     firstMismatch: mismatch,
     violations: verifier.violations,
     violationCounts: verifier.counts,
     machineSeconds: mcu.now / 1e6,
-    floorSeconds: floorSeconds(machine, expected.hooks),
+    floorSeconds: ring ? ringFloorSeconds(ring, expected.hooks) : floorSeconds(machine, expected.hooks),
     exactStopSeconds: exact ? exact.seconds : -1,
     estimateSeconds: est ? est.seconds : -1,
     threadMeters: threadMm(machine, expected.hooks) / 1000,
-    maxPileMm: verifier.maxPileMm,
+    maxPileMm: tracker ? tracker.maxPileMm : verifier.maxPileMm,
     homedSeconds: verifier.homedUs < 0 ? -1 : verifier.homedUs / 1e6,
     steps: { x: verifier.steps[0], y: verifier.steps[1], z: verifier.steps[2] },
     pauses,

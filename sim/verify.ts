@@ -31,7 +31,8 @@ export type ViolationKind =
   | 'disabled-step'
   | 'runtime-alarm'
   | 'incomplete'
-  | 'timeout';
+  | 'timeout'
+  | 'swing';
 
 export interface Violation {
   kind: ViolationKind;
@@ -100,6 +101,8 @@ export class Verifier implements PlantObserver {
   private minIntervalUs = new Float64Array(3);
   private lastStepUs = new Float64Array(3).fill(-1e18);
   private homedAxis = [false, false, false];
+  /** Axes the profile homes (all three on a gantry; a ring homes x only). */
+  private homes = [true, true, true];
   private hookX: Float64Array;
   private hookY: Float64Array;
   private cx: number;
@@ -117,7 +120,11 @@ export class Verifier implements PlantObserver {
   private prevAngle = 0;
   private collided = -1;
 
-  constructor(m: MachineProfile, plantPos: Float64Array) {
+  /**
+   * geometry false: only the per-axis checks (travel, homing, speed, acceleration, disabled steps);
+   * winding, collisions and pile are judged elsewhere (the ring: sim/ring.ts).
+   */
+  constructor(m: MachineProfile, plantPos: Float64Array, geometry = true) {
     this.pos = plantPos;
     for (let a = 0; a < 3; a++) {
       const ax = axisAt(m, a);
@@ -131,6 +138,7 @@ export class Verifier implements PlantObserver {
       this.qf[a] = 1e-6 / Math.max(0.01, 1 - ax.maxSpeedMmS * ax.stepsPerMm * 1e-6);
     }
     this.pileWraps = new Int32Array(m.hooks.count);
+    for (let a = 0; a < 3; a++) this.homes[a] = m.homingOrder.includes(AXIS_NAMES[a]);
     this.layerMm = m.thread.widthMm * m.pile.packing;
     const n = m.hooks.count;
     this.count = n;
@@ -153,6 +161,7 @@ export class Verifier implements PlantObserver {
     this.zoneMm = (m.hooks.diameterMm * Math.sin(Math.PI / n)) / 2;
     this.inner2 = Math.max(0, ringR - this.zoneMm) ** 2;
     this.outer2 = (ringR + this.zoneMm) ** 2;
+    if (!geometry) this.lowBelowSteps = -Infinity;
     if (this.pos[2] < this.lowBelowSteps) this.enterLow();
   }
 
@@ -165,7 +174,9 @@ export class Verifier implements PlantObserver {
   endstop(axis: number, pressed: boolean, timeUs: number): void {
     if (!pressed || this.homedAxis[axis]) return;
     this.homedAxis[axis] = true;
-    if (this.homedAxis[0] && this.homedAxis[1] && this.homedAxis[2] && this.homedUs < 0) this.homedUs = timeUs;
+    let all = true;
+    for (let a = 0; a < 3; a++) if (this.homes[a] && !this.homedAxis[a]) all = false;
+    if (all && this.homedUs < 0) this.homedUs = timeUs;
   }
 
   disabledPulse(axis: number, timeUs: number): void {
@@ -284,7 +295,7 @@ export class Verifier implements PlantObserver {
     }
     // On a circle of hooks the nearest hook to a point is the one nearest in angle.
     let k = Math.round((Math.atan2(ry, rx) - this.start) / this.pitch) % this.count;
-    if (k < 0) k += this.count;
+    k = (k + this.count) % this.count; // also turns −0 into 0
     const dx = x - this.hookX[k];
     const dy = y - this.hookY[k];
     if (dx * dx + dy * dy > this.zoneMm * this.zoneMm) {

@@ -5,6 +5,7 @@ import { loadMachine } from '../machine/load';
 import { decodeStreamBytes } from '../stream/plan-stream';
 import { machineHash } from '../stream/machine-hash';
 import { estimateMotion, floorSeconds, threadMm } from '../../shared/motion/estimate';
+import { RingPath, ringAxes, ringFloorSeconds } from '../../shared/geometry/ring';
 import type { Command } from './command';
 
 /**
@@ -36,11 +37,14 @@ export const estimateCommand: Command = {
     }
     const ops = decoded.ops as number[];
     const hooks = decoded.hooks;
-    const look = estimateMotion(machine, ops, false);
-    const exact = estimateMotion(machine, ops, true);
-    const floor = floorSeconds(machine, hooks);
+    // A ring runs as one rotary axis of an ordinary profile, with its own path (shared/geometry/ring.ts).
+    const ring = machine.kind === 'ring' ? machine : null;
+    const axes = machine.kind === 'ring' ? ringAxes(machine) : machine;
+    const look = estimateMotion(axes, ops, false, ring ? new RingPath(ring) : undefined);
+    const exact = estimateMotion(axes, ops, true, ring ? new RingPath(ring) : undefined);
+    const floor = ring ? ringFloorSeconds(ring, hooks) : floorSeconds(axes, hooks);
     const lines = Math.max(0, hooks.length - 1);
-    const thread = threadMm(machine, hooks) / 1000;
+    const thread = threadMm(axes, hooks) / 1000;
     const pauses = countPauses(ops);
     if (values.json) {
       process.stdout.write(JSON.stringify({

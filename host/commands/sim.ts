@@ -10,6 +10,7 @@ import { hookXMm, hookYMm } from '../../shared/machine';
 import { decodeStreamBytes } from '../stream/plan-stream';
 import { renderStrungPng } from '../../sim/render-strung';
 import { simulate } from '../../sim/simulate';
+import { ringAxes } from '../../shared/geometry/ring';
 import type { Command } from './command';
 
 export const simCommand: Command = {
@@ -29,6 +30,8 @@ export const simCommand: Command = {
     const width = numberFlag('width', values.width, 1024, { min: 64, max: 8192, integer: true });
 
     const machine = loadMachine(values.machine);
+    // Hook positions and drawing: a ring's hooks are laid out like a gantry's (shared/geometry/ring.ts).
+    const geo = machine.kind === 'ring' ? ringAxes(machine) : machine;
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(streamPath);
@@ -51,10 +54,10 @@ export const simCommand: Command = {
         throw new UserError(`${values.plan} has ${plan.nails.length} nails but ${values.machine} has ${machine.hooks.count} hooks; plan with --hooks ${machine.hooks.count}`);
       }
       plan.nails.forEach(([x, y], i) => {
-        const d = Math.hypot(x - hookXMm(machine, i), y - hookYMm(machine, i));
+        const d = Math.hypot(x - hookXMm(geo, i), y - hookYMm(geo, i));
         if (d > 0.01) {
           throw new UserError(
-            `${values.plan}: nail ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(machine, i).toFixed(2)}, ${hookYMm(machine, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
+            `${values.plan}: nail ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(geo, i).toFixed(2)}, ${hookYMm(geo, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
           );
         }
       });
@@ -100,7 +103,7 @@ export const simCommand: Command = {
       planDirs: r.planDirs,
     };
     writeFileAtomic(join(values.out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-    writeFileAtomic(join(values.out, 'strung.png'), renderStrungPng(machine, r.wrapped, r.planOps, r.colors, width, background));
+    writeFileAtomic(join(values.out, 'strung.png'), renderStrungPng(geo, r.wrapped, r.planOps, r.colors, width, background));
 
     const verdict = r.ok ? 'OK' : 'FAILED';
     const why = r.ok

@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError, fsErrorText } from '../errors';
 import { AXIS_NAMES, type MachineProfile, axisAt, hookSpacingMm, hookXMm, hookYMm } from '../../shared/machine';
+import type { RingProfile } from '../../shared/geometry/ring';
+
+/** Any machine profile: a gantry (kind "gantry") or a ring (kind "ring"). */
+export type AnyMachine = MachineProfile | RingProfile;
 
 const finite = z.number().finite();
 const positive = finite.positive();
@@ -53,8 +57,51 @@ const machineSchema = z.strictObject({
   stepPulseUs: positive.max(1000),
 });
 
+const ringSchema = z.strictObject({
+  format: z.literal('hookline-machine'),
+  version: z.literal(1),
+  name: z.string().min(1),
+  kind: z.literal('ring'),
+  description: z.string().optional(),
+  board: z.strictObject({ widthMm: positive, heightMm: positive, originMm: pair }),
+  hooks: z.strictObject({
+    layout: z.literal('circle'),
+    count: z.number().int().min(2).max(0x7fff),
+    centerMm: pair,
+    diameterMm: positive,
+    startAngleDeg: finite,
+    hookDiameterMm: positive,
+    headHeightMm: positive,
+  }),
+  thread: z.strictObject({ widthMm: positive }),
+  pile: z.strictObject({ packing: finite.min(1).max(10), clearanceMm: finite.min(0) }),
+  motion: z.strictObject({ junctionDeviationMm: positive.max(10) }),
+  ring: z.strictObject({
+    motorStepsPerRev: z.number().int().positive(),
+    gearRatio: positive,
+    maxSpeedDegS: positive,
+    accelDegS2: positive,
+    jerkDegS: positive,
+    invertDir: z.boolean(),
+    hallActiveLow: z.boolean(),
+    hallWidthDeg: positive.max(90),
+    pins: z.strictObject({ step: pin, dir: pin, hall: pin }),
+    homing: z.strictObject({ seekSpeedDegS: positive, latchSpeedDegS: positive, backoffDeg: positive }),
+  }),
+  arm: z.strictObject({
+    angleDeg: finite,
+    pin: pin,
+    inOffsetMm: positive,
+    outOffsetMm: positive,
+    swingMs: positive.max(10000),
+    tipDiameterMm: positive,
+  }),
+  motors: z.strictObject({ enablePin: pin, enableActiveLow: z.boolean() }),
+  stepPulseUs: positive.max(1000),
+});
+
 /** Read and validate a machine profile; every problem is a one-line UserError naming the field and the fix. */
-export function loadMachine(path: string): MachineProfile {
+export function loadMachine(path: string): AnyMachine {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -70,15 +117,51 @@ export function loadMachine(path: string): MachineProfile {
   return validateMachine(json, path);
 }
 
-export function validateMachine(json: unknown, where: string): MachineProfile {
-  const r = machineSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const field = issue.path.length ? issue.path.join('.') : '(top level)';
-    let msg = issue.message;
-    if (issue.code === 'unrecognized_keys') msg = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (misspelt?)`;
-    throw new UserError(`${where}: field ${field}: ${msg}; fix it as described in docs/machines.md`);
+function zodProblem(error: z.ZodError, where: string): never {
+  const issue = error.issues[0];
+  const field = issue.path.length ? issue.path.join('.') : '(top level)';
+  let msg = issue.message;
+  if (issue.code === 'unrecognized_keys') msg = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (misspelt?)`;
+  throw new UserError(`${where}: field ${field}: ${msg}; fix it as described in docs/machines.md`);
+}
+
+export function validateMachine(json: unknown, where: string): AnyMachine {
+  if (json !== null && typeof json === 'object' && (json as { kind?: unknown }).kind === 'ring') return validateRing(json, where);
+  return validateGantry(json, where);
+}
+
+/** A ring profile (machines/ref-ring.json). */
+export function validateRing(json: unknown, where: string): RingProfile {
+  const r = ringSchema.safeParse(json);
+  if (!r.success) zodProblem(r.error, where);
+  const m = r.data as RingProfile;
+  const bad = (field: string, problem: string, fix: string): never => {
+    throw new UserError(`${where}: field ${field}: ${problem}; ${fix}`);
+  };
+  const g = m.ring;
+  if (g.homing.latchSpeedDegS > g.homing.seekSpeedDegS) bad('ring.homing.latchSpeedDegS', 'is faster than seekSpeedDegS', 'make the second approach the slower one');
+  if (g.homing.seekSpeedDegS > g.maxSpeedDegS) bad('ring.homing.seekSpeedDegS', 'is above maxSpeedDegS', `use at most ${g.maxSpeedDegS}`);
+  if (g.homing.backoffDeg <= g.hallWidthDeg) bad('ring.homing.backoffDeg', `${g.homing.backoffDeg}° does not get off the hall sensor (hallWidthDeg ${g.hallWidthDeg})`, 'back off further than the sensor is wide');
+  const pins = new Map<number, string>();
+  for (const [p, field] of [[g.pins.step, 'ring.pins.step'], [g.pins.dir, 'ring.pins.dir'], [g.pins.hall, 'ring.pins.hall'], [m.arm.pin, 'arm.pin'], [m.motors.enablePin, 'motors.enablePin']] as [number, string][]) {
+    if (p >= 250) bad(field, `pin ${p} is reserved (250–255 stand in for the axes a ring does not have)`, 'use a pin below 250');
+    const other = pins.get(p);
+    if (other) bad(field, `pin ${p} is already used by ${other}`, 'give every signal its own pin');
+    pins.set(p, field);
   }
+  const pitch = m.hooks.diameterMm * Math.sin(Math.PI / m.hooks.count);
+  const clear = (m.hooks.hookDiameterMm + m.arm.tipDiameterMm) / 2;
+  // The arm swings between two hooks, 0.8 × half the pitch from the one it wraps.
+  if (!(0.4 * pitch > clear)) bad('hooks.count', `${m.hooks.count} hooks are ${pitch.toFixed(2)} mm apart: the arm tip cannot swing between them (needs more than ${(clear / 0.4).toFixed(2)} mm)`, 'use fewer hooks, a bigger ring or a thinner tip');
+  if (!(m.arm.inOffsetMm > clear)) bad('arm.inOffsetMm', `${m.arm.inOffsetMm} mm would hit the hooks (hook and tip need ${clear} mm)`, `use more than ${clear}`);
+  if (!(m.arm.outOffsetMm > clear)) bad('arm.outOffsetMm', `${m.arm.outOffsetMm} mm would hit the hooks (hook and tip need ${clear} mm)`, `use more than ${clear}`);
+  return m;
+}
+
+/** A gantry profile (machines/ref-gantry.json). */
+export function validateGantry(json: unknown, where: string): MachineProfile {
+  const r = machineSchema.safeParse(json);
+  if (!r.success) zodProblem(r.error, where);
   const m = r.data as MachineProfile;
   const bad = (field: string, problem: string, fix: string): never => {
     throw new UserError(`${where}: field ${field}: ${problem}; ${fix}`);

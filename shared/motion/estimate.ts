@@ -8,7 +8,7 @@
 import { MachineProfile, hookXMm, hookYMm, mmToSteps } from '../machine';
 import { wrapDirection } from '../geometry/wrap';
 import { Pile } from './pile';
-import { JobPath, PT_STRIDE } from './job';
+import { JobPath, PT_STRIDE, PathMaker } from './job';
 import { Planner } from './planner';
 import { Profile } from './profile';
 
@@ -24,30 +24,38 @@ export interface MotionEstimate {
  * Run the job's path through the planner. ops: hooks ≥ 0 and colour changes −(c+1) in stream order
  * (a colour change stops the machine). exactStop: look-ahead off.
  */
-export function estimateMotion(m: MachineProfile, ops: number[], exactStop: boolean): MotionEstimate {
+export function estimateMotion(m: MachineProfile, ops: number[], exactStop: boolean, pathMaker?: PathMaker): MotionEstimate {
   const pl = new Planner(m);
   pl.lookAhead = !exactStop;
-  const path = new JobPath(m);
+  const path = pathMaker ? pathMaker : new JobPath(m);
   const pile = new Pile(m);
   const prof = new Profile();
-  // After homing: x and y backed off their switches, z at travel height.
-  const hx = m.axes.x.homing.backoffMm;
-  const hy = m.axes.y.homing.backoffMm;
-  pl.reset(mmToSteps(m.axes.x, hx), mmToSteps(m.axes.y, hy), mmToSteps(m.axes.z, m.wrap.travelHeightMm));
+  // After homing: the homed axes backed off their switches, z (when homed) at travel height.
+  const homed = function (name: string): boolean {
+    for (let i = 0; i < m.homingOrder.length; i++) if (m.homingOrder[i] === name) return true;
+    return false;
+  };
+  const hx = homed('x') ? m.axes.x.homing.backoffMm : 0;
+  const hy = homed('y') ? m.axes.y.homing.backoffMm : 0;
+  pl.reset(mmToSteps(m.axes.x, hx), mmToSteps(m.axes.y, hy), homed('z') ? mmToSteps(m.axes.z, m.wrap.travelHeightMm) : 0);
   let us = 0;
   let blocks = 0;
   const take = function (): void {
     const k = pl.head;
-    prof.plan(pl.len[k], pl.vEntry[k], pl.vNom[k], pl.headExit(), pl.acc[k]);
+    if (pl.dwell[k] > 0) us = us + pl.dwell[k];
+    else {
+      prof.plan(pl.len[k], pl.vEntry[k], pl.vNom[k], pl.headExit(), pl.acc[k]);
+      us = us + Math.floor(prof.totalTime * 1000000 + 0.5);
+    }
     pl.pop();
-    us = us + Math.floor(prof.totalTime * 1000000 + 0.5);
     blocks = blocks + 1;
   };
   const push = function (n: number): void {
     for (let i = 0; i < n; i++) {
       const j = i * PT_STRIDE;
       while (pl.full()) take();
-      pl.add(path.pts[j], path.pts[j + 1], path.pts[j + 2], path.pts[j + 3], path.pts[j + 4], -1);
+      if (path.pts[j + 4] < 0) pl.addDwell(path.pts[j + 3], -1, 0, -1);
+      else pl.add(path.pts[j], path.pts[j + 1], path.pts[j + 2], path.pts[j + 3], path.pts[j + 4], -1);
     }
   };
   const flush = function (): void {

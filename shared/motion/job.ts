@@ -24,13 +24,28 @@ import { MachineProfile, hookXMm, hookYMm, mmToSteps } from '../machine';
 import { tangentPoints } from '../geometry/wrap';
 
 export const PT_STRIDE = 5;
+
+/**
+ * What makes a machine's path, piece by piece, into pts (PT_STRIDE numbers per point): a move to
+ * x, y, z steps with a speed and an acceleration cap (0 = none), or, when the fifth number is −1, a
+ * dwell: write level pts[1] to pin pts[0], then stand still for pts[3] µs. JobPath (gantry) and
+ * RingPath (shared/geometry/ring.ts).
+ */
+export interface PathMaker {
+  readonly pts: number[];
+  reset(): void;
+  /** From the machine position (board mm; a ring: degrees) to where the first hook is approached. */
+  start(xMm: number, yMm: number, travelMm: number, zRunMm: number): number;
+  hook(hook: number, dir: number, next: number, nextDir: number, zRunMm: number): number;
+  finish(zRunMm: number, travelMm: number): number;
+}
 export const ARC_SPEED_FRACTION = 0.9;
 /** Margin (mm) beyond the collision distance that a straight piece keeps from other hooks while low. */
 export const KEEP_MARGIN_MM = 1;
 
 const TWO_PI = 2 * Math.PI;
 
-export class JobPath {
+export class JobPath implements PathMaker {
   readonly pts: number[] = [];
   n = 0;
   /** Previous hook and its winding direction (−1 / 0 before the first hook). */

@@ -42,6 +42,10 @@ export class Planner {
   readonly vEntry: number[] = [];
   /** Caller's tag, reported when the block is done (−1 none). */
   readonly tag: number[] = [];
+  /** Dwell blocks (addDwell): standstill for dwell µs after writing outLevel to outPin (0: a move). */
+  readonly dwell: number[] = [];
+  readonly outPin: number[] = [];
+  readonly outLevel: number[] = [];
 
   /** Where the last queued block ends (steps), and its unit direction. */
   px = 0;
@@ -83,6 +87,9 @@ export class Planner {
       this.vMax.push(0);
       this.vEntry.push(0);
       this.tag.push(-1);
+      this.dwell.push(0);
+      this.outPin.push(-1);
+      this.outLevel.push(0);
     }
   }
 
@@ -124,6 +131,7 @@ export class Planner {
     this.dz[k] = dz;
     this.len[k] = len;
     this.tag[k] = tag;
+    this.dwell[k] = 0;
     this.px = x;
     this.py = y;
     this.pz = z;
@@ -165,6 +173,32 @@ export class Planner {
     this.uz = uz;
     this.lastNom = v;
     this.hasLast = true;
+    this.count = this.count + 1;
+    this.recalculate();
+  }
+
+  /**
+   * Queue a standstill: the machine stops, `level` is written to `pin` (−1: none) and nothing moves
+   * for `us` µs (a servo swinging, say). The blocks around it start and end at rest.
+   */
+  addDwell(us: number, pin: number, level: number, tag: number): void {
+    const k = (this.head + this.count) % PLANNER_BLOCKS;
+    this.tx[k] = this.px;
+    this.ty[k] = this.py;
+    this.tz[k] = this.pz;
+    this.dx[k] = 0;
+    this.dy[k] = 0;
+    this.dz[k] = 0;
+    this.len[k] = 0;
+    this.tag[k] = tag;
+    this.dwell[k] = us;
+    this.outPin[k] = pin;
+    this.outLevel[k] = level;
+    this.vNom[k] = 0;
+    this.acc[k] = 1;
+    this.vMax[k] = 0;
+    this.vEntry[k] = 0;
+    this.hasLast = false;
     this.count = this.count + 1;
     this.recalculate();
   }
