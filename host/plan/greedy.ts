@@ -31,6 +31,11 @@ export interface GreedyInput {
   passes?: number;
   /** Candidates ranked on a half-resolution raster; this many best are scored exactly (0 = all exactly). */
   shortlist?: number;
+  /**
+   * Where candidates are ranked: 'coarse' on a half-resolution copy of the model (default:
+   * fastest), 'fine' on the working raster (~0.2 % lower error, ~25 % slower).
+   */
+  ranking?: 'fine' | 'coarse';
   /** Called now and then with the fraction done, 0..1. */
   onProgress?: (fraction: number) => void;
 }
@@ -40,6 +45,8 @@ export const DEFAULT_OVERLAP = 3.5;
 export const DEFAULT_PASSES = 0;
 /** Candidates scored exactly per step after the half-resolution ranking. */
 export const DEFAULT_SHORTLIST = 8;
+/** Ranking raster by default (see GreedyInput.ranking). */
+export const DEFAULT_RANKING: 'fine' | 'coarse' = 'coarse';
 /** --lines auto never plans more than this. */
 export const AUTO_LINE_CAP = 20_000;
 
@@ -93,22 +100,24 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   const passes = input.passes ?? DEFAULT_PASSES;
   const m = Math.max(2, input.overlap ?? DEFAULT_OVERLAP);
   const fine = new Residual(target, input.weight, width, height, xs, ys, threadPx, m);
-  // Coarse level: the same model at half resolution ranks every candidate; the `shortlist` best
-  // are then scored exactly on the fine raster.
+  // Ranking: every candidate gets a first-order score (Σ coverage · 2·residual·tone′, one float
+  // per pixel) on a half-resolution copy of the model (or on the working raster with
+  // ranking: 'fine'); the `shortlist` best are scored exactly on the working raster.
   const shortlist = input.shortlist ?? DEFAULT_SHORTLIST;
-  const twoLevel = shortlist > 0 && width >= 64 && height >= 64 && n > shortlist;
-  let coarse = fine;
-  if (twoLevel) {
+  const twoLevel = shortlist > 0 && n > shortlist;
+  let coarse: Residual | null = null;
+  if (twoLevel && (input.ranking ?? DEFAULT_RANKING) === 'coarse' && width >= 64 && height >= 64) {
     const t = halve(target, width, height);
     const w = input.weight ? halve(input.weight, width, height).data : undefined;
     const cx = Float64Array.from(xs, (v) => (v * t.width) / width);
     const cy = Float64Array.from(ys, (v) => (v * t.height) / height);
     coarse = new Residual(t.data, w, t.width, t.height, cx, cy, (threadPx * t.width) / width, m);
   }
+  const ranker = coarse ?? fine;
   const errorBefore = fine.error;
   const add = (a: number, b: number, sign: number) => {
     fine.apply(a, b, sign);
-    if (twoLevel) coarse.apply(a, b, sign);
+    if (coarse) coarse.apply(a, b, sign);
     usedPair[a * n + b] = usedPair[b * n + a] = sign > 0 ? 1 : 0;
   };
   const allowed = (a: number, b: number): boolean => {
@@ -179,9 +188,10 @@ export function planGreedy(input: GreedyInput): GreedyResult {
     let count = 0;
     for (let k = 0; k < n; k++) {
       const to = offset + k < n ? offset + k : offset + k - n;
-      if (!allowed(at, to)) continue;
-      if (twoLevel) rough[to] = coarse.rank(at, to);
-      order[count++] = to;
+      if (allowed(at, to)) order[count++] = to;
+    }
+    if (twoLevel && count > shortlist) {
+      for (let i = 0; i < count; i++) rough[order[i]] = ranker.rank(at, order[i]);
     }
     const from = at;
     const best = pick(count, (to) => fine.gain(from, to));
@@ -218,7 +228,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
       if (twoLevel) rough[b] = Infinity; // always re-scored: the current hook stays unless beaten
       for (let k = 0; k < n; k++) {
         if (k === b || !allowed(a, k) || !allowed(k, c)) continue;
-        if (twoLevel) rough[k] = coarse.rank(a, k) + coarse.rank(k, c);
+        if (twoLevel) rough[k] = ranker.rank(a, k) + ranker.rank(k, c);
         order[count++] = k;
       }
       const best = pick(count, (k) => fine.gain(a, k) + fine.gain(k, c));

@@ -29,6 +29,7 @@ export interface MonoOptions {
   passes?: number;
   shortlist?: number;
   overlap?: number;
+  ranking?: 'fine' | 'coarse';
   onProgress?: (fraction: number) => void;
 }
 
@@ -94,6 +95,7 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     passes,
     shortlist,
     overlap: o.overlap,
+    ranking: o.ranking,
     onProgress: o.onProgress,
   });
   const lines: [number, number, number][] = [];
