@@ -20,7 +20,11 @@ describe('hookline encode / decode (end to end)', () => {
     plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
   });
 
-  it('round-trips the plan path exactly', () => {
+  it('writes format 2 by default and format 1 on request; both round-trip the plan path exactly', () => {
+    const v1 = runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan1.hls'), '--format', '1']);
+    expect(v1.stdout).toMatch(/^wrote .*plan1\.hls: 423 bytes, 200 lines, 16\.9 bits\/line\n$/);
+    expect(runCli(['decode', join(dir, 'plan1.hls')]).stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
+    expectOneLineError(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'x.hls'), '--format', '1', '--chunk-lines', '9']), /need format 2/);
     const enc = runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan.hls')]);
     expect(enc.code).toBe(0);
     expect(enc.stdout).toMatch(/^wrote .*plan\.hls: \d+ bytes, 200 lines, [\d.]+ bits\/line\n$/);
@@ -28,7 +32,7 @@ describe('hookline encode / decode (end to end)', () => {
     expect(dec.code).toBe(0);
     expect(dec.stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
     const json = JSON.parse(runCli(['decode', join(dir, 'plan.hls'), '--json']).stdout);
-    expect(json).toMatchObject({ hookCount: 160, lineCount: 200, colors: ['#000000'] });
+    expect(json).toMatchObject({ version: 2, hookCount: 160, lineCount: 200, colors: ['#000000'], chunkCount: 1 });
     expect(json.ops.map((o: { hook: number }) => o.hook)).toEqual(planPath(plan));
   });
 
@@ -54,7 +58,7 @@ describe('hookline encode / decode (end to end)', () => {
   });
 });
 
-describe('hookline encode --format 2 / decode / inspect (end to end)', () => {
+describe('hookline encode (format 2) --machine / decode / inspect (end to end)', () => {
   let dir = '';
   let plan: Plan;
   const machine = join(repoRoot, 'machines/ref-gantry.json');

@@ -20,7 +20,7 @@ function readStream(path: string): Uint8Array {
 export const encodeCommand: Command = {
   name: 'encode',
   usage: 'encode PLAN.json -o PLAN.hls [--machine MACHINE.json] [--chunk-lines N] [--format 1|2]',
-  summary: `compress a plan into the nail-index stream the machine reads (docs/stream-format.md); --format 2 (implied by --machine / --chunk-lines) is the compact chunked format, --machine binds it to that profile`,
+  summary: 'compress a plan into the nail-index stream the machine reads (docs/stream-format.md): format 2, compact and chunked; --machine binds it to that profile; --format 1 writes the legacy 2-bytes-per-hook format',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('encode', argv, {
       out: { type: 'string', short: 'o' },
@@ -30,8 +30,7 @@ export const encodeCommand: Command = {
     });
     const [planPath] = positionals('encode', pos, ['plan.json']);
     if (!values.out) throw new UserError('encode: missing -o FILE.hls (where to write the stream)');
-    const implied = values.machine !== undefined || values['chunk-lines'] !== undefined ? 2 : DEFAULT_FORMAT;
-    const version = numberFlag('format', values.format, implied, { min: 1, max: 2, integer: true });
+    const version = numberFlag('format', values.format, DEFAULT_FORMAT, { min: 1, max: 2, integer: true });
     const chunkHooks = values['chunk-lines'] === undefined ? undefined : numberFlag('chunk-lines', values['chunk-lines'], 2048, { min: 1, max: 65535, integer: true });
     const plan = loadPlan(planPath);
     let hash = 0;
@@ -42,7 +41,7 @@ export const encodeCommand: Command = {
       }
       hash = machineHash(machine);
     }
-    if (version === 1 && (hash !== 0 || chunkHooks !== undefined)) throw new UserError('encode: --machine and --chunk-lines need --format 2');
+    if (version === 1 && (hash !== 0 || chunkHooks !== undefined)) throw new UserError('encode: --machine and --chunk-lines need format 2 (leave out --format 1)');
     const bytes = encodePlan(plan, { version, machineHash: hash, chunkHooks });
     writeFileAtomic(values.out, bytes);
     const lines = plan.lines.length;

@@ -34,12 +34,8 @@ export function colorHex(c: number): string {
   return '#' + c.toString(16).padStart(6, '0');
 }
 
-/**
- * Format `hookline encode` writes unless told otherwise (--format, or --machine / --chunk-lines,
- * which imply 2). Still 1 until device/runtime.ts drains StreamDecoder.next(): a format 2 byte can
- * complete several hooks, and a runtime that only looks at push()'s result stops with ERR_OVERRUN.
- */
-export const DEFAULT_FORMAT = 1;
+/** Format `hookline encode` writes unless --format says otherwise. */
+export const DEFAULT_FORMAT = 2;
 
 export interface EncodePlanOptions {
   /** Stream format version; default 2. */
