@@ -291,6 +291,20 @@ describe('runtime: look-ahead job control', () => {
     expect(r.rt.status().runHeightMm).toBeGreaterThan(thick.wrap.wrapHeightMm);
   });
 
+  it('strings a 1 cm thick pile without a hand: the run height rises with it, the nozzle never drags through it', () => {
+    const thick = refGantry();
+    thick.thread.widthMm = 1; // 1.25 mm per wrap: 8 wraps make a 10 mm pile
+    thick.wrap.wrapHeightMm = 8; // start low, so that the run height has to rise (8 → 10.5 mm)
+    const loop = [0, 80, 40, 120];
+    const path: number[] = [];
+    for (let i = 0; i < 8; i++) path.push(...loop);
+    const r = simulate(Uint8Array.from(encodeStream(path, 160, [0])), thick, { skipEstimates: true });
+    expect(r.violations).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.maxPileMm).toBeCloseTo(10, 6);
+    expect(r.report.runHeightMm).toBeCloseTo(10.5, 6);
+  });
+
   it('refuses a stream made for another machine profile', () => {
     const r = homed();
     r.rt.setMachineHash(0x1234567);
