@@ -13,8 +13,8 @@ export interface SenderOptions {
   byteMs: number;
 }
 
-/** An encoded ACK frame: code, type, seq, ack, 2 credit bytes, 2 CRC bytes, delimiter. */
-const ACK_BYTES = 9;
+/** An encoded ACK frame: code, type, seq, ack, length, 2 credit bytes, 2 CRC bytes, delimiter. */
+const ACK_BYTES = 10;
 
 interface Pending {
   seq: number;

@@ -1,10 +1,13 @@
 import { CRC16_INIT, crc16Update } from '../crc16';
 
 /**
- * Link frames (docs/protocol.md): [type][seq][ack][payload…][crc16 hi][crc16 lo], COBS-encoded,
- * each frame ended by one 0x00 byte. Device-safe: fixed buffers, nothing allocated per byte.
+ * Link frames (docs/protocol.md): [type][seq][ack][length][payload…][crc16 hi][crc16 lo],
+ * COBS-encoded, each frame ended by one 0x00 byte. The length byte makes a frame cut short by a
+ * damaged COBS code (which can turn into an early delimiter) fail deterministically, instead of
+ * passing whenever the CRC's last byte happens to be 0. Device-safe: fixed buffers, nothing
+ * allocated per byte.
  */
-export const FRAME_HEADER_BYTES = 3;
+export const FRAME_HEADER_BYTES = 4;
 export const MAX_PAYLOAD = 64;
 export const MAX_FRAME = FRAME_HEADER_BYTES + MAX_PAYLOAD + 2;
 
@@ -20,6 +23,7 @@ export function encodeFrame(type: number, seq: number, ack: number, payload: num
   crc = crc16Update(crc, type);
   crc = crc16Update(crc, seq);
   crc = crc16Update(crc, ack);
+  crc = crc16Update(crc, payload.length);
   for (let i = 0; i < payload.length; i++) crc = crc16Update(crc, payload[i]);
   let codeAt = out.length;
   out.push(0);
@@ -30,6 +34,7 @@ export function encodeFrame(type: number, seq: number, ack: number, payload: num
     if (i === 0) b = type;
     else if (i === 1) b = seq;
     else if (i === 2) b = ack;
+    else if (i === 3) b = payload.length;
     else if (i < n - 2) b = payload[i - FRAME_HEADER_BYTES];
     else if (i === n - 2) b = Math.floor(crc / 256);
     else b = crc % 256;
@@ -106,10 +111,11 @@ export class FrameDecoder {
     let crc = CRC16_INIT;
     for (let i = 0; i < n - 2; i++) crc = crc16Update(crc, this.buf[i]);
     if (crc !== this.buf[n - 2] * 256 + this.buf[n - 1]) return FR_BAD;
+    if (this.buf[3] !== n - FRAME_HEADER_BYTES - 2) return FR_BAD;
     this.type = this.buf[0];
     this.seq = this.buf[1];
     this.ack = this.buf[2];
-    this.length = n - FRAME_HEADER_BYTES - 2;
+    this.length = this.buf[3];
     for (let i = 0; i < this.length; i++) this.payload[i] = this.buf[FRAME_HEADER_BYTES + i];
     return FR_OK;
   }
