@@ -15,8 +15,8 @@ function hookline(...args) {
 }
 
 hookline('plan', image, '-o', out);
-hookline('encode', join(out, 'plan.json'), '-o', join(out, 'plan.hls'));
-hookline('sim', join(out, 'plan.hls'), '--machine', machine, '-o', join(out, 'sim'));
+hookline('encode', join(out, 'plan.json'), '--machine', machine, '-o', join(out, 'plan.hls'));
+hookline('sim', join(out, 'plan.hls'), '--machine', machine, '--plan', join(out, 'plan.json'), '-o', join(out, 'sim'));
 
 const report = JSON.parse(readFileSync(join(out, 'sim', 'report.json'), 'utf8'));
 const rel = (p) => relative(process.cwd(), p);
@@ -27,6 +27,7 @@ process.stdout.write(
       `${report.violations.length} violations, ${(report.machineSeconds / 3600).toFixed(2)} h of machine time`,
     `  plan      ${rel(join(out, 'plan.json'))}`,
     `  preview   ${rel(join(out, 'preview.png'))}`,
+    `  forming   ${rel(join(out, 'forming.gif'))}`,
     `  stream    ${rel(join(out, 'plan.hls'))}`,
     `  report    ${rel(join(out, 'sim', 'report.json'))}`,
     `  strung    ${rel(join(out, 'sim', 'strung.png'))}`,
