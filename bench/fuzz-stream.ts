@@ -5,6 +5,7 @@
 import { StreamDecoder } from '../shared/stream/decoder';
 import { encodeStream } from '../shared/stream/encoder';
 import { fastDecode } from '../host/stream/fast-decode';
+import { seededRandom } from '../host/rng';
 import { EV_COLOR, EV_END, EV_HOOK, EV_NONE, ERR_AFTER_END, ERR_TRUNCATED } from '../shared/stream/format';
 
 export interface Decoded {
@@ -41,17 +42,6 @@ export function decodeAll(bytes: ArrayLike<number>, d: StreamDecoder = new Strea
   return { ops, error: ERR_TRUNCATED, endAt: -1, ended: false, maxEventsPerByte: maxEvents };
 }
 
-/** Deterministic PRNG (mulberry32), so fuzz runs are reproducible from their seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A path shaped like the greedy planner's (bench plans): chords between a minimum gap and the
@@ -59,7 +49,7 @@ export function rng(seed: number): () => number {
  * directions equally likely.
  */
 export function realisticPath(seed: number, lines: number, hooks: number): number[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const half = Math.floor(hooks / 2);
   const minGap = Math.min(Math.max(1, Math.floor(hooks / 16)), half);
   const path = [Math.floor(r() * hooks)];
@@ -87,7 +77,7 @@ export interface FuzzStats {
 
 /** Run `count` fuzz cases from `seed`; throws on the first violation (a throw, a hang, a table that grew). */
 export function fuzzStreams(count: number, seed: number): FuzzStats {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const d = new StreamDecoder();
   const stats: FuzzStats = { streams: 0, bytes: 0, errors: {}, accepted: 0, undetected: 0, firstUndetected: '', maxEventsPerByte: 0 };
   const bases: number[][] = [];

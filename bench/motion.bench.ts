@@ -1,33 +1,18 @@
 // Motion on the reference gantry, for the 3000-line plans of the bench images
-// (../shared/bench/images, planned once with `hookline plan` and cached in dist/bench/plans/, shared
-// with the stream bench): the simulated machine time against the floor and against the same runtime
+// (../shared/bench/images, planned once with `hookline plan`, see bench/bench-plans.ts): the simulated machine time against the floor and against the same runtime
 // with look-ahead off (exact stop at every block; the planner's estimate without stepping, and for
 // the first plan also the full simulation), violations, and the simulator's wall time and step rate
 // against a baseline loop measured in the same process (issue 7: a 3000-line build in ≤ 20 s).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { loadPlan } from '../host/plan/load';
 import { encodePlan } from '../host/stream/plan-stream';
 import { machineHash } from '../host/stream/machine-hash';
 import type { MachineProfile } from '../shared/machine';
 import { simulate } from '../sim/simulate';
+import { benchPlanFile } from './bench-plans';
 
-const imagesDir = process.env.HOOKLINE_BENCH_IMAGES ?? '../shared/bench/images';
-const cacheDir = 'dist/bench/plans';
 const names = (process.env.HOOKLINE_BENCH_PLANS ?? 'coffee,chelsea,rocket').split(',');
 const machine = JSON.parse(readFileSync('machines/ref-gantry.json', 'utf8')) as MachineProfile;
-
-function planFile(name: string): string | null {
-  const dir = join(cacheDir, name);
-  const file = join(dir, 'plan.json');
-  const image = join(imagesDir, `${name}.png`);
-  if (!existsSync(file) && existsSync(image)) {
-    process.stderr.write(`planning ${image} (cached in ${dir}) ...\n`);
-    execFileSync(process.execPath, ['bin/hookline.js', 'plan', image, '-o', dir, '--lines', '3000', '--quiet'], { stdio: 'inherit' });
-  }
-  return existsSync(file) ? file : null;
-}
 
 /** A fixed floating-point loop (the verifier's kind of work): the machine's speed today. */
 function baseline(): number {
@@ -43,7 +28,7 @@ process.stdout.write(`baseline loop: ${base.toFixed(3)} s\n\n`);
 process.stdout.write('| plan | lines | machine h | s/line | floor s/line | × floor | exact stop h | look-ahead speed-up | violations | wrapped ok | sim wall s | × baseline | M steps/s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
 let first = true;
 for (const name of names) {
-  const file = planFile(name);
+  const file = benchPlanFile(name);
   if (!file) {
     process.stdout.write(`| ${name} | (image not found) |\n`);
     continue;

@@ -2,9 +2,8 @@
 // (../shared/bench/images): bytes and bits per line for format 2 (everything included), format 1,
 // the raw 16-bit hook array, gzip -9 and brotli -q 11 of that array, and the order-0 entropy of
 // the hook deltas; the chunk-size trade-off; host decode throughput against a baseline loop in
-// the same process. Plans are made once with `hookline plan` and cached in dist/bench/plans/.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// the same process. Plans come from bench/bench-plans.ts.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { StreamDecoder } from '../shared/stream/decoder';
@@ -12,23 +11,16 @@ import { encodeStream } from '../shared/stream/encoder';
 import { EV_HOOK, EV_NONE } from '../shared/stream/format';
 import { realisticPath } from './fuzz-stream';
 import { fastDecode } from '../host/stream/fast-decode';
+import { benchImagesDir, benchPlanFile } from './bench-plans';
 
-const imagesDir = process.env.HOOKLINE_BENCH_IMAGES ?? '../shared/bench/images';
-const cacheDir = 'dist/bench/plans';
 const names = ['coffee', 'chelsea', 'rocket'];
 
 interface BenchPlan { name: string; hooks: number; path: number[]; lines: number }
 
 function loadPlan(name: string): BenchPlan {
-  const dir = join(cacheDir, name);
-  const file = join(dir, 'plan.json');
-  const image = join(imagesDir, `${name}.png`);
-  if (!existsSync(file) && existsSync(image)) {
-    process.stderr.write(`planning ${image} (cached in ${dir}) ...\n`);
-    execFileSync(process.execPath, ['bin/hookline.js', 'plan', image, '-o', dir, '--lines', '3000', '--quiet'], { stdio: 'inherit' });
-  }
-  if (!existsSync(file)) {
-    process.stderr.write(`${image} not found: using a synthetic bench-like path for ${name}\n`);
+  const file = benchPlanFile(name);
+  if (!file) {
+    process.stderr.write(`${join(benchImagesDir, name)}.png not found: using a synthetic bench-like path for ${name}\n`);
     return { name: name + '*', hooks: 160, path: realisticPath(names.indexOf(name) + 1, 3000, 160), lines: 3000 };
   }
   const plan = JSON.parse(readFileSync(file, 'utf8')) as { nails: unknown[]; lines: [number, number, number][] };

@@ -5,7 +5,7 @@ import { LinkReceiver } from '../shared/link/receiver';
 import { getUint, putUint, T_ACK, T_DATA } from '../shared/link/protocol';
 import { LinkSender } from '../host/link/sender';
 import { FaultyPipe, NO_FAULTS, type PipeFaults } from '../host/link/faulty-pipe';
-import { seededRandom } from '../host/plan/rng';
+import { seededRandom } from '../host/rng';
 
 describe('link frames (COBS + CRC-16)', () => {
   it('round-trip any frame, with no 0x00 inside the encoding', () => {

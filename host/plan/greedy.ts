@@ -1,5 +1,5 @@
 import { halve, Residual } from './residual';
-import { seededRandom } from './rng';
+import { seededRandom } from '../rng';
 
 export interface GreedyInput {
   /** Wanted darkness 0..1 per working pixel, row-major width×height. */
