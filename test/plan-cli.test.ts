@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,14 @@ import { UserError } from '../host/errors';
 import type { Plan } from '../host/plan/types';
 import { pngHeaderOnly } from './helpers/png';
 import { checkPlan } from './plan-helpers';
+
+/** The same PNG with the IHDR interlace method set to Adam7 (and the chunk's CRC redone). */
+function interlaced(png: Buffer): Buffer {
+  const out = Buffer.from(png);
+  out[8 + 8 + 12] = 1; // signature, IHDR length + type, then the 13 data bytes: interlace is the last
+  out.writeUInt32BE(crc32(out.subarray(12, 8 + 8 + 13)), 8 + 8 + 13);
+  return out;
+}
 
 function hookline(...args: string[]) {
   return spawnSync(process.execPath, ['bin/hookline.js', ...args], { encoding: 'utf8' });
@@ -21,7 +30,8 @@ beforeAll(async () => {
   const png = readFileSync('examples/coffee.png');
   writeFileSync(join(dir, 'truncated.png'), png.subarray(0, Math.floor(png.length / 3)));
   await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toFile(join(dir, 'one.png'));
-  writeFileSync(join(dir, 'huge.png'), pngHeaderOnly(30000, 30000));
+  writeFileSync(join(dir, 'huge.png'), pngHeaderOnly(40000, 30000)); // 1.2 gigapixels: over the hard cap
+  writeFileSync(join(dir, 'interlaced.png'), interlaced(pngHeaderOnly(20000, 15000))); // 300 MP, must be decoded whole
   writeFileSync(join(dir, 'dup.json'), JSON.stringify({ hooks: [[0, 300], [600, 300], [300, 0], [600, 300]] }));
   writeFileSync(join(dir, 'off.json'), JSON.stringify({ hooks: [[0, 300], [600, 300], [300, 0], [700, 700]] }));
   writeFileSync(join(dir, 'few.json'), JSON.stringify({ hooks: [[0, 300], [600, 300]] }));
@@ -94,7 +104,8 @@ describe('hookline plan (built CLI)', () => {
     ['--seed -1', ['examples/coffee.png', '--seed', '-1'], /--seed/],
     ['an unknown flag', ['examples/coffee.png', '--colour', 'red'], /Unknown option '--colour'/],
     ['two images', ['examples/coffee.png', 'examples/coffee.png'], /expected IMAGE/],
-    ['a 30000×30000 PNG', ['@/huge.png'], /huge\.png is too large/],
+    ['a 40000×30000 PNG', ['@/huge.png'], /huge\.png is too large \(40000×30000 px, limit 1 gigapixel\)/],
+    ['a 20000×15000 interlaced PNG', ['@/interlaced.png'], /interlaced\.png is too large for an interlaced PNG \(20000×15000 px, limit 200 megapixels/],
     ['--lines -5', ['examples/coffee.png', '--lines', '-5'], /--lines/],
     ['--lines many', ['examples/coffee.png', '--lines', 'many'], /--lines: 'many' is not a number/],
     ['--min-gap 90 with 160 hooks', ['examples/coffee.png', '--min-gap', '90'], /--min-gap: 90 leaves no allowed line/],
@@ -120,6 +131,21 @@ describe('hookline plan (built CLI)', () => {
       expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     });
   }
+
+  it('a 16000×12600 PNG (over the old 200-megapixel limit) is shrunk while decoding and planned', async () => {
+    // One grey: ~220 KB of PNG, ~2.5 s to make, ~0.7 s to plan (a real 30000×30000 photo-like
+    // PNG: 8.8 s and 194 MB peak RSS for the whole run, see docs/plan-format.md).
+    const file = join(dir, 'big.png');
+    await sharp({ create: { width: 16000, height: 12600, channels: 3, background: '#606060' }, limitInputPixels: false })
+      .toColourspace('b-w').png({ compressionLevel: 9 }).toFile(file);
+    const out = join(dir, 'big');
+    const r = hookline('plan', file, '-o', out, '--lines', '20', '--quiet');
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as Plan;
+    checkPlan(plan);
+    expect(plan.source.crop).toEqual([1700, 0, 12600, 12600]);
+    expect(plan.lines).toHaveLength(20);
+  }, 30_000);
 
   it('--layout hooks.json: custom hooks and board; --lines auto; score agrees with the plan', () => {
     const out = join(dir, 'custom');

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { UserError, fsErrorText } from '../errors';
 
 /** Greyscale raster, row-major, 0 = black … 1 = white. */
@@ -9,8 +9,19 @@ export interface GreyImage {
   height: number;
 }
 
-/** Largest source accepted, in pixels (after this sharp refuses to decode: a decompression-bomb guard). */
-export const MAX_INPUT_PIXELS = 200_000_000;
+/**
+ * Largest source accepted, in pixels: 1 gigapixel (30000×30000 fits). Checked from the header
+ * before any decoding, and passed to sharp as limitInputPixels (a decompression-bomb guard).
+ * Formats that cannot be decoded as a stream have a lower limit, WHOLE_DECODE_MAX_PIXELS.
+ */
+export const MAX_INPUT_PIXELS = 1_000_000_000;
+/**
+ * Largest source in a format that has to be decoded whole before it can be shrunk: interlaced PNG,
+ * progressive JPEG (libjpeg keeps every coefficient: ~3 bytes a pixel, 2.8 GB peak RSS measured for
+ * a 30000×30000 one), WebP, GIF, AVIF/HEIF, SVG. Baseline JPEG, non-interlaced PNG and TIFF stream
+ * row by row through the shrink (a 30000×30000 PNG: ~210 MB peak RSS for the whole plan run).
+ */
+export const WHOLE_DECODE_MAX_PIXELS = 200_000_000;
 /** Smallest source side accepted, in pixels. */
 export const MIN_INPUT_SIDE = 16;
 
@@ -26,17 +37,33 @@ export async function probeImage(file: string): Promise<{ width: number; height:
   if (st.size === 0) throw new UserError(`cannot read image ${file}: the file is empty`);
   let meta;
   try {
-    meta = await sharp(file, { autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+    meta = await sharp(file, { autoOrient: true, limitInputPixels: false }).metadata(); // header only; checkSize decides
   } catch (e) {
     throw imageError(file, e);
   }
-  const { width, height } = meta.autoOrient ?? meta;
-  if (!width || !height) throw new UserError(`cannot read image ${file}: no image size in the file`);
-  if (width * height > MAX_INPUT_PIXELS) {
-    throw new UserError(`image ${file} is too large (${width}×${height} px, limit ${MAX_INPUT_PIXELS / 1e6} megapixels); scale it down first`);
-  }
+  const { width, height } = checkSize(file, meta);
   if (Math.min(width, height) < MIN_INPUT_SIDE) {
     throw new UserError(`image ${file} is too small (${width}×${height} px); give at least ${MIN_INPUT_SIDE}×${MIN_INPUT_SIDE} px`);
+  }
+  return { width, height };
+}
+
+/** Does libvips decode this file as a stream of rows (memory independent of the image size)? */
+function streamed(meta: Metadata): boolean {
+  return (meta.format === 'png' || meta.format === 'jpeg' || meta.format === 'tiff') && !meta.isProgressive;
+}
+
+/** The size after auto-orientation; a one-line UserError when it is over the limit for its format. */
+function checkSize(file: string, meta: Metadata): { width: number; height: number } {
+  const { width, height } = meta.autoOrient ?? meta;
+  if (!width || !height) throw new UserError(`cannot read image ${file}: no image size in the file`);
+  const px = width * height;
+  if (px > MAX_INPUT_PIXELS) {
+    throw new UserError(`image ${file} is too large (${width}×${height} px, limit ${MAX_INPUT_PIXELS / 1e9} gigapixel); scale it down first`);
+  }
+  if (px > WHOLE_DECODE_MAX_PIXELS && !streamed(meta)) {
+    const kind = meta.format === 'png' ? 'an interlaced PNG' : meta.format === 'jpeg' ? 'a progressive JPEG' : `a ${(meta.format ?? 'this').toUpperCase()} image`;
+    throw new UserError(`image ${file} is too large for ${kind} (${width}×${height} px, limit ${WHOLE_DECODE_MAX_PIXELS / 1e6} megapixels: it must be decoded whole); save it as a baseline JPEG or non-interlaced PNG, or scale it down first`);
   }
   return { width, height };
 }
@@ -55,20 +82,22 @@ export function centreCrop(srcW: number, srcH: number, aspect: number): [number,
 /**
  * Decode `file` (auto-oriented, transparency flattened onto white, greyscale), take `crop`
  * (source pixels after orientation) and resize it to outW×outH. Huge sources are shrunk while
- * decoding first (JPEG/WebP shrink-on-load), so memory stays small.
+ * decoding: the first pipeline has no pre-resize extract, so JPEG shrink-on-load applies (sharp
+ * turns it off with one) and EXIF rotation is done after the shrink, on the small image; rows
+ * stream through it (sequentialRead), so a 30000×30000 PNG never sits in memory.
  */
 export async function loadGrey(
   file: string, crop: [number, number, number, number], outW: number, outH: number,
 ): Promise<GreyImage> {
   const [cx, cy, cw, ch] = crop;
   try {
-    const meta = await sharp(file, { autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS }).metadata();
-    const { width: sw = 0, height: sh = 0 } = meta.autoOrient ?? meta;
+    const meta = await sharp(file, { autoOrient: true, limitInputPixels: false }).metadata(); // header only; checkSize decides
+    const { width: sw, height: sh } = checkSize(file, meta);
     // Pre-shrink so the crop ends up about 4× the output size, never enlarging.
     const f = Math.min(1, (4 * Math.max(outW / cw, outH / ch)));
     const iw = Math.max(1, Math.round(sw * f));
     const ih = Math.max(1, Math.round(sh * f));
-    const pre = await sharp(file, { autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' })
+    const pre = await sharp(file, { autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, failOn: 'truncated' })
       .flatten({ background: '#ffffff' })
       .greyscale()
       .resize(iw, ih, { fit: 'fill' })
@@ -99,7 +128,7 @@ function imageError(file: string, e: unknown): UserError {
     return new UserError(`cannot read image ${file}: not an image format this tool reads (PNG, JPEG, WebP, GIF, TIFF, AVIF, HEIF, SVG)`);
   }
   if (/pixel limit/i.test(msg)) {
-    return new UserError(`image ${file} is too large (over ${MAX_INPUT_PIXELS / 1e6} megapixels); scale it down first`);
+    return new UserError(`image ${file} is too large (over ${MAX_INPUT_PIXELS / 1e9} gigapixel); scale it down first`);
   }
   return new UserError(`cannot read image ${file}: the image data is damaged or truncated (${msg.trim()})`);
 }
