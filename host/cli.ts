@@ -5,8 +5,9 @@ import { encodeCommand, decodeCommand, inspectCommand } from './commands/stream'
 import { simCommand } from './commands/sim';
 import { estimateCommand } from './commands/estimate';
 import { scoreCommand } from './commands/score';
+import { gcodeCommand } from './commands/gcode';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];

@@ -1,0 +1,188 @@
+/**
+ * G-code for existing GRBL / Marlin gantries (docs/gcode.md).
+ *
+ * Per hook of the plan's path, in machine mm (board mm + board.originMm), the same wrap geometry
+ * as the device runtime (shared/geometry/wrap.ts): come in to I = P − R·u inside the ring at
+ * travel height, cross over the ring to O = P + R·u, drop below the hook head, one full G2/G3
+ * turn around P (direction from sim/verify.ts expectedDirections), rise, leave back to I.
+ */
+import { UserError } from '../errors';
+import type { Plan } from '../plan/types';
+import { planPath } from '../plan/types';
+import { type MachineProfile, hookXMm, hookYMm } from '../../shared/machine';
+import { expectedDirections } from '../../sim/verify';
+
+export type Dialect = 'grbl' | 'marlin';
+
+export interface LiftOptions {
+  /** 'z' (default): lift with the Z axis; 'servo': a servo lifts the nozzle, Z stays put. */
+  mode: 'z' | 'servo';
+  /** Servo value for "up" (above the hook heads) and "down" (winding), GRBL `M3 S…` / Marlin `M280 P0 S…`. */
+  servoUp: number;
+  servoDown: number;
+}
+
+export interface GcodeOptions {
+  dialect: Dialect;
+  lift: LiftOptions;
+  /** Name shown in the header comment (the plan file). */
+  planName: string;
+}
+
+export interface GcodeResult {
+  text: string;
+  /** Estimated run time, seconds (distance / feed per move; acceleration ignored). */
+  seconds: number;
+  threadMm: number;
+}
+
+const SERVO_DWELL_S = 0.3;
+
+function fmt(v: number): string {
+  const s = v.toFixed(3).replace(/\.?0+$/, '');
+  return s === '-0' ? '0' : s;
+}
+
+export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions): GcodeResult {
+  const { dialect, lift } = opts;
+  const ox = m.board.originMm[0];
+  const oy = m.board.originMm[1];
+  const R = m.wrap.radiusMm;
+  const ax = m.axes;
+  const xyFeed = Math.min(ax.x.maxSpeedMmS, ax.y.maxSpeedMmS) * 60;
+  // Round the arc: centripetal acceleration v²/R within the smaller XY acceleration.
+  const arcFeed = Math.min(xyFeed, Math.sqrt(Math.min(ax.x.accelMmS2, ax.y.accelMmS2) * R) * 60);
+  const zFeed = ax.z.maxSpeedMmS * 60;
+  const path = planPath(plan);
+  const dirs = expectedDirections(m, path);
+
+  const out: string[] = [];
+  let seconds = 0;
+  let x = ax.x.travelMinMm;
+  let y = ax.y.travelMinMm;
+  let z = ax.z.travelMinMm;
+  let servoUp = true;
+
+  const checkXY = (px: number, py: number, what: string) => {
+    if (px < ax.x.travelMinMm - 1e-9 || px > ax.x.travelMaxMm + 1e-9 || py < ax.y.travelMinMm - 1e-9 || py > ax.y.travelMaxMm + 1e-9) {
+      throw new UserError(`gcode: ${what} at (${fmt(px)}, ${fmt(py)}) mm is outside the travel x ${ax.x.travelMinMm}..${ax.x.travelMaxMm}, y ${ax.y.travelMinMm}..${ax.y.travelMaxMm}; fix board.originMm or the axes' travel in the profile`);
+    }
+  };
+  const checkZ = (pz: number, what: string) => {
+    if (pz < ax.z.travelMinMm - 1e-9 || pz > ax.z.travelMaxMm + 1e-9) {
+      throw new UserError(`gcode: ${what}: z ${fmt(pz)} mm is outside the z travel ${ax.z.travelMinMm}..${ax.z.travelMaxMm}; fix the wrap heights or axes.z travel in the profile`);
+    }
+  };
+  const moveXY = (px: number, py: number, what: string) => {
+    checkXY(px, py, what);
+    const d = Math.hypot(px - x, py - y);
+    if (d < 1e-6) return;
+    out.push(`G1 X${fmt(px)} Y${fmt(py)} F${fmt(xyFeed)}`);
+    seconds += d / (xyFeed / 60);
+    x = px;
+    y = py;
+  };
+  const moveZ = (pz: number, what: string) => {
+    checkZ(pz, what);
+    if (Math.abs(pz - z) < 1e-6) return;
+    out.push(`G1 Z${fmt(pz)} F${fmt(zFeed)}`);
+    seconds += Math.abs(pz - z) / (zFeed / 60);
+    z = pz;
+  };
+  const servo = (up: boolean) => {
+    if (servoUp === up) return;
+    const s = up ? lift.servoUp : lift.servoDown;
+    out.push(dialect === 'grbl' ? `M3 S${fmt(s)}` : `M280 P0 S${fmt(s)}`);
+    out.push(`G4 P${dialect === 'grbl' ? fmt(SERVO_DWELL_S) : fmt(SERVO_DWELL_S * 1000)}`);
+    seconds += SERVO_DWELL_S;
+    servoUp = up;
+  };
+  const up = () => (lift.mode === 'z' ? moveZ(m.wrap.travelHeightMm, 'lift') : servo(true));
+  const down = (h: number, hook: number) => (lift.mode === 'z' ? moveZ(h, `drop at hook ${hook}`) : servo(false));
+
+  // Thread length: centre to centre plus one turn per hook (what the runtime's estimate counts too).
+  let threadMm = 0;
+  for (let i = 1; i < path.length; i++) {
+    threadMm += Math.hypot(hookXMm(m, path[i]) - hookXMm(m, path[i - 1]), hookYMm(m, path[i]) - hookYMm(m, path[i - 1]));
+  }
+  threadMm += path.length * 2 * Math.PI * R;
+
+  // Pile: each wrap adds thread.widthMm × packing to its hook; the nozzle runs above the highest pile.
+  const pile = new Float64Array(m.hooks.count);
+  let highest = 0;
+  const ceiling = m.hooks.headHeightMm - m.pile.clearanceMm;
+
+  const body: string[] = [];
+  const colorName = (c: number) => `${plan.colors[c]} (colour ${c + 1} of ${plan.colors.length})`;
+  const multi = new Set(plan.lines.map((l) => l[0])).size > 1;
+  const pause = (c: number, first: boolean) => {
+    out.push(`; ---- colour ${first ? '' : 'change: '}load thread ${colorName(c)}`);
+    out.push(dialect === 'grbl' ? 'M0' : `M0 Load thread ${plan.colors[c]}`);
+  };
+
+  // Header is assembled after the body (it carries the estimated time).
+  if (lift.mode === 'servo') {
+    out.push(dialect === 'grbl' ? `M3 S${fmt(lift.servoUp)}` : `M280 P0 S${fmt(lift.servoUp)}`);
+    out.push(`G4 P${dialect === 'grbl' ? fmt(SERVO_DWELL_S) : fmt(SERVO_DWELL_S * 1000)}`);
+  } else {
+    moveZ(m.wrap.travelHeightMm, 'travel height');
+  }
+  if (multi && plan.lines.length) pause(plan.lines[0][0], true);
+
+  for (let i = 0; i < path.length; i++) {
+    const h = path[i];
+    const px = hookXMm(m, h) + ox;
+    const py = hookYMm(m, h) + oy;
+    let ux = hookXMm(m, h) - m.hooks.centerMm[0];
+    let uy = hookYMm(m, h) - m.hooks.centerMm[1];
+    const ul = Math.hypot(ux, uy);
+    ux /= ul;
+    uy /= ul;
+    const s = dirs[i];
+    const runZ = Math.max(m.wrap.wrapHeightMm, highest + m.pile.clearanceMm);
+    if (runZ > ceiling + 1e-9) {
+      throw new UserError(`gcode: hook ${h} (path position ${i}): the thread pile (${fmt(highest)} mm) reaches the hook heads (hooks.headHeightMm ${m.hooks.headHeightMm}, clearance ${m.pile.clearanceMm}); use fewer lines or longer hooks`);
+    }
+    out.push(`; hook ${h} (#${i + 1} of ${path.length}), ${s > 0 ? 'G3' : 'G2'}`);
+    // The whole wrap circle must be inside the travel (the arc's extreme points).
+    checkXY(px - R, py - R, `hook ${h}'s wrap circle`);
+    checkXY(px + R, py + R, `hook ${h}'s wrap circle`);
+    up();
+    moveXY(px - R * ux, py - R * uy, `inside point of hook ${h}`);
+    moveXY(px + R * ux, py + R * uy, `outside point of hook ${h}`);
+    down(runZ, h);
+    // One full turn: end point = start point, centre offset I/J = P − O.
+    out.push(`${s > 0 ? 'G3' : 'G2'} X${fmt(x)} Y${fmt(y)} I${fmt(-R * ux)} J${fmt(-R * uy)} F${fmt(arcFeed)}`);
+    seconds += (2 * Math.PI * R) / (arcFeed / 60);
+    pile[h] += m.thread.widthMm * m.pile.packing;
+    if (pile[h] > highest) highest = pile[h];
+    up();
+    moveXY(px - R * ux, py - R * uy, `inside point of hook ${h}`);
+    // Colour change between line i−1 (ending here) and line i (leaving from here).
+    if (i < plan.lines.length && i > 0 && plan.lines[i][0] !== plan.lines[i - 1][0]) pause(plan.lines[i][0], false);
+  }
+
+  // End: lift, park at the homing corner, end of program.
+  out.push('; ---- end');
+  up();
+  moveXY(ax.x.travelMinMm, ax.y.travelMinMm, 'park');
+  out.push('M2');
+  body.push(...out);
+
+  const hours = Math.floor(seconds / 3600);
+  const mins = Math.round((seconds - hours * 3600) / 60);
+  const header = [
+    `; hookline gcode (${dialect}) for machine ${m.name}`,
+    `; plan: ${opts.planName}`,
+    `; lines: ${plan.lines.length}, hooks in path: ${path.length}, colours: ${plan.colors.join(' ')}`,
+    `; thread: ${fmt(threadMm / 1000)} m`,
+    `; estimated time: ${hours} h ${mins} min (moves at full feed, acceleration ignored)`,
+    `; feeds: XY ${fmt(xyFeed)} mm/min, arcs ${fmt(arcFeed)} mm/min, Z ${fmt(zFeed)} mm/min; lift: ${lift.mode === 'z' ? 'Z' : `servo up S${fmt(lift.servoUp)} down S${fmt(lift.servoDown)}`}`,
+    '; coordinates: machine mm = board mm + board.originMm; machine zero at the min endstops',
+    'G21',
+    'G90',
+    'G17',
+    dialect === 'grbl' ? '$H' : 'G28',
+  ];
+  return { text: header.concat(body).join('\n') + '\n', seconds, threadMm };
+}

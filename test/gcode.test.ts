@@ -1,0 +1,227 @@
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planPath, type Plan } from '../host/plan/types';
+import { validateGantry } from '../host/machine/load';
+import { generateGcode } from '../host/gcode/generate';
+import { UserError } from '../host/errors';
+import { hookXMm, hookYMm, type MachineProfile } from '../shared/machine';
+import { expectedDirections } from '../sim/verify';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
+
+const machinePath = join(repoRoot, 'machines/ref-gantry.json');
+const machine = validateGantry(JSON.parse(readFileSync(machinePath, 'utf8')), machinePath);
+
+function expectOneLineError(r: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) {
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+}
+
+/** A plan on the machine's own hooks: a deterministic path, colours switching in groups. */
+function makePlan(m: MachineProfile, lines: number, colors: string[]): Plan {
+  const nails: [number, number][] = [];
+  for (let i = 0; i < m.hooks.count; i++) nails.push([hookXMm(m, i), hookYMm(m, i)]);
+  const out: [number, number, number][] = [];
+  let h = 3;
+  for (let i = 0; i < lines; i++) {
+    const next = (h + 37 + ((i * 13) % 70)) % m.hooks.count;
+    out.push([Math.floor(i / 4) % colors.length, h, next]);
+    h = next;
+  }
+  return {
+    format: 'hookline-plan', version: 1, board: { widthMm: 600, heightMm: 600, frame: 'circle' }, nails,
+    threadWidthMm: 0.12, background: '#ffffff', colors, lines: out, source: { file: 'x.png', crop: [0, 0, 10, 10] },
+  };
+}
+
+interface Arc { cx: number; cy: number; dir: number; turns: number; z: number }
+interface Run {
+  homedFirst: boolean;
+  arcs: Arc[];
+  pauses: { afterArcs: number; comment: string }[];
+  points: [number, number, number][];
+  maxXYFeed: number;
+  maxZFeed: number;
+  ended: boolean;
+}
+
+/** A tiny G-code interpreter: absolute mode, G0/G1/G2/G3 (I/J centre offsets), M0, $H / G28. */
+function interpret(text: string, home: [number, number, number]): Run {
+  let [x, y, z] = home;
+  let f = 0;
+  let homed = false;
+  let moved = false;
+  let lastComment = '';
+  const run: Run = { homedFirst: false, arcs: [], pauses: [], points: [], maxXYFeed: 0, maxZFeed: 0, ended: false };
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (line.startsWith(';')) {
+      lastComment = line;
+      continue;
+    }
+    expect(run.ended).toBe(false);
+    if (line === '$H' || line === 'G28') {
+      if (!moved) run.homedFirst = true;
+      homed = true;
+      continue;
+    }
+    if (line.startsWith('M0')) {
+      run.pauses.push({ afterArcs: run.arcs.length, comment: lastComment + ' ' + line });
+      continue;
+    }
+    if (line === 'M2') {
+      run.ended = true;
+      continue;
+    }
+    const words = new Map<string, number>();
+    for (const w of line.split(/\s+/).slice(1)) words.set(w[0], Number(w.slice(1)));
+    const g = line.split(/\s+/)[0];
+    if (['G21', 'G90', 'G17'].includes(g) || g.startsWith('M3') || g.startsWith('M280') || g === 'G4') continue;
+    expect(['G0', 'G1', 'G2', 'G3']).toContain(g);
+    expect(homed).toBe(true);
+    moved = true;
+    if (words.has('F')) f = words.get('F')!;
+    const nx = words.get('X') ?? x;
+    const ny = words.get('Y') ?? y;
+    const nz = words.get('Z') ?? z;
+    if (nx !== x || ny !== y) run.maxXYFeed = Math.max(run.maxXYFeed, f);
+    if (nz !== z) run.maxZFeed = Math.max(run.maxZFeed, f);
+    if (g === 'G2' || g === 'G3') {
+      const cx = x + words.get('I')!;
+      const cy = y + words.get('J')!;
+      const r0 = Math.hypot(x - cx, y - cy);
+      const a0 = Math.atan2(y - cy, x - cx);
+      let a1 = Math.atan2(ny - cy, nx - cx);
+      const dir = g === 'G3' ? 1 : -1; // G3: angle increasing in machine coordinates
+      let sweep = dir * (a1 - a0);
+      while (sweep <= 1e-9) sweep += 2 * Math.PI; // end == start: one full turn
+      a1 = a0 + dir * sweep;
+      run.arcs.push({ cx, cy, dir, turns: sweep / (2 * Math.PI), z });
+      // Extreme points of the arc for the travel check (a full turn reaches all four).
+      run.points.push([cx - r0, cy - r0, z], [cx + r0, cy + r0, z]);
+    }
+    x = nx;
+    y = ny;
+    z = nz;
+    run.points.push([x, y, z]);
+  }
+  return run;
+}
+
+const home = (m: MachineProfile): [number, number, number] => [m.axes.x.travelMinMm, m.axes.y.travelMinMm, m.axes.z.travelMinMm];
+
+function checkRun(plan: Plan, m: MachineProfile, text: string) {
+  const run = interpret(text, home(m));
+  expect(run.homedFirst).toBe(true);
+  expect(run.ended).toBe(true);
+  const path = planPath(plan);
+  const dirs = expectedDirections(m, path);
+  expect(run.arcs).toHaveLength(path.length);
+  path.forEach((h, i) => {
+    const a = run.arcs[i];
+    expect(Math.abs(a.cx - (hookXMm(m, h) + m.board.originMm[0]))).toBeLessThan(0.002);
+    expect(Math.abs(a.cy - (hookYMm(m, h) + m.board.originMm[1]))).toBeLessThan(0.002);
+    expect(a.dir).toBe(dirs[i]);
+    expect(a.turns).toBeCloseTo(1, 6);
+    expect(a.z).toBeLessThan(m.hooks.headHeightMm);
+  });
+  for (const [x, y, z] of run.points) {
+    expect(x).toBeGreaterThanOrEqual(m.axes.x.travelMinMm);
+    expect(x).toBeLessThanOrEqual(m.axes.x.travelMaxMm);
+    expect(y).toBeGreaterThanOrEqual(m.axes.y.travelMinMm);
+    expect(y).toBeLessThanOrEqual(m.axes.y.travelMaxMm);
+    expect(z).toBeGreaterThanOrEqual(m.axes.z.travelMinMm);
+    expect(z).toBeLessThanOrEqual(m.axes.z.travelMaxMm);
+  }
+  expect(run.maxXYFeed).toBeGreaterThan(0);
+  expect(run.maxXYFeed).toBeLessThanOrEqual(Math.min(m.axes.x.maxSpeedMmS, m.axes.y.maxSpeedMmS) * 60);
+  expect(run.maxZFeed).toBeLessThanOrEqual(m.axes.z.maxSpeedMmS * 60);
+  return run;
+}
+
+describe('hookline gcode', () => {
+  let dir = '';
+  const colors = ['#000000', '#d0803c', '#5a6e8c'];
+  const plan = makePlan(machine, 40, colors);
+  const mono = makePlan(machine, 25, ['#000000']);
+  beforeAll(() => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+    writeFileSync(join(dir, 'mono.json'), JSON.stringify(mono));
+  });
+
+  it('GRBL: homes, wraps every hook of the path once in the planned direction, in travel and feed limits', () => {
+    const r = runCli(['gcode', join(dir, 'mono.json'), '--machine', machinePath]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^; hookline gcode \(grbl\)/);
+    expect(r.stdout).toMatch(/\nG21\nG90\n/);
+    expect(r.stdout).toContain('\n$H\n');
+    const run = checkRun(mono, machine, r.stdout);
+    expect(run.pauses).toHaveLength(0);
+  });
+
+  it('Marlin: G28, M0 with the colour at every colour change; -o writes exactly stdout', () => {
+    const r = runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath, '--dialect', 'marlin']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\nG28\n');
+    expect(r.stdout).not.toContain('$H');
+    const run = checkRun(plan, machine, r.stdout);
+    // The first colour is loaded before the first hook; then one pause per change between lines.
+    const expected = [{ afterArcs: 0, color: plan.colors[plan.lines[0][0]] }];
+    for (let i = 1; i < plan.lines.length; i++) {
+      if (plan.lines[i][0] !== plan.lines[i - 1][0]) expected.push({ afterArcs: i + 1, color: plan.colors[plan.lines[i][0]] });
+    }
+    expect(expected.length).toBeGreaterThan(5);
+    expect(run.pauses.map((p) => p.afterArcs)).toEqual(expected.map((e) => e.afterArcs));
+    run.pauses.forEach((p, i) => expect(p.comment).toContain(expected[i].color));
+
+    const out = join(dir, 'out.gcode');
+    const w = runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath, '--dialect', 'marlin', '-o', out]);
+    expect(w.code).toBe(0);
+    expect(w.stdout).toMatch(/^wrote .*out\.gcode/);
+    expect(readFileSync(out, 'utf8')).toBe(r.stdout);
+  });
+
+  it('GRBL colour plan pauses with M0; servo lift replaces the Z moves', () => {
+    const r = runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath, '--lift', 'servo', '--servo-up', '1000', '--servo-down', '0']);
+    expect(r.code).toBe(0);
+    const run = checkRun(plan, machine, r.stdout);
+    expect(run.maxZFeed).toBe(0);
+    expect(r.stdout).toContain('\nM3 S1000\n');
+    expect(r.stdout).toContain('\nM3 S0\n');
+    expect(run.pauses.length).toBeGreaterThan(5);
+    expect(r.stdout.match(/^M0$/gm)?.length).toBe(run.pauses.length);
+  });
+
+  it('refuses coordinates outside the travel', () => {
+    const small = structuredClone(machine);
+    small.axes.x.travelMaxMm = 640;
+    expect(() => generateGcode(mono, small, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'p' }))
+      .toThrow(UserError);
+    expect(() => generateGcode(mono, small, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'p' }))
+      .toThrow(/outside the travel x 0\.\.640/);
+  });
+
+  it('bad input: one line on stderr, exit 2, nothing written', () => {
+    const p = join(dir, 'plan.json');
+    const out = join(dir, 'bad.gcode');
+    expectOneLineError(runCli(['gcode', p, '--machine', machinePath, '--dialect', 'fanuc', '-o', out]), /unknown --dialect 'fanuc'/);
+    expectOneLineError(runCli(['gcode', p, '-o', out]), /missing --machine/);
+    expectOneLineError(runCli(['gcode', p, '--machine', machinePath, '--lift', 'servo']), /needs --servo-up/);
+    expectOneLineError(runCli(['gcode', p, '--machine', machinePath, '--lift', 'air']), /unknown --lift/);
+    expectOneLineError(runCli(['gcode', p, '--machine', join(repoRoot, 'machines/ref-ring.json')]), /ring machine/);
+    const more = { ...mono, nails: [...mono.nails, ...mono.nails.slice(0, 40)] };
+    writeFileSync(join(dir, 'more.json'), JSON.stringify(more));
+    expectOneLineError(runCli(['gcode', join(dir, 'more.json'), '--machine', machinePath]), /has 200 nails but .* has 160 hooks/);
+    const moved = structuredClone(mono);
+    moved.nails[7] = [moved.nails[7][0] + 1, moved.nails[7][1]];
+    writeFileSync(join(dir, 'moved.json'), JSON.stringify(moved));
+    expectOneLineError(runCli(['gcode', join(dir, 'moved.json'), '--machine', machinePath, '-o', out]), /nail 7 at .* from the machine's hook 7/);
+    expectOneLineError(runCli(['gcode', join(dir, 'nope.json'), '--machine', machinePath]), /cannot read plan/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
