@@ -116,7 +116,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   const colorName = (c: number) => `${plan.colors[c]} (colour ${c + 1} of ${plan.colors.length})`;
   const multi = new Set(plan.lines.map((l) => l[0])).size > 1;
   const pause = (c: number, first: boolean) => {
-    out.push(`; ---- colour ${first ? '' : 'change: '}load thread ${colorName(c)}`);
+    out.push(`; ---- ${first ? '' : 'colour change: '}load thread ${colorName(c)}`);
     out.push(dialect === 'grbl' ? 'M0' : `M0 Load thread ${plan.colors[c]}`);
   };
 
