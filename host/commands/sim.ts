@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { UserError, fsErrorText } from '../errors';
@@ -10,13 +10,15 @@ import { hookXMm, hookYMm } from '../../shared/machine';
 import { decodeStreamBytes } from '../stream/plan-stream';
 import { renderStrungPng } from '../../sim/render-strung';
 import { simulate } from '../../sim/simulate';
+import { MotionSampler, gantryStartMm } from '../../sim/report/sampler';
+import { renderBuildGif, renderMotionSvg, renderReportHtml } from '../../sim/report/render';
 import { ringAxes } from '../../shared/geometry/ring';
 import type { Command } from './command';
 
 export const simCommand: Command = {
   name: 'sim',
   usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--width PX]',
-  summary: 'run the stream on the simulated machine (device runtime on a virtual MCU); write DIR/report.json and DIR/strung.png (what the motion actually wrapped)',
+  summary: 'run the stream on the simulated machine (device runtime on a virtual MCU); write DIR/report.json, DIR/report.html, DIR/strung.png (what the motion actually wrapped), DIR/motion.svg and DIR/build.gif',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('sim', argv, {
       machine: { type: 'string', short: 'm' },
@@ -68,7 +70,11 @@ export const simCommand: Command = {
       background = plan.background;
     }
 
-    const r = simulate(bytes, machine);
+    // A gantry's path and speed/acceleration are sampled from the pin edges (sim/report/sampler.ts).
+    const startMm = machine.kind === 'ring' ? undefined : gantryStartMm(machine);
+    const sampler = startMm ? new MotionSampler(machine as typeof geo, startMm) : null;
+    const r = simulate(bytes, machine, sampler ? { startMm, onEdge: sampler } : {});
+    const samples = sampler ? sampler.finish(r.machineSeconds * 1e6) : null;
     const totalSteps = r.steps.x + r.steps.y + r.steps.z;
     const report = {
       format: 'hookline-sim-report',
@@ -103,7 +109,17 @@ export const simCommand: Command = {
       planDirs: r.planDirs,
     };
     writeFileAtomic(join(values.out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-    writeFileAtomic(join(values.out, 'strung.png'), renderStrungPng(geo, r.wrapped, r.planOps, r.colors, width, background));
+    const strung = renderStrungPng(geo, r.wrapped, r.planOps, r.colors, width, background);
+    writeFileAtomic(join(values.out, 'strung.png'), strung);
+    if (samples) writeFileAtomic(join(values.out, 'motion.svg'), renderMotionSvg(geo, samples));
+    writeFileAtomic(join(values.out, 'build.gif'), renderBuildGif(geo, r.wrapped, r.planOps, background));
+    const preview = values.plan ? join(dirname(values.plan), 'preview.png') : '';
+    const havePreview = preview !== '' && existsSync(preview);
+    const planned = havePreview ? readFileSync(preview) : renderStrungPng(geo, r.planHooks, r.planOps, r.colors, Math.min(width, 512), background);
+    writeFileAtomic(join(values.out, 'report.html'), renderReportHtml({
+      r, machine: geo, streamPath, plannedPng: planned,
+      plannedLabel: havePreview ? `planned (${preview})` : 'planned (drawn from the stream)', samples,
+    }));
 
     const verdict = r.ok ? 'OK' : 'FAILED';
     const why = r.ok
@@ -116,7 +132,7 @@ export const simCommand: Command = {
     process.stdout.write(
       `sim ${verdict}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks, ${(r.machineSeconds / 3600).toFixed(2)} h machine time` +
         ` (${(r.machineSeconds / Math.max(1e-9, r.floorSeconds)).toFixed(2)} × floor, ${(r.exactStopSeconds / Math.max(1e-9, r.machineSeconds)).toFixed(2)} × faster than exact stop), ${r.threadMeters.toFixed(1)} m thread, pile ${r.maxPileMm.toFixed(1)} mm` +
-        `${why}; wrote ${join(values.out, 'report.json')} and strung.png\n`,
+        `${why}; wrote ${join(values.out, 'report.json')}, report.html, strung.png, ${samples ? 'motion.svg, ' : ''}build.gif\n`,
     );
     return r.ok ? 0 : 1;
   },
