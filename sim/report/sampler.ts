@@ -2,7 +2,8 @@
  * MotionSampler: an extra pin-edge listener (simulate's `onEdge`) that reconstructs the gantry's
  * position from step/dir/enable edges on its own — like the plant, never from the runtime's state —
  * and keeps, in bounded memory, what the report draws:
- * - the nozzle's XY path in board mm, a vertex at every reversal of x or y, every `chordMm` of travel
+ * - the nozzle's XY path in board mm, a vertex at every reversal of x or y (at least `turnMm` from
+ *   the last vertex), every `chordMm` of straight travel
  *   and every change between low (below the hook heads: winding) and high;
  * - per axis, over machine time, the highest speed and acceleration in each time bucket. Speed is
  *   the net step count over fixed WINDOW_US windows, acceleration the change between consecutive
@@ -58,6 +59,8 @@ export class MotionSampler implements EdgeListener {
   private ox: number;
   private oy: number;
   private chordSteps: number;
+  /** A reversal makes a vertex only this far (steps, on either axis) from the last one: tiny jitters do not. */
+  private turnSteps: number;
   // path
   private px: number[] = [];
   private py: number[] = [];
@@ -77,7 +80,7 @@ export class MotionSampler implements EdgeListener {
   private accel: Float32Array[] = [0, 1, 2].map(() => new Float32Array(MAX_BUCKETS));
   private used = 0;
 
-  constructor(m: MachineProfile, startMm: readonly number[], chordMm = 2) {
+  constructor(m: MachineProfile, startMm: readonly number[], chordMm = 25, turnMm = 0.5) {
     for (let a = 0; a < 3; a++) {
       const ax = axisAt(m, a);
       this.role[ax.pins.step] = ROLE_STEP;
@@ -96,6 +99,7 @@ export class MotionSampler implements EdgeListener {
     this.ox = m.board.originMm[0];
     this.oy = m.board.originMm[1];
     this.chordSteps = chordMm * Math.min(m.axes.x.stepsPerMm, m.axes.y.stepsPerMm);
+    this.turnSteps = Math.max(1, turnMm * Math.min(m.axes.x.stepsPerMm, m.axes.y.stepsPerMm));
     this.isLow = this.pos[2] < this.lowBelowSteps;
     this.lastX = this.pos[0];
     this.lastY = this.pos[1];
@@ -122,7 +126,8 @@ export class MotionSampler implements EdgeListener {
         this.lastStepDir[a] = d;
         // Only the axis that stepped can have crossed the chord (the other is checked when it steps).
         const dv = a === 0 ? this.pos[0] - this.lastX : this.pos[1] - this.lastY;
-        if (turned || dv >= this.chordSteps || -dv >= this.chordSteps) this.point();
+        const av = dv < 0 ? -dv : dv;
+        if (av >= this.chordSteps || (turned && (av >= this.turnSteps || Math.abs(this.pos[1 - a] - (a === 0 ? this.lastY : this.lastX)) >= this.turnSteps))) this.point();
       }
     } else if (role === ROLE_DIR) {
       const a = this.roleAxis[pin];
