@@ -29,8 +29,9 @@ process.stdout.write(
     `  preview   ${rel(join(out, 'preview.png'))}`,
     `  forming   ${rel(join(out, 'forming.gif'))}`,
     `  stream    ${rel(join(out, 'plan.hls'))}`,
-    `  report    ${rel(join(out, 'sim', 'report.json'))}`,
-    `  strung    ${rel(join(out, 'sim', 'strung.png'))}`,
+    `  report    ${rel(join(out, 'sim', 'report.json'))}, ${rel(join(out, 'sim', 'report.html'))}`,
+    `  strung    ${rel(join(out, 'sim', 'strung.png'))}, ${rel(join(out, 'sim', 'build.gif'))}`,
+    `  motion    ${rel(join(out, 'sim', 'motion.svg'))}`,
     '',
   ].join('\n'),
 );
