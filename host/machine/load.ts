@@ -25,11 +25,11 @@ const axis = z.strictObject({
   homing: z.strictObject({ seekSpeedMmS: positive, latchSpeedMmS: positive, backoffMm: positive }),
 });
 
-const machineSchema = z.strictObject({
+/** Fields every machine kind has. */
+const common = {
   format: z.literal('hookline-machine'),
   version: z.literal(1),
   name: z.string().min(1),
-  kind: z.literal('gantry'),
   description: z.string().optional(),
   board: z.strictObject({ widthMm: positive, heightMm: positive, originMm: pair }),
   hooks: z.strictObject({
@@ -42,6 +42,13 @@ const machineSchema = z.strictObject({
     headHeightMm: positive,
   }),
   thread: z.strictObject({ widthMm: positive }),
+  pile: z.strictObject({ packing: finite.min(1).max(10), clearanceMm: finite.min(0) }),
+  motion: z.strictObject({ junctionDeviationMm: positive.max(10) }),
+};
+
+const machineSchema = z.strictObject({
+  ...common,
+  kind: z.literal('gantry'),
   wrap: z.strictObject({
     radiusMm: positive,
     segments: z.number().int().min(3).max(256),
@@ -49,8 +56,6 @@ const machineSchema = z.strictObject({
     wrapHeightMm: positive,
     nozzleDiameterMm: positive,
   }),
-  pile: z.strictObject({ packing: finite.min(1).max(10), clearanceMm: finite.min(0) }),
-  motion: z.strictObject({ junctionDeviationMm: positive.max(10) }),
   axes: z.strictObject({ x: axis, y: axis, z: axis }),
   motors: z.strictObject({ enablePin: pin, enableActiveLow: z.boolean() }),
   homingOrder: z.array(z.enum(['x', 'y', 'z'])).length(3),
@@ -58,24 +63,8 @@ const machineSchema = z.strictObject({
 });
 
 const ringSchema = z.strictObject({
-  format: z.literal('hookline-machine'),
-  version: z.literal(1),
-  name: z.string().min(1),
+  ...common,
   kind: z.literal('ring'),
-  description: z.string().optional(),
-  board: z.strictObject({ widthMm: positive, heightMm: positive, originMm: pair }),
-  hooks: z.strictObject({
-    layout: z.literal('circle'),
-    count: z.number().int().min(2).max(0x7fff),
-    centerMm: pair,
-    diameterMm: positive,
-    startAngleDeg: finite,
-    hookDiameterMm: positive,
-    headHeightMm: positive,
-  }),
-  thread: z.strictObject({ widthMm: positive }),
-  pile: z.strictObject({ packing: finite.min(1).max(10), clearanceMm: finite.min(0) }),
-  motion: z.strictObject({ junctionDeviationMm: positive.max(10) }),
   ring: z.strictObject({
     motorStepsPerRev: z.number().int().positive(),
     gearRatio: positive,
