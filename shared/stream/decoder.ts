@@ -1,5 +1,6 @@
 import { CRC16_INIT, crc16Update } from '../crc16';
 import { bitLength } from '../bits';
+import { numberTable } from '../number-table';
 import {
   EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE,
   ERR_AFTER_END, ERR_BAD_HEADER, ERR_BAD_MAGIC, ERR_BODY, ERR_BODY_CRC, ERR_CHUNK_INDEX, ERR_COLOR_RANGE,
@@ -106,13 +107,12 @@ export class StreamDecoder {
   private hookBits = 0;
   private distBits = 0;
   private colorBits = 0;
-  private model: number[] = [];
+  private model: number[] = numberTable(M_DIR);
   /** Direction contexts 0 and 1, then the escape ("colour change here?") probability. */
   private side: number[] = [];
 
   constructor() {
     for (let i = 0; i < MAX_COLORS; i++) this.colors.push(0);
-    for (let i = 0; i < M_DIR; i++) this.model.push(0);
     for (let i = 0; i < 3; i++) this.side.push(0);
   }
 
