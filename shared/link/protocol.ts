@@ -40,3 +40,26 @@ export function getUint(buf: number[], at: number, bytes: number): number {
   for (let i = 0; i < bytes; i++) v = v * 256 + buf[at + i];
   return v;
 }
+
+// ---- session layer (docs/protocol.md sections 4–7) --------------------------------------------
+
+/** EVENT kinds (payload: kind u8 + arguments). */
+export const EVT_COLOR = 1;
+export const EVT_DONE = 2;
+export const EVT_ALARM = 3;
+/** A command the device could not carry out: `command u8, state u8`. */
+export const EVT_REFUSED = 4;
+
+/** STATUS flags: bit 0 — a HELLO arrived since the device booted (a host session is open). */
+export const STATUS_SESSION = 1;
+
+/** resumeLine when flash holds no progress. */
+export const NO_LINE = 0xffffffff;
+
+/** Stream identity (HELLO_REPLY streamCrc): CRC-16 of the stream's first STREAM_ID_BYTES bytes
+ * (its header: magic, version, machine hash, hook count, hook total, chunking). */
+export const STREAM_ID_BYTES = 32;
+
+/** HELLO_REPLY payload length and STATUS payload length (docs/protocol.md 4 and 6). */
+export const HELLO_REPLY_BYTES = 18;
+export const STATUS_BYTES = 21;
