@@ -533,7 +533,7 @@ export class Runtime implements StepperListener {
       this.pile.add(hook);
       this.hooksWrapped = this.hooksWrapped + 1;
       this.lastHook = hook;
-      this.prevHook = -1;
+      this.prevHook = hook; // the thread comes from this hook: the next wrap turns the planned way
       this.path.reset();
       return true;
     }
