@@ -14,6 +14,11 @@ export interface Plan {
   /** [colorIndex, fromNail, toNail] in placement order, bottom first. Consecutive lines share a nail. */
   lines: [number, number, number][];
   source: { file: string; crop: [number, number, number, number] };
+  /**
+   * Optional, colour plans: the pause events, one per run of one colour (derived from `lines`):
+   * before lines[line] load colour `color`, tied on at nail `hook` (where the previous run ended).
+   */
+  colorChanges?: { line: number; color: number; hook: number }[];
   /** How the plan was made (planner name, options, seed); informational. */
   planner?: Record<string, unknown>;
 }

@@ -1,0 +1,106 @@
+import * as gifenc from 'gifenc';
+import { frameMask, hookInsetMm, rasterHeight } from './frame';
+import { GIF_WIDTH, MAX_GIF_FRAMES } from './gif';
+import { traceSegment } from './grid';
+import { hexRgb, renderLinesPng, renderRgb, type Drawable, type Line } from './render';
+import { loadRgb } from './colour';
+import { METRIC_WIDTH, type ScoreRegion } from './score';
+import type { Plan } from './types';
+
+/**
+ * Colour forming.gif: the piece forming in placement order (≤ 60 frames, GIF_WIDTH px), every
+ * line composited opaque over what lies below it by the fraction of the pixel it covers (true
+ * occlusion order), colours quantised to a 6×6×6 cube.
+ */
+export function renderFormingGifRgb(spec: Drawable, lines: readonly Line[]): Uint8Array {
+  const w = GIF_WIDTH;
+  const h = rasterHeight(spec.board, w);
+  const sx = w / spec.board.widthMm;
+  const sy = h / spec.board.heightMm;
+  const threadPx = (spec.threadWidthMm * (sx + sy)) / 2;
+  const frames = Math.max(1, Math.min(MAX_GIF_FRAMES, lines.length));
+  const mask = frameMask(spec.board, w, h);
+  const palette: number[][] = [];
+  for (let r = 0; r < 6; r++) for (let g = 0; g < 6; g++) for (let b = 0; b < 6; b++) palette.push([r * 51, g * 51, b * 51]);
+  const outside = palette.length;
+  palette.push([217, 217, 217]);
+  const keep = palette.length;
+  palette.push([255, 0, 255]);
+  const cols = spec.colors.map(hexRgb);
+  const bg = hexRgb(spec.background);
+  const px = new Float32Array(w * h * 3);
+  for (let p = 0; p < w * h; p++) px.set(bg, p * 3);
+  const idx = new Int32Array(w + h + 4);
+  const len = new Float32Array(w + h + 4);
+  const index = new Uint8Array(w * h);
+  const prev = new Uint8Array(w * h);
+  const enc = encoder();
+  let drawn = 0;
+  for (let f = 0; f < frames; f++) {
+    const until = Math.round((lines.length * (f + 1)) / frames);
+    for (; drawn < until; drawn++) {
+      const [c, a, b] = lines[drawn];
+      const p = spec.nails[a];
+      const q = spec.nails[b];
+      const col = cols[c];
+      const n = traceSegment(p[0] * sx, p[1] * sy, q[0] * sx, q[1] * sy, w, h, idx, len);
+      for (let i = 0; i < n; i++) {
+        const al = Math.min(1, len[i] * threadPx);
+        const o = idx[i] * 3;
+        px[o] += (col[0] - px[o]) * al;
+        px[o + 1] += (col[1] - px[o + 1]) * al;
+        px[o + 2] += (col[2] - px[o + 2]) * al;
+      }
+    }
+    for (let i = 0; i < w * h; i++) {
+      const v = mask[i]
+        ? Math.round(px[i * 3] * 5) * 36 + Math.round(px[i * 3 + 1] * 5) * 6 + Math.round(px[i * 3 + 2] * 5)
+        : outside;
+      index[i] = f > 0 && v === prev[i] ? keep : v;
+      prev[i] = v;
+    }
+    enc.writeFrame(index, w, h, {
+      palette: f === 0 ? palette : undefined, delay: f === frames - 1 ? 2000 : 80,
+      transparent: f > 0, transparentIndex: keep, dispose: 1,
+    });
+  }
+  enc.finish();
+  return enc.bytes();
+}
+
+/** preview.png (all lines, placement order) and one PNG per colour layer (that colour's lines alone). */
+export function colourPreviews(plan: Plan, widthPx = 512): { preview: Buffer; layers: Buffer[] } {
+  const preview = renderLinesPng(plan, plan.lines, { widthPx });
+  const layers = plan.colors.map((_, c) => renderLinesPng(plan, plan.lines.filter((l) => l[0] === c), { widthPx }));
+  return { preview, layers };
+}
+
+/**
+ * Colour quality: RMSE over RGB 0..1 (all three channels) inside the frame (or the hook ring,
+ * region 'hooks'), threads composited opaque in placement order (renderRgb), 512 px across.
+ */
+export async function scoreColourPlan(plan: Plan, image: string, region: ScoreRegion = 'hooks'): Promise<{ rmse: number }> {
+  const h = rasterHeight(plan.board, METRIC_WIDTH);
+  const target = await loadRgb(image, plan.source.crop, METRIC_WIDTH, h);
+  const got = renderRgb(plan, plan.lines, METRIC_WIDTH);
+  const inset = region === 'hooks' ? hookInsetMm(plan.board, plan.nails) : 0;
+  const mask = frameMask(plan.board, METRIC_WIDTH, h, inset);
+  let sum = 0;
+  let count = 0;
+  for (let p = 0; p < mask.length; p++) {
+    if (!mask[p]) continue;
+    for (let k = 0; k < 3; k++) {
+      const d = got.data[p * 3 + k] - target.data[p * 3 + k];
+      sum += d * d;
+    }
+    count += 3;
+  }
+  return { rmse: count ? Math.sqrt(sum / count) : 0 };
+}
+
+function encoder(): ReturnType<typeof gifenc.GIFEncoder> {
+  const mod = gifenc as unknown as { GIFEncoder?: typeof gifenc.GIFEncoder; default?: { GIFEncoder?: typeof gifenc.GIFEncoder } };
+  const make = mod.GIFEncoder ?? mod.default?.GIFEncoder;
+  if (!make) throw new Error('gifenc: GIFEncoder not found');
+  return make();
+}

@@ -1,0 +1,570 @@
+import sharp from 'sharp';
+import { UserError } from '../errors';
+import { seededRandom } from '../rng';
+import { frameMask, rasterHeight } from './frame';
+import { DEFAULT_OVERLAP, DEFAULT_SHORTLIST } from './greedy';
+import { centreCrop, probeImage, MAX_INPUT_PIXELS } from './image';
+import { defaultMinGap, layoutHooks, type Board } from './layout';
+import { loadLayout } from './make';
+import { halve, Residual } from './residual';
+import type { Plan } from './types';
+
+/** A few CSS colour names accepted wherever a colour is given (besides #rgb and #rrggbb). */
+const NAMED: Record<string, string> = {
+  black: '#000000', white: '#ffffff', red: '#ff0000', green: '#008000', blue: '#0000ff',
+  yellow: '#ffff00', orange: '#ffa500', grey: '#808080', gray: '#808080', brown: '#a52a2a',
+  navy: '#000080', cyan: '#00ffff', magenta: '#ff00ff', purple: '#800080', pink: '#ffc0cb',
+};
+
+/** "#rgb", "#rrggbb" or a colour name → "#rrggbb" (lower case); a one-line UserError otherwise. */
+export function parseColour(raw: string, flag: string): string {
+  const s = raw.trim().toLowerCase();
+  if (/^#[0-9a-f]{6}$/.test(s)) return s;
+  if (/^#[0-9a-f]{3}$/.test(s)) return `#${s[1]}${s[1]}${s[2]}${s[2]}${s[3]}${s[3]}`;
+  if (NAMED[s]) return NAMED[s];
+  throw new UserError(`--${flag}: '${raw.trim()}' is not a colour; give #rrggbb (e.g. #d0803c) or a name like black, white, orange`);
+}
+
+export function hexToRgb(hex: string): [number, number, number] {
+  const v = parseInt(hex.slice(1), 16);
+  return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
+}
+
+function rgbToHex(r: number, g: number, b: number): string {
+  const c = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 255).toString(16).padStart(2, '0');
+  return `#${c(r)}${c(g)}${c(b)}`;
+}
+
+/** Rec. 709 luminance of a colour (gamma-encoded values), for "dark on top". */
+export function lum(hex: string): number {
+  const [r, g, b] = hexToRgb(hex);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+export interface RgbImage { data: Float32Array; width: number; height: number }
+
+/** `file`'s `crop` as sRGB 0..1, outW×outH, 3 floats a pixel (transparency flattened onto white). */
+export async function loadRgb(file: string, crop: [number, number, number, number], outW: number, outH: number): Promise<RgbImage> {
+  const [cx, cy, cw, ch] = crop;
+  try {
+    const out = await sharp(file, { autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .extract({ left: cx, top: cy, width: cw, height: ch })
+      .resize(outW, outH, { fit: 'fill' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const chn = out.info.channels;
+    const data = new Float32Array(outW * outH * 3);
+    for (let p = 0; p < outW * outH; p++) {
+      for (let k = 0; k < 3; k++) data[p * 3 + k] = out.data[p * chn + (chn >= 3 ? k : 0)] / 255;
+    }
+    return { data, width: outW, height: outH };
+  } catch (e) {
+    throw new UserError(`cannot read image ${file}: ${String((e as Error)?.message ?? e).split('\n')[0].trim()}`);
+  }
+}
+
+// ---- CIELAB and k-means (--colors K) ----
+
+function lin(v: number): number {
+  return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+}
+function unlin(v: number): number {
+  return v <= 0.0031308 ? 12.92 * v : 1.055 * Math.pow(v, 1 / 2.4) - 0.055;
+}
+
+/** sRGB 0..1 → CIELAB (D65). */
+export function rgbToLab(r: number, g: number, b: number): [number, number, number] {
+  const R = lin(r), G = lin(g), B = lin(b);
+  const x = (0.4124564 * R + 0.3575761 * G + 0.1804375 * B) / 0.95047;
+  const y = 0.2126729 * R + 0.7151522 * G + 0.072175 * B;
+  const z = (0.0193339 * R + 0.119192 * G + 0.9503041 * B) / 1.08883;
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const fx = f(x), fy = f(y), fz = f(z);
+  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+}
+
+export function labToRgb(L: number, a: number, bb: number): [number, number, number] {
+  const fy = (L + 16) / 116;
+  const fx = fy + a / 500;
+  const fz = fy - bb / 200;
+  const inv = (t: number) => (t * t * t > 216 / 24389 ? t * t * t : (116 * t - 16) / (24389 / 27));
+  const x = inv(fx) * 0.95047, y = inv(fy), z = inv(fz) * 1.08883;
+  const R = 3.2404542 * x - 1.5371385 * y - 0.4985314 * z;
+  const G = -0.969266 * x + 1.8760108 * y + 0.041556 * z;
+  const B = 0.0556434 * x - 0.2040259 * y + 1.0572252 * z;
+  return [unlin(Math.min(1, Math.max(0, R))), unlin(Math.min(1, Math.max(0, G))), unlin(Math.min(1, Math.max(0, B)))];
+}
+
+/**
+ * K thread colours from the image: k-means (k-means++ seeding from `seed`, 20 Lloyd iterations)
+ * in CIELAB over the pixels inside `mask`, excluding pixels near the background (the board shows
+ * those without thread). Sorted dark to light. Deterministic for a seed.
+ */
+export function kmeansPalette(img: RgbImage, mask: Uint8Array, k: number, background: string, seed: number): string[] {
+  const bgLab = rgbToLab(...hexToRgb(background));
+  const pts: number[] = [];
+  for (let p = 0; p < img.width * img.height; p += 2) { // every other pixel: plenty, half the time
+    if (!mask[p]) continue;
+    const lab = rgbToLab(img.data[p * 3], img.data[p * 3 + 1], img.data[p * 3 + 2]);
+    if (dist2(lab, bgLab) < 100) continue; // ΔE < 10: board colour
+    pts.push(lab[0], lab[1], lab[2]);
+  }
+  const n = pts.length / 3;
+  if (n < k) throw new UserError(`--colors ${k}: the image has too few pixels that differ from the background; give a smaller --colors or a --palette`);
+  const rand = seededRandom(seed);
+  const cent: number[][] = [];
+  const d = new Float64Array(n).fill(Infinity);
+  const first = Math.floor(rand() * n);
+  cent.push([pts[first * 3], pts[first * 3 + 1], pts[first * 3 + 2]]);
+  while (cent.length < k) {
+    const c = cent[cent.length - 1];
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const e = (pts[i * 3] - c[0]) ** 2 + (pts[i * 3 + 1] - c[1]) ** 2 + (pts[i * 3 + 2] - c[2]) ** 2;
+      if (e < d[i]) d[i] = e;
+      total += d[i];
+    }
+    let r = rand() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      r -= d[i];
+      if (r <= 0) { pick = i; break; }
+    }
+    cent.push([pts[pick * 3], pts[pick * 3 + 1], pts[pick * 3 + 2]]);
+  }
+  const sums = new Float64Array(k * 4);
+  for (let it = 0; it < 20; it++) {
+    sums.fill(0);
+    for (let i = 0; i < n; i++) {
+      let best = 0, bestD = Infinity;
+      for (let j = 0; j < k; j++) {
+        const e = (pts[i * 3] - cent[j][0]) ** 2 + (pts[i * 3 + 1] - cent[j][1]) ** 2 + (pts[i * 3 + 2] - cent[j][2]) ** 2;
+        if (e < bestD) { bestD = e; best = j; }
+      }
+      sums[best * 4] += pts[i * 3];
+      sums[best * 4 + 1] += pts[i * 3 + 1];
+      sums[best * 4 + 2] += pts[i * 3 + 2];
+      sums[best * 4 + 3]++;
+    }
+    for (let j = 0; j < k; j++) {
+      const c = sums[j * 4 + 3];
+      if (c > 0) cent[j] = [sums[j * 4] / c, sums[j * 4 + 1] / c, sums[j * 4 + 2] / c];
+    }
+  }
+  const hexes = cent.map((c) => rgbToHex(...labToRgb(c[0], c[1], c[2])));
+  return [...new Set(hexes)].sort((a, b) => lum(a) - lum(b));
+}
+
+function dist2(a: number[], b: number[]): number {
+  return (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 + (a[2] - b[2]) ** 2;
+}
+
+// ---- decomposition ----
+
+/**
+ * Per-colour targets: Floyd–Steinberg error diffusion (serpentine, in sRGB 0..1, the metric's
+ * space) of the image onto palette + background, then each colour's indicator box-blurred
+ * (radius `blur`) into the fraction of each pixel that should show that colour.
+ */
+export function ditherTargets(img: RgbImage, palette: string[], background: string, blur = 1, penalty?: number[]): Float32Array[] {
+  const { width: w, height: h } = img;
+  const which = ditherIndex(img, palette, background, penalty);
+  return palette.map((_, c) => {
+    const ind = new Float32Array(w * h);
+    for (let p = 0; p < w * h; p++) ind[p] = which[p] === c ? 1 : 0;
+    return boxBlur(ind, w, h, blur);
+  });
+}
+
+/**
+ * Budget-aware penalties for ditherTargets: colour c costs penalty[c] extra (squared RGB distance)
+ * when a pixel picks it, raised until the share of pixels it takes is at most cap[c] (the mean
+ * coverage its line budget can give), so demand a colour cannot meet goes to the next best colour
+ * rather than being left as bare board. Tuned on a half-size copy.
+ */
+export function budgetPenalties(img: RgbImage, mask: Uint8Array, palette: string[], background: string, cap: number[]): number[] {
+  const w = img.width >> 1, h = img.height >> 1;
+  const small = new Float32Array(w * h * 3);
+  const smallMask = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const q = y * w + x;
+      smallMask[q] = mask[(2 * y) * img.width + 2 * x];
+      for (let k = 0; k < 3; k++) {
+        let v = 0;
+        for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) v += img.data[((2 * y + dy) * img.width + 2 * x + dx) * 3 + k];
+        small[q * 3 + k] = v / 4;
+      }
+    }
+  }
+  const im = { data: small, width: w, height: h };
+  const pen = palette.map(() => 0);
+  let inside = 0;
+  for (let q = 0; q < w * h; q++) inside += smallMask[q];
+  for (let it = 0; it < 24; it++) {
+    const which = ditherIndex(im, palette, background, pen);
+    const share = palette.map(() => 0);
+    for (let q = 0; q < w * h; q++) if (smallMask[q] && which[q] < palette.length) share[which[q]]++;
+    let moved = false;
+    for (let c = 0; c < palette.length; c++) {
+      const over = share[c] / Math.max(1, inside) - cap[c];
+      const next = Math.max(0, pen[c] + 0.5 * over);
+      if (Math.abs(next - pen[c]) > 1e-4) moved = true;
+      pen[c] = next;
+    }
+    if (!moved) break;
+  }
+  return pen;
+}
+
+function ditherIndex(img: RgbImage, palette: string[], background: string, penalty?: number[]): Uint8Array {
+  const { width: w, height: h } = img;
+  const cols = [...palette, background].map(hexToRgb);
+  const pen = [...(penalty ?? palette.map(() => 0)), 0];
+  const work = Float32Array.from(img.data);
+  const which = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const ltr = (y & 1) === 0;
+    for (let i = 0; i < w; i++) {
+      const x = ltr ? i : w - 1 - i;
+      const p = y * w + x;
+      const r = work[p * 3], g = work[p * 3 + 1], b = work[p * 3 + 2];
+      let best = 0, bestD = Infinity;
+      for (let j = 0; j < cols.length; j++) {
+        const e = (r - cols[j][0]) ** 2 + (g - cols[j][1]) ** 2 + (b - cols[j][2]) ** 2 + pen[j];
+        if (e < bestD) { bestD = e; best = j; }
+      }
+      which[p] = best;
+      const er = r - cols[best][0], eg = g - cols[best][1], eb = b - cols[best][2];
+      const dx = ltr ? 1 : -1;
+      const spread = (xx: number, yy: number, f: number) => {
+        if (xx < 0 || xx >= w || yy >= h) return;
+        const q = (yy * w + xx) * 3;
+        work[q] += er * f;
+        work[q + 1] += eg * f;
+        work[q + 2] += eb * f;
+      };
+      spread(x + dx, y, 7 / 16);
+      spread(x - dx, y + 1, 3 / 16);
+      spread(x, y + 1, 5 / 16);
+      spread(x + dx, y + 1, 1 / 16);
+    }
+  }
+  return which;
+}
+
+function boxBlur(src: Float32Array, w: number, h: number, r: number): Float32Array {
+  if (r <= 0) return src;
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0, c = 0;
+      for (let i = Math.max(0, x - r); i <= Math.min(w - 1, x + r); i++) { s += src[y * w + i]; c++; }
+      tmp[y * w + x] = s / c;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0, c = 0;
+      for (let j = Math.max(0, y - r); j <= Math.min(h - 1, y + r); j++) { s += tmp[j * w + x]; c++; }
+      out[y * w + x] = s / c;
+    }
+  }
+  return out;
+}
+
+/**
+ * Per-colour targets by least squares: per pixel the coverage fractions f_c ≥ 0 (Σ ≤ 1) that
+ * minimise |bg + Σ f_c (col_c − bg) − pixel|² + Σ μ_c f_c (projected gradient), the prices μ_c
+ * raised until each colour's mean coverage is at most cap[c], what its line budget can give (tuned
+ * on an eighth-size copy). Demand a colour cannot meet thus goes to the colours that can, instead
+ * of being left as bare board.
+ */
+export function lsqTargets(img: RgbImage, mask: Uint8Array, palette: string[], background: string, cap: number[]): { targets: Float32Array[]; price: number[] } {
+  const K = palette.length;
+  const bg = hexToRgb(background);
+  const A = palette.map((h) => hexToRgb(h).map((v, k) => v - bg[k]));
+  const G = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) G[i * K + j] = A[i][0] * A[j][0] + A[i][1] * A[j][1] + A[i][2] * A[j][2];
+  let tr = 0;
+  for (let i = 0; i < K; i++) tr += G[i * K + i];
+  const step = 1 / (2 * Math.max(1e-6, tr));
+  const solve = (data: Float32Array, px: number, msk: Uint8Array | null, price: number[], out: Float32Array[] | null): number[] => {
+    const f = new Float64Array(K);
+    const b = new Float64Array(K);
+    const sum = new Float64Array(K);
+    let inside = 0;
+    for (let p = 0; p < px; p++) {
+      if (msk && !msk[p]) continue;
+      const r0 = data[p * 3] - bg[0], r1 = data[p * 3 + 1] - bg[1], r2 = data[p * 3 + 2] - bg[2];
+      for (let i = 0; i < K; i++) { b[i] = A[i][0] * r0 + A[i][1] * r1 + A[i][2] * r2; f[i] = 0; }
+      for (let it = 0; it < 40; it++) {
+        let tot = 0;
+        for (let i = 0; i < K; i++) {
+          let g = -b[i];
+          for (let j = 0; j < K; j++) g += G[i * K + j] * f[j];
+          let v = f[i] - step * (2 * g + price[i]);
+          if (v < 0) v = 0;
+          f[i] = v;
+          tot += v;
+        }
+        if (tot > 1) for (let i = 0; i < K; i++) f[i] /= tot;
+      }
+      for (let i = 0; i < K; i++) {
+        sum[i] += f[i];
+        if (out) out[i][p] = f[i];
+      }
+      inside++;
+    }
+    return Array.from(sum, (v) => v / Math.max(1, inside));
+  };
+  // Prices on a quarter-size copy.
+  const w = img.width >> 3, h = img.height >> 3;
+  const small = new Float32Array(w * h * 3);
+  const smallMask = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const q = y * w + x;
+      smallMask[q] = mask[(8 * y + 4) * img.width + 8 * x + 4];
+      for (let k = 0; k < 3; k++) {
+        let v = 0;
+        for (let dy = 0; dy < 8; dy++) for (let dx = 0; dx < 8; dx++) v += img.data[((8 * y + dy) * img.width + 8 * x + dx) * 3 + k];
+        small[q * 3 + k] = v / 64;
+      }
+    }
+  }
+  // Joint price updates (dual ascent): over-demanded colours get dearer, the others cheaper down to 0.
+  const price = palette.map(() => 0);
+  for (let it = 0; it < 60; it++) {
+    const mean = solve(small, w * h, smallMask, price, null);
+    let moved = 0;
+    for (let c = 0; c < K; c++) {
+      const next = Math.max(0, price[c] + 0.3 * (mean[c] - cap[c]));
+      moved = Math.max(moved, Math.abs(next - price[c]));
+      price[c] = next;
+    }
+    if (moved < 1e-4) break;
+  }
+  const targets = palette.map(() => new Float32Array(img.width * img.height));
+  solve(img.data, img.width * img.height, null, price, targets);
+  return { targets, price };
+}
+
+// ---- layering ----
+
+/**
+ * The groups in the order they are found (the reverse of placement): [colour, lines][].
+ * Default: `groups` cycles, each cycle the colours darkest first (so, reversed, dark ends on top
+ * and light lowest). With `order` (0-based colour indices, found order): each colour's budget is
+ * split evenly over its occurrences.
+ */
+export function groupSchedule(palette: string[], budgets: number[], groups: number, order?: number[]): [number, number][] {
+  let seq: number[];
+  if (order) {
+    seq = order;
+  } else {
+    const byDark = palette.map((_, i) => i).sort((a, b) => lum(palette[a]) - lum(palette[b]) || a - b);
+    seq = [];
+    for (let g = 0; g < groups; g++) seq.push(...byDark);
+  }
+  const occ = palette.map((_, c) => seq.filter((s) => s === c).length);
+  const seen = palette.map(() => 0);
+  return seq.map((c) => {
+    const k = seen[c]++;
+    const lines = Math.floor((budgets[c] * (k + 1)) / occ[c]) - Math.floor((budgets[c] * k) / occ[c]);
+    return [c, lines] as [number, number];
+  }).filter(([, n]) => n > 0);
+}
+
+// ---- planner ----
+
+export interface ColourOptions {
+  image: string;
+  hooks: number;
+  boardMm: number;
+  threadMm: number;
+  frame: Board['frame'];
+  seed: number;
+  layout?: string;
+  minGap?: number;
+  /** Thread colours "#rrggbb"; or chosen from the image with `colors`. */
+  palette?: string[];
+  colors?: number;
+  background: string;
+  /** Lines per colour; default: a 4500-line total split by each colour's share of the dithered image. */
+  linesPerColor?: number[];
+  /** Total for the automatic split (default DEFAULT_COLOUR_LINES). */
+  totalLines?: number;
+  groups: number;
+  /** Explicit group order, 0-based colour indices, found order (first = on top). */
+  order?: number[];
+  workingPx?: number;
+  /** Multiplier on the budget's coverage cap in the budget-aware dither (CAP_SCALE). */
+  capScale?: number;
+  onProgress?: (fraction: number) => void;
+}
+
+export const COLOUR_PLANNER = 'greedy-colour';
+export const DEFAULT_COLOUR_LINES = 4500;
+/** Budget coverage cap multiplier (measured on chelsea/coffee). */
+export const CAP_SCALE = 1;
+
+export interface ColourResult {
+  plan: Plan;
+}
+
+/**
+ * Colour plan: dithered per-colour targets, then one continuous path found greedily group by group
+ * (each colour with its own picture model, as the monochrome greedy: coarse ranking, exact
+ * shortlist), starting each group where the previous group ended; the found sequence is then
+ * reversed into placement order, so the first-found (most important) lines lie on top.
+ */
+export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
+  let board: Board = { widthMm: o.boardMm, heightMm: o.boardMm, frame: o.frame };
+  let nails: [number, number][];
+  let sides: Int8Array | undefined;
+  if (o.layout) {
+    const custom = loadLayout(o.layout, board);
+    board = custom.board;
+    nails = custom.nails;
+  } else {
+    const layout = layoutHooks(board, o.hooks);
+    nails = layout.nails;
+    if (board.frame === 'rect') sides = layout.sides;
+  }
+  const n = nails.length;
+  const src = await probeImage(o.image);
+  const crop = centreCrop(src.width, src.height, board.widthMm / board.heightMm);
+  const width = o.workingPx ?? 512;
+  const height = rasterHeight(board, width);
+  const img = await loadRgb(o.image, crop, width, height);
+  let palette = o.palette;
+  if (!palette) {
+    palette = kmeansPalette(img, frameMask(board, width, height), o.colors ?? 3, o.background, o.seed);
+  }
+  const sx = width / board.widthMm;
+  const sy = height / board.heightMm;
+  const xs = Float64Array.from(nails, (p) => p[0] * sx);
+  const ys = Float64Array.from(nails, (p) => p[1] * sy);
+  const threadPx = o.threadMm * (sx + sy) / 2;
+  const maxGap = Math.floor((n - 1) / 2);
+  const minGap = o.minGap ?? defaultMinGap(n);
+  if (minGap > maxGap) throw new UserError(`--min-gap: ${minGap} leaves no allowed line with ${n} hooks; give at most ${Math.max(1, maxGap)}`);
+  const mask = frameMask(board, width, height);
+  let budgets = o.linesPerColor;
+  if (!budgets) {
+    const share = ditherTargets(img, palette, o.background, 0).map((t) => t.reduce((s, v) => s + v, 0) + 1e-9);
+    const total = share.reduce((s, v) => s + v, 0);
+    budgets = share.map((s) => Math.round(((o.totalLines ?? DEFAULT_COLOUR_LINES) * s) / total));
+  }
+  // The mean coverage each colour's budget can give: lines × mean allowed chord length × thread width / frame area.
+  let chord = 0, chords = 0;
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      const ring = b - a;
+      if (Math.min(ring, n - ring) < minGap) continue;
+      chord += Math.hypot(xs[a] - xs[b], ys[a] - ys[b]);
+      chords++;
+    }
+  }
+  let inside = 0;
+  for (let p = 0; p < mask.length; p++) inside += mask[p];
+  const capScale = o.capScale ?? (Number(process.env.HOOKLINE_CAP) || CAP_SCALE);
+  const cap = budgets.map((b) => (capScale * b * (chord / Math.max(1, chords)) * threadPx) / Math.max(1, inside));
+  const { targets, price } = lsqTargets(img, mask, palette, o.background, cap);
+  if (process.env.HOOKLINE_DEBUG_COLOUR) console.error('cap', cap, 'price', price, 'mean', targets.map((t) => t.reduce((a, v) => a + v, 0) / inside));
+  const schedule = groupSchedule(palette, budgets, o.groups, o.order);
+  const m = DEFAULT_OVERLAP;
+  const models = palette.map((_, c) => {
+    const fine = new Residual(targets[c], undefined, width, height, xs, ys, threadPx, m);
+    const t = halve(targets[c], width, height);
+    const coarse = new Residual(t.data, undefined, t.width, t.height,
+      Float64Array.from(xs, (v) => (v * t.width) / width), Float64Array.from(ys, (v) => (v * t.height) / height),
+      (threadPx * t.width) / width, m);
+    return { fine, coarse, used: new Uint8Array(n * n) };
+  });
+  const side = sides ?? new Int8Array(n).fill(-1);
+  const shortlist = DEFAULT_SHORTLIST;
+  const rand = seededRandom(o.seed);
+  const rough = new Float64Array(n);
+  const cand = new Int32Array(n);
+  const totalLines = schedule.reduce((s, [, k]) => s + k, 0);
+  const progress = o.onProgress ?? (() => {});
+  let at = Math.floor(rand() * n);
+  const start = at;
+  const found: [number, number, number][] = []; // found order: [colour, from, to]
+  const groupsFound: { color: number; from: number; lines: number }[] = [];
+  for (const [c, count] of schedule) {
+    const { fine, coarse, used } = models[c];
+    const first = found.length;
+    for (let step = 0; step < count; step++) {
+      if ((found.length & 63) === 0) progress(found.length / Math.max(1, totalLines));
+      const offset = Math.floor(rand() * n);
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const to = offset + i < n ? offset + i : offset + i - n;
+        if (to === at) continue;
+        const ring = Math.abs(at - to);
+        if (Math.min(ring, n - ring) < minGap) continue;
+        if (side[at] >= 0 && side[at] === side[to]) continue;
+        if (used[at * n + to]) continue;
+        cand[k++] = to;
+      }
+      if (k === 0) break;
+      // Coarse first-order ranking, then the `shortlist` best scored exactly.
+      for (let i = 0; i < k; i++) rough[cand[i]] = coarse.rank(at, cand[i]);
+      const top = Array.from(cand.subarray(0, k)).sort((a, b) => rough[b] - rough[a]).slice(0, shortlist);
+      let best = -1, bestGain = -Infinity;
+      for (const to of top) {
+        const g = fine.gain(at, to);
+        if (g > bestGain) { bestGain = g; best = to; }
+      }
+      if (bestGain <= 0) break; // this colour has nothing useful left from here
+      fine.apply(at, best, 1);
+      coarse.apply(at, best, 1);
+      used[at * n + best] = used[best * n + at] = 1;
+      found.push([c, at, best]);
+      at = best;
+    }
+    if (found.length > first) groupsFound.push({ color: c, from: first, lines: found.length - first });
+  }
+  progress(1);
+  // Placement order: the found sequence reversed (each line reversed too, so the path stays continuous).
+  const lines: [number, number, number][] = found.reverse().map(([c, a, b]) => [c, b, a]);
+  const colorChanges: { line: number; color: number; hook: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (i === 0 || lines[i][0] !== lines[i - 1][0]) colorChanges.push({ line: i, color: lines[i][0], hook: lines[i][1] });
+  }
+  const plan: Plan = {
+    format: 'hookline-plan',
+    version: 1,
+    board,
+    nails: nails.map(([x, y]) => [Math.round(x * 1000) / 1000, Math.round(y * 1000) / 1000]),
+    threadWidthMm: o.threadMm,
+    background: o.background,
+    colors: palette,
+    lines,
+    source: { file: o.image, crop },
+    colorChanges,
+    planner: {
+      name: COLOUR_PLANNER,
+      hooks: n,
+      linesPerColor: budgets,
+      linesPlaced: palette.map((_, c) => lines.filter((l) => l[0] === c).length),
+      groups: o.order ? o.order.length : o.groups,
+      ...(o.order ? { order: o.order.map((c) => c + 1) } : {}),
+      ...(o.colors && !o.palette ? { colorsChosen: o.colors } : {}),
+      seed: o.seed,
+      minGap,
+      workingPx: width,
+      foundStart: start,
+      ...(o.layout ? { layout: o.layout } : {}),
+    },
+  };
+  void groupsFound;
+  return { plan };
+}
