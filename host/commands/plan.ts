@@ -141,12 +141,14 @@ export const planCommand: Command = {
       }
       const { plan } = await makeColourPlan({ ...o, ...o.colour, onProgress: (f) => progress.update(f) });
       progress.done();
-      const { preview, layers } = colourPreviews(plan);
+      const previews = colourPreviews(plan); // sharp encodes while the GIF is made
+      const gif = renderFormingGifRgb(plan, plan.lines);
+      const { preview, layers } = await previews;
       const files: [string, Buffer | Uint8Array | string][] = [
         [join(o.out, 'plan.json'), planToJson(plan)],
         [join(o.out, 'preview.png'), preview],
         ...layers.map((b, i) => [join(o.out, `preview-${i + 1}.png`), b] as [string, Buffer]),
-        [join(o.out, 'forming.gif'), renderFormingGifRgb(plan, plan.lines)],
+        [join(o.out, 'forming.gif'), gif],
       ];
       for (const [f, data] of files) writeFileAtomic(f, data);
       if (!o.quiet) {

@@ -6,6 +6,7 @@ import { DEFAULT_OVERLAP, DEFAULT_SHORTLIST } from './greedy';
 import { centreCrop, probeImage, MAX_INPUT_PIXELS } from './image';
 import { defaultMinGap, layoutHooks, type Board } from './layout';
 import { loadLayout } from './make';
+import { ColourModel } from './colour-model';
 import { halve, Residual } from './residual';
 import type { Plan } from './types';
 
@@ -405,6 +406,8 @@ export interface ColourOptions {
   workingPx?: number;
   /** Multiplier on the budget's coverage cap in the budget-aware dither (CAP_SCALE). */
   capScale?: number;
+  /** 'joint' (default): one RGB model, each colour's lines chosen against what the others leave; 'lsq': per-colour least-squares targets. */
+  decomposition?: 'joint' | 'lsq';
   onProgress?: (fraction: number) => void;
 }
 
@@ -475,18 +478,35 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   for (let p = 0; p < mask.length; p++) inside += mask[p];
   const capScale = o.capScale ?? (Number(process.env.HOOKLINE_CAP) || CAP_SCALE);
   const cap = budgets.map((b) => (capScale * b * (chord / Math.max(1, chords)) * threadPx) / Math.max(1, inside));
-  const { targets, price } = lsqTargets(img, mask, palette, o.background, cap);
-  if (process.env.HOOKLINE_DEBUG_COLOUR) console.error('cap', cap, 'price', price, 'mean', targets.map((t) => t.reduce((a, v) => a + v, 0) / inside));
   const schedule = groupSchedule(palette, budgets, o.groups, o.order);
   const m = DEFAULT_OVERLAP;
-  const models = palette.map((_, c) => {
-    const fine = new Residual(targets[c], undefined, width, height, xs, ys, threadPx, m);
-    const t = halve(targets[c], width, height);
-    const coarse = new Residual(t.data, undefined, t.width, t.height,
-      Float64Array.from(xs, (v) => (v * t.width) / width), Float64Array.from(ys, (v) => (v * t.height) / height),
-      (threadPx * t.width) / width, m);
-    return { fine, coarse, used: new Uint8Array(n * n) };
-  });
+  interface Model { rank(a: number, b: number): number; gain(a: number, b: number): number; apply(a: number, b: number): void; used: Uint8Array }
+  let models: Model[];
+  const decomposition = o.decomposition ?? (process.env.HOOKLINE_COLOUR_MODE === 'lsq' ? 'lsq' : 'joint');
+  if (decomposition === 'joint') {
+    const joint = new ColourModel(img.data, null, width, height, xs, ys, threadPx, palette.map(hexToRgb), hexToRgb(o.background), m);
+    models = palette.map((_, c) => ({
+      rank: (a, b) => joint.rank(c, a, b),
+      gain: (a, b) => joint.gain(c, a, b),
+      apply: (a, b) => joint.apply(c, a, b, 1),
+      used: new Uint8Array(n * n),
+    }));
+  } else {
+    const { targets } = lsqTargets(img, mask, palette, o.background, cap);
+    models = palette.map((_, c) => {
+      const fine = new Residual(targets[c], undefined, width, height, xs, ys, threadPx, m);
+      const t = halve(targets[c], width, height);
+      const coarse = new Residual(t.data, undefined, t.width, t.height,
+        Float64Array.from(xs, (v) => (v * t.width) / width), Float64Array.from(ys, (v) => (v * t.height) / height),
+        (threadPx * t.width) / width, m);
+      return {
+        rank: (a, b) => coarse.rank(a, b),
+        gain: (a, b) => fine.gain(a, b),
+        apply: (a, b) => { fine.apply(a, b, 1); coarse.apply(a, b, 1); },
+        used: new Uint8Array(n * n),
+      };
+    });
+  }
   const side = sides ?? new Int8Array(n).fill(-1);
   const shortlist = DEFAULT_SHORTLIST;
   const rand = seededRandom(o.seed);
@@ -499,7 +519,7 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   const found: [number, number, number][] = []; // found order: [colour, from, to]
   const groupsFound: { color: number; from: number; lines: number }[] = [];
   for (const [c, count] of schedule) {
-    const { fine, coarse, used } = models[c];
+    const { rank, gain, apply, used } = models[c];
     const first = found.length;
     for (let step = 0; step < count; step++) {
       if ((found.length & 63) === 0) progress(found.length / Math.max(1, totalLines));
@@ -516,16 +536,15 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       }
       if (k === 0) break;
       // Coarse first-order ranking, then the `shortlist` best scored exactly.
-      for (let i = 0; i < k; i++) rough[cand[i]] = coarse.rank(at, cand[i]);
+      for (let i = 0; i < k; i++) rough[cand[i]] = rank(at, cand[i]);
       const top = Array.from(cand.subarray(0, k)).sort((a, b) => rough[b] - rough[a]).slice(0, shortlist);
       let best = -1, bestGain = -Infinity;
       for (const to of top) {
-        const g = fine.gain(at, to);
+        const g = gain(at, to);
         if (g > bestGain) { bestGain = g; best = to; }
       }
       if (bestGain <= 0) break; // this colour has nothing useful left from here
-      fine.apply(at, best, 1);
-      coarse.apply(at, best, 1);
+      apply(at, best);
       used[at * n + best] = used[best * n + at] = 1;
       found.push([c, at, best]);
       at = best;
@@ -561,6 +580,7 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       seed: o.seed,
       minGap,
       workingPx: width,
+      decomposition,
       foundStart: start,
       ...(o.layout ? { layout: o.layout } : {}),
     },
