@@ -48,6 +48,8 @@ describe('hookline plan --palette (built CLI)', () => {
     plan.lines.forEach(([c], i) => { if (i === 0 || plan.lines[i - 1][0] !== c) runs.push(c); });
     // Found order per cycle: black (darkest), blue-grey, orange; placement is its reverse.
     expect(runs).toEqual([1, 2, 0, 1, 2, 0]);
+    // Group sizes taper: the last placed (top) black group is the largest.
+    expect(plan.lines.slice(-80).every((l) => l[0] === 0)).toBe(true);
     // The found path started at planner.foundStart: reversed, that is where the last placed line ends.
     expect(plan.lines[plan.lines.length - 1][2]).toBe(plan.planner?.foundStart);
     // colorChanges: one pause event per run, at the line where it starts, tied on where the previous ended.
@@ -128,8 +130,11 @@ describe('colour helpers', () => {
 
   it('groupSchedule: default cycles darkest first, budgets split evenly; an explicit order', () => {
     const pal = ['#d0803c', '#000000', '#5a6e8c'];
-    expect(groupSchedule(pal, [10, 7, 4], 2)).toEqual([[1, 3], [2, 2], [0, 5], [1, 4], [2, 2], [0, 5]]);
-    expect(groupSchedule(pal, [10, 7, 4], 1, [0, 2, 0, 1])).toEqual([[0, 5], [2, 4], [0, 5], [1, 7]]);
+    expect(groupSchedule(pal, [10, 7, 4], 2, undefined, 0)).toEqual([[1, 3], [2, 2], [0, 5], [1, 4], [2, 2], [0, 5]]);
+    expect(groupSchedule(pal, [10, 7, 4], 1, [0, 2, 0, 1], 0)).toEqual([[0, 5], [2, 4], [0, 5], [1, 7]]);
+    // Default taper: the first-found (top) groups are the largest, every line is kept.
+    const tapered = groupSchedule(['#000000'], [2500], 4);
+    expect(tapered.map(([, n]) => n)).toEqual([1187, 813, 437, 63]);
     expect(lum('#000000')).toBeLessThan(lum('#5a6e8c'));
   });
 
