@@ -153,7 +153,7 @@ export const planCommand: Command = {
       for (const [f, data] of files) writeFileAtomic(f, data);
       if (!o.quiet) {
         const counts = plan.colors.map((c, i) => `${plan.lines.filter((l) => l[0] === i).length} ${c}`).join(', ');
-        const changes = (plan.colorChanges?.length ?? 1) - 1;
+        const changes = Math.max(0, (plan.colorChanges?.length ?? 0) - 1);
         process.stdout.write(`planned ${plan.lines.length} lines (${counts}), ${changes} colour changes, ${(threadLengthMm(plan) / 1000).toFixed(1)} m of thread: wrote ${files.map(([f]) => f).join(', ')}\n`);
       }
       return;
