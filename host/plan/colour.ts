@@ -503,10 +503,8 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   let at = Math.floor(rand() * n);
   const start = at;
   const found: [number, number, number][] = []; // found order: [colour, from, to]
-  const groupsFound: { color: number; from: number; lines: number }[] = [];
   for (const [c, count] of schedule) {
     const { rank, gain, apply, used } = models[c];
-    const first = found.length;
     for (let step = 0; step < count; step++) {
       if ((found.length & 63) === 0) progress(found.length / Math.max(1, totalLines));
       const offset = Math.floor(rand() * n);
@@ -548,7 +546,6 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       found.push([c, at, best]);
       at = best;
     }
-    if (found.length > first) groupsFound.push({ color: c, from: first, lines: found.length - first });
   }
   progress(1);
   // Placement order: the found sequence reversed (each line reversed too, so the path stays continuous).
@@ -584,6 +581,5 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       ...(o.layout ? { layout: o.layout } : {}),
     },
   };
-  void groupsFound;
   return { plan };
 }
