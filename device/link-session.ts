@@ -178,7 +178,7 @@ export class LinkSession implements LinkHandler {
       if (this.pl.length > 0) this.rx.send(T_EVENT, this.pl);
     }
     const now = this.hal.micros();
-    if (this.forceStatus || now - this.lastStatusUs >= STATUS_EVERY_US) {
+    if (this.forceStatus || now - this.lastStatusUs >= STATUS_EVERY_US - 1) {
       this.forceStatus = false;
       this.lastStatusUs = now;
       const p = this.pl;
@@ -195,6 +195,11 @@ export class LinkSession implements LinkHandler {
       putUint(p, this.storedHooks < 0 ? NO_LINE : this.storedHooks, 4);
       this.rx.send(T_STATUS, p);
     }
+  }
+
+  /** Hook operations wrapped completely, as stored (−1 none). */
+  get progress(): number {
+    return this.storedHooks;
   }
 
   /** When tick() must run next at the latest (µs, the target's clock). */

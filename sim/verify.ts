@@ -264,6 +264,17 @@ export class Verifier implements PlantObserver {
     this.violation('pile', `nozzle at ${(this.pos[2] / this.spm[2]).toFixed(2)} mm, below the top of the thread pile (${this.maxPileMm.toFixed(2)} mm)`, timeUs);
   }
 
+  /** The hook whose winding is being followed now (−1 none): a power cut asks whether it completed. */
+  get windingHook(): number {
+    return this.tracked;
+  }
+
+  /** A power cut interrupted a wrap that the machine will redo after resuming: forget the partial winding. */
+  abandonWinding(): void {
+    this.tracked = -1;
+    this.accum = 0;
+  }
+
   /** Close the books at the end of a run (a nozzle left low still counts its winding). */
   finish(timeUs: number): void {
     if (this.low) this.exitLow(timeUs);

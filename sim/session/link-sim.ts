@@ -1,0 +1,265 @@
+/**
+ * `hookline run --port sim`: the host session and the simulated device (LinkSession + Runtime on
+ * the virtual MCU, the gantry plant and the verifier, as in sim/simulate.ts) joined by two faulty
+ * serial lines at the baud rate, all in virtual time. Power cuts at random points: the device loses
+ * its RAM (a new Runtime, decoder, receiver and session) but keeps its flash (the SimHal storage)
+ * and the machine keeps its physical position; it must home again and resume.
+ *
+ * Rule for a wrap interrupted by a power cut: a hook counts as wrapped when its wrap path has
+ * completed (the runtime's tagged block done); the device stores that count at once. A winding the
+ * nozzle was in the middle of when the power died, of a hook not yet complete, is discarded by the
+ * verifier (counted as `interruptedWraps`) and the hook is wrapped again after the resume. A winding
+ * of a hook that did complete is counted once, when the nozzle leaves it (after the reboot: when Z
+ * homes upwards). So the verifier's wrapped sequence across all resets must equal the plan exactly.
+ */
+import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
+import { Runtime, ST_RUNNING } from '../../device/runtime';
+import { LinkSession } from '../../device/link-session';
+import { EV_END, EV_HOOK, StreamDecoder } from '../../shared/stream/decoder';
+import { machineHash } from '../../host/stream/machine-hash';
+import { FaultyPipe, NO_FAULTS, type PipeFaults } from '../../host/link/faulty-pipe';
+import { HostSession } from '../../host/link/session';
+import { seededRandom } from '../../host/rng';
+import { VirtualMcu } from '../mcu';
+import { SimHal } from '../hal';
+import { GantryPlant } from '../plant';
+import { type Mismatch, type Violation, Verifier, expectedDirections, firstMismatch } from '../verify';
+
+export interface LinkSimOptions {
+  faults?: PipeFaults;
+  /** Power cuts at random points of the piece. */
+  resets?: number;
+  seed?: number;
+  baud?: number;
+  /** Virtual operator time at a colour-change pause (default 30 s). */
+  threadChangeSeconds?: number;
+  /** How long the power stays off (default 1 s). */
+  offSeconds?: number;
+  /** The profile hash the device reports (default: this profile's). */
+  deviceMachineHash?: number;
+  maxMachineSeconds?: number;
+  /** Progress callback, called at most once per virtual second. */
+  onProgress?: (p: { line: number; lineCount: number; color: number; machineSeconds: number; resets: number }) => void;
+}
+
+export interface LinkSimResult {
+  ok: boolean;
+  error: string | null;
+  planHooks: number[];
+  wrapped: number[];
+  wrappedDirs: number[];
+  firstMismatch: Mismatch | null;
+  violations: Violation[];
+  machineSeconds: number;
+  faults: {
+    resets: number;
+    resetsNoticed: number;
+    interruptedWraps: number;
+    corrupted: number;
+    dropped: number;
+    duplicated: number;
+    reordered: number;
+    retransmissions: number;
+    timeouts: number;
+    handshakes: number;
+  };
+  link: { bytesToDevice: number; bytesToHost: number; framesSent: number; streamBytes: number };
+  startedAt: number[];
+  pauses: number;
+  events: string[];
+  deviceLog: string[];
+  wallSeconds: number;
+}
+
+function planHooksOf(stream: Uint8Array): number[] {
+  const d = new StreamDecoder();
+  const hooks: number[] = [];
+  outer: for (let i = 0; i < stream.length; i++) {
+    let ev = d.push(stream[i]);
+    for (;;) {
+      if (ev < 0 || ev === EV_END) break outer;
+      if (ev === EV_HOOK) hooks.push(d.hook);
+      ev = d.next();
+      if (ev === 0) break;
+    }
+  }
+  return hooks;
+}
+
+const SLOT_LINK = 1;
+const SLOT_POWER = 2;
+const SLOT_OPERATOR = 3;
+
+export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: LinkSimOptions = {}): LinkSimResult {
+  const wall0 = performance.now();
+  const baud = opts.baud ?? 115200;
+  const faults = opts.faults ?? NO_FAULTS;
+  const rnd = seededRandom(opts.seed ?? 1);
+  const deviceHash = opts.deviceMachineHash ?? machineHash(machine);
+  const mcu = new VirtualMcu();
+  const startMm = [
+    (machine.axes.x.travelMinMm + machine.axes.x.travelMaxMm) / 2,
+    (machine.axes.y.travelMinMm + machine.axes.y.travelMaxMm) / 2,
+    machine.axes.z.travelMinMm + ((machine.axes.z.travelMaxMm - machine.axes.z.travelMinMm) * 2) / 3,
+  ];
+  const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
+  const verifier = new Verifier(machine, pos, true);
+  mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));
+
+  const toDevice = new FaultyPipe(baud, faults, rnd);
+  const toHost = new FaultyPipe(baud, faults, rnd);
+  const nowMs = () => mcu.now / 1000;
+  const host = new HostSession(stream, { byteMs: toDevice.byteMs }, 0);
+  const lineCount = host.lineCount;
+
+  // Power cuts: when progress first reaches each of `resets` random lines, the power dies a random
+  // 0–3 s later (mid-move, mid-wrap, mid-homing, mid-handshake: wherever that falls).
+  const cutLines: number[] = [];
+  for (let i = 0; i < (opts.resets ?? 0); i++) cutLines.push(Math.floor(rnd() * Math.max(1, lineCount)));
+  cutLines.sort((a, b) => a - b);
+  let nextCut = 0;
+  let cutPending = false;
+
+  let storage = new Map<string, number>();
+  let hal!: SimHal;
+  let rt!: Runtime;
+  let dev!: LinkSession;
+  let deviceOn = false;
+  const deviceLog: string[] = [];
+  let resets = 0;
+  let interruptedWraps = 0;
+  const powerOn = () => {
+    hal = new SimHal(mcu, 0);
+    for (const [k, v] of storage) hal.storage.set(k, v);
+    storage = hal.storage;
+    rt = new Runtime(hal, machine);
+    rt.setMachineHash(deviceHash);
+    rt.boot();
+    dev = new LinkSession(rt, hal, deviceHash, machine.axes.z ? 2 : 0, (bytes) => toHost.write(bytes, nowMs()));
+    dev.boot();
+    deviceOn = true;
+  };
+  const powerCut = () => {
+    cutPending = false;
+    resets++;
+    const st = rt.status();
+    const w = verifier.windingHook;
+    if (w >= 0 && !(st.hooksWrapped > 0 && st.hook === w)) {
+      verifier.abandonWinding();
+      interruptedWraps++;
+    }
+    for (const l of hal.log) deviceLog.push(l);
+    deviceLog.push(`${(mcu.now / 1e6).toFixed(6)} POWER CUT at stored progress ${dev.progress}`);
+    mcu.cancelTimer(0);
+    deviceOn = false;
+    toDevice.clear(nowMs());
+    verifier.accelFromUs = Infinity; // a power cut stops dead; re-homing seeks start at speed by design
+    mcu.setTimer(SLOT_POWER, mcu.now + (opts.offSeconds ?? 1) * 1e6, powerOn);
+  };
+
+  let operatorPending = false;
+  let pauses = 0;
+  const hostPoll = () => {
+    const now = nowMs();
+    for (const f of host.poll(now)) toDevice.write(f, now);
+    if (host.awaitingColour >= 0 && !operatorPending) {
+      operatorPending = true;
+      pauses++;
+      mcu.setTimer(SLOT_OPERATOR, mcu.now + (opts.threadChangeSeconds ?? 30) * 1e6, () => {
+        operatorPending = false;
+        host.continueAfterColour();
+        hostPoll();
+      });
+    }
+  };
+  const linkStep = () => {
+    const now = nowMs() + 1e-9;
+    const inDev = toDevice.receive(now);
+    if (deviceOn) {
+      for (const b of inDev) dev.push(b);
+      dev.tick();
+    }
+    const inHost = toHost.receive(now);
+    if (inHost.length) host.receive(inHost, nowMs());
+    hostPoll();
+  };
+
+  powerOn();
+  const limitUs = (opts.maxMachineSeconds ?? 7 * 24 * 3600) * 1e6;
+  let lastReport = -Infinity;
+  let error: string | null = null;
+  let lastNow = -1;
+  let sameTime = 0;
+  for (;;) {
+    if (host.phase === 'done') break;
+    if (host.phase === 'failed') {
+      error = host.error;
+      break;
+    }
+    if (deviceOn) {
+      dev.tick();
+      if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
+      if (!cutPending && nextCut < cutLines.length && dev.progress >= cutLines[nextCut]) {
+        nextCut++;
+        cutPending = true;
+        mcu.setTimer(SLOT_POWER, mcu.now + rnd() * 3e6, powerCut);
+      }
+    }
+    const next = Math.min(Math.min(toDevice.nextArrival(), toHost.nextArrival(), host.nextDeadline()) * 1000, deviceOn ? dev.nextStatusUs() : Infinity);
+    if (next < Infinity) mcu.setTimer(SLOT_LINK, next, linkStep);
+    else mcu.cancelTimer(SLOT_LINK);
+    if (mcu.now === lastNow) {
+      if (++sameTime > 1_000_000) throw new Error(`link sim stuck at ${mcu.now} µs: host ${host.phase}, next ${next}, device state ${rt.state}`);
+    } else {
+      sameTime = 0;
+      lastNow = mcu.now;
+    }
+    if (!mcu.runNext()) {
+      error = 'the simulation stalled (nothing left to happen)';
+      break;
+    }
+    if (mcu.now > limitUs) {
+      error = `still running after ${limitUs / 1e6} s of machine time`;
+      break;
+    }
+    if (opts.onProgress && mcu.now - lastReport >= 1e6) {
+      lastReport = mcu.now;
+      const s = host.status;
+      opts.onProgress({ line: s ? s.line : 0, lineCount, color: s ? s.color : 0, machineSeconds: mcu.now / 1e6, resets });
+    }
+  }
+  verifier.finish(mcu.now);
+  for (const l of hal.log) deviceLog.push(l);
+  const planHooks = planHooksOf(stream);
+  const planDirs = expectedDirections(machine, planHooks);
+  const mismatch = firstMismatch(planHooks, planDirs, verifier.wraps);
+  const ok = error === null && mismatch === null && verifier.violations.length === 0;
+  return {
+    ok,
+    error,
+    planHooks,
+    wrapped: verifier.wraps.map((w) => w.hook),
+    wrappedDirs: verifier.wraps.map((w) => w.dir),
+    firstMismatch: mismatch,
+    violations: verifier.violations,
+    machineSeconds: mcu.now / 1e6,
+    faults: {
+      resets,
+      resetsNoticed: host.resets,
+      interruptedWraps,
+      corrupted: toDevice.counts.corrupted + toHost.counts.corrupted,
+      dropped: toDevice.counts.dropped + toHost.counts.dropped,
+      duplicated: toDevice.counts.duplicated + toHost.counts.duplicated,
+      reordered: toDevice.counts.reordered + toHost.counts.reordered,
+      retransmissions: host.sender.retransmissions,
+      timeouts: host.sender.timeouts,
+      handshakes: host.handshakes,
+    },
+    link: { bytesToDevice: toDevice.counts.bytes, bytesToHost: toHost.counts.bytes, framesSent: host.sender.framesSent, streamBytes: stream.length },
+    startedAt: host.startedAt,
+    pauses,
+    events: host.events,
+    deviceLog: deviceLog.slice(-200),
+    wallSeconds: (performance.now() - wall0) / 1000,
+  };
+}
