@@ -6,8 +6,9 @@ import { simCommand } from './commands/sim';
 import { estimateCommand } from './commands/estimate';
 import { scoreCommand } from './commands/score';
 import { gcodeCommand } from './commands/gcode';
+import { runCommand } from './commands/run';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, runCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];

@@ -1,0 +1,217 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { numberFlag, parseCommand, positionals } from '../args';
+import { writeFileAtomic } from '../atomic-write';
+import { UserError, fsErrorText } from '../errors';
+import { loadMachine } from '../machine/load';
+import { machineHash } from '../stream/machine-hash';
+import { decodeStreamBytes } from '../stream/plan-stream';
+import { HostSession } from '../link/session';
+import { openSerial } from '../link/serial';
+import type { PipeFaults } from '../link/faulty-pipe';
+import { runLinkSim } from '../../sim/session/link-sim';
+import type { MachineProfile } from '../../shared/machine';
+import type { Command } from './command';
+
+/** `--faults corrupt=0.01,drop=0.01,dup=0.005,reorder=0,resets=20` */
+export function parseFaults(raw: string | undefined): { pipe: PipeFaults; resets: number } {
+  const pipe: PipeFaults = { corrupt: 0, drop: 0, dup: 0, reorder: 0 };
+  let resets = 0;
+  if (!raw) return { pipe, resets };
+  for (const part of raw.split(',')) {
+    const [k, v] = part.split('=');
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < 0) throw new UserError(`--faults: '${part}' is not NAME=NUMBER; e.g. --faults corrupt=0.01,drop=0.01,dup=0.005,resets=20`);
+    if (k === 'resets') resets = Math.floor(n);
+    else if (k === 'corrupt' || k === 'drop' || k === 'dup' || k === 'reorder') {
+      if (n > 0.2) throw new UserError(`--faults: ${k}=${n} is above 0.2 (a fraction of bytes)`);
+      pipe[k] = n;
+    } else throw new UserError(`--faults: unknown fault '${k}'; known: corrupt, drop, dup, reorder, resets`);
+  }
+  return { pipe, resets };
+}
+
+function fmtEta(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '--:--';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}
+
+/** Line, colour and ETA on stderr: redrawn in place on a TTY, a plain line per 10 % otherwise. */
+function progressBar(quiet: boolean) {
+  const tty = process.stderr.isTTY === true;
+  let lastStep = -1;
+  let shown = false;
+  return {
+    update(line: number, lineCount: number, color: number, etaS: number, extra = '') {
+      if (quiet || lineCount <= 0) return;
+      const f = Math.min(1, line / lineCount);
+      const text = `line ${line}/${lineCount} colour ${color} ETA ${fmtEta(etaS)}${extra}`;
+      if (tty) {
+        const full = Math.round(f * 30);
+        process.stderr.write(`\rrun [${'#'.repeat(full)}${'-'.repeat(30 - full)}] ${text}\x1b[K`);
+        shown = true;
+      } else {
+        const step = Math.floor(f * 10);
+        if (step <= lastStep) return;
+        lastStep = step;
+        process.stderr.write(`run: ${text}\n`);
+      }
+    },
+    done() {
+      if (tty && shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  usage: 'run PLAN.hls --port PORT|sim [--machine MACHINE.json] [--baud B] [-o DIR] [--faults corrupt=P,drop=P,dup=P,reorder=P,resets=N] [--seed S] [--resume] [--yes] [--quiet]',
+  summary: 'stream a plan to the machine over the link protocol (docs/protocol.md), with progress, colour-change prompts and resume after a disconnect or power cut; --port sim runs the simulated device in-process in virtual time (with --faults) and writes DIR/report.json',
+  async run(argv) {
+    const { values, positionals: pos } = parseCommand('run', argv, {
+      port: { type: 'string', short: 'p' },
+      machine: { type: 'string', short: 'm' },
+      baud: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      faults: { type: 'string' },
+      seed: { type: 'string' },
+      resume: { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+      quiet: { type: 'boolean', short: 'q' },
+      'thread-change-s': { type: 'string' },
+    });
+    const [streamPath] = positionals('run', pos, ['plan.hls']);
+    if (!values.port) throw new UserError('run: missing --port (a serial device such as /dev/ttyUSB0, or sim for the simulated machine)');
+    const baud = numberFlag('baud', values.baud, 115200, { min: 300, max: 4_000_000, integer: true });
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(streamPath);
+    } catch (e) {
+      throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
+    }
+    decodeStreamBytes(bytes, streamPath);
+    const bar = progressBar(values.quiet === true);
+
+    if (values.port === 'sim') {
+      if (!values.machine) throw new UserError('run --port sim: missing --machine MACHINE.json (the simulated machine)');
+      const machine = loadMachine(values.machine);
+      if (machine.kind === 'ring') throw new UserError('run --port sim: ring machines are not simulated behind the link yet; use hookline sim');
+      const { pipe, resets } = parseFaults(values.faults);
+      const seed = numberFlag('seed', values.seed, 1, { integer: true, min: 0 });
+      const threadChange = numberFlag('thread-change-s', values['thread-change-s'], 30, { min: 0 });
+      const r = runLinkSim(bytes, machine as MachineProfile, {
+        faults: pipe, resets, seed, baud, threadChangeSeconds: threadChange,
+        onProgress: (p) => {
+          const rate = p.line > 0 ? p.machineSeconds / p.line : NaN;
+          bar.update(p.line, p.lineCount, p.color, rate * (p.lineCount - p.line), p.resets ? ` resets ${p.resets}` : '');
+        },
+      });
+      bar.done();
+      const exact = r.firstMismatch === null && r.wrapped.length === r.planHooks.length;
+      if (values.out) {
+        mkdirSync(values.out, { recursive: true });
+        writeFileAtomic(join(values.out, 'report.json'), JSON.stringify({
+          format: 'hookline-run-report',
+          stream: streamPath,
+          machine: values.machine,
+          machineHash: machineHash(machine),
+          seed,
+          ok: r.ok,
+          sequenceExact: exact,
+          error: r.error,
+          planHooks: r.planHooks.length,
+          wrappedHooks: r.wrapped.length,
+          firstMismatch: r.firstMismatch,
+          violationCounts: r.violations.reduce((a: Record<string, number>, v) => ((a[v.kind] = (a[v.kind] ?? 0) + 1), a), {}),
+          violations: r.violations,
+          machineSeconds: r.machineSeconds,
+          faults: r.faults,
+          link: r.link,
+          startedAt: r.startedAt,
+          pauses: r.pauses,
+          wrapped: r.wrapped,
+          wrappedDirs: r.wrappedDirs,
+          events: r.events,
+          deviceLog: r.deviceLog,
+          wallSeconds: r.wallSeconds,
+        }, null, 1) + '\n');
+      }
+      if (r.error) throw new UserError(r.error);
+      const f = r.faults;
+      process.stdout.write(
+        `run ${exact ? 'OK' : 'FAILED'}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks${exact ? ', sequence equals the plan' : `, first mismatch at #${r.firstMismatch?.index}`}` +
+          `, ${(r.machineSeconds / 3600).toFixed(2)} h machine time; ${f.resets} power cuts, ${f.corrupted} corrupted, ${f.dropped} dropped, ${f.duplicated} duplicated bytes, ${f.retransmissions} retransmissions, ${f.interruptedWraps} interrupted wraps redone` +
+          (r.violations.length ? `; ${r.violations.length} violations (first: ${r.violations[0].message})` : '') +
+          (values.out ? `; wrote ${join(values.out, 'report.json')}` : '') + '\n',
+      );
+      return exact ? 0 : 1;
+    }
+
+    // A real serial port, real time.
+    const link = await openSerial(values.port, baud);
+    const t0 = performance.now();
+    const now = () => performance.now() - t0;
+    let session: HostSession;
+    try {
+      session = new HostSession(bytes, { byteMs: 10_000 / baud, resume: values.resume === true }, now());
+    } catch (e) {
+      await link.close();
+      throw new UserError(`${streamPath}: ${(e as Error).message}`);
+    }
+    const s = session;
+    let closedWhy: string | null = null;
+    let prompting = false;
+    const result = await new Promise<string | null>((resolve) => {
+      let timer: NodeJS.Timeout | null = null;
+      const step = () => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        if (closedWhy) return resolve(`the device disconnected: ${closedWhy}; reconnect and run again with --resume`);
+        for (const f of s.poll(now())) link.write(f);
+        if (s.phase === 'failed') return resolve(s.error);
+        if (s.phase === 'done') return resolve(null);
+        if (s.status) bar.update(s.status.line, s.lineCount, s.status.color, NaN);
+        if (s.awaitingColour >= 0 && !prompting) {
+          prompting = true;
+          if (values.yes) {
+            s.continueAfterColour();
+            prompting = false;
+          } else {
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            rl.question(`\nchange the thread to colour ${s.awaitingColour}, then press Enter to continue `, () => {
+              rl.close();
+              prompting = false;
+              s.continueAfterColour();
+              step();
+            });
+          }
+        }
+        const d = s.nextDeadline();
+        timer = setTimeout(step, Number.isFinite(d) ? Math.max(1, d - now()) : 100);
+      };
+      link.onData((b) => {
+        s.receive(b, now());
+        step();
+      });
+      link.onClose((why) => {
+        closedWhy = why;
+        step();
+      });
+      process.once('SIGINT', () => {
+        // Ctrl-C: stop the machine at the next safe point first, then leave.
+        s.pause();
+        for (const f of s.poll(now())) link.write(f);
+        setTimeout(() => resolve('interrupted: the machine was asked to pause; run again with --resume to continue'), 1000);
+      });
+      step();
+    });
+    bar.done();
+    await link.close();
+    if (result) throw new UserError(result);
+    process.stdout.write(`run OK: ${s.lineCount} lines done\n`);
+    return 0;
+  },
+};
