@@ -7,8 +7,9 @@ import { estimateCommand } from './commands/estimate';
 import { scoreCommand } from './commands/score';
 import { gcodeCommand } from './commands/gcode';
 import { runCommand } from './commands/run';
+import { instructionsCommand } from './commands/instructions';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, runCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];
