@@ -1,14 +1,7 @@
-import { type Instructions, LENGTH_NOTE } from './model';
+import { type Instructions, LENGTH_NOTE, MARK_EVERY } from './model';
 
 function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
-
-/** Black or white text on a swatch of this colour. */
-export function inkOn(hex: string): string {
-  const n = parseInt(hex.slice(1), 16);
-  const lum = 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
-  return lum > 140 ? '#000' : '#fff';
 }
 
 const CSS = `@page{size:A4;margin:15mm 14mm 16mm}
@@ -46,7 +39,7 @@ export function renderHtml(ins: Instructions): string {
   }
   o.push(`</table><p>${esc(LENGTH_NOTE)}</p>`);
   o.push(`<h2>How to read the sequence</h2><p>${esc(ins.numbering)}</p>`);
-  o.push(`<p>Lines are counted from 1. Each row starts with the number of its first line (small, left) and lists the hook each line goes to, in order: take the thread from the hook you are at to the next number, wrap it, go on. A boxed banner marks where a colour starts (tie on) or changes (tie off and tie on at the same hook); a double rule marks every ${100} lines.</p>`);
+  o.push(`<p>Lines are counted from 1. Each row starts with the number of its first line (small, left) and lists the hook each line goes to, in order: take the thread from the hook you are at to the next number, wrap it, go on. A boxed banner marks where a colour starts (tie on) or changes (tie off and tie on at the same hook); a double rule marks every ${MARK_EVERY} lines.</p>`);
   if (ins.lines === 0) o.push('<p><b>This plan has no lines: nothing to string.</b></p>');
   o.push('</section>');
   if (ins.lines > 0) {
