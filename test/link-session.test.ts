@@ -1,0 +1,71 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeStream } from '../shared/stream/encoder';
+import { machineHash } from '../host/stream/machine-hash';
+import { runLinkSim } from '../sim/session/link-sim';
+import { expectedDirections } from '../sim/verify';
+import { refGantry, samplePath } from './helpers/rig';
+import { runCli, tempDir } from './helpers/cli';
+import { hasSocat, ptyPair } from './helpers/pty';
+
+const m = refGantry();
+const faults = { corrupt: 0.01, drop: 0.01, dup: 0.005, reorder: 0 };
+const stream = (lines: number, seed = 3) => Uint8Array.from(encodeStream(samplePath(seed, lines), 160, [0], { version: 2, machineHash: machineHash(m) }));
+
+describe('link session: host ↔ simulated device in virtual time', () => {
+  it('strings a clean 60-line plan exactly, with no violations', () => {
+    const s = stream(60);
+    const r = runLinkSim(s, m, { seed: 1 });
+    expect(r.error).toBeNull();
+    expect(r.wrapped).toEqual(r.planHooks);
+    expect(r.violations).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  it('200 lines through 1% corrupt, 1% dropped, 0.5% duplicated bytes and 8 power cuts: the wrapped sequence equals the plan', () => {
+    const s = stream(200, 7);
+    const r = runLinkSim(s, m, { faults, resets: 8, seed: 11 });
+    expect(r.error).toBeNull();
+    expect(r.faults.resets).toBe(8);
+    expect(r.faults.resetsNoticed).toBeGreaterThanOrEqual(5);
+    expect(r.faults.corrupted).toBeGreaterThan(100);
+    expect(r.faults.retransmissions).toBeGreaterThan(0);
+    // 0 lines lost, 0 strung twice, every wrap the planned way round
+    expect(r.wrapped).toEqual(r.planHooks);
+    expect(r.wrappedDirs).toEqual(expectedDirections(m, r.planHooks));
+    expect(r.firstMismatch).toBeNull();
+    // Resumed from the stored progress each time, never from before it
+    expect(r.startedAt.length).toBeGreaterThan(5);
+    for (let i = 1; i < r.startedAt.length; i++) expect(r.startedAt[i]).toBeGreaterThanOrEqual(r.startedAt[i - 1]);
+    // Known finding (docs/protocol.md 7): re-homing Z downwards after a cut with the nozzle low
+    // among the hooks drags it through the pile; nothing else is violated.
+    expect(r.violations.every((v) => v.kind === 'pile')).toBe(true);
+  });
+
+  it('refuses a device that runs another machine profile, in one clear line', () => {
+    const r = runLinkSim(stream(20), m, { deviceMachineHash: 0x1234567 });
+    expect(r.error).toMatch(/^the device runs machine profile 0x01234567 but the stream is for 0x[0-9a-f]{8}; encode/);
+    expect(r.wrapped).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasSocat())('hookline run on a real port', () => {
+  it('a silent port (a pty with nothing on the other end) fails within 10 s with one line, exit 2', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'plan.hls');
+    writeFileSync(file, stream(10));
+    const pty = await ptyPair();
+    try {
+      const t0 = Date.now();
+      const r = runCli(['run', file, '--port', pty.a], { timeoutMs: 15_000 });
+      const ms = Date.now() - t0;
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/the port does not answer: no reply to HELLO in 10 s/);
+      expect(ms).toBeLessThan(12_000);
+    } finally {
+      pty.close();
+    }
+  }, 20_000);
+});
