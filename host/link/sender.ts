@@ -15,6 +15,8 @@ export interface SenderOptions {
 
 /** An encoded ACK frame: code, type, seq, ack, length, 2 credit bytes, 2 CRC bytes, delimiter. */
 const ACK_BYTES = 10;
+/** With frames refused for lack of room, probe this often (a lost window update cannot stall the link for longer). */
+const PERSIST_MS = 4000;
 
 interface Pending {
   seq: number;
@@ -94,7 +96,11 @@ export class LinkSender {
     if (progress) {
       this.rto = this.opts.timeoutMs;
       this.deadline = now + this.rto;
-      } else if (this.inFlight.length && ack === this.lastAck && this.inFlight[0].size <= credit && now >= this.quietUntil) {
+    } else if (this.inFlight.length && this.inFlight[0].size > credit) {
+      // Not a loss: the device has no room for the frame yet and will send a window update when it
+      // has; only probe again after the persist interval, in case that update is lost.
+      this.deadline = Math.max(this.deadline, now + PERSIST_MS);
+    } else if (this.inFlight.length && ack === this.lastAck && this.inFlight[0].size <= credit && now >= this.quietUntil) {
       this.resendNow = true; // the device has room but asks again for the same frame: it was lost or damaged
     }
     this.lastAck = ack;

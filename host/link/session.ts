@@ -93,6 +93,7 @@ export class HostSession {
   private everStarted = false;
   private homeDelivered = false;
   private handledPause = 0;
+  private acceptedAt = -Infinity;
 
   constructor(private stream: Uint8Array, private opts: HostSessionOptions, now = 0) {
     this.facts = streamFacts(stream);
@@ -191,7 +192,8 @@ export class HostSession {
         streamCrc: getUint(p, 16, 2),
       };
       if (this.phase === 'handshake') this.accept(info, now);
-      else if (this.phase === 'running') {
+      else if (this.phase === 'running' && now - this.acceptedAt >= 2 * HELLO_EVERY_MS) {
+        // (A reply within 2 HELLO periods of the accepted one answers one of our own HELLOs.)
         // The device announced a boot: it was reset (power cut) and lost its RAM.
         this.resets++;
         this.events.push(`${(now / 1000).toFixed(3)} device reset (boot announcement)`);
@@ -220,7 +222,8 @@ export class HostSession {
       };
       this.status = s;
       if (this.phase !== 'running') return;
-      if (!s.session) {
+      if (!s.session && now - this.acceptedAt >= 2 * HELLO_EVERY_MS) {
+        // (Right after a handshake, a STATUS sent before our HELLO arrived may still lack the flag.)
         this.resets++;
         this.events.push(`${(now / 1000).toFixed(3)} device reset (status without a session)`);
         this.startHandshake(now);
@@ -252,6 +255,7 @@ export class HostSession {
       return;
     }
     this.phase = 'running';
+    this.acceptedAt = now;
     this.lastHeard = now;
     this.homeDelivered = false;
     this.handledPause = 0;
