@@ -125,7 +125,7 @@ export const runCommand: Command = {
           planHooks: r.planHooks.length,
           wrappedHooks: r.wrapped.length,
           firstMismatch: r.firstMismatch,
-          violationCounts: r.violations.reduce((a: Record<string, number>, v) => ((a[v.kind] = (a[v.kind] ?? 0) + 1), a), {}),
+          violationCounts: r.violationCounts,
           violations: r.violations,
           machineSeconds: r.machineSeconds,
           faults: r.faults,
@@ -144,7 +144,7 @@ export const runCommand: Command = {
       process.stdout.write(
         `run ${exact ? 'OK' : 'FAILED'}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks${exact ? ', sequence equals the plan' : `, first mismatch at #${r.firstMismatch?.index}`}` +
           `, ${(r.machineSeconds / 3600).toFixed(2)} h machine time; ${f.resets} power cuts, ${f.corrupted} corrupted, ${f.dropped} dropped, ${f.duplicated} duplicated bytes, ${f.retransmissions} retransmissions, ${f.interruptedWraps} interrupted wraps redone` +
-          (r.violations.length ? `; ${r.violations.length} violations (first: ${r.violations[0].message})` : '') +
+          (r.violations.length ? `; ${Object.values(r.violationCounts).reduce((a, b) => (a ?? 0) + (b ?? 0), 0)} violations (first: ${r.violations[0].message})` : '') +
           (values.out ? `; wrote ${join(values.out, 'report.json')}` : '') + '\n',
       );
       return exact ? 0 : 1;

@@ -50,6 +50,8 @@ export interface LinkSimResult {
   wrappedDirs: number[];
   firstMismatch: Mismatch | null;
   violations: Violation[];
+  /** All violations by kind (violations keeps the first few of each). */
+  violationCounts: Partial<Record<string, number>>;
   machineSeconds: number;
   faults: {
     resets: number;
@@ -242,6 +244,7 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
     wrappedDirs: verifier.wraps.map((w) => w.dir),
     firstMismatch: mismatch,
     violations: verifier.violations,
+    violationCounts: { ...verifier.counts },
     machineSeconds: mcu.now / 1e6,
     faults: {
       resets,
