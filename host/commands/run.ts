@@ -142,12 +142,12 @@ export const runCommand: Command = {
       if (r.error) throw new UserError(r.error);
       const f = r.faults;
       process.stdout.write(
-        `run ${exact ? 'OK' : 'FAILED'}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks${exact ? ', sequence equals the plan' : `, first mismatch at #${r.firstMismatch?.index}`}` +
+        `run ${r.ok ? 'OK' : 'FAILED'}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks${exact ? ', sequence equals the plan' : `, first mismatch at #${r.firstMismatch?.index}`}` +
           `, ${(r.machineSeconds / 3600).toFixed(2)} h machine time; ${f.resets} power cuts, ${f.corrupted} corrupted, ${f.dropped} dropped, ${f.duplicated} duplicated bytes, ${f.retransmissions} retransmissions, ${f.interruptedWraps} interrupted wraps redone` +
           (r.violations.length ? `; ${Object.values(r.violationCounts).reduce((a, b) => (a ?? 0) + (b ?? 0), 0)} violations (first: ${r.violations[0].message})` : '') +
           (values.out ? `; wrote ${join(values.out, 'report.json')}` : '') + '\n',
       );
-      return exact ? 0 : 1;
+      return r.ok ? 0 : 1;
     }
 
     // A real serial port, real time.
