@@ -7,6 +7,7 @@ import { estimateCommand } from './commands/estimate';
 import { scoreCommand } from './commands/score';
 import { gcodeCommand } from './commands/gcode';
 import { runCommand } from './commands/run';
+import { deviceCommand } from './commands/device';
 import { instructionsCommand } from './commands/instructions';
 
 const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand];

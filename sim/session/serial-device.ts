@@ -1,0 +1,83 @@
+/**
+ * The simulated machine behind a byte link in real time (`hookline device`): LinkSession + Runtime
+ * on the virtual MCU with the gantry plant and the verifier, the MCU clock kept in step with the
+ * wall clock (times `speed`). Bytes from the link go to the session; the session's frames go back.
+ */
+import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
+import { Runtime, ST_DONE, ST_RUNNING } from '../../device/runtime';
+import { LinkSession } from '../../device/link-session';
+import { machineHash } from '../../host/stream/machine-hash';
+import type { ByteLink } from '../../host/link/serial';
+import { VirtualMcu } from '../mcu';
+import { SimHal } from '../hal';
+import { GantryPlant } from '../plant';
+import { Verifier } from '../verify';
+
+const SLOT_WALL = 3;
+
+export interface SerialDevice {
+  verifier: Verifier;
+  runtime: Runtime;
+  hal: SimHal;
+  /** Resolves when the runtime reaches DONE (or stop() is called). */
+  finished: Promise<void>;
+  stop(): void;
+}
+
+export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: { speed?: number; machineHash?: number } = {}): SerialDevice {
+  const speed = opts.speed ?? 1;
+  const mcu = new VirtualMcu();
+  const startMm = [
+    (machine.axes.x.travelMinMm + machine.axes.x.travelMaxMm) / 2,
+    (machine.axes.y.travelMinMm + machine.axes.y.travelMaxMm) / 2,
+    machine.axes.z.travelMinMm + ((machine.axes.z.travelMaxMm - machine.axes.z.travelMinMm) * 2) / 3,
+  ];
+  const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
+  const verifier = new Verifier(machine, pos, true);
+  mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));
+  const hal = new SimHal(mcu, 0);
+  const rt = new Runtime(hal, machine);
+  const hash = opts.machineHash ?? machineHash(machine);
+  rt.setMachineHash(hash);
+  rt.boot();
+  const dev = new LinkSession(rt, hal, hash, 2, (bytes) => link.write(Uint8Array.from(bytes)));
+  link.onData((b) => {
+    for (let i = 0; i < b.length; i++) dev.push(b[i]);
+    dev.tick();
+  });
+  dev.boot();
+  const t0 = performance.now();
+  let stopped = false;
+  let doneAt = -1;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
+  const timer = setInterval(() => {
+    // Run the virtual MCU up to the wall clock: a sentinel timer marks "now".
+    const target = (performance.now() - t0) * 1000 * speed;
+    let reached = false;
+    mcu.setTimer(SLOT_WALL, target, () => (reached = true));
+    while (!reached) {
+      const next = dev.nextStatusUs();
+      if (next < target && next > mcu.now) mcu.setTimer(1, next, () => {});
+      mcu.runNext();
+      dev.tick();
+      if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
+    }
+    // Done: keep answering for 1 s more, so the host sees the final STATUS before the port closes.
+    if (rt.state === ST_DONE && doneAt < 0) doneAt = performance.now();
+    if ((doneAt >= 0 && performance.now() - doneAt > 1000) || stopped) {
+      clearInterval(timer);
+      verifier.finish(mcu.now);
+      done();
+    }
+  }, 5);
+  return {
+    verifier,
+    runtime: rt,
+    hal,
+    finished,
+    stop() {
+      stopped = true;
+    },
+  };
+}
