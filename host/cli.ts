@@ -10,7 +10,7 @@ import { runCommand } from './commands/run';
 import { deviceCommand } from './commands/device';
 import { instructionsCommand } from './commands/instructions';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];
