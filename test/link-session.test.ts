@@ -8,6 +8,22 @@ import { expectedDirections } from '../sim/verify';
 import { refGantry, samplePath } from './helpers/rig';
 import { runCli, tempDir } from './helpers/cli';
 import { hasSocat, ptyPair } from './helpers/pty';
+import { spawn } from 'node:child_process';
+import { openSerial } from '../host/link/serial';
+import { attachSimDevice } from '../sim/session/serial-device';
+import { repoRoot } from './helpers/cli';
+
+/** The built CLI, without blocking this process (the simulated device runs in it). */
+function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 const m = refGantry();
 const faults = { corrupt: 0.01, drop: 0.01, dup: 0.005, reorder: 0 };
@@ -65,6 +81,28 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
       expect(r.stderr).toMatch(/the port does not answer: no reply to HELLO in 10 s/);
       expect(ms).toBeLessThan(12_000);
     } finally {
+      pty.close();
+    }
+  }, 20_000);
+
+  it('hookline run strings a short plan on the simulated device behind a real pty (socat + serialport)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'plan.hls');
+    const s = stream(5, 9);
+    writeFileSync(file, s);
+    const pty = await ptyPair();
+    const link = await openSerial(pty.b, 115200);
+    try {
+      const dev = attachSimDevice(link, m, { speed: 20 });
+      const r = await runCliAsync(['run', file, '--port', pty.a, '--yes', '--quiet']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('run OK: 5 lines done\n');
+      expect(r.code).toBe(0);
+      await dev.finished;
+      expect(dev.verifier.wraps.map((w) => w.hook)).toEqual(samplePath(9, 5));
+      expect(dev.verifier.violations).toEqual([]);
+    } finally {
+      await link.close();
       pty.close();
     }
   }, 20_000);
