@@ -59,6 +59,17 @@ describe('link session: host ↔ simulated device in virtual time', () => {
     expect(r.violations.every((v) => v.kind === 'pile')).toBe(true);
   });
 
+  it('a colour change pauses the machine; the host continues after the (virtual) thread change', () => {
+    const p = samplePath(4, 30);
+    const ops = [...p.slice(0, 15), -2, ...p.slice(15)];
+    const s = Uint8Array.from(encodeStream(ops, 160, [0x000000, 0xff0000], { version: 2, machineHash: machineHash(m) }));
+    const r = runLinkSim(s, m, { seed: 2, threadChangeSeconds: 20 });
+    expect(r.error).toBeNull();
+    expect(r.pauses).toBe(1);
+    expect(r.wrapped).toEqual(p);
+    expect(r.violations).toEqual([]);
+  });
+
   it('refuses a device that runs another machine profile, in one clear line', () => {
     const r = runLinkSim(stream(20), m, { deviceMachineHash: 0x1234567 });
     expect(r.error).toMatch(/^the device runs machine profile 0x01234567 but the stream is for 0x[0-9a-f]{8}; encode/);
