@@ -1,5 +1,17 @@
 import { LineCache } from './line-cache';
 
+/** Σ over chord a–b's pixels of its coverage × values[base + pixel]: the first-order gain used to rank chords. */
+function chordDot(cache: LineCache, a: number, b: number, values: Float32Array | Float64Array, base: number): number {
+  const key = cache.key(a, b);
+  const idx = cache.idx(key);
+  const amt = cache.amt(key);
+  const o = cache.offset(key);
+  const end = o + cache.count(key);
+  let g = 0;
+  for (let q = o; q < end; q++) g += amt[q] * values[base + idx[q]];
+  return g;
+}
+
 /**
  * The colour planner's picture model: per pixel and colour c the summed coverage s_c, each colour
  * looking tone(s_c) = 1 − (1 − s_c/m)^m dark (the monochrome overlap model), and the picture
@@ -65,17 +77,7 @@ export class ColourModel {
 
   /** First-order gain of chord a–b in colour c (ranking). */
   rank(c: number, a: number, b: number): number {
-    const cache = this.cache;
-    const key = cache.key(a, b);
-    const idx = cache.idx(key);
-    const amt = cache.amt(key);
-    const o = cache.offset(key);
-    const end = o + cache.count(key);
-    const lin = this.lin;
-    const base = c * this.P;
-    let g = 0;
-    for (let q = o; q < end; q++) g += amt[q] * lin[base + idx[q]];
-    return g;
+    return chordDot(this.cache, a, b, this.lin, c * this.P);
   }
 
   /** Error decrease if chord a–b in colour c were added (2nd-order step per pixel). */
@@ -203,17 +205,7 @@ export class UnderModel {
   }
 
   rank(c: number, a: number, b: number): number {
-    const cache = this.cache;
-    const key = cache.key(a, b);
-    const idx = cache.idx(key);
-    const amt = cache.amt(key);
-    const o = cache.offset(key);
-    const end = o + cache.count(key);
-    const lin = this.lin;
-    const base = c * this.P;
-    let g = 0;
-    for (let q = o; q < end; q++) g += amt[q] * lin[base + idx[q]];
-    return g;
+    return chordDot(this.cache, a, b, this.lin, c * this.P);
   }
 
   gain(c: number, a: number, b: number): number {
