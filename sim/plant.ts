@@ -118,3 +118,13 @@ export class GantryPlant implements EdgeListener {
     this.observer.endstop(a, p, this.mcu.now);
   }
 }
+
+/** Where a simulated gantry is at power-on unless told otherwise (machine mm): mid-travel in X and Y,
+ * two thirds up in Z. Every simulator entry point starts here, so their reports agree. */
+export function gantryStartMm(m: MachineProfile): number[] {
+  return [
+    (m.axes.x.travelMinMm + m.axes.x.travelMaxMm) / 2,
+    (m.axes.y.travelMinMm + m.axes.y.travelMaxMm) / 2,
+    m.axes.z.travelMinMm + ((m.axes.z.travelMaxMm - m.axes.z.travelMinMm) * 2) / 3,
+  ];
+}

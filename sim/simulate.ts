@@ -16,7 +16,7 @@ import { machineHash } from '../host/stream/machine-hash';
 import { estimateMotion, floorSeconds, threadMm } from '../shared/motion/estimate';
 import { type EdgeListener, VirtualMcu } from './mcu';
 import { SimHal } from './hal';
-import { GantryPlant, type PlantFaults } from './plant';
+import { GantryPlant, type PlantFaults, gantryStartMm } from './plant';
 import { RingPlant, RingTracker } from './ring';
 import { type RingProfile, RingPath, ringAxes, ringFloorSeconds } from '../shared/geometry/ring';
 import { type Mismatch, type Violation, type ViolationKind, type WrapEvent, Verifier, expectedDirections, firstMismatch } from './verify';
@@ -113,11 +113,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   const machine = ring ? ringAxes(ring) : (profile as MachineProfile);
   const mcu = new VirtualMcu();
   if (opts.onEdge) mcu.addListener(opts.onEdge);
-  const startMm = opts.startMm ?? (ring ? [123.4, 0, 0] : null) ?? [
-    (machine.axes.x.travelMinMm + machine.axes.x.travelMaxMm) / 2,
-    (machine.axes.y.travelMinMm + machine.axes.y.travelMaxMm) / 2,
-    machine.axes.z.travelMinMm + ((machine.axes.z.travelMaxMm - machine.axes.z.travelMinMm) * 2) / 3,
-  ];
+  const startMm = opts.startMm ?? (ring ? [123.4, 0, 0] : null) ?? gantryStartMm(machine);
   const startSteps = [0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a]));
   // Physical positions: the plant moves them from pin edges, the verifier reads them.
   const pos = Float64Array.from(startSteps);

@@ -19,14 +19,7 @@ export const MAX_BUCKETS = 1200;
 /** Most vertices kept for motion.svg. */
 export const MAX_PATH_POINTS = 40_000;
 
-/** The power-on position simulate() assumes for a gantry (machine mm), made explicit so the sampler starts where the plant does. */
-export function gantryStartMm(m: MachineProfile): number[] {
-  return [
-    (m.axes.x.travelMinMm + m.axes.x.travelMaxMm) / 2,
-    (m.axes.y.travelMinMm + m.axes.y.travelMaxMm) / 2,
-    m.axes.z.travelMinMm + ((m.axes.z.travelMaxMm - m.axes.z.travelMinMm) * 2) / 3,
-  ];
-}
+export { gantryStartMm } from '../plant'; // the simulator's power-on position, re-exported for the CLI
 
 export interface MotionSamples {
   /** Path vertices, board mm, and 1 where the nozzle was low (below the hook heads) on the way to that vertex. */

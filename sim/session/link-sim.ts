@@ -22,7 +22,7 @@ import { HostSession } from '../../host/link/session';
 import { seededRandom } from '../../host/rng';
 import { VirtualMcu } from '../mcu';
 import { SimHal } from '../hal';
-import { GantryPlant } from '../plant';
+import { GantryPlant, gantryStartMm } from '../plant';
 import { type Mismatch, type Violation, Verifier, expectedDirections, firstMismatch } from '../verify';
 
 export interface LinkSimOptions {
@@ -99,11 +99,7 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   const rnd = seededRandom(opts.seed ?? 1);
   const deviceHash = opts.deviceMachineHash ?? machineHash(machine);
   const mcu = new VirtualMcu();
-  const startMm = [
-    (machine.axes.x.travelMinMm + machine.axes.x.travelMaxMm) / 2,
-    (machine.axes.y.travelMinMm + machine.axes.y.travelMaxMm) / 2,
-    machine.axes.z.travelMinMm + ((machine.axes.z.travelMaxMm - machine.axes.z.travelMinMm) * 2) / 3,
-  ];
+  const startMm = gantryStartMm(machine);
   const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
   const verifier = new Verifier(machine, pos, true);
   mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));

@@ -10,7 +10,7 @@ import { machineHash } from '../../host/stream/machine-hash';
 import type { ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../mcu';
 import { SimHal } from '../hal';
-import { GantryPlant } from '../plant';
+import { GantryPlant, gantryStartMm } from '../plant';
 import { Verifier } from '../verify';
 
 const SLOT_WALL = 3;
@@ -27,11 +27,7 @@ export interface SerialDevice {
 export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: { speed?: number; machineHash?: number } = {}): SerialDevice {
   const speed = opts.speed ?? 1;
   const mcu = new VirtualMcu();
-  const startMm = [
-    (machine.axes.x.travelMinMm + machine.axes.x.travelMaxMm) / 2,
-    (machine.axes.y.travelMinMm + machine.axes.y.travelMaxMm) / 2,
-    machine.axes.z.travelMinMm + ((machine.axes.z.travelMaxMm - machine.axes.z.travelMinMm) * 2) / 3,
-  ];
+  const startMm = gantryStartMm(machine);
   const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
   const verifier = new Verifier(machine, pos, true);
   mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));
