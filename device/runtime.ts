@@ -18,7 +18,7 @@ import {
 } from './errors';
 import { Stepper, StepperListener } from './stepper';
 import {
-  AXIS_Z, MachineProfile, axisAt, axisIndex, hookSpacingMm, mmToSteps,
+  AXIS_Z, MachineProfile, axisAt, axisIndex, hookSpacingMm, mmToSteps, homeSign, maxSteps,
 } from '../shared/machine';
 import { wrapDirection } from '../shared/geometry/wrap';
 import { Planner } from '../shared/motion/planner';
@@ -594,9 +594,10 @@ export class Runtime implements StepperListener {
     const latchRate = a.homing.latchSpeedMmS * a.stepsPerMm;
     const backoff = mmToSteps(a, a.homing.backoffMm);
     const phase = this.homePhase;
+    const toward = homeSign(a);
     if (phase === H_START && st.endstopPressed(axis)) {
       this.homePhase = H_CLEAR;
-      st.seek(axis, 1, seekRate, backoff, false);
+      st.seek(axis, -toward, seekRate, backoff, false);
       return;
     }
     if (phase === H_START || phase === H_CLEAR) {
@@ -608,7 +609,7 @@ export class Runtime implements StepperListener {
       // A rotary axis finds its home sensor within a turn (its "travel" is how far it may wind).
       const span = a.rotary === true ? 360 : a.travelMaxMm - a.travelMinMm;
       const range = mmToSteps(a, span + 2 * a.homing.backoffMm);
-      st.seek(axis, -1, seekRate, Math.floor(range * 1.2) + 10, true);
+      st.seek(axis, toward, seekRate, Math.floor(range * 1.2) + 10, true);
       return;
     }
     if (phase === H_SEEK) {
@@ -617,7 +618,7 @@ export class Runtime implements StepperListener {
         return;
       }
       this.homePhase = H_BACKOFF;
-      st.seek(axis, 1, seekRate, backoff, false);
+      st.seek(axis, -toward, seekRate, backoff, false);
       return;
     }
     if (phase === H_BACKOFF) {
@@ -626,7 +627,7 @@ export class Runtime implements StepperListener {
         return;
       }
       this.homePhase = H_LATCH;
-      st.seek(axis, -1, latchRate, 2 * backoff + 10, true);
+      st.seek(axis, toward, latchRate, 2 * backoff + 10, true);
       return;
     }
     if (phase === H_LATCH) {
@@ -634,9 +635,9 @@ export class Runtime implements StepperListener {
         this.alarm(ERR_HOMING_FAILED, axis);
         return;
       }
-      st.pos[axis] = 0;
+      st.pos[axis] = toward > 0 ? maxSteps(a) : 0;
       this.homePhase = H_FINAL;
-      st.seek(axis, 1, latchRate, backoff, false);
+      st.seek(axis, -toward, latchRate, backoff, false);
       return;
     }
     if (phase === H_FINAL) {
@@ -644,7 +645,9 @@ export class Runtime implements StepperListener {
         this.alarm(ERR_ENDSTOP_STUCK, axis);
         return;
       }
-      if (axis === AXIS_Z && st.pos[AXIS_Z] !== this.travelZ) {
+      // Z homed at its minimum ends low: lift before x and y move. Homed at its maximum it stays
+      // high until the job's first move brings it down at a known position.
+      if (axis === AXIS_Z && toward < 0 && st.pos[AXIS_Z] !== this.travelZ) {
         this.homePhase = H_LIFT;
         this.planner.reset(st.pos[0], st.pos[1], st.pos[2]);
         this.planner.add(st.pos[0], st.pos[1], this.travelZ, 0, 0, -1);

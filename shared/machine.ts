@@ -23,6 +23,15 @@ export interface AxisHoming {
   latchSpeedMmS: number;
   /** Distance moved off the switch after each touch; the axis ends homing at this position. */
   backoffMm: number;
+  /** The endstop is at the axis' maximum (travelMaxMm) instead of its minimum; homing seeks towards +.
+   * For Z this homes away from the board, so re-homing after a power cut never drives the nozzle
+   * into the hooks or the thread pile. */
+  toMax?: boolean;
+}
+
+/** Direction (+1/−1) in which an axis seeks its endstop. */
+export function homeSign(a: AxisProfile): number {
+  return a.homing.toMax === true ? 1 : -1;
 }
 
 export interface AxisProfile {

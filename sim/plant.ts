@@ -4,7 +4,7 @@
  * are enabled), and min endstops that read "pressed" while the axis is at or below step 0.
  * Positions are reconstructed from the pin edges alone, never from the firmware's own state.
  */
-import { AXIS_NAMES, type MachineProfile, axisAt } from '../shared/machine';
+import { AXIS_NAMES, type MachineProfile, axisAt, homeSign, maxSteps } from '../shared/machine';
 import { type EdgeListener, MAX_PINS, type VirtualMcu } from './mcu';
 
 /** Physical faults the simulator can inject (tests; the CLI never does). */
@@ -48,6 +48,9 @@ export class GantryPlant implements EdgeListener {
   private endActive = new Uint8Array(3);
   private dead = [false, false, false];
   private stuck = [false, false, false];
+  /** Where each axis' switch closes, steps: 0 for a min endstop, the travel maximum for a max one (−1: min). */
+  private switchAt = [0, 0, 0];
+  private atMax = [false, false, false];
   private loseEvery = 0;
   private loseAxis = -1;
   private plusPulses = 0;
@@ -76,6 +79,8 @@ export class GantryPlant implements EdgeListener {
       this.dirSign[a] = ax.invertDir ? 1 : -1; // dir pins start low
       this.dead[a] = (faults.endstopDead ?? []).includes(AXIS_NAMES[a]);
       this.stuck[a] = (faults.endstopStuck ?? []).includes(AXIS_NAMES[a]);
+      this.atMax[a] = homeSign(ax) > 0;
+      this.switchAt[a] = this.atMax[a] ? maxSteps(ax) : 0;
     }
     claim(m.motors.enablePin, ROLE_ENABLE, -1);
     this.enableOnLevel = m.motors.enableActiveLow ? 0 : 1;
@@ -99,7 +104,7 @@ export class GantryPlant implements EdgeListener {
       }
       if (a === this.loseAxis && this.dirSign[a] > 0 && ++this.plusPulses % this.loseEvery === 0) return; // stalled: no motion, no trace
       this.pos[a] += this.dirSign[a];
-      if (this.pos[a] <= 1) this.updateEndstop(a, false);
+      if (this.atMax[a] ? this.pos[a] >= this.switchAt[a] - 1 : this.pos[a] <= 1) this.updateEndstop(a, false);
       this.observer.step(a, this.dirSign[a], timeUs);
     } else if (role === ROLE_DIR) {
       const a = this.roleAxis[pin];
@@ -110,7 +115,8 @@ export class GantryPlant implements EdgeListener {
   }
 
   private updateEndstop(a: number, force: boolean): void {
-    const p = this.stuck[a] || (!this.dead[a] && this.pos[a] <= 0);
+    const reached = this.atMax[a] ? this.pos[a] >= this.switchAt[a] : this.pos[a] <= 0;
+    const p = this.stuck[a] || (!this.dead[a] && reached);
     if (p === this.pressed[a] && !force) return;
     this.pressed[a] = p;
     const active = this.endActive[a];

@@ -4,7 +4,7 @@
  *
  * Checks, on every step:
  * - travel: each axis stays within [travelMinMm, travelMaxMm] (in steps; 0 is the endstop point);
- * - homing: an axis may not step towards + before its endstop has been seen pressed (so nothing
+ * - homing: an axis may not step away from its endstop before the endstop has been seen pressed (so nothing
  *   moves to a target before it is homed; the seek towards the switch is the only motion allowed);
  * - speed: no two steps of an axis closer than 1 / (maxSpeedMmS · stepsPerMm) (1 µs rounding and
  *   2 % slack);
@@ -18,7 +18,7 @@
  * coordinates, y down). The wrapped sequence must equal the stream's hook sequence, hook for hook
  * and direction for direction (expectedDirections: the thread wraps the way it turns).
  */
-import { AXIS_NAMES, type MachineProfile, axisAt, hookXMm, hookYMm, maxSteps, minSteps } from '../shared/machine';
+import { AXIS_NAMES, type MachineProfile, axisAt, homeSign, hookXMm, hookYMm, maxSteps, minSteps } from '../shared/machine';
 import type { PlantObserver } from './plant';
 
 export type ViolationKind =
@@ -101,6 +101,8 @@ export class Verifier implements PlantObserver {
   private minIntervalUs = new Float64Array(3);
   private lastStepUs = new Float64Array(3).fill(-1e18);
   private homedAxis = [false, false, false];
+  /** The direction each axis seeks its endstop: the only way it may move before it is homed. */
+  private homeDir = [-1, -1, -1];
   /** Axes the profile homes (all three on a gantry; a ring homes x only). */
   private homes = [true, true, true];
   private hookX: Float64Array;
@@ -139,6 +141,7 @@ export class Verifier implements PlantObserver {
     }
     this.pileWraps = new Int32Array(m.hooks.count);
     for (let a = 0; a < 3; a++) this.homes[a] = m.homingOrder.includes(AXIS_NAMES[a]);
+    for (let a = 0; a < 3; a++) this.homeDir[a] = homeSign(axisAt(m, a));
     this.layerMm = m.thread.widthMm * m.pile.packing;
     const n = m.hooks.count;
     this.count = n;
@@ -190,8 +193,8 @@ export class Verifier implements PlantObserver {
     if (p < this.lo[axis] || p > this.hi[axis]) {
       this.violation('travel', `${AXIS_NAMES[axis]} at ${(p / this.spm[axis]).toFixed(2)} mm, outside its travel`, timeUs, { axis: AXIS_NAMES[axis] });
     }
-    if (dir > 0 && !this.homedAxis[axis]) {
-      this.violation('step-before-homing', `${AXIS_NAMES[axis]} moved towards + before its endstop was ever reached`, timeUs, { axis: AXIS_NAMES[axis] });
+    if (dir !== this.homeDir[axis] && !this.homedAxis[axis]) {
+      this.violation('step-before-homing', `${AXIS_NAMES[axis]} moved away from its endstop before the endstop was ever reached`, timeUs, { axis: AXIS_NAMES[axis] });
     }
     if (timeUs - this.lastStepUs[axis] < this.minIntervalUs[axis]) {
       this.violation('overspeed', `${AXIS_NAMES[axis]} stepped ${(timeUs - this.lastStepUs[axis]).toFixed(0)} µs after its previous step, faster than maxSpeedMmS`, timeUs, { axis: AXIS_NAMES[axis] });

@@ -64,7 +64,12 @@ local enabled = false
 local function spm(a) return axes[a].stepsPerMm end
 local START = START_MM
 local function setEndstop(a)
-  local p = pos[a] <= 0
+  local p
+  if axes[a].homing.toMax then
+    p = pos[a] >= math.floor(axes[a].travelMaxMm * spm(a) + 0.5) -- the switch at the top of the travel
+  else
+    p = pos[a] <= 0
+  end
   pressed[a] = p
   local active = axes[a].endstopActiveLow and 0 or 1
   levels[axes[a].pins.endstop] = p and active or (1 - active)

@@ -39,8 +39,10 @@ describe('runtime: homing', () => {
     expect(r.run(() => r.rt.state !== ST_HOMING)).toBe(true);
     expect(r.rt.state).toBe(ST_IDLE);
 
-    // Reconstruct from edges: the first step of each axis goes towards − and its endstop is pressed
-    // (pin goes low, active-low) before the axis ever steps towards +.
+    // Reconstruct from edges: each axis' endstop is pressed (pin goes low, active-low) before the
+    // axis ever steps away from it: towards + for x and y (min switches), towards − for z (its
+    // switch is at the top, so homing never drives the nozzle into the hooks).
+    const awayLevel = [1, 1, 0];
     const dirLevel = [0, 0, 0];
     const pressedAt = [-1, -1, -1];
     const firstStepAt = [-1, -1, -1];
@@ -50,7 +52,7 @@ describe('runtime: homing', () => {
       const s = stepPins.indexOf(e.pin);
       if (s >= 0 && e.level === 1) {
         if (firstStepAt[s] < 0) firstStepAt[s] = i;
-        if (dirLevel[s] === 1) expect(pressedAt[s], `axis ${s} stepped + before its endstop`).toBeGreaterThanOrEqual(0);
+        if (dirLevel[s] === awayLevel[s]) expect(pressedAt[s], `axis ${s} stepped away from its endstop before reaching it`).toBeGreaterThanOrEqual(0);
       }
       const p = endPins.indexOf(e.pin);
       if (p >= 0 && e.level === 0 && pressedAt[p] < 0) pressedAt[p] = i;
@@ -59,11 +61,12 @@ describe('runtime: homing', () => {
     // Order: z homes completely before x moves, x before y.
     expect(pressedAt[2]).toBeLessThan(firstStepAt[0]);
     expect(pressedAt[0]).toBeLessThan(firstStepAt[1]);
-    // Physical positions: x, y backed off; z lifted to travel height. The runtime agrees.
+    // Physical positions: x, y backed off their min switches; z backed off its top switch, staying
+    // high until the job's first move. The runtime agrees.
     const st = r.rt.status();
     expect(Array.from(r.pos)).toEqual([st.x, st.y, st.z]);
     expect(st.x).toBe(mmToSteps(m.axes.x, m.axes.x.homing.backoffMm));
-    expect(st.z).toBe(mmToSteps(m.axes.z, m.wrap.travelHeightMm));
+    expect(st.z).toBe(mmToSteps(m.axes.z, m.axes.z.travelMaxMm - m.axes.z.homing.backoffMm));
     expect(r.verifier.violations).toEqual([]);
   });
 

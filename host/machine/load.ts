@@ -22,7 +22,7 @@ const axis = z.strictObject({
   invertDir: z.boolean(),
   endstopActiveLow: z.boolean(),
   pins: z.strictObject({ step: pin, dir: pin, endstop: pin }),
-  homing: z.strictObject({ seekSpeedMmS: positive, latchSpeedMmS: positive, backoffMm: positive }),
+  homing: z.strictObject({ seekSpeedMmS: positive, latchSpeedMmS: positive, backoffMm: positive, toMax: z.boolean().optional() }),
 });
 
 /** Fields every machine kind has. */
