@@ -1,11 +1,11 @@
 import sharp from 'sharp';
 import { UserError } from '../errors';
 import { seededRandom } from '../rng';
-import { frameMask, rasterHeight } from './frame';
+import { frameMask } from './frame';
 import { DEFAULT_OVERLAP, DEFAULT_SHORTLIST } from './greedy';
-import { centreCrop, probeImage, MAX_INPUT_PIXELS } from './image';
-import { defaultMinGap, layoutHooks, type Board } from './layout';
-import { loadLayout } from './make';
+import { MAX_INPUT_PIXELS } from './image';
+import { defaultMinGap, type Board } from './layout';
+import { boardSetup } from './make';
 import { ColourModel, UnderModel } from './colour-model';
 import { halve, Residual } from './residual';
 import type { Plan } from './types';
@@ -403,23 +403,8 @@ export interface ColourResult {
  * reversed into placement order, so the first-found (most important) lines lie on top.
  */
 export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
-  let board: Board = { widthMm: o.boardMm, heightMm: o.boardMm, frame: o.frame };
-  let nails: [number, number][];
-  let sides: Int8Array | undefined;
-  if (o.layout) {
-    const custom = loadLayout(o.layout, board);
-    board = custom.board;
-    nails = custom.nails;
-  } else {
-    const layout = layoutHooks(board, o.hooks);
-    nails = layout.nails;
-    if (board.frame === 'rect') sides = layout.sides;
-  }
+  const { board, nails, sides, crop, width, height } = await boardSetup(o);
   const n = nails.length;
-  const src = await probeImage(o.image);
-  const crop = centreCrop(src.width, src.height, board.widthMm / board.heightMm);
-  const width = o.workingPx ?? 512;
-  const height = rasterHeight(board, width);
   const img = await loadRgb(o.image, crop, width, height);
   let palette = o.palette;
   if (!palette) {

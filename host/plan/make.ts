@@ -42,8 +42,9 @@ export interface MonoResult {
 
 export const MONO_PLANNER = 'greedy-mono';
 
-/** Everything `hookline plan` does short of writing files: load, lay out hooks, plan, assemble. */
-export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
+/** What every planner starts from: the board, its hooks (laid out or from --layout; rect frames
+ * also say which side each hook is on), the source crop and the working raster size. */
+export async function boardSetup(o: { boardMm: number; frame: Board['frame']; hooks: number; layout?: string; image: string; workingPx?: number }) {
   let board: Board = { widthMm: o.boardMm, heightMm: o.boardMm, frame: o.frame };
   let nails: [number, number][];
   let sides: Int8Array | undefined;
@@ -56,11 +57,16 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     nails = layout.nails;
     if (board.frame === 'rect') sides = layout.sides;
   }
-  const hookCount = nails.length;
   const src = await probeImage(o.image);
   const crop = centreCrop(src.width, src.height, board.widthMm / board.heightMm);
   const width = o.workingPx ?? 512;
-  const height = rasterHeight(board, width);
+  return { board, nails, sides, crop, width, height: rasterHeight(board, width) };
+}
+
+/** Everything `hookline plan` does short of writing files: load, lay out hooks, plan, assemble. */
+export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
+  const { board, nails, sides, crop, width, height } = await boardSetup(o);
+  const hookCount = nails.length;
   const grey = await loadGrey(o.image, crop, width, height);
   const contrast = o.contrast ?? 1;
   const gamma = o.gamma ?? 1;
