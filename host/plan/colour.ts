@@ -2,12 +2,11 @@ import sharp from 'sharp';
 import { UserError } from '../errors';
 import { seededRandom } from '../rng';
 import { frameMask } from './frame';
-import { DEFAULT_OVERLAP, DEFAULT_SHORTLIST } from './greedy';
+import { DEFAULT_SHORTLIST } from './greedy';
 import { MAX_INPUT_PIXELS } from './image';
 import { defaultMinGap, type Board } from './layout';
 import { boardSetup } from './make';
-import { ColourModel, UnderModel } from './colour-model';
-import { halve, Residual } from './residual';
+import { UnderModel } from './colour-model';
 import type { Plan } from './types';
 
 /** A few CSS colour names accepted wherever a colour is given (besides #rgb and #rrggbb). */
@@ -236,83 +235,6 @@ function boxBlur(src: Float32Array, w: number, h: number, r: number): Float32Arr
   return out;
 }
 
-/**
- * Per-colour targets by least squares: per pixel the coverage fractions f_c ≥ 0 (Σ ≤ 1) that
- * minimise |bg + Σ f_c (col_c − bg) − pixel|² + Σ μ_c f_c (projected gradient), the prices μ_c
- * raised until each colour's mean coverage is at most cap[c], what its line budget can give (tuned
- * on an eighth-size copy). Demand a colour cannot meet thus goes to the colours that can, instead
- * of being left as bare board.
- */
-export function lsqTargets(img: RgbImage, mask: Uint8Array, palette: string[], background: string, cap: number[]): { targets: Float32Array[]; price: number[] } {
-  const K = palette.length;
-  const bg = hexToRgb(background);
-  const A = palette.map((h) => hexToRgb(h).map((v, k) => v - bg[k]));
-  const G = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) G[i * K + j] = A[i][0] * A[j][0] + A[i][1] * A[j][1] + A[i][2] * A[j][2];
-  let tr = 0;
-  for (let i = 0; i < K; i++) tr += G[i * K + i];
-  const step = 1 / (2 * Math.max(1e-6, tr));
-  const solve = (data: Float32Array, px: number, msk: Uint8Array | null, price: number[], out: Float32Array[] | null): number[] => {
-    const f = new Float64Array(K);
-    const b = new Float64Array(K);
-    const sum = new Float64Array(K);
-    let inside = 0;
-    for (let p = 0; p < px; p++) {
-      if (msk && !msk[p]) continue;
-      const r0 = data[p * 3] - bg[0], r1 = data[p * 3 + 1] - bg[1], r2 = data[p * 3 + 2] - bg[2];
-      for (let i = 0; i < K; i++) { b[i] = A[i][0] * r0 + A[i][1] * r1 + A[i][2] * r2; f[i] = 0; }
-      for (let it = 0; it < 40; it++) {
-        let tot = 0;
-        for (let i = 0; i < K; i++) {
-          let g = -b[i];
-          for (let j = 0; j < K; j++) g += G[i * K + j] * f[j];
-          let v = f[i] - step * (2 * g + price[i]);
-          if (v < 0) v = 0;
-          f[i] = v;
-          tot += v;
-        }
-        if (tot > 1) for (let i = 0; i < K; i++) f[i] /= tot;
-      }
-      for (let i = 0; i < K; i++) {
-        sum[i] += f[i];
-        if (out) out[i][p] = f[i];
-      }
-      inside++;
-    }
-    return Array.from(sum, (v) => v / Math.max(1, inside));
-  };
-  // Prices on a quarter-size copy.
-  const w = img.width >> 3, h = img.height >> 3;
-  const small = new Float32Array(w * h * 3);
-  const smallMask = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const q = y * w + x;
-      smallMask[q] = mask[(8 * y + 4) * img.width + 8 * x + 4];
-      for (let k = 0; k < 3; k++) {
-        let v = 0;
-        for (let dy = 0; dy < 8; dy++) for (let dx = 0; dx < 8; dx++) v += img.data[((8 * y + dy) * img.width + 8 * x + dx) * 3 + k];
-        small[q * 3 + k] = v / 64;
-      }
-    }
-  }
-  // Joint price updates (dual ascent): over-demanded colours get dearer, the others cheaper down to 0.
-  const price = palette.map(() => 0);
-  for (let it = 0; it < 60; it++) {
-    const mean = solve(small, w * h, smallMask, price, null);
-    let moved = 0;
-    for (let c = 0; c < K; c++) {
-      const next = Math.max(0, price[c] + 0.3 * (mean[c] - cap[c]));
-      moved = Math.max(moved, Math.abs(next - price[c]));
-      price[c] = next;
-    }
-    if (moved < 1e-4) break;
-  }
-  const targets = palette.map(() => new Float32Array(img.width * img.height));
-  solve(img.data, img.width * img.height, null, price, targets);
-  return { targets, price };
-}
-
 // ---- layering ----
 
 /**
@@ -374,23 +296,11 @@ export interface ColourOptions {
   /** Explicit group order, 0-based colour indices, found order (first = on top). */
   order?: number[];
   workingPx?: number;
-  /** Multiplier on the budget's coverage cap in the budget-aware dither (CAP_SCALE). */
-  capScale?: number;
-  /**
-   * Picture model (measured on chelsea/coffee at the bench settings, RGB RMSE):
-   * 'under' (default): one RGB model composited front to back in the true placement order, each
-   * line chosen against what the lines above it and the other colours leave (0.176 / 0.287);
-   * 'joint': the same with colours mixed additively, no occlusion (0.182 / 0.291);
-   * 'lsq': per-colour least-squares coverage targets, each colour planned on its own (0.202 / 0.300).
-   */
-  decomposition?: 'joint' | 'lsq' | 'under';
   onProgress?: (fraction: number) => void;
 }
 
 export const COLOUR_PLANNER = 'greedy-colour';
 export const DEFAULT_COLOUR_LINES = 4500;
-/** Budget coverage cap multiplier (measured on chelsea/coffee). */
-export const CAP_SCALE = 1.5;
 
 export interface ColourResult {
   plan: Plan;
@@ -418,64 +328,18 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   const maxGap = Math.floor((n - 1) / 2);
   const minGap = o.minGap ?? defaultMinGap(n);
   if (minGap > maxGap) throw new UserError(`--min-gap: ${minGap} leaves no allowed line with ${n} hooks; give at most ${Math.max(1, maxGap)}`);
-  const mask = frameMask(board, width, height);
   let budgets = o.linesPerColor;
   if (!budgets) {
     const share = ditherTargets(img, palette, o.background, 0).map((t) => t.reduce((s, v) => s + v, 0) + 1e-9);
     const total = share.reduce((s, v) => s + v, 0);
     budgets = share.map((s) => Math.round(((o.totalLines ?? DEFAULT_COLOUR_LINES) * s) / total));
   }
-  // The mean coverage each colour's budget can give: lines × mean allowed chord length × thread width / frame area.
-  let chord = 0, chords = 0;
-  for (let a = 0; a < n; a++) {
-    for (let b = a + 1; b < n; b++) {
-      const ring = b - a;
-      if (Math.min(ring, n - ring) < minGap) continue;
-      chord += Math.hypot(xs[a] - xs[b], ys[a] - ys[b]);
-      chords++;
-    }
-  }
-  let inside = 0;
-  for (let p = 0; p < mask.length; p++) inside += mask[p];
-  const capScale = o.capScale ?? CAP_SCALE;
-  const cap = budgets.map((b) => (capScale * b * (chord / Math.max(1, chords)) * threadPx) / Math.max(1, inside));
   const schedule = groupSchedule(palette, budgets, o.groups, o.order);
-  const m = DEFAULT_OVERLAP;
-  interface Model { rank(a: number, b: number): number; gain(a: number, b: number): number; apply(a: number, b: number): void; used: Uint8Array }
-  let models: Model[];
-  const decomposition = o.decomposition ?? 'under';
-  if (decomposition === 'under') {
-    const under = new UnderModel(img.data, width, height, xs, ys, threadPx, palette.map(hexToRgb), hexToRgb(o.background));
-    models = palette.map((_, c) => ({
-      rank: (a, b) => under.rank(c, a, b),
-      gain: (a, b) => under.gain(c, a, b),
-      apply: (a, b) => under.apply(c, a, b),
-      used: new Uint8Array(n * n),
-    }));
-  } else if (decomposition === 'joint') {
-    const joint = new ColourModel(img.data, null, width, height, xs, ys, threadPx, palette.map(hexToRgb), hexToRgb(o.background), m);
-    models = palette.map((_, c) => ({
-      rank: (a, b) => joint.rank(c, a, b),
-      gain: (a, b) => joint.gain(c, a, b),
-      apply: (a, b) => joint.apply(c, a, b, 1),
-      used: new Uint8Array(n * n),
-    }));
-  } else {
-    const { targets } = lsqTargets(img, mask, palette, o.background, cap);
-    models = palette.map((_, c) => {
-      const fine = new Residual(targets[c], undefined, width, height, xs, ys, threadPx, m);
-      const t = halve(targets[c], width, height);
-      const coarse = new Residual(t.data, undefined, t.width, t.height,
-        Float64Array.from(xs, (v) => (v * t.width) / width), Float64Array.from(ys, (v) => (v * t.height) / height),
-        (threadPx * t.width) / width, m);
-      return {
-        rank: (a, b) => coarse.rank(a, b),
-        gain: (a, b) => fine.gain(a, b),
-        apply: (a, b) => { fine.apply(a, b, 1); coarse.apply(a, b, 1); },
-        used: new Uint8Array(n * n),
-      };
-    });
-  }
+  // One RGB model composited front to back in the true placement order: each line is chosen against
+  // what the lines above it and the other colours leave (colour-model.ts). Two alternatives measured
+  // worse and were removed (docs/plan-format.md, "Colour plans").
+  const model = new UnderModel(img.data, width, height, xs, ys, threadPx, palette.map(hexToRgb), hexToRgb(o.background));
+  const used = palette.map(() => new Uint8Array(n * n));
   const side = sides ?? new Int8Array(n).fill(-1);
   const shortlist = DEFAULT_SHORTLIST;
   const topScore = new Float64Array(shortlist);
@@ -489,7 +353,7 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   const start = at;
   const found: [number, number, number][] = []; // found order: [colour, from, to]
   for (const [c, count] of schedule) {
-    const { rank, gain, apply, used } = models[c];
+    const usedC = used[c];
     for (let step = 0; step < count; step++) {
       if ((found.length & 63) === 0) progress(found.length / Math.max(1, totalLines));
       const offset = Math.floor(rand() * n);
@@ -500,12 +364,12 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
         const ring = Math.abs(at - to);
         if (Math.min(ring, n - ring) < minGap) continue;
         if (side[at] >= 0 && side[at] === side[to]) continue;
-        if (used[at * n + to]) continue;
+        if (usedC[at * n + to]) continue;
         cand[k++] = to;
       }
       if (k === 0) break;
       // Coarse first-order ranking, then the `shortlist` best scored exactly.
-      for (let i = 0; i < k; i++) rough[cand[i]] = rank(at, cand[i]);
+      for (let i = 0; i < k; i++) rough[cand[i]] = model.rank(c, at, cand[i]);
       let size = 0;
       for (let i = 0; i < k; i++) {
         const r = rough[cand[i]];
@@ -522,12 +386,12 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       let best = -1, bestGain = -Infinity;
       for (let t = 0; t < size; t++) {
         const to = topAt[t];
-        const g = gain(at, to);
+        const g = model.gain(c, at, to);
         if (g > bestGain) { bestGain = g; best = to; }
       }
       if (bestGain <= 0) break; // this colour has nothing useful left from here
-      apply(at, best);
-      used[at * n + best] = used[best * n + at] = 1;
+      model.apply(c, at, best);
+      usedC[at * n + best] = usedC[best * n + at] = 1;
       found.push([c, at, best]);
       at = best;
     }
@@ -561,7 +425,6 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       seed: o.seed,
       minGap,
       workingPx: width,
-      decomposition,
       foundStart: start,
       ...(o.layout ? { layout: o.layout } : {}),
     },
