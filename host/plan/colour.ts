@@ -7,6 +7,7 @@ import { MAX_INPUT_PIXELS } from './image';
 import { defaultMinGap, type Board } from './layout';
 import { boardSetup } from './make';
 import { UnderModel } from './colour-model';
+import { Shortlist } from './shortlist';
 import type { Plan } from './types';
 
 /** A few CSS colour names accepted wherever a colour is given (besides #rgb and #rrggbb). */
@@ -342,8 +343,7 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   const used = palette.map(() => new Uint8Array(n * n));
   const side = sides ?? new Int8Array(n).fill(-1);
   const shortlist = DEFAULT_SHORTLIST;
-  const topScore = new Float64Array(shortlist);
-  const topAt = new Int32Array(shortlist);
+  const top = new Shortlist(shortlist);
   const rand = seededRandom(o.seed);
   const rough = new Float64Array(n);
   const cand = new Int32Array(n);
@@ -370,22 +370,11 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       if (k === 0) break;
       // Coarse first-order ranking, then the `shortlist` best scored exactly.
       for (let i = 0; i < k; i++) rough[cand[i]] = model.rank(c, at, cand[i]);
-      let size = 0;
-      for (let i = 0; i < k; i++) {
-        const r = rough[cand[i]];
-        if (size === shortlist && r <= topScore[size - 1]) continue;
-        let j = size < shortlist ? size++ : size - 1;
-        while (j > 0 && topScore[j - 1] < r) {
-          topScore[j] = topScore[j - 1];
-          topAt[j] = topAt[j - 1];
-          j--;
-        }
-        topScore[j] = r;
-        topAt[j] = cand[i];
-      }
+      top.clear();
+      for (let i = 0; i < k; i++) top.offer(rough[cand[i]], cand[i]);
       let best = -1, bestGain = -Infinity;
-      for (let t = 0; t < size; t++) {
-        const to = topAt[t];
+      for (let t = 0; t < top.size; t++) {
+        const to = top.ids[t];
         const g = model.gain(c, at, to);
         if (g > bestGain) { bestGain = g; best = to; }
       }

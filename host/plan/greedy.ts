@@ -1,4 +1,5 @@
 import { halve, Residual } from './residual';
+import { Shortlist } from './shortlist';
 import { seededRandom } from '../rng';
 
 export interface GreedyInput {
@@ -130,8 +131,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   // Candidate ranking scratch: coarse score per candidate, and the shortlist.
   const rough = new Float64Array(n);
   const order = new Int32Array(n);
-  const topScore = new Float64Array(Math.max(1, shortlist));
-  const topAt = new Int32Array(Math.max(1, shortlist));
+  const top = new Shortlist(shortlist);
   /** The best of `count` candidates order[0..count) by exact fine score `exact(k)`, ties to the first. */
   const pick = (count: number, exact: (k: number) => number): number => {
     if (!twoLevel || count <= shortlist) {
@@ -148,20 +148,10 @@ export function planGreedy(input: GreedyInput): GreedyResult {
     }
     // The `shortlist` largest rough scores (insertion into a small sorted list), then exact
     // scores for those in candidate order, so ties go to the first as without a shortlist.
-    let size = 0;
-    for (let i = 0; i < count; i++) {
-      const r = rough[order[i]];
-      if (size === shortlist && r <= topScore[size - 1]) continue;
-      let j = size < shortlist ? size++ : size - 1;
-      while (j > 0 && topScore[j - 1] < r) {
-        topScore[j] = topScore[j - 1];
-        topAt[j] = topAt[j - 1];
-        j--;
-      }
-      topScore[j] = r;
-      topAt[j] = i;
-    }
-    const chosen = topAt.subarray(0, size).sort();
+    top.clear();
+    for (let i = 0; i < count; i++) top.offer(rough[order[i]], i);
+    const size = top.size;
+    const chosen = top.ids.subarray(0, size).sort();
     let best = -1;
     let bestScore = -Infinity;
     for (let c = 0; c < size; c++) {
