@@ -41,17 +41,7 @@ export function renderFormingGifRgb(spec: Drawable, lines: readonly Line[]): Uin
     const until = Math.round((lines.length * (f + 1)) / frames);
     for (; drawn < until; drawn++) {
       const [c, a, b] = lines[drawn];
-      const p = spec.nails[a];
-      const q = spec.nails[b];
-      const col = cols[c];
-      const n = traceSegment(p[0] * sx, p[1] * sy, q[0] * sx, q[1] * sy, w, h, idx, len);
-      for (let i = 0; i < n; i++) {
-        const al = Math.min(1, len[i] * threadPx);
-        const o = idx[i] * 3;
-        px[o] += (col[0] - px[o]) * al;
-        px[o + 1] += (col[1] - px[o + 1]) * al;
-        px[o + 2] += (col[2] - px[o + 2]) * al;
-      }
+      overLine(px, spec.nails[a], spec.nails[b], cols[c], sx, sy, w, h, threadPx, idx, len);
     }
     for (let i = 0; i < w * h; i++) {
       const v = mask[i]
@@ -87,17 +77,7 @@ export function compositeRgb(spec: Drawable, lines: readonly Line[], width: numb
   const idx = new Int32Array(width + h + 4);
   const len = new Float32Array(width + h + 4);
   for (const [c, a, b] of lines) {
-    const p = spec.nails[a];
-    const q = spec.nails[b];
-    const col = cols[c];
-    const n = traceSegment(p[0] * sx, p[1] * sy, q[0] * sx, q[1] * sy, width, h, idx, len);
-    for (let i = 0; i < n; i++) {
-      const al = Math.min(1, len[i] * threadPx);
-      const o = idx[i] * 3;
-      px[o] += (col[0] - px[o]) * al;
-      px[o + 1] += (col[1] - px[o + 1]) * al;
-      px[o + 2] += (col[2] - px[o + 2]) * al;
-    }
+    overLine(px, spec.nails[a], spec.nails[b], cols[c], sx, sy, width, h, threadPx, idx, len);
   }
   return { data: px, width, height: h };
 }
@@ -148,4 +128,21 @@ function encoder(): ReturnType<typeof gifenc.GIFEncoder> {
   const make = mod.GIFEncoder ?? mod.default?.GIFEncoder;
   if (!make) throw new Error('gifenc: GIFEncoder not found');
   return make();
+}
+
+/** Lay one thread of colour `col` from p to q (board mm) over the RGB raster `px`, each crossed pixel
+ * moving toward the colour by the fraction the thread covers (chord length × width, at most 1).
+ * `idx`/`len` are scratch buffers for the traced pixels. */
+function overLine(
+  px: Float32Array, p: [number, number], q: [number, number], col: ArrayLike<number>, sx: number, sy: number,
+  w: number, h: number, threadPx: number, idx: Int32Array, len: Float32Array,
+): void {
+  const n = traceSegment(p[0] * sx, p[1] * sy, q[0] * sx, q[1] * sy, w, h, idx, len);
+  for (let i = 0; i < n; i++) {
+    const al = Math.min(1, len[i] * threadPx);
+    const o = idx[i] * 3;
+    px[o] += (col[0] - px[o]) * al;
+    px[o + 1] += (col[1] - px[o + 1]) * al;
+    px[o + 2] += (col[2] - px[o + 2]) * al;
+  }
 }
