@@ -16,7 +16,7 @@ import type { MachineProfile } from '../shared/machine';
 import { type RingProfile, ringStepsPerRev } from '../shared/geometry/ring';
 import { type EdgeListener, type VirtualMcu } from './mcu';
 import type { PlantObserver } from './plant';
-import type { Verifier, WrapEvent } from './verify';
+import { type Verifier, type WrapEvent, angleStep } from './verify';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -165,10 +165,7 @@ export class RingTracker {
       this.collided = -1;
       return;
     }
-    let d = ang - this.prevAngle;
-    if (d > Math.PI) d -= TWO_PI;
-    else if (d <= -Math.PI) d += TWO_PI;
-    this.accum += d;
+    this.accum += angleStep(this.prevAngle, ang);
     this.prevAngle = ang;
   }
 

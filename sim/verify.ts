@@ -21,6 +21,15 @@
 import { AXIS_NAMES, type MachineProfile, axisAt, homeSign, hookXMm, hookYMm, maxSteps, minSteps } from '../shared/machine';
 import type { PlantObserver } from './plant';
 
+
+/** The signed turn from angle `from` to angle `to` (radians), taking the short way round: winding
+ * around a hook is the sum of these steps. */
+export function angleStep(from: number, to: number): number {
+  let d = to - from;
+  if (d > Math.PI) d -= 2 * Math.PI;
+  else if (d <= -Math.PI) d += 2 * Math.PI;
+  return d;
+}
 export type ViolationKind =
   | 'travel'
   | 'step-before-homing'
@@ -328,10 +337,7 @@ export class Verifier implements PlantObserver {
       this.prevAngle = ang;
       return;
     }
-    let d = ang - this.prevAngle;
-    if (d > Math.PI) d -= TWO_PI;
-    else if (d <= -Math.PI) d += TWO_PI;
-    this.accum += d;
+    this.accum += angleStep(this.prevAngle, ang);
     this.prevAngle = ang;
   }
 
