@@ -4,8 +4,8 @@ import { seededRandom } from '../rng';
 import { frameMask } from './frame';
 import { DEFAULT_SHORTLIST } from './greedy';
 import { MAX_INPUT_PIXELS } from './image';
-import { defaultMinGap, type Board } from './layout';
-import { boardSetup } from './make';
+import { defaultMinGap } from './layout';
+import { boardSetup, type PlanOptions } from './make';
 import { UnderModel } from './colour-model';
 import { Shortlist } from './shortlist';
 import type { Plan } from './types';
@@ -276,15 +276,7 @@ export function groupSchedule(palette: string[], budgets: number[], groups: numb
 
 // ---- planner ----
 
-export interface ColourOptions {
-  image: string;
-  hooks: number;
-  boardMm: number;
-  threadMm: number;
-  frame: Board['frame'];
-  seed: number;
-  layout?: string;
-  minGap?: number;
+export interface ColourOptions extends PlanOptions {
   /** Thread colours "#rrggbb"; or chosen from the image with `colors`. */
   palette?: string[];
   colors?: number;
@@ -296,8 +288,6 @@ export interface ColourOptions {
   groups: number;
   /** Explicit group order, 0-based colour indices, found order (first = on top). */
   order?: number[];
-  workingPx?: number;
-  onProgress?: (fraction: number) => void;
 }
 
 export const COLOUR_PLANNER = 'greedy-colour';

@@ -6,11 +6,10 @@ import { centreCrop, loadGrey, probeImage } from './image';
 import { checkCustomLayout, defaultMinGap, layoutHooks, type Board } from './layout';
 import type { Plan } from './types';
 
-export interface MonoOptions {
+/** What every planner is asked for: the picture, the board and its hooks, the thread, the seed. */
+export interface PlanOptions {
   image: string;
   hooks: number;
-  /** A line count, or 'auto': until another line no longer improves the picture. */
-  lines: number | 'auto';
   boardMm: number;
   threadMm: number;
   frame: Board['frame'];
@@ -19,18 +18,23 @@ export interface MonoOptions {
   layout?: string;
   /** Smallest ring distance (in hook indices) a line may join; default ~5 % of the hooks. */
   minGap?: number;
+  /** Planner raster width in px across the board; 512 = the quality metric's grid. */
+  workingPx?: number;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface MonoOptions extends PlanOptions {
+  /** A line count, or 'auto': until another line no longer improves the picture. */
+  lines: number | 'auto';
   /** Greyscale mask (any size, centre-cropped like the image): white = detail matters (weight 3), black = weight 0.1. */
   importance?: string;
   /** Target preprocessing: grey' = clamp(0.5 + contrast·(grey − 0.5)) ^ gamma. Defaults 1, 1. */
   contrast?: number;
   gamma?: number;
-  /** Planner raster width in px across the board; 512 = the quality metric's grid. */
-  workingPx?: number;
   passes?: number;
   shortlist?: number;
   overlap?: number;
   ranking?: 'fine' | 'coarse';
-  onProgress?: (fraction: number) => void;
 }
 
 export interface MonoResult {
@@ -44,7 +48,7 @@ export const MONO_PLANNER = 'greedy-mono';
 
 /** What every planner starts from: the board, its hooks (laid out or from --layout; rect frames
  * also say which side each hook is on), the source crop and the working raster size. */
-export async function boardSetup(o: { boardMm: number; frame: Board['frame']; hooks: number; layout?: string; image: string; workingPx?: number }) {
+export async function boardSetup(o: PlanOptions) {
   let board: Board = { widthMm: o.boardMm, heightMm: o.boardMm, frame: o.frame };
   let nails: [number, number][];
   let sides: Int8Array | undefined;
