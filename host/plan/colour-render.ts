@@ -1,6 +1,5 @@
-import * as gifenc from 'gifenc';
 import { frameMask, hookInsetMm, rasterHeight } from './frame';
-import { GIF_WIDTH, MAX_GIF_FRAMES } from './gif';
+import { formingGif } from './gif';
 import { traceSegment } from './grid';
 import sharp from 'sharp';
 import { hexRgb, renderRgb, type Drawable, type Line } from './render';
@@ -9,54 +8,27 @@ import { METRIC_WIDTH, type ScoreRegion } from './score';
 import type { Plan } from './types';
 
 /**
- * Colour forming.gif: the piece forming in placement order (≤ 60 frames, GIF_WIDTH px), every
- * line composited opaque over what lies below it by the fraction of the pixel it covers (true
- * occlusion order), colours quantised to a 6×6×6 cube.
+ * Colour forming.gif: the piece forming in placement order, every line composited opaque over what
+ * lies below it by the fraction of the pixel it covers (true occlusion order), colours quantised
+ * to a 6×6×6 cube.
  */
 export function renderFormingGifRgb(spec: Drawable, lines: readonly Line[]): Uint8Array {
-  const w = GIF_WIDTH;
-  const h = rasterHeight(spec.board, w);
-  const sx = w / spec.board.widthMm;
-  const sy = h / spec.board.heightMm;
-  const threadPx = (spec.threadWidthMm * (sx + sy)) / 2;
-  const frames = Math.max(1, Math.min(MAX_GIF_FRAMES, lines.length));
-  const mask = frameMask(spec.board, w, h);
   const palette: number[][] = [];
   for (let r = 0; r < 6; r++) for (let g = 0; g < 6; g++) for (let b = 0; b < 6; b++) palette.push([r * 51, g * 51, b * 51]);
-  const outside = palette.length;
-  palette.push([217, 217, 217]);
-  const keep = palette.length;
-  palette.push([255, 0, 255]);
   const cols = spec.colors.map(hexRgb);
   const bg = hexRgb(spec.background);
-  const px = new Float32Array(w * h * 3);
-  for (let p = 0; p < w * h; p++) px.set(bg, p * 3);
-  const idx = new Int32Array(w + h + 4);
-  const len = new Float32Array(w + h + 4);
-  const index = new Uint8Array(w * h);
-  const prev = new Uint8Array(w * h);
-  const enc = encoder();
-  let drawn = 0;
-  for (let f = 0; f < frames; f++) {
-    const until = Math.round((lines.length * (f + 1)) / frames);
-    for (; drawn < until; drawn++) {
-      const [c, a, b] = lines[drawn];
-      overLine(px, spec.nails[a], spec.nails[b], cols[c], sx, sy, w, h, threadPx, idx, len);
-    }
-    for (let i = 0; i < w * h; i++) {
-      const v = mask[i]
-        ? Math.round(px[i * 3] * 5) * 36 + Math.round(px[i * 3 + 1] * 5) * 6 + Math.round(px[i * 3 + 2] * 5)
-        : outside;
-      index[i] = f > 0 && v === prev[i] ? keep : v;
-      prev[i] = v;
-    }
-    enc.writeFrame(index, w, h, {
-      palette: f === 0 ? palette : undefined, delay: f === frames - 1 ? 2000 : 80,
-      transparent: f > 0, transparentIndex: keep, dispose: 1,
-    });
-  }
-  enc.finish();
-  return enc.bytes();
+  return formingGif(spec, lines, palette, (g) => {
+    const px = new Float32Array(g.w * g.h * 3);
+    for (let p = 0; p < g.w * g.h; p++) px.set(bg, p * 3);
+    return {
+      draw([c, a, b]) {
+        overLine(px, spec.nails[a], spec.nails[b], cols[c], g.sx, g.sy, g.w, g.h, g.threadPx, g.idx, g.len);
+      },
+      level(i) {
+        return Math.round(px[i * 3] * 5) * 36 + Math.round(px[i * 3 + 1] * 5) * 6 + Math.round(px[i * 3 + 2] * 5);
+      },
+    };
+  });
 }
 
 /**
@@ -121,13 +93,6 @@ export async function scoreColourPlan(plan: Plan, image: string, region: ScoreRe
     count += 3;
   }
   return { rmse: count ? Math.sqrt(sum / count) : 0 };
-}
-
-function encoder(): ReturnType<typeof gifenc.GIFEncoder> {
-  const mod = gifenc as unknown as { GIFEncoder?: typeof gifenc.GIFEncoder; default?: { GIFEncoder?: typeof gifenc.GIFEncoder } };
-  const make = mod.GIFEncoder ?? mod.default?.GIFEncoder;
-  if (!make) throw new Error('gifenc: GIFEncoder not found');
-  return make();
 }
 
 /** Lay one thread of colour `col` from p to q (board mm) over the RGB raster `px`, each crossed pixel
