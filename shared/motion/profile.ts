@@ -57,10 +57,13 @@ export class Profile {
     }
     const decelAt = this.len - this.decelDist;
     if (s <= decelAt) return this.accelTime + (s - this.accelDist) / this.peak;
-    const r = s - decelAt;
-    const p = this.peak;
-    let w2 = p * p - 2 * a * r;
-    if (w2 < 0) w2 = 0;
-    return this.accelTime + this.cruiseTime + (2 * r) / (p + Math.sqrt(w2));
+    // Measured back from the end of the block: the remaining distance q is small here, so this is
+    // free of the cancellation in sqrt(peak² − 2·a·r) that costs ~1e-8 s near a stop.
+    const q = this.len - s;
+    if (q <= 0) return this.totalTime;
+    const v1 = this.v1;
+    const t = this.totalTime - (2 * q) / (v1 + Math.sqrt(v1 * v1 + 2 * a * q));
+    const decelStart = this.accelTime + this.cruiseTime;
+    return t < decelStart ? decelStart : t;
   }
 }
