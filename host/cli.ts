@@ -9,8 +9,9 @@ import { gcodeCommand } from './commands/gcode';
 import { runCommand } from './commands/run';
 import { deviceCommand } from './commands/device';
 import { instructionsCommand } from './commands/instructions';
+import { flashCommand } from './commands/flash';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand, flashCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];

@@ -9,13 +9,14 @@
 import { EV_COLOR, EV_END, EV_HOOK, StreamDecoder } from '../shared/stream/decoder';
 import { type MachineProfile, axisAt, mmToSteps } from '../shared/machine';
 import {
-  Runtime, type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
+  type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
 } from '../device/runtime';
 import { runtimeErrorText } from '../device/errors';
 import { machineHash } from '../host/stream/machine-hash';
 import { estimateMotion, floorSeconds, threadMm } from '../shared/motion/estimate';
 import { type EdgeListener, VirtualMcu } from './mcu';
-import { SimHal } from './hal';
+import type { SimTarget } from './targets/target';
+import { nativeTarget } from './targets/native';
 import { GantryPlant, type PlantFaults, gantryStartMm } from './plant';
 import { RingPlant, RingTracker } from './ring';
 import { type RingProfile, RingPath, ringAxes, ringFloorSeconds } from '../shared/geometry/ring';
@@ -40,6 +41,8 @@ export interface SimOptions {
   skipEstimates?: boolean;
   /** Extra listener for every pin edge (tests record the first edges with it). */
   onEdge?: EdgeListener;
+  /** Which build of the runtime runs (sim/targets/); default native (the TypeScript itself). */
+  target?: SimTarget;
 }
 
 export interface SimResult {
@@ -126,9 +129,9 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     mcu.addListener(rp);
   } else mcu.addListener(new GantryPlant(mcu, machine, pos, verifier, opts.plantFaults));
 
-  const hal = new SimHal(mcu, 0);
   const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
-  const rt = new Runtime(hal, opts.runtimeMachine ?? machine, faults, ring ? new RingPath(ring) : undefined);
+  const device = (opts.target ?? nativeTarget).create(mcu, opts.runtimeMachine ?? machine, ring, faults);
+  const rt = device.runtime;
   rt.setMachineHash(opts.machineHash ?? machineHash(profile));
   rt.boot();
   rt.home();
@@ -201,8 +204,8 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     homedSeconds: verifier.homedUs < 0 ? -1 : verifier.homedUs / 1e6,
     steps: { x: verifier.steps[0], y: verifier.steps[1], z: verifier.steps[2] },
     pauses,
-    log: hal.log,
-    storedLine: hal.storageRead('line'),
+    log: device.log,
+    storedLine: device.storageRead('line'),
     timerEvents: mcu.events,
     wallSeconds: (performance.now() - wall0) / 1000,
   };

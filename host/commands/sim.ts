@@ -13,11 +13,12 @@ import { simulate } from '../../sim/simulate';
 import { MotionSampler, gantryStartMm } from '../../sim/report/sampler';
 import { renderBuildGif, renderMotionSvg, renderReportHtml } from '../../sim/report/render';
 import { ringAxes } from '../../shared/geometry/ring';
+import { simTargets } from '../../sim/targets/index';
 import type { Command } from './command';
 
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--width PX]',
+  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--target native|...] [--width PX]',
   summary: 'run the stream on the simulated machine (device runtime on a virtual MCU); write DIR/report.json, DIR/report.html, DIR/strung.png (what the motion actually wrapped), DIR/motion.svg and DIR/build.gif',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('sim', argv, {
@@ -25,11 +26,16 @@ export const simCommand: Command = {
       out: { type: 'string', short: 'o' },
       width: { type: 'string' },
       plan: { type: 'string' },
+      target: { type: 'string', short: 't' },
     });
     const [streamPath] = positionals('sim', pos, ['plan.hls']);
     if (!values.machine) throw new UserError('sim: missing --machine MACHINE.json (e.g. --machine machines/ref-gantry.json)');
     if (!values.out) throw new UserError('sim: missing -o DIR (where to write report.json and strung.png)');
     const width = numberFlag('width', values.width, 1024, { min: 64, max: 8192, integer: true });
+    const targetName = values.target ?? 'native';
+    const loadTarget = simTargets[targetName];
+    if (!loadTarget) throw new UserError(`sim: unknown --target '${targetName}'; use one of ${Object.keys(simTargets).join(', ')}`);
+    const target = await loadTarget();
 
     const machine = loadMachine(values.machine);
     // Hook positions and drawing: a ring's hooks are laid out like a gantry's (shared/geometry/ring.ts).
@@ -73,7 +79,7 @@ export const simCommand: Command = {
     // A gantry's path and speed/acceleration are sampled from the pin edges (sim/report/sampler.ts).
     const startMm = machine.kind === 'ring' ? undefined : gantryStartMm(machine);
     const sampler = startMm ? new MotionSampler(machine as typeof geo, startMm) : null;
-    const r = simulate(bytes, machine, sampler ? { startMm, onEdge: sampler } : {});
+    const r = simulate(bytes, machine, sampler ? { startMm, onEdge: sampler, target } : { target });
     const samples = sampler ? sampler.finish(r.machineSeconds * 1e6) : null;
     const totalSteps = r.steps.x + r.steps.y + r.steps.z;
     const report = {
@@ -82,6 +88,7 @@ export const simCommand: Command = {
       ok: r.ok,
       stream: streamPath,
       machine: machine.name,
+      target: target.name,
       planHooks: r.planHooks.length,
       wrappedHooks: r.wrapped.length,
       lines: Math.max(0, r.wrapped.length - 1),

@@ -1,0 +1,7 @@
+import type { SimTarget } from './target';
+import { nativeTarget } from './native';
+
+/** Simulation targets by name (`hookline sim --target NAME`); built artifacts are loaded on demand. */
+export const simTargets: Record<string, () => Promise<SimTarget>> = {
+  native: async () => nativeTarget,
+};

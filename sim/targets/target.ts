@@ -1,0 +1,43 @@
+/**
+ * A simulation target: how the device runtime is brought up on the virtual microcontroller.
+ * `native` constructs the TypeScript Runtime directly; the others load a *built artifact*
+ * (the Espruino ES5 bundle in node:vm, the NodeMCU Lua in a Lua VM, the Johnny-Five runtime over
+ * Firmata) behind an API shim of that platform, wired to the same VirtualMcu, so the verifier judges
+ * exactly what would run on the board.
+ */
+import type { MachineProfile } from '../../shared/machine';
+import type { RingProfile } from '../../shared/geometry/ring';
+import type { RuntimeFaults, RuntimeStatus } from '../../device/runtime';
+import type { VirtualMcu } from '../mcu';
+
+/** The part of device/runtime.ts's Runtime that the simulator's host side drives. */
+export interface DeviceRuntime {
+  readonly state: number;
+  setMachineHash(hash: number): void;
+  boot(): void;
+  home(): boolean;
+  canAccept(): boolean;
+  feed(byte: number): boolean;
+  resume(): boolean;
+  pause(): boolean;
+  abort(): boolean;
+  status(): RuntimeStatus;
+}
+
+export interface TargetDevice {
+  runtime: DeviceRuntime;
+  /** Lines the firmware printed (time-stamped by the shim), oldest first. */
+  log: string[];
+  /** Persistent storage as the firmware left it (-1 when unset). */
+  storageRead(key: string): number;
+}
+
+export interface SimTarget {
+  name: string;
+  /**
+   * Bring the runtime up on mcu: its pins and its timer (timer slot 0; slot 1 belongs to the
+   * simulator's operator). The runtime is constructed but not booted. `ring` is given for a ring
+   * machine (then `machine` is its axes, shared/geometry/ring.ts ringAxes).
+   */
+  create(mcu: VirtualMcu, machine: MachineProfile, ring: RingProfile | null, faults: RuntimeFaults): TargetDevice;
+}
