@@ -26,6 +26,9 @@ import { JobPath, PT_STRIDE, PathMaker } from '../shared/motion/job';
 import { Pile } from '../shared/motion/pile';
 import { EV_COLOR, EV_END, EV_HEADER, EV_HOOK, StreamDecoder } from '../shared/stream/decoder';
 
+/** Makes the runtime's motion executor (the Runtime constructor's makeStepper). */
+export type StepperFactory = (hal: Hal, machine: MachineProfile, planner: Planner, listener: StepperListener) => Stepper;
+
 export const ST_BOOT = 0;
 export const ST_UNHOMED = 1;
 export const ST_HOMING = 2;
@@ -140,6 +143,8 @@ export class Runtime implements StepperListener {
   private storedLine = -1;
   private lastSaved = 0;
   private machineHash = 0;
+  /** Stream indices per hook: 1 (an index is a hook), 2 (format 3: index = 2·hook + flank). */
+  private flanks = 1;
   /** The decoder may hold more operations from the last byte (format 2). */
   private decoderBusy = false;
   private homeOrder: number[] = [];
@@ -147,15 +152,19 @@ export class Runtime implements StepperListener {
   private homePhase = H_START;
   private travelZ = 0;
 
-  /** path: the machine's path maker (default JobPath, the gantry's; a ring passes RingPath). */
-  constructor(hal: Hal, machine: MachineProfile, faults?: RuntimeFaults, path?: PathMaker) {
+  /**
+   * path: the machine's path maker (default JobPath, the gantry's; a ring passes RingPath).
+   * makeStepper: the motion executor (default Stepper: step pulses through the HAL); a host-side
+   * target that sends whole moves to a board (device/johnny-five) passes its own Stepper.
+   */
+  constructor(hal: Hal, machine: MachineProfile, faults?: RuntimeFaults, path?: PathMaker, makeStepper?: StepperFactory) {
     this.hal = hal;
     this.m = machine;
     this.faults = faults ? faults : noFaults();
     this.planner = new Planner(machine);
     this.planner.speedFactor = this.faults.speedFactor;
     this.planner.lookAhead = !this.faults.exactStop;
-    this.stepper = new Stepper(hal, machine, this.planner, this);
+    this.stepper = makeStepper ? makeStepper(hal, machine, this.planner, this) : new Stepper(hal, machine, this.planner, this);
     this.stepper.checkLimits = !this.faults.ignoreSoftLimits;
     this.path = path ? path : new JobPath(machine);
     for (let i = 0; i < 3; i++) this.stepper.limitSwitch[i] = axisAt(machine, i).rotary !== true;
@@ -269,7 +278,8 @@ export class Runtime implements StepperListener {
       return false;
     }
     if (ev === EV_HEADER) {
-      if (this.decoder.hookCount !== this.m.hooks.count) {
+      this.flanks = this.decoder.flanks;
+      if (this.decoder.hookCount !== this.m.hooks.count * this.flanks) {
         this.alarm(ERR_HOOK_COUNT, this.decoder.hookCount);
         return false;
       }
@@ -321,6 +331,15 @@ export class Runtime implements StepperListener {
   abort(): boolean {
     const s = this.state;
     if (s !== ST_RUNNING && s !== ST_PAUSED) return false;
+    if (s === ST_PAUSED) {
+      // Already at rest (PAUSED is entered only with the stepper idle and the planner empty), and
+      // advance() does nothing outside RUNNING: drop the job now.
+      this.saveProgress();
+      this.resetJob();
+      this.hal.print('aborted');
+      this.setState(ST_IDLE);
+      return true;
+    }
     this.hold = 2;
     if (!this.stepper.busy) this.advance();
     return true;
@@ -436,9 +455,18 @@ export class Runtime implements StepperListener {
     return -1;
   }
 
-  /** Winding direction of a hook by its sequence index, with the test fault applied. */
-  private dirFor(index: number, prev: number, hook: number, next: number): number {
-    const d = wrapDirection(this.m, prev, hook, next);
+  /** The hook a stream index names. */
+  private hookOf(op: number): number {
+    return op < 0 || this.flanks === 1 ? op : Math.floor(op / this.flanks);
+  }
+
+  /**
+   * Winding direction of the hook op (a stream index) by its sequence index, with the test fault
+   * applied: the planned flank's (format 3: flank 0 winds +1, flank 1 winds −1, docs/runtime.md),
+   * else the way the thread turns from prev to next.
+   */
+  private dirFor(index: number, prev: number, op: number, nextOp: number): number {
+    const d = this.flanks === 2 ? (op % 2 === 0 ? 1 : -1) : wrapDirection(this.m, prev, op, nextOp);
     return index === this.faults.reverseWrap ? -d : d;
   }
 
@@ -520,11 +548,13 @@ export class Runtime implements StepperListener {
       }
       return false;
     }
-    const hook = this.queue[this.qHead];
-    const next = this.queuedHook(0);
-    const next2 = this.queuedHook(1);
+    const op = this.queue[this.qHead];
+    const nextOp = this.queuedHook(0);
+    const nextOp2 = this.queuedHook(1);
     // The wrap directions of this hook and of the next need the two hooks after it (or the end).
-    if (next2 < 0 && !this.endSeen) return false;
+    if (nextOp2 < 0 && !this.endSeen) return false;
+    const hook = this.hookOf(op);
+    const next = this.hookOf(nextOp);
     const index = this.hooksStarted;
     this.hooksStarted = index + 1;
     this.dequeue();
@@ -539,11 +569,11 @@ export class Runtime implements StepperListener {
     }
     // (No `continue` anywhere: Lua 5.1 has none.) A skipped hook (test fault) is just dropped.
     if (index === this.faults.skipHook) return true;
-    const dir = this.dirFor(index, this.prevHook, hook, next);
+    const dir = this.dirFor(index, this.prevHook, op, nextOp);
     let nextDir = 0;
     let nextIndex = index + 1;
     if (nextIndex === this.faults.skipHook) nextIndex = nextIndex + 1;
-    if (next >= 0) nextDir = this.dirFor(nextIndex, hook, next, next2);
+    if (next >= 0) nextDir = this.dirFor(nextIndex, hook, nextOp, nextOp2);
     this.pile.add(hook);
     if (!this.pile.fits()) {
       this.alarm(ERR_PILE_FULL, hook);

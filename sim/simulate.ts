@@ -6,7 +6,7 @@
  * stream byte by byte whenever the runtime can accept one, and answer thread-change pauses after
  * `threadChangeSeconds`.
  */
-import { EV_COLOR, EV_END, EV_HOOK, StreamDecoder } from '../shared/stream/decoder';
+import { decodeExpected } from './expected-path';
 import { type MachineProfile, axisAt, mmToSteps } from '../shared/machine';
 import {
   type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
@@ -20,7 +20,7 @@ import { nativeTarget } from './targets/native';
 import { GantryPlant, type PlantFaults, gantryStartMm } from './plant';
 import { RingPlant, RingTracker } from './ring';
 import { type RingProfile, RingPath, ringAxes, ringFloorSeconds } from '../shared/geometry/ring';
-import { type Mismatch, type Violation, type ViolationKind, type WrapEvent, Verifier, expectedDirections, firstMismatch } from './verify';
+import { type Mismatch, type Violation, type ViolationKind, type WrapEvent, Verifier, firstMismatch, hooksAndDirections } from './verify';
 
 export interface SimOptions {
   /** Physical power-on position, machine mm [x, y, z]; default: middle of the X/Y travel, z at 2/3. */
@@ -85,28 +85,6 @@ export interface SimResult {
   storedLine: number;
   timerEvents: number;
   wallSeconds: number;
-}
-
-function decodeExpected(stream: Uint8Array): { hooks: number[]; ops: number[]; colors: number[] } {
-  const d = new StreamDecoder();
-  const hooks: number[] = [];
-  const ops: number[] = [];
-  let colors: number[] = [];
-  // A format 2 decoder can complete several operations per byte: next() until EV_NONE (0).
-  outer: for (let i = 0; i < stream.length; i++) {
-    let ev = d.push(stream[i]);
-    for (;;) {
-      if (ev < 0 || ev === EV_END) break outer;
-      if (ev === EV_HOOK) {
-        hooks.push(d.hook);
-        ops.push(d.hook);
-      } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
-      if (d.colorCount > 0 && colors.length === 0) colors = d.colors.slice(0, d.colorCount);
-      ev = d.next();
-      if (ev === 0) break;
-    }
-  }
-  return { hooks, ops, colors };
 }
 
 export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfile, opts: SimOptions = {}): SimResult {
@@ -176,16 +154,16 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   } else if (report.state !== ST_DONE) {
     verifier.violation('incomplete', `runtime ended in state ${report.stateName} after ${fed} of ${n} stream bytes`, mcu.now);
   }
-  const planDirs = expectedDirections(machine, expected.hooks);
-  const mismatch = firstMismatch(expected.hooks, planDirs, wraps);
+  const { hooks: planHooks, dirs: planDirs } = hooksAndDirections(machine, expected.hooks, expected.flanks);
+  const mismatch = firstMismatch(planHooks, planDirs, wraps);
   const ok = mismatch === null && verifier.violations.length === 0;
-  const est = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, false, ring ? new RingPath(ring) : undefined);
-  const exact = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, true, ring ? new RingPath(ring) : undefined);
+  const est = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, false, ring ? new RingPath(ring) : undefined, planDirs);
+  const exact = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, true, ring ? new RingPath(ring) : undefined, planDirs);
   return {
     ok,
     report,
     alarm,
-    planHooks: expected.hooks,
+    planHooks: planHooks,
     planDirs,
     planOps: expected.ops,
     colors: expected.colors,
@@ -196,10 +174,10 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     violations: verifier.violations,
     violationCounts: verifier.counts,
     machineSeconds: mcu.now / 1e6,
-    floorSeconds: ring ? ringFloorSeconds(ring, expected.hooks) : floorSeconds(machine, expected.hooks),
+    floorSeconds: ring ? ringFloorSeconds(ring, planHooks) : floorSeconds(machine, planHooks),
     exactStopSeconds: exact ? exact.seconds : -1,
     estimateSeconds: est ? est.seconds : -1,
-    threadMeters: threadMm(machine, expected.hooks) / 1000,
+    threadMeters: threadMm(machine, planHooks) / 1000,
     maxPileMm: tracker ? tracker.maxPileMm : verifier.maxPileMm,
     homedSeconds: verifier.homedUs < 0 ? -1 : verifier.homedUs / 1e6,
     steps: { x: verifier.steps[0], y: verifier.steps[1], z: verifier.steps[2] },

@@ -382,6 +382,17 @@ export function expectedDirections(m: MachineProfile, path: readonly number[]): 
   });
 }
 
+/**
+ * A path of stream indices as hooks and the winding directions the machine owes them: with
+ * flanks = 2 (format 3, flanked plans) index v is hook v >> 1 and flank v & 1 fixes the direction
+ * (0: +1, 1: −1, see shared/geometry/wrap.ts); with flanks = 1 the direction is the way the
+ * thread turns (expectedDirections).
+ */
+export function hooksAndDirections(m: MachineProfile, indices: readonly number[], flanks: number): { hooks: number[]; dirs: number[] } {
+  if (flanks !== 2) return { hooks: indices.slice(), dirs: expectedDirections(m, indices) };
+  return { hooks: indices.map((v) => v >> 1), dirs: indices.map((v) => (v % 2 === 0 ? 1 : -1)) };
+}
+
 /** First index where the wrapped sequence differs from the expected one (hook or direction), or null. */
 export function firstMismatch(
   expected: readonly number[], expectedDirs: readonly number[], wraps: readonly WrapEvent[],

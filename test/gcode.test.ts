@@ -164,6 +164,18 @@ describe('hookline gcode', () => {
     expect(run.pauses).toHaveLength(0);
   });
 
+  it('a flanked plan: each hook is wound the way its planned flank says (flank 0 G3, flank 1 G2)', () => {
+    const out = join(dir, 'flanked');
+    expect(runCli(['plan', 'examples/coffee.png', '--lines', '40', '-o', out, '--quiet']).code).toBe(0);
+    const flanked = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as Plan;
+    expect(flanked.flanks).toBe(2);
+    const r = runCli(['gcode', join(out, 'plan.json'), '--machine', machinePath]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const wound = Array.from(r.stdout.matchAll(/^; hook (\d+) \(#\d+ of \d+\), (G[23])$/gm), (m) => `${m[1]}${m[2]}`);
+    expect(wound).toEqual(planPath(flanked).map((v) => `${v >> 1}${v % 2 === 0 ? 'G3' : 'G2'}`));
+    expect(new Set(wound.map((w) => w.slice(-2))).size).toBe(2);
+  });
+
   it('Marlin: G28, M0 with the colour at every colour change; -o writes exactly stdout', () => {
     const r = runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath, '--dialect', 'marlin']);
     expect(r.code).toBe(0);
@@ -216,11 +228,11 @@ describe('hookline gcode', () => {
     expectOneLineError(runCli(['gcode', p, '--machine', join(repoRoot, 'machines/ref-ring.json')]), /ring machine/);
     const more = { ...mono, nails: [...mono.nails, ...mono.nails.slice(0, 40)] };
     writeFileSync(join(dir, 'more.json'), JSON.stringify(more));
-    expectOneLineError(runCli(['gcode', join(dir, 'more.json'), '--machine', machinePath]), /has 200 nails but .* has 160 hooks/);
+    expectOneLineError(runCli(['gcode', join(dir, 'more.json'), '--machine', machinePath]), /has 200 hooks but .* has 160/);
     const moved = structuredClone(mono);
     moved.nails[7] = [moved.nails[7][0] + 1, moved.nails[7][1]];
     writeFileSync(join(dir, 'moved.json'), JSON.stringify(moved));
-    expectOneLineError(runCli(['gcode', join(dir, 'moved.json'), '--machine', machinePath, '-o', out]), /nail 7 at .* from the machine's hook 7/);
+    expectOneLineError(runCli(['gcode', join(dir, 'moved.json'), '--machine', machinePath, '-o', out]), /hook 7 at .* from the machine's hook 7/);
     expectOneLineError(runCli(['gcode', join(dir, 'nope.json'), '--machine', machinePath]), /cannot read plan/);
     expect(existsSync(out)).toBe(false);
   });

@@ -12,12 +12,17 @@ function expectOneLineError(r: { code: number | null; stderr: string }, pattern:
 }
 
 /** The hook sequence back out of the HTML: every table row's cells after the line-number header. */
-function parseSequence(html: string): { first: number; hooks: number[] }[] {
-  const rows: { first: number; hooks: number[] }[] = [];
-  for (const m of html.matchAll(/<tr><th>(\d+)<\/th><td>([\d<td>]+)<\/tr>/g)) {
-    rows.push({ first: Number(m[1]), hooks: m[2].split('<td>').map(Number) });
+function parseSequence(html: string): { first: number; hooks: string[] }[] {
+  const rows: { first: number; hooks: string[] }[] = [];
+  for (const m of html.matchAll(/<tr><th>(\d+)<\/th><td>([\dac<td>]+)<\/tr>/g)) {
+    rows.push({ first: Number(m[1]), hooks: m[2].split('<td>') });
   }
   return rows;
+}
+
+/** How the page names the path's entries: the hook, and for flanked plans its winding (c / a). */
+function labels(plan: Plan): string[] {
+  return planPath(plan).map((v) => (plan.flanks === 2 ? `${v >> 1}${v % 2 === 0 ? 'c' : 'a'}` : String(v)));
 }
 
 /** All text drawn in a PDF: inflate each content stream, decode pdfkit's hex strings in TJ arrays. */
@@ -37,14 +42,15 @@ function pdfText(pdf: Buffer): string {
 function check(dir: string, plan: Plan) {
   const html = readFileSync(join(dir, 'instructions.html'), 'utf8');
   const pdf = readFileSync(join(dir, 'instructions.pdf'));
-  const path = planPath(plan);
+  const path = labels(plan);
+  const hookOf = (v: number) => (plan.flanks === 2 ? v >> 1 : v);
   // Every hook of the path, in order, with rows numbered by their first line.
   const rows = parseSequence(html);
   expect(rows.flatMap((r) => r.hooks)).toEqual(path.slice(1));
   let line = 1;
   for (const r of rows) { expect(r.first).toBe(line); line += r.hooks.length; }
   expect(html).toMatch(/Start: tie on colour \d+ \(#[0-9a-f]{6}\) at hook (\d+)/);
-  expect(html).toContain(`at hook ${path[0]}</span>`);
+  expect(html).toContain(`at hook ${hookOf(planPath(plan)[0])}</span>`);
   expect(html).toContain('Hook numbers are 0-based');
   // Print CSS.
   expect(html).toMatch(/@page\{size:A4;margin:[^}]+\}/);
@@ -56,7 +62,7 @@ function check(dir: string, plan: Plan) {
   expect((pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length).toBeGreaterThanOrEqual(2);
   const text = pdfText(pdf);
   expect(text).toContain('Hook sequence');
-  const drawnHooks = text.split('\n').filter((t) => /^\d+$/.test(t)).map(Number);
+  const drawnHooks = text.split('\n').filter((t) => /^\d+[ac]?$/.test(t));
   // Row labels are numbers too: the hooks appear as a subsequence of the numbers drawn.
   let k = 1;
   for (const n of drawnHooks) if (k < path.length && n === path[k]) k++;

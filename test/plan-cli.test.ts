@@ -57,7 +57,8 @@ describe('hookline plan (built CLI)', () => {
     expect(r.stdout).toContain(join(out, 'plan.json'));
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as Plan;
     checkPlan(plan);
-    expect(plan.nails).toHaveLength(160);
+    expect(plan.nails).toHaveLength(320); // 160 hooks × 2 flanks
+    expect(plan).toMatchObject({ version: 2, flanks: 2, hookDiameterMm: 2 });
     expect(plan.lines).toHaveLength(300);
     expect(plan.threadWidthMm).toBe(0.12);
     expect(plan.board).toEqual({ widthMm: 600, heightMm: 600, frame: 'circle' });
@@ -80,7 +81,7 @@ describe('hookline plan (built CLI)', () => {
       '--thread-mm', '0.3', '--frame', 'rect', '--seed', '5', '--quiet');
     expect([r.status, r.stdout, r.stderr]).toEqual([0, '', '']);
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as Plan;
-    expect(plan.nails).toHaveLength(90);
+    expect(plan.nails).toHaveLength(180);
     expect(plan.lines).toHaveLength(40);
     expect(plan.board).toEqual({ widthMm: 400, heightMm: 400, frame: 'rect' });
     expect(plan.threadWidthMm).toBe(0.3);
@@ -154,7 +155,7 @@ describe('hookline plan (built CLI)', () => {
     const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as Plan;
     checkPlan(plan);
     expect(plan.board).toEqual({ widthMm: 300, heightMm: 200, frame: 'rect' });
-    expect(plan.nails).toHaveLength(40);
+    expect(plan.nails).toHaveLength(80);
     expect(plan.planner).toMatchObject({ linesRequested: 'auto', stoppedEarly: false });
     expect(plan.lines.length).toBeGreaterThan(20);
     const s = hookline('score', join(out, 'plan.json'), 'examples/coffee.png');

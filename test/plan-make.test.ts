@@ -19,7 +19,7 @@ describe('makeMonoPlan', () => {
   it('plans the example: valid, deterministic, better than an empty board', async () => {
     const { plan } = await makeMonoPlan(base);
     checkPlan(plan);
-    expect(plan.nails).toHaveLength(160);
+    expect(plan.nails).toHaveLength(320);
     expect(plan.lines).toHaveLength(300);
     expect(plan.board).toEqual({ widthMm: 600, heightMm: 600, frame: 'circle' });
     expect(plan.source).toEqual({ file: 'examples/coffee.png', crop: [0, 0, 512, 512] });
@@ -39,9 +39,11 @@ describe('makeMonoPlan', () => {
 
   it('works for 3, 7, 500 and 1999 hooks', async () => {
     for (const [hooks, lines] of [[3, 10], [7, 15], [500, 40], [1999, 12]] as const) {
-      const { plan, stoppedEarly } = await makeMonoPlan({ ...base, hooks, lines });
+      // 3 hooks on their centres: exactly three chords exist.
+      const flanks = hooks === 3 ? 1 : 2;
+      const { plan, stoppedEarly } = await makeMonoPlan({ ...base, hooks, lines, flanks });
       checkPlan(plan);
-      expect(plan.nails).toHaveLength(hooks);
+      expect(plan.nails).toHaveLength(hooks * flanks);
       expect(plan.lines.length).toBeGreaterThan(0);
       if (hooks === 3) {
         expect(plan.lines.length).toBe(3); // every chord of a triangle, then no line is left
@@ -100,8 +102,35 @@ describe('makeMonoPlan', () => {
   it('rect frames and odd sizes give valid plans too', async () => {
     const { plan } = await makeMonoPlan({ ...base, frame: 'rect', hooks: 7, lines: 50, boardMm: 50, threadMm: 0.5 });
     checkPlan(plan);
-    expect(plan.nails).toHaveLength(7);
+    expect(plan.nails).toHaveLength(14);
     expect(plan.lines.length).toBeGreaterThan(0);
+  });
+
+  it('flanks: each hook has two nails on its sides, tangent to the frame, and lines never join one hook to itself', async () => {
+    const { plan } = await makeMonoPlan({ ...base, lines: 200 });
+    const one = await makeMonoPlan({ ...base, lines: 200, flanks: 1 });
+    expect(one.plan.version).toBe(1);
+    expect(one.plan.flanks).toBeUndefined();
+    const r = 2 / 2 + 0.12 / 2;
+    for (let h = 0; h < 160; h++) {
+      const [cx, cy] = one.plan.nails[h];
+      const a = plan.nails[2 * h];
+      const b = plan.nails[2 * h + 1];
+      // Midpoint is the hook centre (to the 3 decimals plan.json keeps), flanks r away.
+      expect(Math.hypot((a[0] + b[0]) / 2 - cx, (a[1] + b[1]) / 2 - cy)).toBeLessThan(2e-3);
+      expect(Math.hypot(a[0] - cx, a[1] - cy)).toBeCloseTo(r, 2);
+      // Tangent to the circle: perpendicular to the radius; flank 1 is clockwise of flank 0.
+      const rx = cx - 300;
+      const ry = cy - 300;
+      expect(Math.abs((b[0] - a[0]) * rx + (b[1] - a[1]) * ry)).toBeLessThan(0.01 * Math.hypot(rx, ry));
+      expect(rx * (b[1] - a[1]) - ry * (b[0] - a[0])).toBeGreaterThan(0);
+    }
+    for (const [, a, b] of plan.lines) expect(a >> 1).not.toBe(b >> 1);
+    // Both flanks get used, and the two-sided model fits the picture better at equal thread count.
+    const flanksUsed = new Set(planPath(plan).map((v) => v & 1));
+    expect(flanksUsed.size).toBe(2);
+    const target = await loadMetricTarget(plan);
+    expect(scorePlan(plan, target).rmse).toBeLessThan(scorePlan(one.plan, target).rmse);
   });
 });
 

@@ -92,7 +92,7 @@ describe('hookline sim (end to end)', () => {
     expect(ok.stdout).toMatch(/^sim OK: wrapped 31 of 31 hooks/);
     expectOneLineError(
       runCli(['sim', join(dir, 'small', 'plan.hls'), '--machine', machinePath, '--plan', join(dir, 'small', 'plan.json'), '-o', join(dir, 'small', 'sim')]),
-      /nail 0 at \(250\.00, 0\.00\) mm is 50\.00 mm from the machine's hook 0 .*--board-mm 600/,
+      /hook 0 at \(250\.00, 0\.00\) mm is 50\.00 mm from the machine's hook 0 .*--board-mm 600/,
     );
     expectOneLineError(
       runCli(['sim', join(dir, 'small', 'plan.hls'), '--machine', machinePath, '--plan', join(dir, 'ok', 'plan.json'), '-o', join(dir, 'x')]),

@@ -67,7 +67,7 @@ describe('ref-ring simulated', () => {
   it('hookline sim and estimate run a ring plan end to end', () => {
     const dir = tempDir();
     expect(runCli(['plan', 'examples/coffee.png', '--lines', '20', '--hooks', '200', '--board-mm', '500', '-o', dir, '--quiet']).code).toBe(0);
-    expect(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan.hls'), '--format', '2', '--machine', 'machines/ref-ring.json']).code).toBe(0);
+    expect(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan.hls'), '--machine', 'machines/ref-ring.json']).code).toBe(0);
     const r = runCli(['sim', join(dir, 'plan.hls'), '--machine', 'machines/ref-ring.json', '-o', join(dir, 'sim'), '--plan', join(dir, 'plan.json'), '--width', '128']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^sim OK: wrapped 21 of 21 hooks/);

@@ -69,6 +69,41 @@ describe('simulate: an honest run', () => {
   });
 });
 
+describe('simulate: a flanked stream (format 3) is wound on the planned flanks', () => {
+  // Hooks from a sample path, each touched on a flank chosen at random: about half the windings go
+  // against the way the thread turns, so a runtime that ignored the flanks would fail.
+  const hooks = samplePath(4, 40);
+  let seed = 7;
+  const flank = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) >> 16) & 1;
+  const flanks = hooks.map((h) => 2 * h + flank());
+  const stream = Uint8Array.from(encodeStream(flanks, 320, [0], { version: 3 }));
+  const planned = flanks.map((v) => (v % 2 === 0 ? 1 : -1));
+
+  it('wraps the hooks in the planned directions, ok', () => {
+    const r = simulate(stream, m);
+    expect(r.violations).toEqual([]);
+    expect(r.wrapped).toEqual(hooks);
+    expect(r.wrappedDirs).toEqual(planned);
+    expect(r.ok).toBe(true);
+    const turning = expectedDirections(m, hooks);
+    const against = planned.filter((d, i) => d !== turning[i]).length;
+    expect(against).toBeGreaterThan(5);
+  });
+
+  it('a winding against the planned flank is caught at that hook', () => {
+    const r = simulate(stream, m, { faults: { reverseWrap: 13 }, skipEstimates: true });
+    expect(r.ok).toBe(false);
+    expect(r.firstMismatch).toMatchObject({ index: 13, expectedHook: hooks[13], wrappedHook: hooks[13], expectedDir: planned[13], wrappedDir: -planned[13] });
+  });
+
+  it('a stream with flanks for another hook count is refused by the runtime', () => {
+    const other = Uint8Array.from(encodeStream(flanks, 322, [0], { version: 3 }));
+    const r = simulate(other, m, { skipEstimates: true });
+    expect(r.ok).toBe(false);
+    expect(r.report.errorName).toBe('hook-count-mismatch');
+  });
+});
+
 describe('simulate: the verifier catches faults', () => {
   const path = samplePath(4, 20);
   const stream = bytes(path);

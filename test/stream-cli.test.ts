@@ -11,12 +11,12 @@ function expectOneLineError(r: { code: number | null; stderr: string; stdout: st
   expect(r.stderr).toMatch(pattern);
 }
 
-describe('hookline encode / decode (end to end)', () => {
+describe('hookline encode / decode of a plan on hook centres (formats 1 and 2)', () => {
   let dir = '';
   let plan: Plan;
   beforeAll(() => {
     dir = tempDir();
-    expect(runCli(['plan', 'examples/coffee.png', '-o', dir, '--lines', '200', '--quiet']).code).toBe(0);
+    expect(runCli(['plan', 'examples/coffee.png', '-o', dir, '--lines', '200', '--flanks', '1', '--quiet']).code).toBe(0);
     plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
   });
 
@@ -58,7 +58,7 @@ describe('hookline encode / decode (end to end)', () => {
   });
 });
 
-describe('hookline encode (format 2) --machine / decode / inspect (end to end)', () => {
+describe('hookline encode (format 3, a flanked plan) --machine / decode / inspect (end to end)', () => {
   let dir = '';
   let plan: Plan;
   const machine = join(repoRoot, 'machines/ref-gantry.json');
@@ -75,7 +75,8 @@ describe('hookline encode (format 2) --machine / decode / inspect (end to end)',
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBeLessThan(9);
     const json = JSON.parse(runCli(['decode', join(dir, 'plan.hls'), '--json']).stdout);
-    expect(json).toMatchObject({ version: 2, hookCount: 160, lineCount: 300, colors: ['#000000'], chunkLines: 100, chunkCount: 4 });
+    expect(json).toMatchObject({ version: 3, hookCount: 320, lineCount: 300, colors: ['#000000'], chunkLines: 100, chunkCount: 4 });
+    expectOneLineError(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'x.hls'), '--format', '2']), /only stream format 3 carries/);
     expect(json.machineHash).toBeGreaterThan(0);
     expect(json.ops.map((o: { hook: number }) => o.hook)).toEqual(planPath(plan));
     expect(runCli(['decode', join(dir, 'plan.hls'), '--machine', machine]).stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
@@ -87,17 +88,17 @@ describe('hookline encode (format 2) --machine / decode / inspect (end to end)',
 
   it('refuses a newer major version with a clear message', () => {
     const bytes = readFileSync(join(dir, 'plan.hls'));
-    bytes[4] = 3;
+    bytes[4] = 4;
     writeFileSync(join(dir, 'newer.hls'), bytes);
-    expectOneLineError(runCli(['decode', join(dir, 'newer.hls')]), /stream format version 3 is not supported \(this hookline reads versions 1 and 2\)/);
+    expectOneLineError(runCli(['decode', join(dir, 'newer.hls')]), /stream format version 4 is not supported \(this hookline reads versions 1 to 3\)/);
   });
 
   it('inspect shows header and chunks, and skips a damaged chunk', () => {
     const ok = runCli(['inspect', join(dir, 'plan.hls')]);
     expect(ok.code).toBe(0);
     const lines = ok.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/plan\.hls: \d+ bytes, format 2\.0, 300 lines, [\d.]+ bits\/line/);
-    expect(lines[1]).toMatch(/header: \d+ bytes; machine 0x[0-9a-f]{8}; 160 hooks; palette #000000; 4 chunks of 100 hook operations/);
+    expect(lines[0]).toMatch(/plan\.hls: \d+ bytes, format 3\.0, 300 lines, [\d.]+ bits\/line/);
+    expect(lines[1]).toMatch(/header: \d+ bytes; machine 0x[0-9a-f]{8}; 320 flanks of 160 hooks; palette #000000; 4 chunks of 100 hook operations/);
     expect(lines.filter((l) => / ok$/.test(l))).toHaveLength(4);
     expect(lines.at(-1)).toMatch(/^end: end record at byte \d+ \(4 bytes\); all chunks verified$/);
     const bytes = readFileSync(join(dir, 'plan.hls'));

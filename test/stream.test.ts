@@ -99,12 +99,92 @@ describe('stream codec, format 1', () => {
     const bytes = encodeStream([1, 2], 10, [0]);
     expect(decodeAll([0x50, ...bytes.slice(1)]).error).toBe(ERR_BAD_MAGIC);
     const newer = bytes.slice();
-    newer[4] = 3;
+    newer[4] = 4;
     expect(decodeAll(newer).error).toBe(ERR_VERSION);
   });
 
   it('never throws on random bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => void decodeAll(bytes)), { numRuns: 5000 });
+  });
+});
+
+/** A bench-like path over 320 flanks (160 hooks), never joining a hook to itself. */
+function flankPath(seed: number, lines: number): number[] {
+  const out: number[] = [];
+  for (const v of realisticPath(seed, lines, 320)) if (out.length === 0 || v >> 1 !== out[out.length - 1] >> 1) out.push(v);
+  return out;
+}
+
+describe('stream codec, format 3 (hook flanks)', () => {
+  /** A path of flanks (index 2h + f) that never joins a hook to itself, with colour changes. */
+  const flankInput = fc
+    .record({ hooks: fc.integer({ min: 2, max: 2000 }), colors: fc.integer({ min: 1, max: 4 }) })
+    .chain(({ hooks, colors }) =>
+      fc.record({
+        hooks: fc.constant(hooks),
+        colors: fc.constant(Array.from({ length: colors }, (_, i) => i * 0x101010)),
+        ops: fc
+          .array(fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 2 * hooks - 1 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: colors }).map((c) => -c) }), { maxLength: 300 })
+          .map((ops) => {
+            const out: number[] = [];
+            let last = -1;
+            for (const op of ops) {
+              if (op >= 0 && last >= 0 && op >> 1 === last >> 1) continue;
+              if (op >= 0) last = op;
+              out.push(op);
+            }
+            return out;
+          }),
+        chunkHooks: fc.integer({ min: 1, max: 300 }),
+      }),
+    );
+
+  it('round-trips every flank path exactly; the decoder reports 2 flanks per hook', () => {
+    fc.assert(
+      fc.property(flankInput, ({ hooks, colors, ops, chunkHooks }) => {
+        const bytes = encodeStream(ops, 2 * hooks, colors, { version: 3, chunkHooks });
+        expect(bytes[4]).toBe(3);
+        const d = new StreamDecoder();
+        const r = decodeAll(bytes, d);
+        expect([r.error, r.ended]).toEqual([0, true]);
+        expect(r.ops).toEqual(ops);
+        expect([d.flanks, d.hookCount]).toEqual([2, 2 * hooks]);
+        const f = fastDecode(Uint8Array.from(bytes));
+        expect([f.error, f.ops]).toEqual([0, ops]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is format 2 byte for byte but for the version, and format 2 decoders see one flank per hook', () => {
+    const ok = flankPath(3, 500);
+    const three = encodeStream(ok, 320, [0], { version: 3 });
+    const two = encodeStream(ok, 320, [0], { version: 2 });
+    const diff = three.map((b, i) => (b !== two[i] ? i : -1)).filter((i) => i >= 0);
+    // The version byte and the header CRC differ, nothing else.
+    const hl = two[6] * 256 + two[7];
+    expect(diff.every((i) => i === 4 || i === hl || i === hl + 1)).toBe(true);
+    const d = new StreamDecoder();
+    decodeAll(two, d);
+    expect(d.flanks).toBe(1);
+  });
+
+  it('refuses a line between the two flanks of one hook, and an odd flank count', () => {
+    expect(() => encodeStream([4, 5], 20, [0], { version: 3 })).toThrow(/both hook 2/);
+    expect(() => encodeStream([4, 7], 21, [0], { version: 3 })).toThrow(/even/);
+  });
+
+  it('detects every single-bit flip and truncation of a real stream', () => {
+    const path = flankPath(8, 120);
+    const bytes = encodeStream(path, 320, [0], { version: 3, chunkHooks: 50 });
+    for (let i = 0; i < bytes.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const b = bytes.slice();
+        b[i] ^= 1 << bit;
+        if (decodeAll(b).ended) throw new Error(`flip of bit ${bit} in byte ${i} not detected`);
+      }
+    }
+    for (let n = 0; n < bytes.length; n++) expect(decodeAll(bytes.slice(0, n)).ended).toBe(false);
   });
 });
 
@@ -240,7 +320,7 @@ describe('stream codec, format 2', () => {
   it('refuses a newer major version; accepts a newer minor version with extra header fields', () => {
     const bytes = v2([1, 5, 9], 10, [0]);
     const newer = bytes.slice();
-    newer[4] = 3;
+    newer[4] = 4;
     expect(decodeAll(newer).error).toBe(ERR_VERSION);
     const ext = encodeStream([1, 5, 9], 10, [0], { version: 2, headerExtension: [1, 2, 3] });
     ext[5] = 7; // minor 7

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseCommand, positionals } from '../args';
 import { UserError, fsErrorText } from '../errors';
 import { loadMachine } from '../machine/load';
-import { decodeStreamBytes } from '../stream/plan-stream';
+import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { machineHash } from '../stream/machine-hash';
 import { estimateMotion, floorSeconds, threadMm } from '../../shared/motion/estimate';
 import { RingPath, ringAxes, ringFloorSeconds } from '../../shared/geometry/ring';
@@ -32,16 +32,12 @@ export const estimateCommand: Command = {
       throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
     const decoded = decodeStreamBytes(bytes, streamPath, machineHash(machine));
-    if (decoded.hookCount !== machine.hooks.count) {
-      throw new UserError(`${streamPath} is planned for ${decoded.hookCount} hooks but ${values.machine} has ${machine.hooks.count} (hooks.count); plan for this machine's hooks`);
-    }
-    const ops = decoded.ops as number[];
-    const hooks = decoded.hooks;
+    const { ops, hooks, dirs } = streamOnMachine(decoded, streamPath, machine.hooks.count, values.machine);
     // A ring runs as one rotary axis of an ordinary profile, with its own path (shared/geometry/ring.ts).
     const ring = machine.kind === 'ring' ? machine : null;
     const axes = machine.kind === 'ring' ? ringAxes(machine) : machine;
-    const look = estimateMotion(axes, ops, false, ring ? new RingPath(ring) : undefined);
-    const exact = estimateMotion(axes, ops, true, ring ? new RingPath(ring) : undefined);
+    const look = estimateMotion(axes, ops, false, ring ? new RingPath(ring) : undefined, dirs ?? undefined);
+    const exact = estimateMotion(axes, ops, true, ring ? new RingPath(ring) : undefined, dirs ?? undefined);
     const floor = ring ? ringFloorSeconds(ring, hooks) : floorSeconds(axes, hooks);
     const lines = Math.max(0, hooks.length - 1);
     const thread = threadMm(axes, hooks) / 1000;

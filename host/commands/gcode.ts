@@ -4,6 +4,7 @@ import { UserError } from '../errors';
 import { type Dialect, generateGcode } from '../gcode/generate';
 import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
+import { planHooks } from '../plan/types';
 import { hookXMm, hookYMm } from '../../shared/machine';
 import type { Command } from './command';
 
@@ -38,14 +39,15 @@ export const gcodeCommand: Command = {
     const plan = loadPlan(planFile);
     const machine = loadMachine(values.machine);
     if (machine.kind === 'ring') throw new UserError(`gcode: ${values.machine} is a ring machine; G-code is for XY gantries (kind "gantry")`);
-    if (plan.nails.length !== machine.hooks.count) {
-      throw new UserError(`${planFile} has ${plan.nails.length} nails but ${values.machine} has ${machine.hooks.count} hooks; plan with --hooks ${machine.hooks.count}`);
+    const hooks = planHooks(plan);
+    if (hooks.length !== machine.hooks.count) {
+      throw new UserError(`${planFile} has ${hooks.length} hooks but ${values.machine} has ${machine.hooks.count}; plan with --hooks ${machine.hooks.count}`);
     }
-    plan.nails.forEach(([x, y], i) => {
+    hooks.forEach(([x, y], i) => {
       const d = Math.hypot(x - hookXMm(machine, i), y - hookYMm(machine, i));
       if (d > 0.01) {
         throw new UserError(
-          `${planFile}: nail ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(machine, i).toFixed(2)}, ${hookYMm(machine, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
+          `${planFile}: hook ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(machine, i).toFixed(2)}, ${hookYMm(machine, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
         );
       }
     });

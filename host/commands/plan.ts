@@ -21,6 +21,8 @@ const FLAGS = {
   frame: { type: 'string' },
   layout: { type: 'string' },
   'min-gap': { type: 'string' },
+  flanks: { type: 'string' },
+  'hook-mm': { type: 'string' },
   importance: { type: 'string' },
   contrast: { type: 'string' },
   gamma: { type: 'string' },
@@ -117,6 +119,12 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   if (str('min-gap') !== undefined) o.minGap = numberFlag('min-gap', str('min-gap'), 8, { min: 1, max: 1000, integer: true });
   if (str('contrast') !== undefined) o.contrast = numberFlag('contrast', str('contrast'), 1, { min: 0, max: 10 });
   if (str('gamma') !== undefined) o.gamma = numberFlag('gamma', str('gamma'), 1, { min: 0.1, max: 10 });
+  if (str('flanks') !== undefined) {
+    const f = str('flanks')!.trim();
+    if (f !== '1' && f !== '2') throw new UserError(`--flanks: '${f}' is not 1 or 2; give 2 (threads touch each hook on a chosen side, the default) or 1 (hook centres)`);
+    o.flanks = f === '2' ? 2 : 1;
+  }
+  if (str('hook-mm') !== undefined) o.hookMm = numberFlag('hook-mm', str('hook-mm'), 2, { min: 0.1, max: 50 });
   if (str('passes') !== undefined) o.passes = numberFlag('passes', str('passes'), 0, { min: 0, max: 20, integer: true });
   const colour = parseColourArgs(str, lines, rawLines !== undefined);
   if (colour) o.colour = colour;
@@ -126,7 +134,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
 export const planCommand: Command = {
   name: 'plan',
   usage: 'plan IMAGE -o DIR [--hooks N] [--lines N|auto] [--board-mm D] [--thread-mm W] [--frame circle|rect] [--layout hooks.json]'
-    + ' [--min-gap N] [--importance mask.png] [--contrast C] [--gamma G] [--passes N] [--seed S] [--quiet]'
+    + ' [--min-gap N] [--flanks 2|1] [--hook-mm D] [--importance mask.png] [--contrast C] [--gamma G] [--passes N] [--seed S] [--quiet]'
     + ' [--palette "#000000,#d0803c,…" | --colors K] [--background #ffffff] [--lines-per-color N,N,…] [--groups G | --order 1,2,3,1,…]',
   summary: 'plan a thread picture (one colour, or several with --palette/--colors): writes DIR/plan.json (docs/plan-format.md), DIR/preview.png (colour: also DIR/preview-<i>.png per colour) and DIR/forming.gif',
   async run(argv) {
@@ -136,8 +144,8 @@ export const planCommand: Command = {
     }
     const progress = createProgress({ label: 'plan', quiet: o.quiet });
     if (o.colour) {
-      if (o.importance || o.contrast !== undefined || o.gamma !== undefined || o.passes !== undefined) {
-        throw new UserError('--importance, --contrast, --gamma and --passes are for one-colour plans; drop them with --palette/--colors');
+      if (o.importance || o.contrast !== undefined || o.gamma !== undefined || o.passes !== undefined || o.flanks !== undefined || o.hookMm !== undefined) {
+        throw new UserError('--importance, --contrast, --gamma, --passes, --flanks and --hook-mm are for one-colour plans; drop them with --palette/--colors');
       }
       const { plan } = await makeColourPlan({ ...o, ...o.colour, onProgress: (f) => progress.update(f) });
       progress.done();

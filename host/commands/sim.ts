@@ -5,9 +5,9 @@ import { writeFileAtomic } from '../atomic-write';
 import { UserError, fsErrorText } from '../errors';
 import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
-import { planPath } from '../plan/types';
+import { planHooks, planPath } from '../plan/types';
 import { hookXMm, hookYMm } from '../../shared/machine';
-import { decodeStreamBytes } from '../stream/plan-stream';
+import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { renderStrungPng } from '../../sim/render-strung';
 import { simulate } from '../../sim/simulate';
 import { MotionSampler, gantryStartMm } from '../../sim/report/sampler';
@@ -47,25 +47,22 @@ export const simCommand: Command = {
       throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
     const decoded = decodeStreamBytes(bytes, streamPath);
-    if (decoded.hookCount !== machine.hooks.count) {
-      throw new UserError(
-        `${streamPath} is planned for ${decoded.hookCount} hooks but ${values.machine} has ${machine.hooks.count} (hooks.count); plan for this machine's hooks`,
-      );
-    }
+    streamOnMachine(decoded, streamPath, machine.hooks.count, values.machine);
 
     let background = '#ffffff';
     if (values.plan) {
       // The stream carries hook indices only: with the plan at hand, check that its nails are this
       // machine's hooks and that the stream is this plan.
       const plan = loadPlan(values.plan);
-      if (plan.nails.length !== machine.hooks.count) {
-        throw new UserError(`${values.plan} has ${plan.nails.length} nails but ${values.machine} has ${machine.hooks.count} hooks; plan with --hooks ${machine.hooks.count}`);
+      const hooks = planHooks(plan);
+      if (hooks.length !== machine.hooks.count) {
+        throw new UserError(`${values.plan} has ${hooks.length} hooks but ${values.machine} has ${machine.hooks.count}; plan with --hooks ${machine.hooks.count}`);
       }
-      plan.nails.forEach(([x, y], i) => {
+      hooks.forEach(([x, y], i) => {
         const d = Math.hypot(x - hookXMm(geo, i), y - hookYMm(geo, i));
         if (d > 0.01) {
           throw new UserError(
-            `${values.plan}: nail ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(geo, i).toFixed(2)}, ${hookYMm(geo, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
+            `${values.plan}: hook ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(geo, i).toFixed(2)}, ${hookYMm(geo, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
           );
         }
       });

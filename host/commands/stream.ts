@@ -6,6 +6,7 @@ import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
 import { hashText, machineHash } from '../stream/machine-hash';
 import { DEFAULT_FORMAT, decodeChunks, decodeStreamBytes, encodePlan } from '../stream/plan-stream';
+import { planHooks } from '../plan/types';
 import { streamErrorText } from '../../shared/stream/format';
 import type { Command } from './command';
 
@@ -19,8 +20,8 @@ function readStream(path: string): Uint8Array {
 
 export const encodeCommand: Command = {
   name: 'encode',
-  usage: 'encode PLAN.json -o PLAN.hls [--machine MACHINE.json] [--chunk-lines N] [--format 1|2]',
-  summary: 'compress a plan into the nail-index stream the machine reads (docs/stream-format.md): format 2, compact and chunked; --machine binds it to that profile; --format 1 writes the legacy 2-bytes-per-hook format',
+  usage: 'encode PLAN.json -o PLAN.hls [--machine MACHINE.json] [--chunk-lines N] [--format 1|2|3]',
+  summary: 'compress a plan into the nail-index stream the machine reads (docs/stream-format.md): format 2, compact and chunked (format 3 for plans with hook flanks); --machine binds it to that profile; --format 1 writes the legacy 2-bytes-per-hook format',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('encode', argv, {
       out: { type: 'string', short: 'o' },
@@ -30,14 +31,15 @@ export const encodeCommand: Command = {
     });
     const [planPath] = positionals('encode', pos, ['plan.json']);
     if (!values.out) throw new UserError('encode: missing -o FILE.hls (where to write the stream)');
-    const version = numberFlag('format', values.format, DEFAULT_FORMAT, { min: 1, max: 2, integer: true });
+    const version = values.format === undefined ? undefined : numberFlag('format', values.format, DEFAULT_FORMAT, { min: 1, max: 3, integer: true });
     const chunkHooks = values['chunk-lines'] === undefined ? undefined : numberFlag('chunk-lines', values['chunk-lines'], 2048, { min: 1, max: 65535, integer: true });
     const plan = loadPlan(planPath);
     let hash = 0;
     if (values.machine) {
       const machine = loadMachine(values.machine);
-      if (machine.hooks.count !== plan.nails.length) {
-        throw new UserError(`${planPath} has ${plan.nails.length} nails but ${values.machine} has ${machine.hooks.count} hooks (hooks.count); plan for this machine's hooks`);
+      const hooks = planHooks(plan).length;
+      if (machine.hooks.count !== hooks) {
+        throw new UserError(`${planPath} has ${hooks} hooks but ${values.machine} has ${machine.hooks.count} (hooks.count); plan for this machine's hooks`);
       }
       hash = machineHash(machine);
     }
@@ -87,7 +89,7 @@ export const inspectCommand: Command = {
     const lines = h.lineCount;
     const bpl = (n: number, l: number) => (l > 0 ? ((n * 8) / l).toFixed(2) : '-');
     out.push(`${path}: ${bytes.length} bytes, format ${h.version}.${h.minor}, ${lines} lines, ${bpl(bytes.length, lines)} bits/line`);
-    out.push(`header: ${r.headerBytes} bytes; machine ${hashText(h.machineHash)}; ${h.hookCount} hooks; palette ${h.colors.join(' ') || '(none)'}` +
+    out.push(`header: ${r.headerBytes} bytes; machine ${hashText(h.machineHash)}; ${h.flanks === 2 ? `${h.hookCount} flanks of ${h.hookCount / 2} hooks` : `${h.hookCount} hooks`}; palette ${h.colors.join(' ') || '(none)'}` +
       (h.version >= 2 ? `; ${h.chunkCount} chunk${h.chunkCount === 1 ? '' : 's'} of ${h.chunkHooks} hook operations` : ''));
     out.push('chunk  offset   bytes  first line  lines  colour changes  bits/line  CRC');
     let bad = 0;

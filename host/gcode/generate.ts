@@ -4,13 +4,14 @@
  * Per hook of the plan's path, in machine mm (board mm + board.originMm), the same wrap geometry
  * as the device runtime (shared/geometry/wrap.ts): come in to I = P − R·u inside the ring at
  * travel height, cross over the ring to O = P + R·u, drop below the hook head, one full G2/G3
- * turn around P (direction from sim/verify.ts expectedDirections), rise, leave back to I.
+ * turn around P (direction: the planned flank's, or the way the thread turns; sim/verify.ts
+ * hooksAndDirections), rise, leave back to I.
  */
 import { UserError } from '../errors';
 import type { Plan } from '../plan/types';
-import { planPath } from '../plan/types';
+import { nailsPerHook, planPath } from '../plan/types';
 import { type MachineProfile, hookXMm, hookYMm } from '../../shared/machine';
-import { expectedDirections } from '../../sim/verify';
+import { hooksAndDirections } from '../../sim/verify';
 
 export type Dialect = 'grbl' | 'marlin';
 
@@ -53,8 +54,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   // Round the arc: centripetal acceleration v²/R within the smaller XY acceleration.
   const arcFeed = Math.min(xyFeed, Math.sqrt(Math.min(ax.x.accelMmS2, ax.y.accelMmS2) * R) * 60);
   const zFeed = ax.z.maxSpeedMmS * 60;
-  const path = planPath(plan);
-  const dirs = expectedDirections(m, path);
+  const { hooks: path, dirs } = hooksAndDirections(m, planPath(plan), nailsPerHook(plan));
 
   const out: string[] = [];
   let seconds = 0;

@@ -13,8 +13,16 @@ export interface GreedyInput {
   threadPx: number;
   /** At most this many lines; 'auto' = until another line no longer lowers the error. */
   lines: number | 'auto';
-  /** Lines join hooks at least this far apart in index order around the ring. */
+  /** Lines join hooks at least this far apart in index order around the ring (in hooks, also with flankPairs). */
   minGap: number;
+  /**
+   * Nails 2h and 2h+1 are the two flanks of hook h (plan flanks = 2): the quick ranking first ranks
+   * one flank per hook, then both flanks of the best `pairShortlist` hooks, then the shortlist is
+   * scored exactly (flanks of one hook lie ~2 px apart: neighbours in score, not equals).
+   */
+  flankPairs?: boolean;
+  /** With flankPairs: how many hooks get both flanks ranked (default DEFAULT_PAIR_SHORTLIST). */
+  pairShortlist?: number;
   /** Optional side of each hook (rect frames): chords between hooks on one side are skipped. -1 = none. */
   sides?: Int8Array;
   /** Optional weight ≥ 0 per working pixel (importance mask); the error is Σ weight · (target − tone)². */
@@ -48,6 +56,8 @@ export const DEFAULT_PASSES = 0;
 export const DEFAULT_SHORTLIST = 8;
 /** Ranking raster by default (see GreedyInput.ranking). */
 export const DEFAULT_RANKING: 'fine' | 'coarse' = 'coarse';
+/** Flank pairs: hooks whose two flanks are both ranked after the one-flank-per-hook pre-ranking. */
+export const DEFAULT_PAIR_SHORTLIST = 16;
 /** --lines auto never plans more than this. */
 export const AUTO_LINE_CAP = 20_000;
 
@@ -115,16 +125,22 @@ export function planGreedy(input: GreedyInput): GreedyResult {
     coarse = new Residual(t.data, w, t.width, t.height, cx, cy, (threadPx * t.width) / width, m);
   }
   const ranker = coarse ?? fine;
+  // Flank pairs: rank one flank per hook first, then both flanks of the best `pairTop` hooks.
+  const pairs = input.flankPairs === true && n % 2 === 0;
+  const pairTop = new Shortlist(Math.max(1, (input.pairShortlist ?? DEFAULT_PAIR_SHORTLIST)));
   const errorBefore = fine.error;
   const add = (a: number, b: number, sign: number) => {
     fine.apply(a, b, sign);
     if (coarse) coarse.apply(a, b, sign);
     usedPair[a * n + b] = usedPair[b * n + a] = sign > 0 ? 1 : 0;
   };
+  // Ring distance is counted in hooks (a flank pair is one hook).
+  const hookShift = pairs ? 1 : 0;
+  const ringHooks = n >> hookShift;
   const allowed = (a: number, b: number): boolean => {
     if (a === b) return false;
-    const ring = Math.abs(a - b);
-    if (Math.min(ring, n - ring) < minGap) return false;
+    const ring = Math.abs((a >> hookShift) - (b >> hookShift));
+    if (Math.min(ring, ringHooks - ring) < minGap) return false;
     if (sides[a] >= 0 && sides[a] === sides[b]) return false;
     return usedPair[a * n + b] === 0;
   };
@@ -181,7 +197,25 @@ export function planGreedy(input: GreedyInput): GreedyResult {
       if (allowed(at, to)) order[count++] = to;
     }
     if (twoLevel && count > shortlist) {
-      for (let i = 0; i < count; i++) rough[order[i]] = ranker.rank(at, order[i]);
+      if (pairs && count > pairTop.ids.length * 2) {
+        // Stage 1: each hook by the first of its allowed flanks met; stage 2: both flanks of the best.
+        pairTop.clear();
+        let lastHook = -1;
+        for (let i = 0; i < count; i++) {
+          const k = order[i];
+          rough[k] = -Infinity;
+          if (k >> 1 !== lastHook) {
+            lastHook = k >> 1;
+            pairTop.offer(ranker.rank(at, k), k);
+          }
+        }
+        for (let j = 0; j < pairTop.size; j++) {
+          const h = pairTop.ids[j] >> 1;
+          for (let f = 2 * h; f <= 2 * h + 1; f++) if (allowed(at, f)) rough[f] = ranker.rank(at, f);
+        }
+      } else {
+        for (let i = 0; i < count; i++) rough[order[i]] = ranker.rank(at, order[i]);
+      }
     }
     const from = at;
     const best = pick(count, (to) => fine.gain(from, to));

@@ -55,6 +55,36 @@ export function layoutHooks(board: Board, count: number, marginMm = defaultMargi
   return { nails, sides };
 }
 
+/**
+ * The two flanks of each hook (docs/plan-format.md "Flanks"): a thread touches a hook of radius
+ * r on one side, at the centre ∓ r·t where t is the unit tangent of the frame at the hook
+ * (clockwise). Nail 2h is hook h's counter-clockwise flank, nail 2h+1 its clockwise flank, so the
+ * nails stay in ring order. `radiusMm` is the hook radius plus half the thread.
+ */
+export function flankNails(hooks: [number, number][], board: Board, sides: Int8Array | undefined, radiusMm: number): [number, number][] {
+  const out: [number, number][] = [];
+  const cx = board.widthMm / 2;
+  const cy = board.heightMm / 2;
+  hooks.forEach(([x, y], h) => {
+    let tx: number;
+    let ty: number;
+    const side = sides ? sides[h] : -1;
+    if (side >= 0) {
+      tx = side === 0 ? 1 : side === 2 ? -1 : 0;
+      ty = side === 1 ? 1 : side === 3 ? -1 : 0;
+    } else {
+      // Perpendicular to the direction from the board centre: clockwise on screen (y down).
+      const rx = x - cx;
+      const ry = y - cy;
+      const len = Math.hypot(rx, ry) || 1;
+      tx = -ry / len;
+      ty = rx / len;
+    }
+    out.push([x - radiusMm * tx, y - radiusMm * ty], [x + radiusMm * tx, y + radiusMm * ty]);
+  });
+  return out;
+}
+
 /** Smallest ring distance between two hooks a line may join: ~5 % of the ring (8 of 160). */
 export function defaultMinGap(count: number): number {
   return Math.max(1, Math.min(Math.round(count / 20), Math.floor((count - 1) / 2)));

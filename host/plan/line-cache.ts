@@ -26,8 +26,10 @@ export class LineCache {
     private readonly budget = 12_000_000,
   ) {
     const n = (this.n = xs.length);
-    this.start = new Int32Array(n * n).fill(-1);
-    this.counts = new Int32Array(n * n);
+    // One slot per unordered pair a < b: key = b·(b−1)/2 + a.
+    const pairs = (n * (n - 1)) / 2;
+    this.start = new Int32Array(pairs).fill(-1);
+    this.counts = new Int32Array(pairs);
     const initial = Math.min(budget, 1 << 20);
     this.idxPool = new Int32Array(initial);
     this.amtPool = new Float32Array(initial);
@@ -40,7 +42,7 @@ export class LineCache {
    * scratch space (valid until the next call).
    */
   key(a: number, b: number): number {
-    const k = a < b ? a * this.n + b : b * this.n + a;
+    const k = a < b ? (b * (b - 1)) / 2 + a : (a * (a - 1)) / 2 + b;
     if (this.start[k] >= 0) return k;
     const lo = Math.min(a, b);
     const hi = Math.max(a, b);

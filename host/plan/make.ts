@@ -3,7 +3,7 @@ import { UserError, fsErrorText } from '../errors';
 import { rasterHeight } from './frame';
 import { planGreedy, DEFAULT_PASSES, DEFAULT_SHORTLIST } from './greedy';
 import { centreCrop, loadGrey, probeImage } from './image';
-import { checkCustomLayout, defaultMinGap, layoutHooks, type Board } from './layout';
+import { checkCustomLayout, defaultMinGap, flankNails, layoutHooks, type Board } from './layout';
 import type { Plan } from './types';
 
 /** What every planner is asked for: the picture, the board and its hooks, the thread, the seed. */
@@ -18,6 +18,10 @@ export interface PlanOptions {
   layout?: string;
   /** Smallest ring distance (in hook indices) a line may join; default ~5 % of the hooks. */
   minGap?: number;
+  /** Nails per hook: 2 = the thread touches each hook on a chosen flank (default), 1 = hook centres. */
+  flanks?: 1 | 2;
+  /** Hook diameter in mm (the flanks are its radius plus half the thread from the centre); default 2. */
+  hookMm?: number;
   /** Planner raster width in px across the board; 512 = the quality metric's grid. */
   workingPx?: number;
   onProgress?: (fraction: number) => void;
@@ -45,6 +49,8 @@ export interface MonoResult {
 }
 
 export const MONO_PLANNER = 'greedy-mono';
+/** Hook diameter when --hook-mm is not given: the reference machines' 2 mm hooks. */
+export const DEFAULT_HOOK_MM = 2;
 
 /** What every planner starts from: the board, its hooks (laid out or from --layout; rect frames
  * also say which side each hook is on), the source crop and the working raster size. */
@@ -69,8 +75,11 @@ export async function boardSetup(o: PlanOptions) {
 
 /** Everything `hookline plan` does short of writing files: load, lay out hooks, plan, assemble. */
 export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
-  const { board, nails, sides, crop, width, height } = await boardSetup(o);
-  const hookCount = nails.length;
+  const { board, nails: hooks, sides: hookSides, crop, width, height } = await boardSetup(o);
+  const hookCount = hooks.length;
+  const flanks = o.flanks ?? 2;
+  const nails = flanks === 2 ? flankNails(hooks, board, hookSides, (o.hookMm ?? DEFAULT_HOOK_MM) / 2 + o.threadMm / 2) : hooks;
+  const sides = flanks === 2 && hookSides ? Int8Array.from(nails, (_, i) => hookSides[i >> 1]) : hookSides;
   const grey = await loadGrey(o.image, crop, width, height);
   const contrast = o.contrast ?? 1;
   const gamma = o.gamma ?? 1;
@@ -100,6 +109,7 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     threadPx: o.threadMm * (sx + sy) / 2,
     lines: o.lines,
     minGap,
+    flankPairs: flanks === 2,
     sides,
     seed: o.seed,
     passes,
@@ -112,9 +122,10 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
   for (let i = 1; i < result.path.length; i++) lines.push([0, result.path[i - 1], result.path[i]]);
   const plan: Plan = {
     format: 'hookline-plan',
-    version: 1,
+    version: flanks === 2 ? 2 : 1,
     board,
     nails: nails.map(([x, y]) => [round3(x), round3(y)]),
+    ...(flanks === 2 ? { flanks: 2 as const, hookDiameterMm: o.hookMm ?? DEFAULT_HOOK_MM } : {}),
     threadWidthMm: o.threadMm,
     background: '#ffffff',
     colors: ['#000000'],

@@ -4,10 +4,19 @@
  */
 export interface Plan {
   format: 'hookline-plan';
-  version: 1;
+  /** 1: nails are hook centres; 2: nails are hook flanks (`flanks: 2`). */
+  version: 1 | 2;
   board: { widthMm: number; heightMm: number; frame: 'circle' | 'rect' };
-  /** Every point a thread line starts or ends at. In version 1 each nail is one hook's centre. */
+  /**
+   * Every point a thread line starts or ends at. Version 1: each nail is one hook's centre.
+   * Version 2 (flanks: 2): nails 2h and 2h+1 are the counter-clockwise and clockwise flanks of
+   * hook h (its centre is their midpoint); the flank a line ends on fixes the winding direction.
+   */
   nails: [number, number][];
+  /** 2 when the nails are hook flanks (version 2); absent for hook centres. */
+  flanks?: 2;
+  /** Version 2: the hook diameter the flanks were placed for, mm. */
+  hookDiameterMm?: number;
   threadWidthMm: number;
   background: string;
   colors: string[];
@@ -29,4 +38,21 @@ export function planPath(plan: Plan): number[] {
   const path = [plan.lines[0][1]];
   for (const l of plan.lines) path.push(l[2]);
   return path;
+}
+
+/** Nails per hook: 2 for a flanked plan (version 2), else 1. */
+export function nailsPerHook(plan: Pick<Plan, 'flanks'>): 1 | 2 {
+  return plan.flanks === 2 ? 2 : 1;
+}
+
+/** The physical hooks: their count and centres (a flanked plan's hook centre is its flanks' midpoint). */
+export function planHooks(plan: Pick<Plan, 'flanks' | 'nails'>): [number, number][] {
+  if (plan.flanks !== 2) return plan.nails;
+  const out: [number, number][] = [];
+  for (let i = 0; i + 1 < plan.nails.length; i += 2) {
+    const a = plan.nails[i];
+    const b = plan.nails[i + 1];
+    out.push([(a[0] + b[0]) / 2, (a[1] + b[1]) / 2]);
+  }
+  return out;
 }

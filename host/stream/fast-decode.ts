@@ -7,7 +7,7 @@
  */
 import {
   END_INDEX, ERR_AFTER_END, ERR_BAD_HEADER, ERR_BAD_MAGIC, ERR_BODY, ERR_BODY_CRC, ERR_CHUNK_INDEX, ERR_COLOR_RANGE,
-  ERR_HEADER_CRC, ERR_MACHINE, ERR_SYNC, ERR_TRUNCATED, ERR_VERSION, ESC_INIT, FORMAT_VERSION, HEADER2_FIXED_BYTES,
+  ERR_HEADER_CRC, ERR_MACHINE, ERR_SYNC, ERR_TRUNCATED, ERR_VERSION, ESC_INIT, FORMAT_VERSION, FORMAT_VERSION_FLANKS, HEADER2_FIXED_BYTES,
   M_DIR, M_ESC, MAGIC_0, MAGIC_1, MAGIC_2, MAGIC_3, MAX_COLORS, MAX_SHIFT, MIN_SHIFT, MODEL_SIZE, RC_INIT, RC_TOP,
   SYNC_0, SYNC_1, TREE_LEVELS,
 } from '../../shared/stream/format';
@@ -52,7 +52,7 @@ export function fastDecode(b: Uint8Array, expectMachine = 0): FastDecoded {
     if (b[i] !== magic[i]) return res(ERR_BAD_MAGIC, i);
   }
   if (!need(4)) return res(ERR_TRUNCATED, n);
-  if (b[4] !== FORMAT_VERSION) return res(ERR_VERSION, 4);
+  if (b[4] !== FORMAT_VERSION && b[4] !== FORMAT_VERSION_FLANKS) return res(ERR_VERSION, 4);
   if (!need(HEADER2_FIXED_BYTES - 1)) return res(ERR_TRUNCATED, n);
   const headerLength = (b[6] << 8) | b[7];
   if (b[8] >= 0x80) return res(ERR_BAD_HEADER, 8);

@@ -1,7 +1,7 @@
 import { encodeStream, type StreamOp } from '../../shared/stream/encoder';
 import { StreamDecoder } from '../../shared/stream/decoder';
 import {
-  EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE, ERR_MACHINE, ERR_VERSION, FORMAT_VERSION, MAX_HOOKS,
+  EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE, ERR_MACHINE, ERR_VERSION, FORMAT_VERSION, FORMAT_VERSION_FLANKS, MAX_HOOKS,
   isChunkError, streamErrorText,
 } from '../../shared/stream/format';
 import { UserError } from '../errors';
@@ -48,7 +48,13 @@ export interface EncodePlanOptions {
 
 export function encodePlan(plan: Plan, o: EncodePlanOptions = {}): Uint8Array {
   if (plan.nails.length > MAX_HOOKS) throw new UserError(`plan has ${plan.nails.length} nails; the stream format holds at most ${MAX_HOOKS}`);
-  const version = o.version ?? FORMAT_VERSION;
+  const flanked = plan.flanks === 2;
+  const version = o.version ?? (flanked ? FORMAT_VERSION_FLANKS : FORMAT_VERSION);
+  if (flanked !== (version === FORMAT_VERSION_FLANKS)) {
+    throw new UserError(flanked
+      ? `the plan touches hooks on their flanks (flanks: 2), which only stream format ${FORMAT_VERSION_FLANKS} carries; drop --format or give --format ${FORMAT_VERSION_FLANKS}`
+      : `stream format ${FORMAT_VERSION_FLANKS} is for plans with hook flanks (hookline plan --flanks 2); give --format ${FORMAT_VERSION} or 1`);
+  }
   try {
     return Uint8Array.from(encodeStream(planOps(plan), plan.nails.length, plan.colors.map(colorNumber), { ...o, version }));
   } catch (e) {
@@ -62,6 +68,8 @@ export interface DecodedStream {
   minor: number;
   machineHash: number;
   hookCount: number;
+  /** Indices per machine hook: 2 for format 3 (index v = hook v >> 1 on flank v & 1), else 1. */
+  flanks: number;
   lineCount: number;
   colors: string[];
   chunkHooks: number;
@@ -73,27 +81,44 @@ export interface DecodedStream {
 
 const reencode = "re-encode it with 'hookline encode'";
 
+/**
+ * The machine hooks a decoded stream visits and the winding directions it fixes (format 3; null:
+ * the machine winds the way the thread turns). Refuses a stream for another hook count.
+ */
+export function streamOnMachine(d: DecodedStream, where: string, machineHooks: number, machinePath: string): { hooks: number[]; ops: number[]; dirs: number[] | null } {
+  const hooks = d.flanks === 2 ? d.hooks.map((v) => v >> 1) : d.hooks;
+  const planned = d.hookCount / d.flanks;
+  if (planned !== machineHooks) {
+    throw new UserError(`${where} is planned for ${planned} hooks but ${machinePath} has ${machineHooks} (hooks.count); plan for this machine's hooks`);
+  }
+  return {
+    hooks,
+    ops: d.flanks === 2 ? d.ops.map((op) => (op >= 0 ? op >> 1 : op)) : d.ops,
+    dirs: d.flanks === 2 ? d.hooks.map((v) => (v % 2 === 0 ? 1 : -1)) : null,
+  };
+}
+
 function failText(where: string, d: StreamDecoder, ev: number, at: number): string {
   if (ev === ERR_VERSION) {
-    return `${where}: stream format version ${d.version} is not supported (this hookline reads versions 1 and ${FORMAT_VERSION}); update hookline or ${reencode}`;
+    return `${where}: stream format version ${d.version} is not supported (this hookline reads versions 1 to ${FORMAT_VERSION_FLANKS}); update hookline or ${reencode}`;
   }
   if (ev === ERR_MACHINE) {
     return `${where}: the stream is for another machine profile (hash ${hashText(d.machineHash)}, this machine ${hashText(d.expectMachine)}); ${reencode} with --machine for this machine`;
   }
-  return `${where}: ${streamErrorText(ev)} at byte ${at}${d.version === FORMAT_VERSION && d.chunkCount > 0 && isChunkError(ev) ? ` (chunk ${d.chunkIndex})` : ''}; ${reencode}`;
+  return `${where}: ${streamErrorText(ev)} at byte ${at}${d.version >= FORMAT_VERSION && d.chunkCount > 0 && isChunkError(ev) ? ` (chunk ${d.chunkIndex})` : ''}; ${reencode}`;
 }
 
 /** Decode a whole stream on the host with the same decoder the device runs. `expectMachine`: a
  * machine hash the stream must match (0 = accept any). */
 export function decodeStreamBytes(bytes: Uint8Array, where: string, expectMachine = 0): DecodedStream {
-  if (bytes.length > 4 && bytes[4] === FORMAT_VERSION) {
+  if (bytes.length > 4 && (bytes[4] === FORMAT_VERSION || bytes[4] === FORMAT_VERSION_FLANKS)) {
     // Fast path: the whole-buffer decoder; on any error the streaming decoder below names it.
     const fast = fastDecode(bytes, expectMachine);
     if (fast.error === 0) {
       const d = new StreamDecoder();
       for (let i = 0; i < bytes.length && d.push(bytes[i]) !== EV_HEADER; i++);
       return {
-        version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, lineCount: d.lineCount,
+        version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, flanks: d.flanks, lineCount: d.lineCount,
         colors: d.colors.slice(0, d.colorCount).map(colorHex), chunkHooks: d.chunkHooks, chunkCount: d.chunkCount,
         ops: fast.ops, hooks: fast.ops.filter((op) => op >= 0),
       };
@@ -116,7 +141,7 @@ export function decodeStreamBytes(bytes: Uint8Array, where: string, expectMachin
       else if (ev === EV_END) {
         if (i !== bytes.length - 1) throw new UserError(`${where}: ${bytes.length - 1 - i} bytes after the end of the stream; ${reencode}`);
         return {
-          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, lineCount: d.lineCount, colors,
+          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, flanks: d.flanks, lineCount: d.lineCount, colors,
           chunkHooks: d.chunkHooks, chunkCount: d.version === 1 ? 0 : d.chunkCount, ops, hooks,
         };
       }
@@ -176,7 +201,7 @@ export function decodeChunks(bytes: Uint8Array): StreamReport {
         r.headerBytes = i + 1;
         start = i + 1;
         r.header = {
-          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, lineCount: d.lineCount,
+          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, flanks: d.flanks, lineCount: d.lineCount,
           colors: d.colors.slice(0, d.colorCount).map(colorHex), chunkHooks: d.chunkHooks, chunkCount: d.version === 1 ? 0 : d.chunkCount,
           ops: [], hooks: [],
         };

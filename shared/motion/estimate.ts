@@ -22,9 +22,10 @@ export interface MotionEstimate {
 
 /**
  * Run the job's path through the planner. ops: hooks ≥ 0 and colour changes −(c+1) in stream order
- * (a colour change stops the machine). exactStop: look-ahead off.
+ * (a colour change stops the machine). exactStop: look-ahead off. dirs: the winding direction of
+ * each hook in order when the plan fixes them (flanks), else the way the thread turns.
  */
-export function estimateMotion(m: MachineProfile, ops: number[], exactStop: boolean, pathMaker?: PathMaker): MotionEstimate {
+export function estimateMotion(m: MachineProfile, ops: number[], exactStop: boolean, pathMaker?: PathMaker, dirs?: number[]): MotionEstimate {
   const pl = new Planner(m);
   pl.lookAhead = !exactStop;
   const path = pathMaker ? pathMaker : new JobPath(m);
@@ -81,8 +82,9 @@ export function estimateMotion(m: MachineProfile, ops: number[], exactStop: bool
     const prev = i > 0 ? hooks[i - 1] : -1;
     const next = i + 1 < hooks.length ? hooks[i + 1] : -1;
     const next2 = i + 2 < hooks.length ? hooks[i + 2] : -1;
-    const dir = i > 0 ? wrapDirection(m, prev, h, next) : wrapDirection(m, -1, h, next);
-    const nextDir = next >= 0 ? wrapDirection(m, h, next, next2) : 0;
+    const dir = dirs ? dirs[i] : wrapDirection(m, prev, h, next);
+    let nextDir = 0;
+    if (next >= 0) nextDir = dirs ? dirs[i + 1] : wrapDirection(m, h, next, next2);
     pile.add(h);
     push(path.hook(h, dir, next, nextDir, pile.runHeightMm()));
     if (stopAfter[i]) flush();

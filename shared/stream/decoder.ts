@@ -5,7 +5,7 @@ import {
   EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE,
   ERR_AFTER_END, ERR_BAD_HEADER, ERR_BAD_MAGIC, ERR_BODY, ERR_BODY_CRC, ERR_CHUNK_INDEX, ERR_COLOR_RANGE,
   ERR_HEADER_CRC, ERR_HOOK_RANGE, ERR_LINE_COUNT, ERR_MACHINE, ERR_OVERRUN, ERR_SYNC, ERR_UNKNOWN_OP, ERR_VERSION,
-  END_INDEX, ESC_INIT, FORMAT_VERSION, FORMAT_VERSION_1, HEADER2_FIXED_BYTES, M_DIR, MAGIC_0, MAGIC_1, MAGIC_2,
+  END_INDEX, ESC_INIT, FORMAT_VERSION, FORMAT_VERSION_1, FORMAT_VERSION_FLANKS, HEADER2_FIXED_BYTES, M_DIR, MAGIC_0, MAGIC_1, MAGIC_2,
   MAGIC_3, MAX_COLORS, MAX_SHIFT, MIN_SHIFT, OP_COLOR, OP_END, OP_HOOK_LIMIT, PROB_ONE, RC_INIT, RC_TOP,
   SYNC_0, SYNC_1, TREE_LEVELS, isChunkError,
 } from './format';
@@ -60,6 +60,11 @@ export class StreamDecoder {
   machineHash = 0;
   /** When not 0, a version 2 header with a different non-zero machineHash is refused (ERR_MACHINE). */
   expectMachine = 0;
+  /**
+   * Indices per machine hook: 1 (formats 1, 2: an index is a hook) or 2 (format 3: an index v is
+   * hook v >> 1 on flank v & 1; hookCount counts flanks).
+   */
+  flanks = 1;
   hookCount = 0;
   lineCount = 0;
   /** Hook operations in the path (lineCount + 1, or 0 for an empty path). */
@@ -121,6 +126,7 @@ export class StreamDecoder {
     this.minor = 0;
     this.machineHash = 0;
     this.hookCount = 0;
+    this.flanks = 1;
     this.lineCount = 0;
     this.hookTotal = 0;
     this.colorCount = 0;
@@ -172,7 +178,7 @@ export class StreamDecoder {
    * for the next chunk's sync marker. Returns false (and changes nothing) for other errors.
    */
   resync(): boolean {
-    if (this.state !== S_FAILED || this.version !== FORMAT_VERSION || !isChunkError(this.error)) return false;
+    if (this.state !== S_FAILED || !this.chunked() || !isChunkError(this.error)) return false;
     this.error = 0;
     this.resyncing = true;
     this.enterChunk();
@@ -182,7 +188,7 @@ export class StreamDecoder {
 
   /** Version 2, after EV_HEADER: the next chunk to arrive is chunk `index` (resume a stream there). */
   resumeAt(index: number): boolean {
-    if (this.version !== FORMAT_VERSION || this.state !== S2_CHUNK || this.pos !== 0 || index < 0 || index >= this.chunkCount) return false;
+    if (!this.chunked() || this.state !== S2_CHUNK || this.pos !== 0 || index < 0 || index >= this.chunkCount) return false;
     this.nextChunk = index;
     this.hooksSeen = index * this.chunkHooks;
     return true;
@@ -220,6 +226,11 @@ export class StreamDecoder {
     }
   }
 
+  /** Chunked, range-coded layout (formats 2 and 3). */
+  private chunked(): boolean {
+    return this.version === FORMAT_VERSION || this.version === FORMAT_VERSION_FLANKS;
+  }
+
   // ---- common prefix: magic and major version -------------------------------------------------
 
   private prefixByte(byte: number): number {
@@ -233,7 +244,10 @@ export class StreamDecoder {
     if (p === 4) {
       this.version = byte;
       if (byte === FORMAT_VERSION_1) this.state = S1_HEADER;
-      else if (byte === FORMAT_VERSION) this.state = S2_HEADER;
+      else if (byte === FORMAT_VERSION || byte === FORMAT_VERSION_FLANKS) {
+        this.state = S2_HEADER;
+        this.flanks = byte === FORMAT_VERSION_FLANKS ? 2 : 1;
+      }
       else return this.fail(ERR_VERSION);
     }
     return EV_NONE;

@@ -1,7 +1,7 @@
 import { crc16 } from '../crc16';
 import { bitLength } from '../bits';
 import {
-  END_INDEX, ESC_INIT, FORMAT_MINOR, FORMAT_VERSION, FORMAT_VERSION_1, M_DIR, M_ESC, MAGIC_0, MAGIC_1, MAGIC_2,
+  END_INDEX, ESC_INIT, FORMAT_MINOR, FORMAT_VERSION, FORMAT_VERSION_1, FORMAT_VERSION_FLANKS, M_DIR, M_ESC, MAGIC_0, MAGIC_1, MAGIC_2,
   MAGIC_3, MAX_COLORS, MAX_HOOKS, MAX_SHIFT, MIN_SHIFT, MODEL_SIZE, OP_COLOR, OP_END, PROB_ONE, RC_INIT, RC_TOP,
   SYNC_0, SYNC_1, TREE_LEVELS,
 } from './format';
@@ -44,8 +44,9 @@ export function encodeStream(ops: StreamOp[], hookCount: number, colors: number[
   }
   const version = options && options.version !== undefined ? options.version : FORMAT_VERSION_1;
   if (version === FORMAT_VERSION_1) return encode1(ops, hookCount, colors);
-  if (version !== FORMAT_VERSION) throw new RangeError('unknown format version: ' + version);
-  return encode2(ops, hookCount, colors, options || {});
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_FLANKS) throw new RangeError('unknown format version: ' + version);
+  if (version === FORMAT_VERSION_FLANKS && hookCount % 2 !== 0) throw new RangeError('format 3 counts flanks: hookCount must be even, not ' + hookCount);
+  return encode2(ops, hookCount, colors, options || {}, version);
 }
 
 // ---- version 1 -------------------------------------------------------------------------------
@@ -177,6 +178,7 @@ interface Plan2 {
   chunkHooks: number;
   chunkCount: number;
   machineHash: number;
+  version: number;
 }
 
 /** Prior probabilities (bytes) for tree nodes 1..127 and the two direction contexts. */
@@ -281,7 +283,7 @@ function encodeBody(p: Plan2, index: number, prior: number[], shift: number, lev
 }
 
 function encodeWith(p: Plan2, prior: number[], shift: number, levels: number, extension: number[]): number[] {
-  const out: number[] = [MAGIC_0, MAGIC_1, MAGIC_2, MAGIC_3, FORMAT_VERSION, FORMAT_MINOR];
+  const out: number[] = [MAGIC_0, MAGIC_1, MAGIC_2, MAGIC_3, p.version, FORMAT_MINOR];
   const headerLength = 23 + 3 * p.colors.length + (1 << levels) - 1 + 2 + extension.length;
   pushInt(out, headerLength, 2);
   pushInt(out, p.machineHash, 4);
@@ -303,13 +305,16 @@ function encodeWith(p: Plan2, prior: number[], shift: number, levels: number, ex
   return out;
 }
 
-function encode2(ops: StreamOp[], hookCount: number, colors: number[], o: StreamOptions): number[] {
+function encode2(ops: StreamOp[], hookCount: number, colors: number[], o: StreamOptions, version: number): number[] {
   const hooks: number[] = [];
   const events: Event[] = [];
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i];
     if (op >= 0) {
       if (hooks.length > 0 && hooks[hooks.length - 1] === op) throw new RangeError('a line must join two different hooks (hook ' + op + ' twice in a row)');
+      if (version === FORMAT_VERSION_FLANKS && hooks.length > 0 && Math.floor(hooks[hooks.length - 1] / 2) === Math.floor(op / 2)) {
+        throw new RangeError('a line must join two different hooks (flanks ' + hooks[hooks.length - 1] + ' and ' + op + ' are both hook ' + Math.floor(op / 2) + ')');
+      }
       hooks.push(op);
     } else events.push({ at: hooks.length, color: -op - 1 });
   }
@@ -324,7 +329,7 @@ function encode2(ops: StreamOp[], hookCount: number, colors: number[], o: Stream
   const chunkCount = hooks.length === 0 ? 1 : Math.ceil(hooks.length / chunkHooks);
   if (chunkCount >= END_INDEX) throw new RangeError('too many chunks: ' + chunkCount + '; use larger chunks');
   if (hooks.length > 0x7fffffff) throw new RangeError('path too long');
-  const p: Plan2 = { hooks, events, hookCount, colors, chunkHooks, chunkCount, machineHash };
+  const p: Plan2 = { hooks, events, hookCount, colors, chunkHooks, chunkCount, machineHash, version };
   const prior = measurePrior(p);
   const extension = o.headerExtension || [];
   const shifts: number[] = [];

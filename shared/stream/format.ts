@@ -9,6 +9,12 @@ export const MAGIC_3 = 0x53; // 'S'
 /** The newest major version this code writes and reads (it also reads version 1). */
 export const FORMAT_VERSION = 2;
 export const FORMAT_VERSION_1 = 1;
+/**
+ * Format 3: format 2's layout and coding, byte for byte, with one change of meaning: the coded
+ * indices are hook *flanks* (hookCount = 2 × the machine's hooks; index v is hook v >> 1 touched on
+ * flank v & 1, which fixes its winding direction). A format 2 decoder must not read it as hooks.
+ */
+export const FORMAT_VERSION_FLANKS = 3;
 /** Minor version written by this encoder. Decoders accept every minor version of a major they know. */
 export const FORMAT_MINOR = 0;
 

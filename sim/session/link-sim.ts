@@ -15,7 +15,6 @@
 import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
 import { Runtime, ST_RUNNING } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
-import { EV_END, EV_HOOK, StreamDecoder } from '../../shared/stream/decoder';
 import { machineHash } from '../../host/stream/machine-hash';
 import { FaultyPipe, NO_FAULTS, type PipeFaults } from '../../host/link/faulty-pipe';
 import { HostSession } from '../../host/link/session';
@@ -23,7 +22,8 @@ import { seededRandom } from '../../host/rng';
 import { VirtualMcu } from '../mcu';
 import { SimHal } from '../hal';
 import { GantryPlant, gantryStartMm } from '../plant';
-import { type Mismatch, type Violation, Verifier, expectedDirections, firstMismatch } from '../verify';
+import { type Mismatch, type Violation, Verifier, firstMismatch, hooksAndDirections } from '../verify';
+import { decodeExpected } from '../expected-path';
 
 export interface LinkSimOptions {
   faults?: PipeFaults;
@@ -71,21 +71,6 @@ export interface LinkSimResult {
   events: string[];
   deviceLog: string[];
   wallSeconds: number;
-}
-
-function planHooksOf(stream: Uint8Array): number[] {
-  const d = new StreamDecoder();
-  const hooks: number[] = [];
-  outer: for (let i = 0; i < stream.length; i++) {
-    let ev = d.push(stream[i]);
-    for (;;) {
-      if (ev < 0 || ev === EV_END) break outer;
-      if (ev === EV_HOOK) hooks.push(d.hook);
-      ev = d.next();
-      if (ev === 0) break;
-    }
-  }
-  return hooks;
 }
 
 const SLOT_LINK = 1;
@@ -228,8 +213,8 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   }
   verifier.finish(mcu.now);
   for (const l of hal.log) deviceLog.push(l);
-  const planHooks = planHooksOf(stream);
-  const planDirs = expectedDirections(machine, planHooks);
+  const expected = decodeExpected(stream);
+  const { hooks: planHooks, dirs: planDirs } = hooksAndDirections(machine, expected.hooks, expected.flanks);
   const mismatch = firstMismatch(planHooks, planDirs, verifier.wraps);
   const ok = error === null && mismatch === null && verifier.violations.length === 0;
   return {
