@@ -62,7 +62,10 @@ export const DEFAULT_PAIR_SHORTLIST = 16;
 export const AUTO_LINE_CAP = 20_000;
 
 export interface GreedyResult {
-  /** Hook sequence: path[0] is the start, each next entry ends one line. */
+  /**
+   * Hook sequence: path[0] is the start, each next entry ends one line. With flankPairs the
+   * entries are the flanks the thread arrives on; line i runs from path[i−1] ^ 1 to path[i].
+   */
   path: number[];
   /** True when it returned fewer than `lines` lines because more would not lower the error. */
   stoppedEarly: boolean;
@@ -182,8 +185,12 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   };
 
   // 1. Greedy.
-  let at = Math.floor(rand() * n);
-  const path = [at];
+  // The nail a line leaves from after the thread arrived at nail v: with flank pairs the thread
+  // goes round the hook and leaves from the other flank (docs/plan-format.md, "Flanks").
+  const out = pairs ? (v: number) => v ^ 1 : (v: number) => v;
+  const start = Math.floor(rand() * n);
+  let at = out(start);
+  const path = [start];
   let bestError = fine.error;
   let bestLength = 1;
   const patience = input.patience ?? 32;
@@ -222,7 +229,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
     if (best < 0) break; // every chord from here is used up
     add(at, best, 1);
     path.push(best);
-    at = best;
+    at = out(best);
     if (fine.error < bestError - 1e-9) {
       bestError = fine.error;
       bestLength = path.length;
@@ -230,7 +237,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
       break;
     }
   }
-  for (let i = path.length - 1; i >= bestLength; i--) add(path[i - 1], path[i], -1);
+  for (let i = path.length - 1; i >= bestLength; i--) add(out(path[i - 1]), path[i], -1);
   path.length = bestLength;
   const stoppedEarly = !auto && bestLength - 1 < maxLines;
   const errorGreedy = fine.error;
@@ -242,22 +249,22 @@ export function planGreedy(input: GreedyInput): GreedyResult {
     let moved = 0;
     for (let i = 1; i <= inner; i++) {
       if ((i & 63) === 0) progress(greedyShare + ((1 - greedyShare) * (pass + i / inner)) / passes);
-      const a = path[i - 1];
+      const a = out(path[i - 1]);
       const b = path[i];
       const c = path[i + 1];
       add(a, b, -1);
-      add(b, c, -1);
+      add(out(b), c, -1);
       let count = 0;
       order[count++] = b;
       if (twoLevel) rough[b] = Infinity; // always re-scored: the current hook stays unless beaten
       for (let k = 0; k < n; k++) {
-        if (k === b || !allowed(a, k) || !allowed(k, c)) continue;
-        if (twoLevel) rough[k] = ranker.rank(a, k) + ranker.rank(k, c);
+        if (k === b || !allowed(a, k) || !allowed(out(k), c)) continue;
+        if (twoLevel) rough[k] = ranker.rank(a, k) + ranker.rank(out(k), c);
         order[count++] = k;
       }
-      const best = pick(count, (k) => fine.gain(a, k) + fine.gain(k, c));
+      const best = pick(count, (k) => fine.gain(a, k) + fine.gain(out(k), c));
       add(a, best, 1);
-      add(best, c, 1);
+      add(out(best), c, 1);
       if (best !== b) {
         path[i] = best;
         moved++;

@@ -15,7 +15,6 @@ export class LineCache {
   private readonly scratchIdx: Int32Array;
   private readonly scratchAmt: Float32Array;
   private scratchCount = 0;
-  private readonly n: number;
 
   constructor(
     private readonly xs: Float64Array,
@@ -25,7 +24,7 @@ export class LineCache {
     private readonly scale = 1,
     private readonly budget = 12_000_000,
   ) {
-    const n = (this.n = xs.length);
+    const n = xs.length;
     // One slot per unordered pair a < b: key = b·(b−1)/2 + a.
     const pairs = (n * (n - 1)) / 2;
     this.start = new Int32Array(pairs).fill(-1);

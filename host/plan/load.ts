@@ -58,8 +58,10 @@ export function validatePlan(json: unknown, where: string): Plan {
     if (a >= n || b >= n) throw new UserError(`${where}: lines[${i}] names nail ${Math.max(a, b)} but there are ${n} nails; see docs/plan-format.md`);
     if (a === b) throw new UserError(`${where}: lines[${i}] starts and ends at nail ${a}; see docs/plan-format.md`);
     if (flanked && a >> 1 === b >> 1) throw new UserError(`${where}: lines[${i}] joins the two flanks of hook ${a >> 1} (nails ${a}, ${b}); see docs/plan-format.md`);
-    if (i > 0 && plan.lines[i - 1][2] !== a) {
-      throw new UserError(`${where}: lines[${i}] starts at nail ${a} but lines[${i - 1}] ended at ${plan.lines[i - 1][2]}: the thread path must be continuous; see docs/plan-format.md`);
+    // Flanked: the thread arrives on one flank of a hook and leaves from the other.
+    const from = i > 0 ? (flanked ? plan.lines[i - 1][2] ^ 1 : plan.lines[i - 1][2]) : a;
+    if (from !== a) {
+      throw new UserError(`${where}: lines[${i}] starts at nail ${a} but lines[${i - 1}] ended at ${plan.lines[i - 1][2]}, so it must start at nail ${from}: the thread path must be continuous; see docs/plan-format.md`);
     }
   });
   return plan;

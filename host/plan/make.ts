@@ -119,7 +119,9 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     onProgress: o.onProgress,
   });
   const lines: [number, number, number][] = [];
-  for (let i = 1; i < result.path.length; i++) lines.push([0, result.path[i - 1], result.path[i]]);
+  // Flanked: the thread arrives on one flank and leaves from the other (docs/plan-format.md, "Flanks").
+  const leave = flanks === 2 ? (v: number) => v ^ 1 : (v: number) => v;
+  for (let i = 1; i < result.path.length; i++) lines.push([0, leave(result.path[i - 1]), result.path[i]]);
   const plan: Plan = {
     format: 'hookline-plan',
     version: flanks === 2 ? 2 : 1,

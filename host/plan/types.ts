@@ -10,7 +10,8 @@ export interface Plan {
   /**
    * Every point a thread line starts or ends at. Version 1: each nail is one hook's centre.
    * Version 2 (flanks: 2): nails 2h and 2h+1 are the counter-clockwise and clockwise flanks of
-   * hook h (its centre is their midpoint); the flank a line ends on fixes the winding direction.
+   * hook h (its centre is their midpoint). A line ends on the flank the thread arrives on; the
+   * thread winds round the hook and the next line leaves from the other flank (nail ^ 1).
    */
   nails: [number, number][];
   /** 2 when the nails are hook flanks (version 2); absent for hook centres. */
@@ -20,7 +21,7 @@ export interface Plan {
   threadWidthMm: number;
   background: string;
   colors: string[];
-  /** [colorIndex, fromNail, toNail] in placement order, bottom first. Consecutive lines share a nail. */
+  /** [colorIndex, fromNail, toNail] in placement order, bottom first. Consecutive lines share a nail (flanked: fromNail = previous toNail ^ 1). */
   lines: [number, number, number][];
   source: { file: string; crop: [number, number, number, number] };
   /**
@@ -32,10 +33,14 @@ export interface Plan {
   planner?: Record<string, unknown>;
 }
 
-/** The ordered nail path the thread follows: the first line's start, then every line's end. */
+/**
+ * The ordered nail path the thread follows: the first line's start, then every line's end. For a
+ * flanked plan, the flanks the thread *arrives* on (it leaves each hook from the other flank): the
+ * start is the first line's start flank ^ 1. This is what the stream carries.
+ */
 export function planPath(plan: Plan): number[] {
   if (plan.lines.length === 0) return [];
-  const path = [plan.lines[0][1]];
+  const path = [plan.flanks === 2 ? plan.lines[0][1] ^ 1 : plan.lines[0][1]];
   for (const l of plan.lines) path.push(l[2]);
   return path;
 }

@@ -5,7 +5,7 @@ import {
   isChunkError, streamErrorText,
 } from '../../shared/stream/format';
 import { UserError } from '../errors';
-import type { Plan } from '../plan/types';
+import { planPath, type Plan } from '../plan/types';
 import { hashText } from './machine-hash';
 import { fastDecode } from './fast-decode';
 
@@ -15,7 +15,7 @@ export function planOps(plan: Plan): StreamOp[] {
   const ops: StreamOp[] = [];
   if (plan.lines.length === 0) return ops;
   let color = 0;
-  ops.push(plan.lines[0][1]);
+  ops.push(planPath(plan)[0]);
   for (const [c, , to] of plan.lines) {
     if (c !== color) {
       ops.push(-(c + 1));
