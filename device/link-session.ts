@@ -19,7 +19,7 @@ import { LinkHandler, LinkReceiver } from '../shared/link/receiver';
 import { CRC16_INIT, crc16Update } from '../shared/crc16';
 import {
   CMD_ABORT, CMD_HOME, CMD_JOG, CMD_PAUSE, CMD_RESUME, CMD_START, CMD_STATUS, EVT_ALARM, EVT_COLOR, EVT_DONE,
-  EVT_REFUSED, NO_LINE, PROTOCOL_VERSION, REJECT_VERSION, STATUS_SESSION, STREAM_ID_BYTES, T_CMD, T_DATA,
+  EVT_REFUSED, NO_LINE, PROTOCOL_VERSION, REJECT_PROFILE, REJECT_VERSION, STATUS_SESSION, STREAM_ID_BYTES, T_CMD, T_DATA,
   T_EVENT, T_HELLO_REPLY, T_REJECT, T_STATUS, getUint, putUint,
 } from '../shared/link/protocol';
 
@@ -56,6 +56,8 @@ export class LinkSession implements LinkHandler {
   private pauseId = 0;
   private forceStatus = false;
   private pl: number[] = [];
+  /** The receiver's expected sequence number before a HELLO reset it: a rejected HELLO restores it. */
+  private seqBeforeHello = 0;
 
   constructor(rt: Runtime, hal: Hal, machineHash: number, capabilities: number, write: (bytes: number[]) => void) {
     this.rt = rt;
@@ -83,13 +85,23 @@ export class LinkSession implements LinkHandler {
 
   // LinkHandler
   hello(payload: number[], length: number): void {
-    if (length < 1 || payload[0] !== PROTOCOL_VERSION) {
+    // A HELLO of another protocol version, or naming another machine profile (optional
+    // machineHash u32 after the version), is refused and leaves the open session as it was.
+    const hash = length >= 5 ? getUint(payload, 1, 4) : 0;
+    if (length < 1 || payload[0] !== PROTOCOL_VERSION || (hash !== 0 && hash !== this.machineHash)) {
+      this.rx.expected = this.seqBeforeHello;
       this.pl.length = 0;
-      this.pl.push(REJECT_VERSION);
-      this.pl.push(PROTOCOL_VERSION);
+      if (length >= 1 && payload[0] === PROTOCOL_VERSION) {
+        this.pl.push(REJECT_PROFILE);
+        putUint(this.pl, this.machineHash, 4);
+      } else {
+        this.pl.push(REJECT_VERSION);
+        this.pl.push(PROTOCOL_VERSION);
+      }
       this.rx.send(T_REJECT, this.pl);
       return;
     }
+    this.seqBeforeHello = 0;
     this.sessionOpen = true;
     this.sendHelloReply();
   }
@@ -99,6 +111,7 @@ export class LinkSession implements LinkHandler {
   }
 
   deliver(type: number, payload: number[], length: number): void {
+    this.seqBeforeHello = this.rx.expected;
     if (type === T_DATA) {
       if (length < 4) return;
       const off = getUint(payload, 0, 4);

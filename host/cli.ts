@@ -10,8 +10,9 @@ import { runCommand } from './commands/run';
 import { deviceCommand } from './commands/device';
 import { instructionsCommand } from './commands/instructions';
 import { flashCommand } from './commands/flash';
+import { hilCommand } from './commands/hil';
 
-const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand, flashCommand];
+const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand, hilCommand, flashCommand];
 
 function help(): string {
   const lines = ['usage: hookline <command> [options]', '', 'commands:'];

@@ -4,7 +4,7 @@
  * wall clock (times `speed`). Bytes from the link go to the session; the session's frames go back.
  */
 import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
-import { Runtime, ST_DONE, ST_RUNNING } from '../../device/runtime';
+import { Runtime, ST_DONE, ST_HOMING, ST_RUNNING } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
 import { machineHash } from '../../host/stream/machine-hash';
 import type { ByteLink } from '../../host/link/serial';
@@ -37,7 +37,9 @@ export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: {
   rt.setMachineHash(hash);
   rt.boot();
   const dev = new LinkSession(rt, hal, hash, 2, (bytes) => link.write(Uint8Array.from(bytes)));
+  let heardAt = performance.now();
   link.onData((b) => {
+    heardAt = performance.now();
     for (let i = 0; i < b.length; i++) dev.push(b[i]);
     dev.tick();
   });
@@ -55,13 +57,17 @@ export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: {
     while (!reached) {
       const next = dev.nextStatusUs();
       if (next < target && next > mcu.now) mcu.setTimer(1, next, () => {});
+      // A host may home again (a new job): homing seeks start at speed by design, as at power-on.
+      if (rt.state === ST_HOMING) verifier.accelFromUs = Infinity;
       mcu.runNext();
       dev.tick();
       if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
     }
-    // Done: keep answering for 1 s more, so the host sees the final STATUS before the port closes.
-    if (rt.state === ST_DONE && doneAt < 0) doneAt = performance.now();
-    if ((doneAt >= 0 && performance.now() - doneAt > 1000) || stopped) {
+    // Done: keep answering until the host has been quiet for 1 s, so it sees the final STATUS
+    // before the port closes (and a host that goes on with another job, like hookline hil, can).
+    if (rt.state !== ST_DONE) doneAt = -1;
+    else if (doneAt < 0) doneAt = performance.now();
+    if ((doneAt >= 0 && performance.now() - Math.max(doneAt, heardAt) > 1000) || stopped) {
       clearInterval(timer);
       verifier.finish(mcu.now);
       done();
