@@ -1,5 +1,6 @@
-// Stream format 2 against the alternatives, on the 3000-line plans of the bench images
-// (../shared/bench/images): bytes and bits per line for format 2 (everything included), format 1,
+// The compact stream (format 3 for the planner's flanked plans, format 2 for plans on hook
+// centres: one coding) against the alternatives, on the 3000-line plans of the bench images
+// (../shared/bench/images): bytes and bits per line for it (everything included), format 1,
 // the raw 16-bit hook array, gzip -9 and brotli -q 11 of that array, and the order-0 entropy of
 // the hook deltas; the chunk-size trade-off; host decode throughput against a baseline loop in
 // the same process. Plans come from bench/bench-plans.ts.
@@ -12,20 +13,20 @@ import { EV_HOOK, EV_NONE } from '../shared/stream/format';
 import { realisticPath } from './fuzz-stream';
 import { fastDecode } from '../host/stream/fast-decode';
 import { benchImagesDir, benchPlanFile } from './bench-plans';
+import { planPath, type Plan } from '../host/plan/types';
 
 const names = ['coffee', 'chelsea', 'rocket'];
 
-interface BenchPlan { name: string; hooks: number; path: number[]; lines: number }
+interface BenchPlan { name: string; hooks: number; path: number[]; lines: number; version: number }
 
 function loadPlan(name: string): BenchPlan {
   const file = benchPlanFile(name);
   if (!file) {
     process.stderr.write(`${join(benchImagesDir, name)}.png not found: using a synthetic bench-like path for ${name}\n`);
-    return { name: name + '*', hooks: 160, path: realisticPath(names.indexOf(name) + 1, 3000, 160), lines: 3000 };
+    return { name: name + '*', hooks: 160, path: realisticPath(names.indexOf(name) + 1, 3000, 160), lines: 3000, version: 2 };
   }
-  const plan = JSON.parse(readFileSync(file, 'utf8')) as { nails: unknown[]; lines: [number, number, number][] };
-  const path = [plan.lines[0][1], ...plan.lines.map((l) => l[2])];
-  return { name, hooks: plan.nails.length, path, lines: plan.lines.length };
+  const plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
+  return { name, hooks: plan.nails.length, path: planPath(plan), lines: plan.lines.length, version: plan.flanks === 2 ? 3 : 2 };
 }
 
 function entropyBytes(values: number[]): number {
@@ -45,8 +46,8 @@ function timeIt(fn: () => number, minMs = 400): number {
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 const plans = names.map(loadPlan);
-console.log('bytes (bits/line); target: format 2 <= 0.95 x brotli-11 of the raw array');
-console.log(`${'plan'.padEnd(9)}${pad('lines', 6)}${pad('format 2', 16)}${pad('format 1', 16)}${pad('raw 16-bit', 16)}${pad('gzip -9', 16)}${pad('brotli -q 11', 16)}${pad('H0(deltas)', 16)}${pad('f2/brotli', 10)}`);
+console.log('bytes (bits/line); target: format 2/3 <= 0.95 x brotli-11 of the raw array (flank indices for flanked plans)');
+console.log(`${'plan'.padEnd(9)}${pad('lines', 6)}${pad('format 2/3', 16)}${pad('format 1', 16)}${pad('raw 16-bit', 16)}${pad('gzip -9', 16)}${pad('brotli -q 11', 16)}${pad('H0(deltas)', 16)}${pad('f2/brotli', 10)}`);
 const streams: Uint8Array[] = [];
 for (const p of plans) {
   const raw = Buffer.alloc(p.path.length * 2);
@@ -54,19 +55,19 @@ for (const p of plans) {
   const gz = gzipSync(raw, { level: 9 }).length;
   const br = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }).length;
   const deltas = p.path.slice(1).map((h, i) => (h - p.path[i] + p.hooks) % p.hooks);
-  const f2 = Uint8Array.from(encodeStream(p.path, p.hooks, [0], { version: 2 }));
+  const f2 = Uint8Array.from(encodeStream(p.path, p.hooks, [0], { version: p.version }));
   const f1 = encodeStream(p.path, p.hooks, [0], { version: 1 }).length;
   streams.push(f2);
   const cell = (b: number) => `${b.toFixed(0)} (${((b * 8) / p.lines).toFixed(2)})`.padStart(16);
   console.log(`${p.name.padEnd(9)}${pad(p.lines, 6)}${cell(f2.length)}${cell(f1)}${cell(raw.length)}${cell(gz)}${cell(br)}${cell(entropyBytes(deltas))}${pad((f2.length / br).toFixed(3), 10)}`);
 }
 
-console.log('\nchunk size trade-off (format 2 bytes; every chunk decodes on its own)');
+console.log('\nchunk size trade-off (format 2/3 bytes; every chunk decodes on its own)');
 const sizes = [100, 250, 500, 1000, 1501, 3001];
 console.log(`${'plan'.padEnd(9)}${sizes.map((s) => pad(`${s} hooks`, 12)).join('')}${pad('default', 10)}`);
 for (let i = 0; i < plans.length; i++) {
   const p = plans[i];
-  const row = sizes.map((c) => pad(encodeStream(p.path, p.hooks, [0], { version: 2, chunkHooks: c }).length, 12)).join('');
+  const row = sizes.map((c) => pad(encodeStream(p.path, p.hooks, [0], { version: p.version, chunkHooks: c }).length, 12)).join('');
   console.log(`${p.name.padEnd(9)}${row}${pad(streams[i].length, 10)}`);
 }
 
@@ -76,7 +77,7 @@ const bytes2 = streams[0];
 const bytes1 = Uint8Array.from(encodeStream(plans[0].path, plans[0].hooks, [0], { version: 1 }));
 const raw = Uint16Array.from(plans[0].path);
 // One decoder per format, as a device has (a single instance switching formats defeats the JIT).
-const decoders: Record<number, StreamDecoder> = { 1: new StreamDecoder(), 2: new StreamDecoder() };
+const decoders: Record<number, StreamDecoder> = { 1: new StreamDecoder(), 2: new StreamDecoder(), 3: new StreamDecoder() };
 const decode = (bytes: Uint8Array) => () => {
   const decoder = decoders[bytes[4]];
   decoder.reset();
@@ -101,7 +102,7 @@ for (let i = 0; i < 20; i++) { decode(bytes2)(); decode(bytes1)(); baseline(); }
 const v2 = timeIt(decode(bytes2));
 const v1 = timeIt(decode(bytes1));
 const base = timeIt(baseline);
-console.log(`\nhost decode (${plans[0].name}, ${plans[0].path.length} hooks): format 2 ${(v2 / 1e6).toFixed(2)} M hooks/s (target >= 5); ` +
+console.log(`\nhost decode (${plans[0].name}, ${plans[0].path.length} hooks): format ${bytes2[4]} ${(v2 / 1e6).toFixed(2)} M hooks/s (target >= 5); ` +
   `format 1 ${(v1 / 1e6).toFixed(2)} M hooks/s; baseline 16-bit read loop ${(base / 1e6).toFixed(0)} M hooks/s${sink === -1 ? '' : ''}`);
 
 // The host's whole-buffer decoder (host/stream/fast-decode.ts), what `hookline decode` uses.
