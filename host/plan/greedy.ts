@@ -205,16 +205,13 @@ export function planGreedy(input: GreedyInput): GreedyResult {
     }
     if (twoLevel && count > shortlist) {
       if (pairs && count > pairTop.ids.length * 2) {
-        // Stage 1: each hook by the first of its allowed flanks met; stage 2: both flanks of the best.
+        // Stage 1: each hook by its flank 0 (flank 1 when 0 is used up): the same chords every
+        // time, so fewer are traced; stage 2: both flanks of the best hooks.
         pairTop.clear();
-        let lastHook = -1;
         for (let i = 0; i < count; i++) {
           const k = order[i];
           rough[k] = -Infinity;
-          if (k >> 1 !== lastHook) {
-            lastHook = k >> 1;
-            pairTop.offer(ranker.rank(at, k), k);
-          }
+          if ((k & 1) === 0 || !allowed(at, k ^ 1)) pairTop.offer(ranker.rank(at, k), k);
         }
         for (let j = 0; j < pairTop.size; j++) {
           const h = pairTop.ids[j] >> 1;

@@ -29,7 +29,9 @@ export class LineCache {
     const pairs = (n * (n - 1)) / 2;
     this.start = new Int32Array(pairs).fill(-1);
     this.counts = new Int32Array(pairs);
-    const initial = Math.min(budget, 1 << 20);
+    // The whole budget at once: untouched pages cost no memory (the OS zero-fills them lazily), and
+    // growing by copying cost ~0.1 s per plan.
+    const initial = budget;
     this.idxPool = new Int32Array(initial);
     this.amtPool = new Float32Array(initial);
     this.scratchIdx = new Int32Array(width + height + 4);
