@@ -68,7 +68,7 @@ function progressBar(quiet: boolean) {
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'run PLAN.hls --port PORT|sim [--machine MACHINE.json] [--baud B] [-o DIR] [--faults corrupt=P,drop=P,dup=P,reorder=P,resets=N] [--seed S] [--resume] [--yes] [--quiet]',
+  usage: 'run PLAN.hls --port PORT|sim [--target johnny-five] [--machine MACHINE.json] [--baud B] [-o DIR] [--faults corrupt=P,drop=P,dup=P,reorder=P,resets=N] [--seed S] [--resume] [--yes] [--quiet]',
   summary: 'stream a plan to the machine over the link protocol (docs/protocol.md), with progress, colour-change prompts and resume after a disconnect or power cut; --port sim runs the simulated device in-process in virtual time (with --faults) and writes DIR/report.json',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('run', argv, {
@@ -82,6 +82,7 @@ export const runCommand: Command = {
       yes: { type: 'boolean', short: 'y' },
       quiet: { type: 'boolean', short: 'q' },
       'thread-change-s': { type: 'string' },
+      target: { type: 'string', short: 't' },
     });
     const [streamPath] = positionals('run', pos, ['plan.hls']);
     if (!values.port) throw new UserError('run: missing --port (a serial device such as /dev/ttyUSB0, or sim for the simulated machine)');
@@ -94,6 +95,28 @@ export const runCommand: Command = {
     }
     decodeStreamBytes(bytes, streamPath);
     const bar = progressBar(values.quiet === true);
+
+    if (values.target !== undefined && values.target !== 'johnny-five') {
+      throw new UserError(`run: unknown --target '${values.target}'; the only host-side target is johnny-five (the others run the link protocol: leave --target out)`);
+    }
+    if (values.target === 'johnny-five') {
+      // The runtime runs here and drives a Firmata board (device/johnny-five, docs/targets.md).
+      if (!values.machine) throw new UserError('run --target johnny-five: missing --machine MACHINE.json (the machine the board drives)');
+      if (values.port === 'sim') throw new UserError('run --target johnny-five: --port must be the board\'s serial port; to simulate use hookline sim PLAN.hls --target johnny-five');
+      const { runJohnnyFiveCli } = await import('../../device/johnny-five/cli');
+      const { BoardError } = await import('../../device/johnny-five/connect');
+      try {
+        return await runJohnnyFiveCli({
+          port: values.port, machine: loadMachine(values.machine), stream: bytes, yes: values.yes === true,
+          onProgress: (line, lineCount, color, etaS) => bar.update(line, lineCount, color, etaS),
+          done: () => bar.done(),
+        });
+      } catch (e) {
+        bar.done();
+        if (e instanceof BoardError) throw new UserError(e.message);
+        throw e;
+      }
+    }
 
     if (values.port === 'sim') {
       if (!values.machine) throw new UserError('run --port sim: missing --machine MACHINE.json (the simulated machine)');

@@ -4,4 +4,5 @@ import { nativeTarget } from './native';
 /** Simulation targets by name (`hookline sim --target NAME`); built artifacts are loaded on demand. */
 export const simTargets: Record<string, () => Promise<SimTarget>> = {
   native: async () => nativeTarget,
+  'johnny-five': async () => (await import('./johnny-five')).johnnyFiveTarget,
 };

@@ -1,0 +1,345 @@
+/**
+ * The runtime's motion executor for the Johnny-Five target: instead of timing every step itself
+ * (57600 baud carries ~5700 bytes/s, a step message per step is impossible) it sends each planned
+ * block to the Arduino's AccelStepperFirmata as one move per axis and waits for the moves to finish.
+ *
+ * Per block of length L (mm) with nominal speed v (mm/s) and acceleration a (mm/s²), axis i moving
+ * nᵢ steps gets acceleration a·nᵢ/L and maximum speed v·nᵢ/L (steps/s, steps/s²): every axis then
+ * follows the same trapezoid in time (AccelStepper starts and ends each move at rest), so the path
+ * stays straight between the block's ends — an exact stop at every block. The planner is put into
+ * exact-stop mode so its speeds agree. Messages per block: for each moving axis acceleration and
+ * speed (9 bytes each, only when changed), then all `to`s back to back (10 bytes each), so the
+ * axes start within ~1.7 ms of each other at standstill; each axis reports its completion (10 bytes).
+ *
+ * AccelStepper's step times are read on a 4 µs micros(): an interval may come out up to 4 µs short of
+ * the commanded one, so the speed sent is capped to keep 1/v + 4 µs within the axis' limit.
+ *
+ * Homing seeks towards a switch go one step at a time with a fence (see seek()); back-offs are one
+ * constant-speed move (acceleration 0 = AccelStepperFirmata's "full speed from the first step").
+ */
+import { Hal } from '../hal';
+import { Stepper, StepperListener } from '../stepper';
+import { MachineProfile, axisAt } from '../../shared/machine';
+import { Planner } from '../../shared/motion/planner';
+import { Profile } from '../../shared/motion/profile';
+import { FirmataIo, STEPPER_DRIVER } from './firmata-io';
+
+const PH_IDLE = 0;
+const PH_BLOCK = 1;
+const PH_DWELL = 2;
+const PH_SEEK = 3;
+const PH_SEEK_STEP = 4;
+const PH_SEEK_FENCE = 5;
+/** micros() resolution of a 16 MHz AVR. */
+const BOARD_MICROS_RES = 4;
+
+/** Messages sent and their bytes (for the docs' latency figures and tests). */
+export interface FirmataTraffic {
+  /** Every `to` sent (homing steps included), and those of planned blocks. */
+  moves: number;
+  blocks: number;
+  blockMoves: number;
+  /** Steps the blocks' moves made (all axes). */
+  blockSteps: number;
+  messages: number;
+  bytes: number;
+}
+
+export class FirmataMotion extends Stepper {
+  readonly traffic: FirmataTraffic = { moves: 0, blocks: 0, blockMoves: 0, blockSteps: 0, messages: 0, bytes: 0 };
+  private io: FirmataIo;
+  private clock: Hal;
+  private owner: StepperListener;
+  private plan: Planner;
+  private profile = new Profile();
+  private phase = PH_IDLE;
+  private configured = false;
+  private stepPins: number[] = [];
+  private dirPins: number[] = [];
+  private endActive: number[] = [];
+  /** Board position = sign · runtime position + offset (invertDir flips the sign). */
+  private sign: number[] = [1, 1, 1];
+  private offset: number[] = [0, 0, 0];
+  private boardPos: number[] = [0, 0, 0];
+  private maxRate: number[] = [0, 0, 0];
+  private lastAccel: number[] = [-1, -1, -1];
+  private lastSpeed: number[] = [-1, -1, -1];
+  private pending: boolean[] = [false, false, false];
+  private moveSign: number[] = [0, 0, 0];
+  private blockTagNow = -1;
+  private seekAx = 0;
+  private seekUntil = false;
+  private seekDir = 1;
+  private seekLeft = 0;
+  private seekGapUs = 0;
+  private seekStartUs = 0;
+  private readonly seekStepFn: () => void;
+
+  constructor(hal: Hal, m: MachineProfile, planner: Planner, listener: StepperListener, io: FirmataIo) {
+    super(hal, m, planner, listener);
+    this.io = io;
+    this.clock = hal;
+    this.owner = listener;
+    this.plan = planner;
+    planner.lookAhead = false;
+    this.seekStepFn = () => this.seekStep();
+    for (let i = 0; i < 3; i++) {
+      const a = axisAt(m, i);
+      this.stepPins.push(a.pins.step);
+      this.dirPins.push(a.pins.dir);
+      this.endActive.push(a.endstopActiveLow ? 0 : 1);
+      this.sign[i] = a.invertDir ? -1 : 1;
+      // The fastest rate whose 4 µs-short intervals still keep within maxSpeedMmS.
+      this.maxRate[i] = 1e6 / (1e6 / (a.maxSpeedMmS * a.stepsPerMm) + BOARD_MICROS_RES);
+      const axis = i;
+      io.on(`stepper-done-${i}`, (v: number) => this.onDone(axis, v));
+      io.on(`stepper-position-${i}`, (v: number) => this.onPosition(axis, v));
+      io.on(`digital-read-${a.pins.endstop}`, (v: number) => this.onEndstop(axis, v));
+    }
+  }
+
+  private send(bytes: number): void {
+    this.traffic.messages++;
+    this.traffic.bytes += bytes;
+  }
+
+  private configure(): void {
+    if (this.configured) return;
+    this.configured = true;
+    for (let i = 0; i < 3; i++) {
+      this.io.accelStepperConfig({ deviceNum: i, type: STEPPER_DRIVER, stepPin: this.stepPins[i], directionPin: this.dirPins[i] });
+      this.send(9);
+      this.boardPos[i] = 0;
+    }
+  }
+
+  /** The runtime may have set pos itself (homing): re-derive the offsets from where the board is. */
+  private sync(): void {
+    for (let i = 0; i < 3; i++) this.offset[i] = this.boardPos[i] - this.sign[i] * this.pos[i];
+  }
+
+  private toBoard(axis: number, p: number): number {
+    return this.sign[axis] * p + this.offset[axis];
+  }
+
+  private fromBoard(axis: number, b: number): number {
+    return this.sign[axis] * (b - this.offset[axis]);
+  }
+
+  private setRate(axis: number, accel: number, speed: number): void {
+    if (accel !== this.lastAccel[axis]) {
+      this.io.accelStepperAcceleration(axis, accel);
+      this.send(9);
+      this.lastAccel[axis] = accel;
+    }
+    if (speed !== this.lastSpeed[axis]) {
+      this.io.accelStepperSpeed(axis, speed);
+      this.send(9);
+      this.lastSpeed[axis] = speed;
+    }
+  }
+
+  private moveTo(axis: number, runtimeTarget: number): void {
+    this.pending[axis] = true;
+    this.io.accelStepperTo(axis, this.toBoard(axis, runtimeTarget));
+    this.send(10);
+    this.traffic.moves++;
+  }
+
+  stop(): void {
+    this.clock.cancelTimer();
+    this.phase = PH_IDLE;
+    this.busy = false;
+    for (let i = 0; i < 3; i++) {
+      if (this.pending[i]) {
+        this.io.accelStepperStop(i);
+        this.send(5);
+      }
+      this.pending[i] = false;
+    }
+  }
+
+  kick(): void {
+    if (this.busy || this.plan.count === 0) return;
+    this.configure();
+    this.sync();
+    this.busy = true;
+    this.phase = PH_BLOCK;
+    this.sendNextBlock();
+  }
+
+  /** Take blocks until one moves; send it; or report the machine at rest when the planner is dry. */
+  private sendNextBlock(): void {
+    const pl = this.plan;
+    for (;;) {
+      if (this.phase !== PH_BLOCK) return;
+      if (pl.count === 0) {
+        this.phase = PH_IDLE;
+        this.busy = false;
+        this.owner.motionDone();
+        return;
+      }
+      const k = pl.head;
+      const d = [pl.dx[k], pl.dy[k], pl.dz[k]];
+      const t = [pl.tx[k], pl.ty[k], pl.tz[k]];
+      if (this.checkLimits) {
+        for (let i = 0; i < 3; i++) {
+          if (d[i] !== 0 && !this.inTravel(i, t[i])) {
+            this.stop();
+            this.owner.limitHit(i);
+            return;
+          }
+        }
+      }
+      const tag = pl.tag[k];
+      if (pl.dwell[k] > 0) {
+        if (pl.outPin[k] >= 0) this.clock.write(pl.outPin[k], pl.outLevel[k]);
+        const us = pl.dwell[k];
+        this.motionSeconds = this.motionSeconds + us / 1e6;
+        pl.pop();
+        this.phase = PH_DWELL;
+        this.clock.setTimer(us, () => {
+          if (this.phase !== PH_DWELL) return;
+          this.phase = PH_BLOCK;
+          this.owner.blockDone(tag);
+          this.sendNextBlock();
+        });
+        return;
+      }
+      const len = pl.len[k];
+      const v = pl.vNom[k];
+      const acc = pl.acc[k];
+      this.profile.plan(len, 0, v, 0, acc);
+      this.motionSeconds = this.motionSeconds + this.profile.totalTime;
+      pl.pop();
+      // One factor for all axes keeps the trapezoids proportional (a straight path).
+      let k2 = 1;
+      for (let i = 0; i < 3; i++) {
+        const n = Math.abs(d[i]);
+        if (n > 0) k2 = Math.min(k2, this.maxRate[i] / ((v * n) / len));
+      }
+      let any = false;
+      for (let i = 0; i < 3; i++) {
+        const n = Math.abs(d[i]);
+        this.moveSign[i] = d[i] > 0 ? 1 : d[i] < 0 ? -1 : 0;
+        if (n === 0) continue;
+        any = true;
+        this.setRate(i, (acc * n) / len, (k2 * v * n) / len);
+      }
+      if (!any) {
+        this.owner.blockDone(tag);
+        continue;
+      }
+      this.blockTagNow = tag;
+      this.traffic.blocks++;
+      for (let i = 0; i < 3; i++) {
+        if (d[i] !== 0) {
+          this.traffic.blockMoves++;
+          this.traffic.blockSteps += Math.abs(d[i]);
+          this.moveTo(i, t[i]);
+        }
+      }
+      return;
+    }
+  }
+
+  /**
+   * A seek until the endstop goes one step at a time — move one step, wait for its completion, then
+   * a position query as a fence (ConfigurableFirmata reports an input change on the loop pass after
+   * the step's completion, so the reply to the query comes after it), read the switch — and never
+   * faster than the rate asked: exactly the native stepper's "read the switch before every step", so
+   * it stops on the first pressed step and never overshoots the switch. A constant-speed move with a
+   * STOP on the switch report would run on for the report's and the STOP's transmission time (a few
+   * steps at seek speed: outside the travel). Seeks that do not look for the switch (back-offs) are
+   * one constant-speed move.
+   */
+  seek(axis: number, dir: number, rateStepsS: number, maxCount: number, untilEndstop: boolean): void {
+    this.configure();
+    this.sync();
+    this.busy = true;
+    this.seekAx = axis;
+    this.seekUntil = untilEndstop;
+    this.seekFound = false;
+    this.moveSign[axis] = dir;
+    this.seekDir = dir;
+    this.seekLeft = maxCount;
+    this.seekGapUs = 1e6 / rateStepsS;
+    this.setRate(axis, 0, rateStepsS);
+    if (untilEndstop) {
+      this.phase = PH_SEEK_STEP;
+      this.clock.setTimer(0, this.seekStepFn);
+      return;
+    }
+    this.phase = PH_SEEK;
+    this.moveTo(axis, this.pos[axis] + dir * maxCount);
+  }
+
+  private seekStep(): void {
+    if (this.phase !== PH_SEEK_STEP) return;
+    const axis = this.seekAx;
+    if (this.endstopPressed(axis) || this.seekLeft <= 0) {
+      this.endSeek(this.endstopPressed(axis));
+      return;
+    }
+    this.seekLeft--;
+    this.seekStartUs = this.clock.micros();
+    this.moveTo(axis, this.pos[axis] + this.seekDir);
+  }
+
+  private endSeek(found: boolean): void {
+    this.seekFound = this.seekUntil && found;
+    this.phase = PH_IDLE;
+    this.busy = false;
+    this.owner.motionDone();
+  }
+
+  private onEndstop(axis: number, level: number): void {
+    const pressed = level === this.endActive[axis];
+    if (!pressed) return;
+    // A min switch pressed while moving towards it above 0: lost steps or a crash (as Stepper).
+    if (this.phase === PH_BLOCK && this.pending[axis] && this.moveSign[axis] < 0 && this.limitSwitch[axis]) {
+      this.stop();
+      this.owner.endstopHit(axis);
+    }
+  }
+
+  private onDone(axis: number, boardPosition: number): void {
+    this.boardPos[axis] = boardPosition;
+    if ((this.phase === PH_SEEK || this.phase === PH_SEEK_STEP) && axis === this.seekAx && this.pending[axis]) {
+      this.pending[axis] = false;
+      const p = this.fromBoard(axis, boardPosition);
+      this.stepCount = this.stepCount + Math.abs(p - this.pos[axis]);
+      this.pos[axis] = p;
+      if (this.phase === PH_SEEK) this.endSeek(false);
+      else {
+        this.phase = PH_SEEK_FENCE;
+        this.io.accelStepperReportPosition(axis);
+        this.send(5);
+      }
+      return;
+    }
+    if (this.phase !== PH_BLOCK || !this.pending[axis]) {
+      if (this.phase === PH_IDLE) this.pos[axis] = this.fromBoard(axis, boardPosition);
+      return;
+    }
+    this.pending[axis] = false;
+    if (this.pending[0] || this.pending[1] || this.pending[2]) return;
+    for (let i = 0; i < 3; i++) {
+      if (this.moveSign[i] !== 0) {
+        const p = this.fromBoard(i, this.boardPos[i]);
+        this.stepCount = this.stepCount + Math.abs(p - this.pos[i]);
+        this.pos[i] = p;
+      }
+    }
+    this.owner.blockDone(this.blockTagNow);
+    this.sendNextBlock();
+  }
+
+  private onPosition(axis: number, boardPosition: number): void {
+    this.boardPos[axis] = boardPosition;
+    if (this.phase !== PH_SEEK_FENCE || axis !== this.seekAx) return;
+    this.phase = PH_SEEK_STEP;
+    const wait = this.seekStartUs + this.seekGapUs - this.clock.micros();
+    this.clock.setTimer(wait > 0 ? wait : 0, this.seekStepFn);
+  }
+}

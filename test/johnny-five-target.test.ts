@@ -1,0 +1,225 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeStream } from '../shared/stream/encoder';
+import { simulate } from '../sim/simulate';
+import { VirtualMcu } from '../sim/mcu';
+import { AccelStepperModel, MultiStepperModel } from '../sim/targets/accel-stepper';
+import { connectFakeBoard, createJohnnyFiveSim, johnnyFiveTarget } from '../sim/targets/johnny-five';
+import { boardProblem } from '../device/johnny-five/setup';
+import { attachFirmataBoard } from '../device/johnny-five/connect';
+import { runJohnnyFive } from '../device/johnny-five/host-run';
+import { machineHash } from '../host/stream/machine-hash';
+import { repoRoot, runCli, tempDir, type CliResult } from './helpers/cli';
+import { hasSocat, ptyPair } from './helpers/pty';
+import { fakeFirmataOnMock, fakeFirmataOnPort } from './helpers/fake-firmata-board';
+import { refGantry, samplePath } from './helpers/rig';
+
+const machinePath = 'machines/ref-gantry.json';
+
+function runCliAsync(args: string[], timeoutMs = 30_000): Promise<CliResult & { ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill(), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** Step times of an AccelStepper move, stepping exactly when due on a 4 µs micros(). */
+function runModel(s: AccelStepperModel, maxUs = 60e6): number[] {
+  const times: number[] = [];
+  let t = 0;
+  let running = true;
+  while (running && t < maxUs) {
+    const due = s.nextStepAt();
+    if (due !== Infinity) t = Math.max(t, Math.ceil(due / 4) * 4);
+    const before = s.currentPos;
+    running = s.run(t);
+    if (s.currentPos !== before) times.push(t);
+    if (due === Infinity && !running) break;
+  }
+  return times;
+}
+
+describe('AccelStepper model (the fake board steps with it)', () => {
+  it('moves exactly to the target within its maximum speed, ramping as the trapezoid says', () => {
+    let dir = 0;
+    const s = new AccelStepperModel((d) => (dir = d));
+    s.setMaxSpeed(2000);
+    s.setAcceleration(10000);
+    s.moveTo(1000);
+    const times = runModel(s);
+    expect(times).toHaveLength(1000);
+    expect(s.currentPos).toBe(1000);
+    expect(dir).toBe(1);
+    let minGap = Infinity;
+    for (let i = 1; i < times.length; i++) minGap = Math.min(minGap, times[i] - times[i - 1]);
+    // cmin = 500 µs, read on a 4 µs clock.
+    expect(minGap).toBeGreaterThanOrEqual(496);
+    // Trapezoid: 0.2 s ramps (200 steps each) + 600 steps at 2000/s = 0.7 s (AccelStepper's first step is immediate).
+    expect(times.at(-1)! / 1e6).toBeGreaterThan(0.67);
+    expect(times.at(-1)! / 1e6).toBeLessThan(0.72);
+  });
+
+  it('MultiStepper moves a group at constant speed so that all arrive together', () => {
+    const a = new AccelStepperModel(() => {});
+    const b = new AccelStepperModel(() => {});
+    a.setMaxSpeed(1000);
+    b.setMaxSpeed(1000);
+    const g = new MultiStepperModel();
+    g.addStepper(a);
+    g.addStepper(b);
+    g.moveTo([400, -100]);
+    const last = [0, 0];
+    let t = 0;
+    while (g.run(t)) {
+      t += 4;
+      if (a.distanceToGo() === 0 && last[0] === 0) last[0] = t;
+      if (b.distanceToGo() === 0 && last[1] === 0) last[1] = t;
+    }
+    expect([a.currentPos, b.currentPos]).toEqual([400, -100]);
+    expect(Math.abs(last[0] - last[1])).toBeLessThan(4100); // within one interval of the slower axis
+    expect(last[0] / 1e6).toBeCloseTo(0.4, 1);
+  });
+});
+
+describe('sim --target johnny-five (runtime on the host, AccelStepperFirmata on a fake Uno)', () => {
+  const m = refGantry();
+  const path = samplePath(5, 6);
+  const stream = Uint8Array.from(encodeStream(path, 160, [0]));
+
+  it('wraps exactly the native hook sequence, verdict ok, whole moves on the wire', () => {
+    const native = simulate(stream, m, { skipEstimates: true });
+    let board: ReturnType<typeof createJohnnyFiveSim> | null = null;
+    const j5 = simulate(stream, m, {
+      skipEstimates: true,
+      target: { name: 'johnny-five', create: (mcu, mm, ring, f) => (board = createJohnnyFiveSim(mcu, mm, ring, f)) },
+    });
+    expect(native.ok).toBe(true);
+    expect(j5.violations).toEqual([]);
+    expect(j5.ok).toBe(true);
+    expect(j5.wrapped).toEqual(path);
+    expect(j5.wrapped).toEqual(native.wrapped);
+    expect(j5.wrappedDirs).toEqual(native.wrappedDirs);
+    expect(j5.log.at(-1)).toMatch(/state done line 6$/);
+    expect(j5.storedLine).toBe(6);
+    // Exact stops and serial latency: slower than native, never faster.
+    expect(j5.machineSeconds).toBeGreaterThan(native.machineSeconds);
+    const rx = board!.rig.board.received;
+    const tr = board!.motion().traffic;
+    expect(rx.get('accelstepper-to')).toBe(tr.moves);
+    expect(rx.get('capability-query')).toBe(1);
+    // A planned block is at most one move per axis, never a message per step.
+    expect(tr.blocks).toBeGreaterThan(100);
+    expect(tr.blockMoves).toBeLessThanOrEqual(3 * tr.blocks);
+    expect(tr.blockMoves * 10).toBeLessThan(tr.blockSteps);
+  });
+
+  it('can fail: a wrong-way wrap (test fault in the host runtime) is caught by the verifier', () => {
+    const j5 = simulate(stream, m, { skipEstimates: true, target: johnnyFiveTarget, faults: { reverseWrap: 2 } });
+    expect(j5.ok).toBe(false);
+    expect(j5.firstMismatch).toMatchObject({ index: 2, expectedHook: path[2], wrappedHook: path[2] });
+  });
+
+  it('refuses a board without AccelStepperFirmata', () => {
+    const mcu = new VirtualMcu();
+    const rig = connectFakeBoard(mcu, { accelStepper: false });
+    expect(rig.io.isReady).toBe(true);
+    expect(boardProblem(rig.io, m)).toMatch(/without AccelStepperFirmata/);
+  });
+
+  it('hookline sim --target johnny-five writes an ok report', () => {
+    const dir = tempDir();
+    const file = join(dir, 'p.hls');
+    writeFileSync(file, stream);
+    const r = runCli(['sim', file, '--machine', machinePath, '-o', join(dir, 'sim'), '--target', 'johnny-five', '--width', '128']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'sim', 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ ok: true, wrappedHooks: 7 });
+  });
+});
+
+describe('Johnny-Five Board over firmata-io over MockBinding, real time', () => {
+  it('homes and runs a short plan on the fake board; the verifier finds nothing wrong', async () => {
+    const m = refGantry();
+    const path = samplePath(9, 3);
+    const stream = Uint8Array.from(encodeStream(path, 160, [0]));
+    const fake = await fakeFirmataOnMock(m, { speedup: 100, startMm: [6, 6, 29] });
+    try {
+      const { io } = await attachFirmataBoard(fake.host, 'mock', 5000);
+      const r = await runJohnnyFive({ io, machine: m, stream, machineHash: machineHash(m), pollMs: 2 });
+      expect(r.status.stateName).toBe('done');
+      expect(r.status.line).toBe(3);
+      const v = fake.rt.verdict(path);
+      expect(v.violations).toEqual([]);
+      expect(v.wrapped).toEqual(path);
+      expect(v.firstMismatch).toBeNull();
+    } finally {
+      await fake.close();
+    }
+  }, 20_000);
+});
+
+describe.skipIf(!hasSocat())('hookline run --target johnny-five over a pseudo-terminal', () => {
+  const m = refGantry();
+  const path = samplePath(11, 3);
+  const dir = tempDir();
+  const file = join(dir, 'p.hls');
+  writeFileSync(file, Uint8Array.from(encodeStream(path, 160, [0])));
+
+  it.concurrent('homes, runs the plan with progress, and the board verdict is ok', async () => {
+    const pty = await ptyPair();
+    const fake = await fakeFirmataOnPort(pty.b, m, { speedup: 40 });
+    try {
+      const r = await runCliAsync(['run', file, '--target', 'johnny-five', '--port', pty.a, '--machine', machinePath]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^run OK: 3 lines done on the Firmata board; homing [\d.]+ s, job [\d.]+ s/);
+      expect(r.stderr).toMatch(/johnny-five: ConfigurableFirmata\.ino 2\.10 on /);
+      expect(r.stderr).toMatch(/run: line 3\/3/);
+      const v = fake.rt.verdict(path);
+      expect(v.violations.slice(0, 3)).toEqual([]);
+      expect(v.wrapped).toEqual(path);
+    } finally {
+      await fake.close();
+      pty.close();
+    }
+  }, 30_000);
+
+  it.concurrent('a silent port fails within 10 s with one line, exit 2', async () => {
+    const pty = await ptyPair();
+    try {
+      const r = await runCliAsync(['run', file, '--target', 'johnny-five', '--port', pty.a, '--machine', machinePath], 20_000);
+      expect(r.code).toBe(2);
+      expect(r.ms).toBeLessThan(12_000); // 8 s after the port opened, plus start-up (slower under load)
+      const lines = r.stderr.split('\n').filter((l) => l);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^hookline: no Firmata board answered on .* within 8 s; check the port/);
+    } finally {
+      pty.close();
+    }
+  }, 30_000);
+
+  it.concurrent('a board without AccelStepperFirmata is refused with one line, exit 2', async () => {
+    const pty = await ptyPair();
+    const fake = await fakeFirmataOnPort(pty.b, m, { accelStepper: false });
+    try {
+      const r = await runCliAsync(['run', file, '--target', 'johnny-five', '--port', pty.a, '--machine', machinePath]);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.split('\n').filter((l) => l && !l.startsWith('johnny-five: '));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/without AccelStepperFirmata .*flash ConfigurableFirmata/);
+    } finally {
+      await fake.close();
+      pty.close();
+    }
+  }, 30_000);
+});
