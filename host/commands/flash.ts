@@ -7,11 +7,14 @@ import type { FlashTarget } from '../flash/target';
 import type { Command } from './command';
 
 /** Flash targets by name; each module is loaded only when asked for. */
-const targets: Record<string, () => Promise<FlashTarget>> = {};
+const targets: Record<string, () => Promise<FlashTarget>> = {
+  espruino: async () => (await import('../flash/espruino')).espruinoFlash,
+  nodemcu: async () => (await import('../flash/nodemcu')).nodemcuFlash,
+};
 
 export const flashCommand: Command = {
   name: 'flash',
-  usage: 'flash --target espruino|nodemcu (--port PORT | --dry-run -o OUT) [--machine MACHINE.json] [--board B] [--baud B]',
+  usage: 'flash --target espruino|nodemcu (--port PORT | --dry-run -o OUT) [--machine MACHINE.json] [--board B] [--lua 5.1|5.3] [--baud B]',
   summary: 'put the device runtime and the machine profile onto a board (default machine: machines/ref-gantry.json); --dry-run writes exactly what would be sent',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('flash', argv, {
@@ -19,6 +22,7 @@ export const flashCommand: Command = {
       port: { type: 'string', short: 'p' },
       machine: { type: 'string', short: 'm' },
       board: { type: 'string' },
+      lua: { type: 'string' },
       baud: { type: 'string' },
       'dry-run': { type: 'boolean' },
       out: { type: 'string', short: 'o' },
@@ -38,7 +42,7 @@ export const flashCommand: Command = {
     const timeoutMs = numberFlag('timeout', values.timeout, 8, { min: 0.5, max: 600 }) * 1000;
     const target = await load();
     await target.flash({
-      machine, machinePath, port: values.port, baud, board: values.board, dryRun, out: values.out, timeoutMs,
+      machine, machinePath, port: values.port, baud, board: values.board, lua: values.lua, dryRun, out: values.out, timeoutMs,
       log: (line) => process.stderr.write(`flash: ${line}\n`),
     });
     return 0;

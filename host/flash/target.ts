@@ -15,6 +15,8 @@ export interface FlashOptions {
   baud: number;
   /** Board name for the target (e.g. PICO, ESP32); each target documents its default. */
   board?: string;
+  /** Lua version of the firmware (nodemcu: 5.1 or 5.3). */
+  lua?: string;
   /** Write what would be sent to `out` instead of talking to a board. */
   dryRun: boolean;
   /** Output file or directory for dryRun (the target says which). */

@@ -1,0 +1,135 @@
+/**
+ * The bytes `hookline flash --target espruino` sends to an Espruino REPL, made with EspruinoTools
+ * (the `espruino` npm package, 0.1.67) exactly as its IDE/CLI would upload "direct to flash":
+ *   1. CONSOLE_ESCAPE: a run of Ctrl-C bytes. A board running the hookline app holds the port for
+ *      its link and gives it back to the REPL on such a run (device/espruino/main.ts); a REPL just
+ *      clears its input line. Then "\n", to which a REPL answers with its ">" prompt (the tools'
+ *      getEspruinoPrompt sends the same).
+ *   2. the tools' CodeWriter.writeToEspruino output: "\x10reset();", "\x10print()", then the code
+ *      reformatted for the REPL. The code is the machine profile (canonical JSON) and its hash
+ *      written to Storage (Utils.getUploadFileCode), then the app bundle put through the tools'
+ *      transformForEspruino processors with SAVE_ON_SEND = 1 (Storage .bootcde, run at every boot)
+ *      and LOAD_STORAGE_FILE = 1 (load() at the end: the board restarts into the app).
+ * Everything is deterministic (SET_TIME_ON_WRITE off), so a dry run writes the same bytes.
+ */
+import { createRequire } from 'node:module';
+import * as nodeFs from 'node:fs';
+import { canonicalJson, machineHash } from '../stream/machine-hash';
+
+export const PROFILE_FILE = 'hookline.json';
+export const HASH_FILE = 'hookline.hash';
+/** More than device/espruino/main.ts CONSOLE_ESCAPE_RUN (80) non-zero bytes. */
+export const CONSOLE_ESCAPE = '\x03'.repeat(96);
+export const PROMPT_PROBE = '\n';
+/** Sent first; the sender waits for the REPL prompt after it. */
+export const PREAMBLE = CONSOLE_ESCAPE + PROMPT_PROBE;
+/** Espruino firmware the upload is made for: Storage (≥ 1v96) and load() from .bootcde. */
+export const FIRMWARE = '2v25';
+
+interface EspruinoTools {
+  Config: Record<string, unknown>;
+  Core: {
+    Env: { getData(): Record<string, unknown>; setFirmwareVersion(v: string): void };
+    Utils: { getUploadFileCode(name: string, contents: string): string; getEspruinoPrompt(cb: () => void): void };
+    CodeWriter: { writeToEspruino(code: string, cb: () => void): void };
+    Serial: { write(data: string, showStatus: boolean, cb?: () => void): void };
+    Terminal?: { getTerminalLine(): string };
+  };
+  callProcessor(name: string, data: string, cb: (out: string) => void): void;
+}
+
+let tools: Promise<EspruinoTools> | null = null;
+
+/** Load EspruinoTools once, quietly (it logs every file it loads), with no board attached. */
+function loadTools(): Promise<EspruinoTools> {
+  if (tools) return tools;
+  tools = new Promise((resolve) => {
+    // EspruinoTools' local-module loader uses a global `fs` (a bug in 0.1.67).
+    const g = globalThis as Record<string, unknown>;
+    if (g.fs === undefined) g.fs = nodeFs;
+    const quiet = { log: console.log, warn: console.warn, info: console.info };
+    console.log = console.warn = console.info = () => {};
+    const esp = createRequire(import.meta.url)('espruino') as { init(cb: () => void): void };
+    esp.init(() => {
+      Object.assign(console, quiet);
+      resolve(g.Espruino as EspruinoTools);
+    });
+  });
+  return tools;
+}
+
+/** Run fn with the tools' console chatter silenced (their processors log progress). */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, warn: console.warn, info: console.info };
+  console.log = console.warn = console.info = () => {};
+  try {
+    return await fn();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+/** Storage (saved-code area) per board, bytes: Espruino's boards/*.py 'saved_code' pages × page size. */
+export const BOARD_STORAGE: Record<string, number> = { PICO: 3 * 16384, ESPRUINOWIFI: 3 * 16384, ESP32: 64 * 4096 };
+/** Left free in Storage for the progress files and their rewrites (Storage appends, then compacts). */
+export const STORAGE_RESERVE = 4096;
+
+export interface EspruinoUpload {
+  /** Everything sent, in order: escape + probe, then body. */
+  bytes: string;
+  /** Sent first; the sender waits for the REPL prompt after it. */
+  preamble: string;
+  body: string;
+  hash: number;
+  profileJson: string;
+  /** Bytes stored: .bootcde (the pretokenised app), the profile and the hash. */
+  storedBytes: number;
+}
+
+export async function makeEspruinoUpload(app: string, profile: object, board: string): Promise<EspruinoUpload> {
+  const E = await loadTools();
+  return quietly(async () => {
+    const C = E.Config;
+    C.SAVE_ON_SEND = 1;
+    C.LOAD_STORAGE_FILE = 1;
+    C.RESET_BEFORE_SEND = true;
+    C.SET_TIME_ON_WRITE = false;
+    C.MINIFICATION_LEVEL = ''; // the bundle is minified by esbuild already
+    C.PRETOKENISE = 1; // keywords and strings as byte tokens (firmware ≥ 2v20.48): the app then fits a Pico's Storage
+    C.COMPILATION = false;
+    C.ENV_ON_CONNECT = false;
+    const env = E.Core.Env.getData();
+    env.BOARD = board;
+    E.Core.Env.setFirmwareVersion(FIRMWARE);
+    env.info = { builtin_modules: ['Storage'] };
+
+    const profileJson = canonicalJson(profile);
+    const hash = machineHash(profile);
+    const app2 = await new Promise<string>((resolve) => E.callProcessor('transformForEspruino', app, resolve));
+    const code =
+      E.Core.Utils.getUploadFileCode(PROFILE_FILE, profileJson) + '\n' +
+      E.Core.Utils.getUploadFileCode(HASH_FILE, String(hash)) + '\n' +
+      app2;
+    // writeToEspruino, with the serial write captured and the prompt handshake done by our sender.
+    let body = '';
+    const core = E.Core;
+    const saved = { write: core.Serial.write, prompt: core.Utils.getEspruinoPrompt, terminal: core.Terminal };
+    core.Serial.write = (data, _status, cb) => {
+      body += data;
+      if (cb) cb();
+    };
+    core.Utils.getEspruinoPrompt = (cb) => cb();
+    core.Terminal = { getTerminalLine: () => '>' };
+    try {
+      await new Promise<void>((resolve) => core.CodeWriter.writeToEspruino(code, resolve));
+    } finally {
+      core.Serial.write = saved.write;
+      core.Utils.getEspruinoPrompt = saved.prompt;
+      core.Terminal = saved.terminal;
+    }
+    const preamble = PREAMBLE;
+    const bootLen = Number(/,0,(\d+)\);?$/.exec(app2.split('\n')[0])?.[1] ?? app2.length);
+    const storedBytes = bootLen + profileJson.length + String(hash).length;
+    return { bytes: preamble + body, preamble, body, hash, profileJson, storedBytes };
+  });
+}

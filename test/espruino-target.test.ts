@@ -1,0 +1,226 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'acorn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeStream } from '../shared/stream/encoder';
+import { simulate } from '../sim/simulate';
+import { espruinoTarget } from '../sim/targets/espruino';
+import { estimateJsVars } from '../sim/targets/espruino-jsvars';
+import { VirtualMcu } from '../sim/mcu';
+import { espruinoShim } from '../sim/targets/espruino-shim';
+import vm from 'node:vm';
+import { canonicalJson, machineHash } from '../host/stream/machine-hash';
+import { makeEspruinoUpload } from '../host/flash/espruino-upload';
+import { repoRoot, runCli, tempDir, type CliResult } from './helpers/cli';
+import { hasSocat, ptyPair, type PtyPair } from './helpers/pty';
+import { detokenise, fakeEspruino } from './helpers/fake-espruino';
+import { refGantry, samplePath } from './helpers/rig';
+import type { RingProfile } from '../shared/geometry/ring';
+
+const appPath = join(repoRoot, 'dist/espruino/app.js');
+const machinePath = 'machines/ref-gantry.json';
+
+/** The CLI in a child process without blocking this one (the fake board answers from here). */
+function runCliAsync(args: string[], timeoutMs = 30_000): Promise<CliResult & { ms: number }> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill(), timeoutMs);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+describe('Espruino app bundle', () => {
+  it('is ES5 and exposes the runtime pieces and an init handler', () => {
+    const src = readFileSync(appPath, 'utf8');
+    expect(() => parse(src, { ecmaVersion: 5, sourceType: 'script' })).not.toThrow();
+    expect(src.length).toBeLessThan(64 * 1024);
+  });
+
+  it('its memory at rest after boot is within a Pico\'s 5100 JsVars (estimate, docs/targets-espruino.md)', () => {
+    const src = readFileSync(appPath, 'utf8');
+    // Module-level functions and variables live in the bundle's closure: 4 vars + 1 per parameter
+    // for a function, 1 for a variable (an over-count: some are the classes counted again below).
+    const iife = (parse(src, { ecmaVersion: 5 }) as any).body[0].declarations[0].init.callee.body.body as any[];
+    let moduleVars = 0;
+    for (const n of iife) {
+      if (n.type === 'FunctionDeclaration') moduleVars += 4 + n.params.length;
+      if (n.type === 'VariableDeclaration') moduleVars += n.declarations.length;
+    }
+    for (const machine of ['machines/ref-gantry.json', 'machines/ref-ring.json']) {
+      const shim = espruinoShim(new VirtualMcu(), 0);
+      const ctx = vm.createContext({ ...shim.globals });
+      vm.runInContext(src, ctx);
+      ctx.__profile = readFileSync(join(repoRoot, machine), 'utf8');
+      const live = vm.runInContext(
+        `(function () { var a = hooklineApp, h = new a.EspruinoHal(), rt = a.makeRuntime(h, JSON.parse(__profile));
+          var s = new a.LinkSession(rt, h, 1, 2, function () {}); rt.boot(); s.boot(); rt.home(); return [rt, s, h]; })()`,
+        ctx,
+      ) as unknown[];
+      const total = estimateJsVars(live) + moduleVars;
+      expect(total).toBeGreaterThan(1000);
+      expect(total).toBeLessThan(5100);
+    }
+  });
+});
+
+/** `hookline flash --target espruino --dry-run` on the default machine, made once for the tests below. */
+let dryRun: { file: string; stderr: string; code: number | null } | null = null;
+function dryRunUpload() {
+  if (!dryRun) {
+    const file = join(tempDir(), 'upload.js');
+    const r = runCli(['flash', '--target', 'espruino', '--dry-run', '-o', file]);
+    dryRun = { file, stderr: r.stderr, code: r.code };
+  }
+  return dryRun;
+}
+
+describe('hookline flash --target espruino --dry-run', () => {
+  it('writes the upload: escape, prompt probe, reset, profile + hash + app into Storage, load()', async () => {
+    const r = dryRunUpload();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/wrote .*upload\.js: \d+ bytes of upload .* Storage on PICO, machine hash 0x[0-9a-f]{8}/);
+    const up = readFileSync(r.file, 'latin1');
+    const m = refGantry();
+    expect(up.startsWith('\x03'.repeat(96) + '\n\x10reset();\n\x10print()\n')).toBe(true);
+    expect(up).toContain('require("Storage").write("hookline.json",atob(');
+    expect(up).toContain(`require("Storage").write("hookline.hash",atob(${JSON.stringify(btoa(String(machineHash(m))))}),0,`);
+    expect(up).toContain('require("Storage").write(".bootcde",');
+    expect(up.endsWith('\x10load()\n\n')).toBe(true);
+    // Deterministic: the same inputs give the same bytes; another machine changes them.
+    const app = readFileSync(appPath, 'utf8');
+    expect((await makeEspruinoUpload(app, m, 'PICO')).bytes).toBe(up);
+    const ring = JSON.parse(readFileSync(join(repoRoot, 'machines/ref-ring.json'), 'utf8'));
+    expect((await makeEspruinoUpload(app, ring, 'PICO')).bytes).not.toBe(up);
+  });
+});
+
+describe.skipIf(!hasSocat())('hookline flash --target espruino over a pseudo-terminal', () => {
+  let pty: PtyPair;
+  beforeAll(async () => {
+    pty = await ptyPair();
+  });
+  afterAll(() => pty?.close());
+
+  it('sends exactly the dry-run bytes to a fake board, which stores app + profile + hash and boots the app', async () => {
+    const dry = dryRunUpload();
+    expect(dry.code).toBe(0);
+    const expected = readFileSync(dry.file);
+    const board = await fakeEspruino(pty.b, { xoffEvery: 4096 });
+    try {
+      const r = await runCliAsync(['flash', '--target', 'espruino', '--port', pty.a, '--baud', '1000000']);
+      expect(r.stderr).toMatch(/restarted into hookline \(machine hash 0x[0-9a-f]{8}\)/);
+      expect(r.code).toBe(0);
+      expect(board.received().equals(expected)).toBe(true);
+      expect(board.errors).toEqual([]);
+      const m = refGantry();
+      // .bootcde is the app pretokenised (keywords and strings as byte tokens): smaller, same program.
+      const stored = board.storage.get('.bootcde')!;
+      const app = readFileSync(appPath, 'latin1');
+      expect(stored.length).toBeLessThan(app.length * 0.85);
+      expect(() => parse(detokenise(stored), { ecmaVersion: 5, sourceType: 'script' })).not.toThrow();
+      expect(board.storage.get('hookline.json')).toBe(canonicalJson(m));
+      expect(board.storage.get('hookline.hash')).toBe(String(machineHash(m)));
+      expect(board.boots).toBe(1);
+      expect(board.console).toBe('LoopbackA'); // the app holds the port for its link
+
+      // Flashing again while the app holds the port: the escape hands it back to the REPL.
+      const before = board.received().length;
+      const r2 = await runCliAsync(['flash', '--target', 'espruino', '--port', pty.a, '--baud', '1000000']);
+      expect(r2.code).toBe(0);
+      expect(board.received().subarray(before).equals(expected)).toBe(true);
+      expect(board.boots).toBe(2);
+    } finally {
+      await board.close();
+    }
+  }, 30_000);
+
+  it('a board that reports an error during the upload fails the flash: one line, exit 2', async () => {
+    const board = await fakeEspruino(pty.b, { storageFull: true });
+    try {
+      const r = await runCliAsync(['flash', '--target', 'espruino', '--port', pty.a, '--baud', '1000000']);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.split('\n').filter((l) => l && !l.startsWith('flash: '));
+      expect(lines).toEqual([expect.stringMatching(/^hookline: flash: the board on .* reported 'Uncaught Error: Unable to find or create file' during the upload/)]);
+      expect(board.errors.length).toBeGreaterThan(0);
+    } finally {
+      await board.close();
+    }
+  }, 30_000);
+
+  it('a port where nobody answers fails within 10 s with one line, exit 2', async () => {
+    const r = runCli(['flash', '--target', 'espruino', '--port', pty.a], { timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l && !l.startsWith('flash: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hookline: flash: no Espruino REPL answered on .* within \d+ s/);
+  }, 30_000);
+});
+
+describe('sim --target espruino (the built app in node:vm)', () => {
+  const m = refGantry();
+  const path = samplePath(21, 30);
+  const stream = Uint8Array.from(encodeStream(path, 160, [0]));
+  const N = 200_000;
+  const record = (into: number[]) => ({
+    edge(pin: number, level: number, t: number) {
+      if (into.length < 3 * N) into.push(pin, level, t);
+    },
+  });
+
+  it('wraps the same hooks as native with the same step edges, verdict ok', () => {
+    const en: number[] = [];
+    const ee: number[] = [];
+    const native = simulate(stream, m, { onEdge: record(en), skipEstimates: true });
+    const esp = simulate(stream, m, { onEdge: record(ee), skipEstimates: true, target: espruinoTarget });
+    expect(native.ok).toBe(true);
+    expect(esp.ok).toBe(true);
+    expect(esp.violations).toEqual([]);
+    expect(esp.wrapped).toEqual(path);
+    expect(esp.wrapped).toEqual(native.wrapped);
+    expect(esp.wrappedDirs).toEqual(native.wrappedDirs);
+    expect(ee.length).toBe(3 * N);
+    expect(ee).toEqual(en);
+    expect(esp.steps).toEqual(native.steps);
+    expect(esp.machineSeconds).toBe(native.machineSeconds);
+    expect(esp.storedLine).toBe(30);
+    expect(esp.log.at(-1)).toMatch(/state done line 30$/);
+  });
+
+  it('ref-ring too (servo dwells through setTimeout); a fault given to the runtime in the VM is caught', () => {
+    const ring = JSON.parse(readFileSync(join(repoRoot, 'machines/ref-ring.json'), 'utf8')) as RingProfile;
+    const ringPath = samplePath(4, 12, 200, 10);
+    const rs = Uint8Array.from(encodeStream(ringPath, 200, [0], { version: 2 }));
+    const en: number[] = [];
+    const ee: number[] = [];
+    const native = simulate(rs, ring, { onEdge: record(en), skipEstimates: true });
+    const esp = simulate(rs, ring, { onEdge: record(ee), skipEstimates: true, target: espruinoTarget });
+    expect(esp.ok).toBe(true);
+    expect(esp.wrapped).toEqual(ringPath);
+    expect(ee).toEqual(en);
+    expect(esp.machineSeconds).toBe(native.machineSeconds);
+    const wrong = simulate(stream, m, { faults: { reverseWrap: 5 }, skipEstimates: true, target: espruinoTarget });
+    expect(wrong.ok).toBe(false);
+    expect(wrong.firstMismatch).toMatchObject({ index: 5 });
+  });
+
+  it('hookline sim --target espruino writes an ok report', () => {
+    const dir = tempDir();
+    const file = join(dir, 'p.hls');
+    writeFileSync(file, stream);
+    const r = runCli(['sim', file, '--machine', machinePath, '-o', join(dir, 'sim'), '--target', 'espruino', '--width', '128']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'sim', 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ ok: true, target: 'espruino', wrappedHooks: 31 });
+    expect(report.wrapped).toEqual(path);
+  });
+});
