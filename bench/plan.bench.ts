@@ -4,7 +4,8 @@
 // memory, scores each plan by the quality metric, and prints the ratios against the reference
 // planner's figures (../shared/bench/README.md). Then the same with --lines auto.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createCanvas } from '@napi-rs/canvas';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { scorePlanAgainstSource } from '../host/plan/score';
@@ -18,6 +19,57 @@ const REFERENCE: Record<string, { rmse: number; ssim: number }> = {
   rocket: { rmse: 0.303, ssim: 0.257 },
 };
 const REFERENCE_WALL_S = 14;
+type Ctx = ReturnType<ReturnType<typeof createCanvas>['getContext']>;
+/** Synthetic test pictures: smooth tones, hard edges, fine detail, lettering. */
+const UNSEEN: Record<string, (g: Ctx) => void> = {
+  gradient(g) {
+    const l = g.createLinearGradient(0, 0, 512, 0);
+    l.addColorStop(0, '#000');
+    l.addColorStop(1, '#fff');
+    g.fillStyle = l;
+    g.fillRect(0, 0, 512, 512);
+  },
+  radial(g) {
+    const r = g.createRadialGradient(256, 256, 0, 256, 256, 256);
+    r.addColorStop(0, '#000');
+    r.addColorStop(1, '#fff');
+    g.fillStyle = r;
+    g.fillRect(0, 0, 512, 512);
+  },
+  checker(g) {
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) {
+      g.fillStyle = (x + y) % 2 ? '#fff' : '#222';
+      g.fillRect(x * 64, y * 64, 64, 64);
+    }
+  },
+  face(g) {
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, 512, 512);
+    g.fillStyle = '#777';
+    g.beginPath();
+    g.ellipse(256, 270, 150, 190, 0, 0, 2 * Math.PI);
+    g.fill();
+    g.fillStyle = '#000';
+    for (const x of [200, 312]) {
+      g.beginPath();
+      g.arc(x, 220, 22, 0, 2 * Math.PI);
+      g.fill();
+    }
+    g.lineWidth = 14;
+    g.strokeStyle = '#000';
+    g.beginPath();
+    g.arc(256, 300, 80, 0.15 * Math.PI, 0.85 * Math.PI);
+    g.stroke();
+  },
+  text(g) {
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, 512, 512);
+    g.fillStyle = '#000';
+    g.font = 'bold 120px sans-serif';
+    g.fillText('hook', 110, 230);
+    g.fillText('line', 140, 360);
+  },
+};
 const REFERENCE_PEAK_MB = 900;
 const TARGET = { rmseRatio: 0.9, wallS: 1.4, peakMb: 400 };
 
@@ -35,9 +87,9 @@ const out = mkdtempSync(join(tmpdir(), 'hookline-bench-plan-'));
 interface Run { plan: Plan; wallS: number; peakMb: number }
 
 /** One whole `hookline plan` process; wall time and peak RSS from /usr/bin/time -v (or polling-free fallback: wall only). */
-function runPlan(name: string, extra: string[]): Run {
+function runPlan(name: string, extra: string[], image = join(IMAGES, `${name}.png`)): Run {
   const dir = join(out, `${name}-${extra.join('-') || 'default'}`);
-  const args = ['bin/hookline.js', 'plan', join(IMAGES, `${name}.png`), '-o', dir, '--quiet', ...extra];
+  const args = ['bin/hookline.js', 'plan', image, '-o', dir, '--quiet', ...extra];
   const t0 = performance.now();
   const r = timeBin
     ? spawnSync(timeBin, ['-v', process.execPath, ...args], { encoding: 'utf8' })
@@ -88,6 +140,23 @@ for (const name of Object.keys(REFERENCE)) {
   const { plan, wallS, peakMb } = runPlan(name, ['--lines', 'auto']);
   const s = await scorePlanAgainstSource(plan);
   console.log(`${name.padEnd(8)} ${String(plan.lines.length).padStart(5)}  ${f3(s.rmse)}  ${f3(s.rmse / REFERENCE[name].rmse)}  ${f3(s.ssim)}  ${wallS.toFixed(2).padStart(6)}  ${peakMb.toFixed(0).padStart(7)}`);
+}
+
+// Images nobody tuned on (drawn here, deterministic): the default planner (hook flanks) against
+// the same planner on hook centres (--flanks 1), 3000 lines each.
+console.log('');
+console.log('images nobody tuned on (synthetic, 512 px): RMSE with flanks (default) and on hook centres (--flanks 1)');
+console.log('image       flanks  centres  flanks/centres  wall s');
+for (const [name, draw] of Object.entries(UNSEEN)) {
+  const file = join(out, `${name}.png`);
+  const canvas = createCanvas(512, 512);
+  draw(canvas.getContext('2d'));
+  writeFileSync(file, await canvas.encode('png'));
+  const two = runPlan(name, ['--lines', '3000'], file);
+  const one = runPlan(name, ['--lines', '3000', '--flanks', '1'], file);
+  const a = (await scorePlanAgainstSource(two.plan)).rmse;
+  const b = (await scorePlanAgainstSource(one.plan)).rmse;
+  console.log(`${name.padEnd(10)}  ${f3(a)}   ${f3(b)}    ${f3(a / b).padStart(12)}  ${two.wallS.toFixed(2).padStart(6)}`);
 }
 rmSync(out, { recursive: true, force: true });
 console.log('');

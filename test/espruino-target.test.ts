@@ -45,7 +45,7 @@ describe('Espruino app bundle', () => {
     expect(src.length).toBeLessThan(64 * 1024);
   });
 
-  it('its memory at rest after boot is within a Pico\'s 5100 JsVars (estimate, docs/targets-espruino.md)', () => {
+  it('its memory at rest after boot is within a Pico\'s 5100 JsVars (estimate, docs/targets/espruino.md)', () => {
     const src = readFileSync(appPath, 'utf8');
     // Module-level functions and variables live in the bundle's closure: 4 vars + 1 per parameter
     // for a function, 1 for a variable (an over-count: some are the classes counted again below).

@@ -103,7 +103,7 @@ async function silentPortRun(): Promise<{ code: number; stderr: string; ms: numb
 
 /**
  * Lua heap (collectgarbage "count", KB) taken by the app's code, the booted runtime, a link session
- * and one more stream decoder, with a minimal ESP8266 API (the figures in docs/targets-nodemcu.md).
+ * and one more stream decoder, with a minimal ESP8266 API (the figures in docs/targets/nodemcu.md).
  */
 const MEM_DRIVER = `
 gpio = { HIGH = 1, LOW = 0, OUTPUT = 1, INPUT = 0, PULLUP = 1, FLOAT = 0 }

@@ -1,5 +1,5 @@
 /**
- * The HAL over the Espruino API (docs/targets-espruino.md). Step pulses are digitalPulse: the
+ * The HAL over the Espruino API (docs/targets/espruino.md). Step pulses are digitalPulse: the
  * rising edge is written at once and the falling edge is timed by Espruino's utility timer (a
  * hardware timer), so the pulse width is exact whatever the interpreter is doing. The time between
  * steps comes from setTimeout, whose delay is a float in ms: Espruino schedules it on its system
