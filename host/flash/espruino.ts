@@ -8,6 +8,7 @@
  * (0x11) — Espruino's own flow control when its input buffer fills. Afterwards the board restarts
  * into the app, whose boot announcement (a HELLO_REPLY link frame) carries the machine hash.
  */
+import { checkBoardPins } from './board-pins';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors';
 import { builtArtifact } from '../package-root';
@@ -31,6 +32,7 @@ export const espruinoFlash: FlashTarget = {
   name: 'espruino',
   async flash(opts: FlashOptions) {
     const board = (opts.board ?? DEFAULT_BOARD).toUpperCase();
+    checkBoardPins(opts.machine, opts.machinePath, board, opts.dryRun, opts.log);
     const app = readFileSync(builtArtifact(ESPRUINO_APP), 'utf8');
     const check = (up: EspruinoUpload) => {
       const room = BOARD_STORAGE[board];

@@ -15,6 +15,7 @@
  * the file back on the board and prints its size and Adler-32 halves (plain arithmetic: exact in
  * Lua 5.1 doubles and in 32-bit Lua 5.3 integers). init.lua goes last, once the others are checked.
  */
+import { checkBoardPins } from './board-pins';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
@@ -26,7 +27,8 @@ import type { ByteLink } from '../link/serial';
 import type { FlashOptions, FlashTarget } from './target';
 
 export const BOARDS = ['ESP8266', 'ESP32'];
-export const DEFAULT_BOARD = 'ESP8266';
+/** ESP32 by default: an ESP8266's ~40 KB of free heap cannot hold the runtime (docs/targets/nodemcu.md). */
+export const DEFAULT_BOARD = 'ESP32';
 export const LUA_VERSIONS = ['5.1', '5.3'];
 /** NodeMCU's default firmware is Lua 5.1 on both chips; 5.3 is a build option. */
 export const DEFAULT_LUA = '5.1';
@@ -161,6 +163,8 @@ export const nodemcuFlash: FlashTarget = {
     const app = readFileSync(builtArtifact(`dist/nodemcu/${luaVersion}/hookline.lua`));
     const up = makeNodemcuUpload(app, opts.machine, board);
     const what = `${up.files.map((f) => `${f.name} ${f.data.length} B`).join(', ')} (Lua ${luaVersion}, ${board}, machine hash ${hashText(up.hash)})`;
+    checkBoardPins(opts.machine, opts.machinePath, board, opts.dryRun, opts.log);
+    if (board === 'ESP8266') opts.log('warning: an ESP8266 has about 40 KB of free Lua heap; the runtime needs about 45 KB after boot plus its code, so it will most likely run out of memory (docs/targets/nodemcu.md, Memory); use an ESP32');
     if (opts.dryRun) {
       const dir = opts.out!;
       for (const f of up.files) writeFileAtomic(join(dir, f.name), f.data);
