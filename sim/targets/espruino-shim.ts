@@ -6,17 +6,110 @@
  * missing file). Timers: any number of setTimeout/setInterval, the earliest of them armed in one MCU
  * timer slot, so the discrete-event clock jumps from one to the next.
  */
+import vm from 'node:vm';
 import type { VirtualMcu } from '../mcu';
 
-interface ShimTimer {
-  id: number;
-  at: number;
-  fn: () => void;
-  /** Interval period in µs, 0 for a timeout. */
-  every: number;
+/** The functions the firmware calls once or more per step: timers, the clock, the pins. */
+interface ShimCore {
+  setTimeout(fn: () => void, ms: number): number;
+  setInterval(fn: () => void, ms: number): number;
+  clearTimeout(id: number): void;
+  clearInterval(id: number): void;
+  getTime(): number;
+  pinMode(pin: number, mode: string): void;
+  digitalWrite(pin: number, value: number): void;
+  digitalRead(pin: number): number;
+  digitalPulse(pin: number, value: number | boolean, ms: number): void;
 }
 
-const MODES: Record<string, number> = { output: 0, input: 1, input_pullup: 2 };
+/**
+ * The per-step part of the shim as ES5 source, so that it can be compiled in the firmware's own
+ * realm (ShimOptions.context): V8 never inlines a function of another realm, and the host-side
+ * version of these calls (one setTimeout, one digitalPulse and one getTime per step, each a
+ * cross-realm call boxing its float argument) cost more than the firmware itself.
+ * Timer records are pooled: one step is one setTimeout, tens of millions per piece. While a
+ * callback runs, the MCU slot is re-armed once after it, however many timers it set or cleared.
+ */
+const CORE_SOURCE = `(function (mcu, slot) {
+  var MODES = { output: 0, input: 1, input_pullup: 2 };
+  var timers = [];
+  var pool = [];
+  var nextId = 1;
+  var firing = false;
+  function noop() {}
+  function toUs(ms) { return Math.max(0, Math.round(Number(ms) * 1000)); }
+  function arm() {
+    var n = timers.length;
+    if (n === 0) { mcu.cancelTimer(slot); return; }
+    var best = timers[0];
+    for (var i = 1; i < n; i++) if (timers[i].at < best.at) best = timers[i];
+    mcu.setTimer(slot, best.at, fire);
+  }
+  function release(k) {
+    var t = timers[k];
+    if (k === timers.length - 1) timers.pop();
+    else timers.splice(k, 1);
+    t.fn = noop;
+    pool.push(t);
+  }
+  function fire() {
+    // The earliest due timer (ties: the one created first, as Espruino's ordered timer list).
+    var k = -1, now = mcu.now;
+    for (var i = 0; i < timers.length; i++) if (timers[i].at <= now && (k < 0 || timers[i].at < timers[k].at)) k = i;
+    if (k < 0) { arm(); return; }
+    var t = timers[k], fn = t.fn;
+    if (t.every > 0) t.at += t.every;
+    else release(k);
+    firing = true;
+    try { fn(); } finally { firing = false; arm(); }
+  }
+  function add(fn, ms, every) {
+    if (typeof fn !== 'function') throw new TypeError('setTimeout/setInterval: expected a function');
+    var us = toUs(ms);
+    var t = pool.length > 0 ? pool.pop() : { id: 0, at: 0, fn: noop, every: 0 };
+    t.id = nextId++;
+    t.at = mcu.now + us;
+    t.fn = fn;
+    t.every = every ? Math.max(1, us) : 0;
+    timers.push(t);
+    if (!firing) arm();
+    return t.id;
+  }
+  function clear(id) {
+    var k = timers.length - 1;
+    while (k >= 0 && timers[k].id !== id) k--;
+    if (k < 0) throw new Error('Unknown Timeout'); // Espruino throws on an id that is not pending
+    release(k);
+    if (!firing) arm();
+  }
+  return {
+    setTimeout: function (fn, ms) { return add(fn, ms, false); },
+    setInterval: function (fn, ms) { return add(fn, ms, true); },
+    clearTimeout: clear,
+    clearInterval: clear,
+    getTime: function () { return mcu.now / 1e6; },
+    pinMode: function (pin, mode) {
+      var m = MODES.hasOwnProperty(mode) ? MODES[mode] : undefined;
+      if (m === undefined) throw new Error('pinMode: mode ' + JSON.stringify(mode) + ' not modelled');
+      mcu.pinMode(pin, m);
+    },
+    digitalWrite: function (pin, value) { mcu.write(pin, value ? 1 : 0); },
+    digitalRead: function (pin) { return mcu.read(pin); },
+    digitalPulse: function (pin, value, ms) {
+      if (value !== 1 && value !== true) throw new Error('digitalPulse: only high pulses are modelled');
+      if (typeof ms !== 'number') throw new Error('digitalPulse: pulse trains (arrays) are not modelled');
+      mcu.pulse(pin, toUs(ms));
+    }
+  };
+})`;
+
+let coreScript: vm.Script | null = null;
+
+function shimCore(mcu: VirtualMcu, slot: number, context: vm.Context | undefined): ShimCore {
+  coreScript ??= new vm.Script(CORE_SOURCE, { filename: 'espruino-shim-core.js' });
+  const make = (context ? coreScript.runInContext(context) : coreScript.runInThisContext()) as (m: VirtualMcu, s: number) => ShimCore;
+  return make(mcu, slot);
+}
 
 /** Where the serial devices' traffic goes (the fake board in tests); absent: writes are dropped. */
 export interface ShimSerialHooks {
@@ -45,51 +138,22 @@ export interface ShimOptions {
   serial?: ShimSerialHooks;
   /** The board's Storage, when it outlives this interpreter (a fake board's reset()/load()). */
   storage?: Map<string, string>;
+  /**
+   * The context the firmware will run in, best made with vm.constants.DONT_CONTEXTIFY (an ordinary
+   * global: a contextified one serves every global name through a C++ interceptor). The per-step
+   * functions are then compiled in it. Default: they are compiled in the host's realm.
+   */
+  context?: vm.Context;
 }
 
 export function espruinoShim(mcu: VirtualMcu, slot: number, opts: ShimOptions = {}): EspruinoShim {
   const maxLog = opts.maxLog ?? 1000;
   const serial = opts.serial;
-  const timers: ShimTimer[] = [];
-  let nextId = 1;
   const storage = opts.storage ?? new Map<string, string>();
   const storageWrites = new Map<string, number>();
   const log: string[] = [];
   const handlers: Record<string, (() => void)[]> = {};
 
-  const toUs = (ms: number) => Math.max(0, Math.round(Number(ms) * 1000));
-  const arm = () => {
-    let best: ShimTimer | null = null;
-    for (const t of timers) if (!best || t.at < best.at) best = t;
-    if (best) mcu.setTimer(slot, best.at, fire);
-    else mcu.cancelTimer(slot);
-  };
-  const fire = () => {
-    // The earliest due timer (ties: the one created first, as Espruino's ordered timer list).
-    let k = -1;
-    for (let i = 0; i < timers.length; i++) if (timers[i].at <= mcu.now && (k < 0 || timers[i].at < timers[k].at)) k = i;
-    if (k >= 0) {
-      const t = timers[k];
-      if (t.every > 0) t.at += t.every;
-      else timers.splice(k, 1);
-      t.fn();
-    }
-    arm();
-  };
-  const add = (fn: () => void, ms: number, every: boolean) => {
-    if (typeof fn !== 'function') throw new TypeError('setTimeout/setInterval: expected a function');
-    const us = toUs(ms);
-    const id = nextId++;
-    timers.push({ id, at: mcu.now + us, fn, every: every ? Math.max(1, us) : 0 });
-    arm();
-    return id;
-  };
-  const clear = (id: number) => {
-    const k = timers.findIndex((t) => t.id === id);
-    if (k < 0) throw new Error('Unknown Timeout'); // Espruino throws on an id that is not pending
-    timers.splice(k, 1);
-    arm();
-  };
   const print = (...args: unknown[]) => {
     log.push(`${(mcu.now / 1e6).toFixed(6)} ${args.map(String).join(' ')}`);
     if (log.length > maxLog) log.shift();
@@ -143,23 +207,7 @@ export function espruinoShim(mcu: VirtualMcu, slot: number, opts: ShimOptions = 
     USB: device('USB'),
     Serial1: device('Serial1'),
     LoopbackA: device('LoopbackA'),
-    setTimeout: (fn: () => void, ms: number) => add(fn, ms, false),
-    setInterval: (fn: () => void, ms: number) => add(fn, ms, true),
-    clearTimeout: clear,
-    clearInterval: clear,
-    getTime: () => mcu.now / 1e6,
-    pinMode: (pin: number, mode: string) => {
-      const m = MODES[mode];
-      if (m === undefined) throw new Error(`pinMode: mode ${JSON.stringify(mode)} not modelled`);
-      mcu.pinMode(pin, m);
-    },
-    digitalWrite: (pin: number, value: number) => mcu.write(pin, value ? 1 : 0),
-    digitalRead: (pin: number) => mcu.read(pin),
-    digitalPulse: (pin: number, value: number | boolean, ms: number) => {
-      if (value !== 1 && value !== true) throw new Error('digitalPulse: only high pulses are modelled');
-      if (typeof ms !== 'number') throw new Error('digitalPulse: pulse trains (arrays) are not modelled');
-      mcu.pulse(pin, toUs(ms));
-    },
+    ...shimCore(mcu, slot, opts.context),
     print,
     console: { log: print },
     atob: (b64: string) => Buffer.from(String(b64), 'base64').toString('latin1'),
