@@ -63,9 +63,9 @@ function parseXml(xml: string): XmlNode {
 }
 
 /** The simulated machine on one end of a fresh socat pty pair, as its own process (runCli blocks this one). */
-async function simulatedDevice(machine: string, speed: number, out: string): Promise<{ pty: PtyPair; proc: ChildProcess; exit: Promise<number | null>; stop(): void }> {
+async function simulatedDevice(machine: string, speed: number, out: string, target = 'native'): Promise<{ pty: PtyPair; proc: ChildProcess; exit: Promise<number | null>; stop(): void }> {
   const pty = await ptyPair();
-  const proc = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'device', '--port', pty.b, '--machine', machine, '--speed', String(speed), '-o', out], { cwd: repoRoot });
+  const proc = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'device', '--port', pty.b, '--machine', machine, '--speed', String(speed), '-o', out, '--target', target], { cwd: repoRoot });
   let stderr = '';
   const exit = new Promise<number | null>((resolve) => proc.on('close', resolve));
   await new Promise<void>((resolve, reject) => {
@@ -217,6 +217,25 @@ describe.skipIf(!hasSocat())('hookline hil against the simulated device on a rea
       dev.stop();
     }
   }, 60_000);
+
+  // The targets' built apps (their own main, link session and HAL) behind the pty: the NodeMCU Lua
+  // runs in fengari, slower than real time × 20, so its device falls behind and the suite waits.
+  it.each([['espruino', 50], ['nodemcu', 20]] as const)('passes every case against the %s firmware (hookline device --target)', async (target, speed) => {
+    const dir = tempDir();
+    const dev = await simulatedDevice('machines/ref-gantry.json', speed, join(dir, 'device'), target);
+    try {
+      const r = runCli(['hil', '--port', dev.pty.a, '--machine', 'machines/ref-gantry.json', '-o', dir], { timeoutMs: 110_000 });
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.slice(0, -1).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(CASES.map((c) => `PASS ${c}`));
+      expect(r.code).toBe(0);
+      expect(await dev.exit).toBe(0);
+      const devReport = JSON.parse(readFileSync(join(dir, 'device', 'report.json'), 'utf8'));
+      expect(devReport.state).toBe('done');
+      expect(devReport.violations).toEqual([]);
+    } finally {
+      dev.stop();
+    }
+  }, 120_000);
 
   it('fails the handshake case (exit 1) when --machine is not the machine the device runs, and skips the rest', async () => {
     const dir = tempDir();

@@ -3,9 +3,11 @@
  * At boot ('init', after .bootcde ran) it reads the machine profile and its hash from Storage,
  * boots the Runtime and a LinkSession, and hands the board's host port (USB on a Pico, Serial1
  * elsewhere) to the link: the console moves to LoopbackA. The link gives the port back to the REPL
- * when it sees a run of CONSOLE_ESCAPE_RUN non-zero bytes, which link traffic never contains (every
- * COBS frame ends in a 0x00 within MAX_FRAME + 2 bytes): `hookline flash` starts its upload with such
- * a run, so a board running the app can be flashed again without touching it.
+ * when it sees a run of CONSOLE_ESCAPE_RUN Ctrl-C bytes (0x03), which link traffic never contains
+ * (every COBS frame ends in a 0x00 within MAX_FRAME + 2 bytes) and line noise practically never
+ * does (a run of any non-zero bytes would let an oversize frame or a floating line detach the
+ * link): `hookline flash` starts its upload with 96 Ctrl-C, so a board running the app can be
+ * flashed again without touching it.
  *
  * The bundle's global `hooklineApp` also exposes the pieces (the simulator builds the runtime on
  * EspruinoHal inside node:vm from them).
@@ -26,6 +28,8 @@ export const PROFILE_FILE = 'hookline.json';
 export const HASH_FILE = 'hookline.hash';
 /** Consecutive non-zero bytes after which the link returns the port to the REPL. */
 export const CONSOLE_ESCAPE_RUN = MAX_FRAME + 10;
+/** The byte whose run gives the port back to the REPL: Ctrl-C. */
+export const ESCAPE_BYTE = 3;
 /** The main loop: LinkSession.tick() at least this often (STATUS frames, draining the rx ring). */
 export const TICK_MS = 20;
 /** Capability bits (docs/protocol.md section 4): Z axis; ring machine + servo arm. */
@@ -73,7 +77,7 @@ export function start(): void {
     if (!linked) return;
     for (let i = 0; i < data.length; i++) {
       const b = data.charCodeAt(i) & 255;
-      run = b === 0 ? 0 : run + 1;
+      run = b === ESCAPE_BYTE ? run + 1 : 0;
       if (run >= CONSOLE_ESCAPE_RUN) {
         linked = false;
         port.removeAllListeners('data');

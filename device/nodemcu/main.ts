@@ -5,9 +5,11 @@
  * start() reads the machine profile and its hash from machine.lua (a Lua table written by the
  * host: { profile = {...}, hash = n }), boots the Runtime and a LinkSession, and takes UART 0 for
  * the link (the Lua interpreter stops reading it). The link gives the UART back to the REPL when it
- * sees a run of CONSOLE_ESCAPE_RUN non-zero bytes, which link traffic never contains (every COBS
- * frame ends in a 0x00 within MAX_FRAME + 2 bytes): `hookline flash` starts its upload with such a
- * run, so a board running the app can be flashed again without touching it.
+ * sees a run of CONSOLE_ESCAPE_RUN spaces, which link traffic never contains (every COBS frame ends
+ * in a 0x00 within MAX_FRAME + 2 bytes) and line noise practically never does (a run of any non-zero
+ * bytes would let an oversize frame or a floating line detach the link): `hookline flash` starts
+ * its upload with such a run (a blank line to the REPL), so a board running the app can be flashed
+ * again without touching it.
  *
  * The module also exposes the pieces (the simulator builds the runtime on NodeMcuHal from them).
  */
@@ -24,6 +26,8 @@ export { NodeMcuHal, Runtime, LinkSession, RingPath, ringAxes, decodeHooks, Stre
 export const PROFILE_FILE = 'machine.lua';
 /** Consecutive non-zero bytes after which the link returns UART 0 to the Lua interpreter. */
 export const CONSOLE_ESCAPE_RUN = MAX_FRAME + 10;
+/** The byte whose run gives UART 0 back to the Lua interpreter: a space. */
+export const ESCAPE_BYTE = 32;
 /** The link session's tick() at least this often (STATUS frames, draining the receive ring). */
 export const TICK_MS = 50;
 /** Capability bits (docs/protocol.md section 4): Z axis; ring machine + servo arm. */
@@ -78,7 +82,7 @@ export function start(): void {
   const onData = function (data: string) {
     for (let i = 0; i < data.length; i++) {
       const b = data.charCodeAt(i);
-      run = b === 0 ? 0 : run + 1;
+      run = b === ESCAPE_BYTE ? run + 1 : 0;
       if (run >= CONSOLE_ESCAPE_RUN) {
         ticker.unregister();
         // No callback: the interpreter reads the UART again.

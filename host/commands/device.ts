@@ -5,14 +5,32 @@ import { writeFileAtomic } from '../atomic-write';
 import { UserError } from '../errors';
 import { loadMachine } from '../machine/load';
 import { openSerial } from '../link/serial';
-import { attachSimDevice } from '../../sim/session/serial-device';
+import { type SerialDevice, attachSimDevice } from '../../sim/session/serial-device';
+import { type FirmwareBoot, attachFirmwareDevice } from '../../sim/session/firmware-device';
 import type { MachineProfile } from '../../shared/machine';
 import type { Command } from './command';
 
+/** Targets whose built app runs behind the port (loaded on demand). */
+const FIRMWARE: Record<string, () => Promise<FirmwareBoot>> = {
+  espruino: async () => {
+    const { espruinoApp } = await import('../../sim/targets/espruino');
+    return (mcu, machine, send) => espruinoApp(mcu, { machine, send });
+  },
+  nodemcu: async () => {
+    const { nodemcuApp } = await import('../../sim/targets/nodemcu');
+    return (mcu, machine, send) => nodemcuApp(mcu, { machine, send });
+  },
+};
+
+/** The native device seen through the same narrow surface as a firmware device. */
+function nativeDevice(d: SerialDevice) {
+  return { ...d, status: () => d.runtime.status(), log: d.hal.log };
+}
+
 export const deviceCommand: Command = {
   name: 'device',
-  usage: 'device --port PORT --machine MACHINE.json [--baud B] [--speed N] [-o DIR]',
-  summary: 'the simulated machine (device runtime, link session, gantry, verifier) on a serial port, e.g. one end of a socat pty pair, in real time × N; writes DIR/report.json (the wrapped hooks) when the plan ends',
+  usage: 'device --port PORT --machine MACHINE.json [--target native|espruino|nodemcu] [--baud B] [--speed N] [-o DIR]',
+  summary: 'the simulated machine (device runtime, link session, gantry, verifier) on a serial port, e.g. one end of a socat pty pair, in real time × N; --target espruino|nodemcu runs that target’s built app (its own main: the ES5 bundle in node:vm, the Lua in a Lua VM) instead of the TypeScript; writes DIR/report.json (the wrapped hooks) when the plan ends',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('device', argv, {
       port: { type: 'string', short: 'p' },
@@ -20,6 +38,7 @@ export const deviceCommand: Command = {
       baud: { type: 'string' },
       speed: { type: 'string' },
       out: { type: 'string', short: 'o' },
+      target: { type: 'string', short: 't' },
     });
     positionals('device', pos, []);
     if (!values.port) throw new UserError('device: missing --port (e.g. one end of a socat pty pair)');
@@ -28,14 +47,17 @@ export const deviceCommand: Command = {
     if (machine.kind === 'ring') throw new UserError('device: ring machines are not simulated behind the link yet');
     const baud = numberFlag('baud', values.baud, 115200, { min: 300, max: 4_000_000, integer: true });
     const speed = numberFlag('speed', values.speed, 1, { min: 0.1, max: 100 });
+    const targetName = values.target ?? 'native';
+    const boot = Object.hasOwn(FIRMWARE, targetName) ? FIRMWARE[targetName] : undefined;
+    if (targetName !== 'native' && !boot) throw new UserError(`device: unknown --target '${targetName}'; use one of native, ${Object.keys(FIRMWARE).join(', ')}`);
     const link = await openSerial(values.port, baud);
-    const d = attachSimDevice(link, machine as MachineProfile, { speed });
-    process.stderr.write(`device: simulated ${values.machine} on ${values.port}, ${speed}× real time; waiting for a host\n`);
+    const d = boot ? attachFirmwareDevice(link, machine as MachineProfile, await boot(), { speed }) : nativeDevice(attachSimDevice(link, machine as MachineProfile, { speed }));
+    process.stderr.write(`device: simulated ${values.machine}${boot ? ` (${targetName} firmware)` : ''} on ${values.port}, ${speed}× real time; waiting for a host\n`);
     link.onClose(() => d.stop());
     process.once('SIGINT', () => d.stop());
     await d.finished;
     await link.close();
-    const st = d.runtime.status();
+    const st = d.status();
     const wraps = d.verifier.wraps;
     if (values.out) {
       mkdirSync(values.out, { recursive: true });

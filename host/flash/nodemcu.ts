@@ -111,10 +111,15 @@ const CHECKER =
   'function hl_ck(n) local a,b,c=1,0,0 if file.open(n,"r") then while 1 do local s=file.read(256) if not s then break end ' +
   'for i=1,#s do a=(a+s:byte(i))%65521 b=(b+a)%65521 end c=c+#s end file.close() end print("HLCK",c,a,b) end';
 
+/** machine.lua: the profile and its hash as the app's start() reads them. */
+export function machineLuaText(machine: object, board: string): string {
+  return `-- hookline machine profile for ${board} (hookline flash --target nodemcu)\nreturn { hash = ${machineHash(machine)}, board = ${luaLiteral(board)}, profile = ${luaLiteral(machine)} }\n`;
+}
+
 /** The files for a board and the exact lines that upload them. */
 export function makeNodemcuUpload(app: Buffer, machine: object, board: string): NodemcuUpload {
   const hash = machineHash(machine);
-  const machineLua = `-- hookline machine profile for ${board} (hookline flash --target nodemcu)\nreturn { hash = ${hash}, board = ${luaLiteral(board)}, profile = ${luaLiteral(machine)} }\n`;
+  const machineLua = machineLuaText(machine, board);
   const files: NodemcuFile[] = [
     { name: 'hookline.lua', data: app },
     { name: 'machine.lua', data: Buffer.from(machineLua, 'utf8') },

@@ -32,6 +32,14 @@ export interface TargetDevice {
   storageRead(key: string): number;
 }
 
+/** A board's firmware running its own main on the virtual MCU, its serial port bridged to a host. */
+export interface FirmwareApp {
+  /** Bytes from the host for the firmware's serial port. */
+  receive(bytes: Uint8Array): void;
+  /** Lines the firmware printed. */
+  log: string[];
+}
+
 export interface SimTarget {
   name: string;
   /**

@@ -1,0 +1,106 @@
+/**
+ * `hookline device --target nodemcu|espruino`: a target's *built app* — its own main, HAL, runtime
+ * and link session, as `hookline flash` puts them on a board — running on the virtual MCU with the
+ * gantry plant and the verifier, its serial port bridged to a real byte link in real time × speed.
+ * Unlike the native device (serial-device.ts) nothing here reaches into the runtime: the state is
+ * read from the STATUS frames the firmware sends, as a host would.
+ */
+import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
+import { FR_OK, FrameDecoder } from '../../shared/link/frame';
+import { T_STATUS, getUint } from '../../shared/link/protocol';
+import { ST_DONE, ST_HOMING, ST_RUNNING, stateName } from '../../device/runtime';
+import type { ByteLink } from '../../host/link/serial';
+import { VirtualMcu } from '../mcu';
+import { GantryPlant, gantryStartMm } from '../plant';
+import { Verifier } from '../verify';
+import type { FirmwareApp } from '../targets/target';
+
+const SLOT_WALL = 3;
+/** Longest run of the virtual MCU between serial I/O, ms of wall time. */
+const SLICE_MS = 20;
+
+/** Boots a target's app on the MCU; `send` carries what it writes to its serial port. */
+export type FirmwareBoot = (mcu: VirtualMcu, machine: MachineProfile, send: (bytes: Uint8Array) => void) => FirmwareApp;
+
+export interface FirmwareDevice {
+  verifier: Verifier;
+  /** The last STATUS the firmware sent. */
+  status(): { stateName: string; line: number; lineCount: number };
+  log: string[];
+  /** Resolves when the firmware reports DONE and the host has gone quiet (or stop() is called). */
+  finished: Promise<void>;
+  stop(): void;
+}
+
+export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, boot: FirmwareBoot, opts: { speed?: number } = {}): FirmwareDevice {
+  const speed = opts.speed ?? 1;
+  const mcu = new VirtualMcu();
+  const startMm = gantryStartMm(machine);
+  const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
+  const verifier = new Verifier(machine, pos, true);
+  mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));
+
+  // Watch the firmware's own frames for its state, as a host would.
+  const frames = new FrameDecoder();
+  let state = -1;
+  let line = 0;
+  let lineCount = 0;
+  const watch = (bytes: Uint8Array) => {
+    for (let i = 0; i < bytes.length; i++) {
+      if (frames.push(bytes[i]) !== FR_OK || frames.type !== T_STATUS || frames.length < 21) continue;
+      state = frames.payload[0];
+      line = getUint(frames.payload, 2, 4);
+      lineCount = getUint(frames.payload, 6, 4);
+      // A host may home again (a new job): homing seeks start at speed by design, as at power-on.
+      if (state === ST_HOMING) verifier.accelFromUs = Infinity;
+      if (state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
+    }
+  };
+  const app = boot(mcu, machine, (bytes) => {
+    watch(bytes);
+    link.write(bytes);
+  });
+  let heardAt = performance.now();
+  link.onData((b) => {
+    heardAt = performance.now();
+    app.receive(b);
+  });
+
+  const t0 = performance.now();
+  let lagMs = 0;
+  let stopped = false;
+  let doneAt = -1;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
+  const timer = setInterval(() => {
+    // Run the virtual MCU up to the wall clock (a sentinel timer marks "now"), but for at most
+    // SLICE_MS at a time: a firmware in a slow VM (NodeMCU's Lua in fengari) then falls behind the
+    // requested speed instead of starving the serial port, as a slow board would.
+    const target = (performance.now() - t0 - lagMs) * 1000 * speed;
+    let reached = false;
+    mcu.setTimer(SLOT_WALL, target, () => (reached = true));
+    const until = performance.now() + SLICE_MS;
+    while (!reached && performance.now() < until) for (let k = 0; k < 64 && !reached; k++) mcu.runNext();
+    if (!reached) {
+      mcu.cancelTimer(SLOT_WALL);
+      lagMs = performance.now() - t0 - mcu.now / 1000 / speed;
+    }
+    // Done: keep answering until the host has been quiet for 1 s (see serial-device.ts).
+    if (state !== ST_DONE) doneAt = -1;
+    else if (doneAt < 0) doneAt = performance.now();
+    if ((doneAt >= 0 && performance.now() - Math.max(doneAt, heardAt) > 1000) || stopped) {
+      clearInterval(timer);
+      verifier.finish(mcu.now);
+      done();
+    }
+  }, 5);
+  return {
+    verifier,
+    status: () => ({ stateName: state < 0 ? 'unknown' : stateName(state), line, lineCount }),
+    log: app.log,
+    finished,
+    stop() {
+      stopped = true;
+    },
+  };
+}
