@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
+import { FORMAT_VERSION_FLANKS } from '../shared/stream/format';
+import { axisAt, hookXMm, hookYMm, mmToSteps } from '../shared/machine';
 import { simulate } from '../sim/simulate';
 import { VirtualMcu } from '../sim/mcu';
 import { AccelStepperModel, MultiStepperModel } from '../sim/targets/accel-stepper';
@@ -145,6 +147,44 @@ describe('sim --target johnny-five (runtime on the host, AccelStepperFirmata on 
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'sim', 'report.json'), 'utf8'));
     expect(report).toMatchObject({ ok: true, wrappedHooks: 7 });
+  });
+});
+
+describe('johnny-five: long tangents stay straight (axes cruise at multiples of 4 µs)', () => {
+  // From the coffee bench plan (line 1805): hook 149 → hook 120, both wound on flank 1 (s = −1). The
+  // 323 mm tangent passes hook 121 3.1 mm away (native: 3.12 mm). With X's and Y's cruise intervals
+  // rounded each on its own (396 and 256 µs for a 1.562 step ratio) X ran 0.9 % ahead, and it started
+  // ~3 ms before Y: the nozzle met hook 121 at 1.8 mm (a collision, in the whole plan and here alone).
+  const m = refGantry();
+  const ops = [149 * 2 + 1, 120 * 2 + 1, 84 * 2 + 1];
+  const stream = Uint8Array.from(encodeStream(ops, 320, [0], { version: FORMAT_VERSION_FLANKS }));
+
+  it('passes hook 121 at the planned clearance, verdict ok', () => {
+    const startMm = [300, 300, 20];
+    const axes = [0, 1, 2].map((a) => axisAt(m, a));
+    const pos = startMm.map((v, a) => mmToSteps(axes[a], v));
+    const sign = [-1, -1, -1];
+    const hx = hookXMm(m, 121) + m.board.originMm[0];
+    const hy = hookYMm(m, 121) + m.board.originMm[1];
+    let min = Infinity;
+    const onEdge = {
+      edge(pin: number, level: number) {
+        for (let a = 0; a < 3; a++) {
+          if (pin === axes[a].pins.dir) sign[a] = level === 1 ? 1 : -1;
+          if (pin !== axes[a].pins.step || level !== 1) continue;
+          pos[a] += sign[a];
+          if (pos[2] >= m.hooks.headHeightMm * axes[2].stepsPerMm) continue;
+          const d = Math.hypot(pos[0] / axes[0].stepsPerMm - hx, pos[1] / axes[1].stepsPerMm - hy);
+          if (d < min) min = d;
+        }
+      },
+    };
+    const j5 = simulate(stream, m, { skipEstimates: true, target: johnnyFiveTarget, startMm, onEdge });
+    expect(j5.violations).toEqual([]);
+    expect(j5.ok).toBe(true);
+    expect(j5.wrapped).toEqual([149, 120, 84]);
+    // The planned line keeps 3.12 mm (collision: 2 mm); off-line drift of more than 0.1 mm fails.
+    expect(min).toBeGreaterThan(3);
   });
 });
 

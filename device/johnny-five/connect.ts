@@ -7,9 +7,9 @@
  */
 import { SerialPort } from 'serialport';
 import firmataIo from 'firmata-io';
-import type { FirmataIo } from './firmata-io';
+import { FIRMATA_BAUD, type FirmataIo } from './firmata-io';
 
-export const FIRMATA_BAUD = 57600;
+export { FIRMATA_BAUD };
 
 export interface FirmataBoard {
   io: FirmataIo;

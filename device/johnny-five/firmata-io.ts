@@ -28,6 +28,9 @@ export interface FirmataIo {
   removeListener(event: string, fn: (...args: any[]) => void): unknown;
 }
 
+/** Firmata's (and ConfigurableFirmata's default) serial rate. */
+export const FIRMATA_BAUD = 57600;
+
 /** Firmata pin modes used here (firmata-io's MODES). */
 export const MODE_INPUT = 0x00;
 export const MODE_OUTPUT = 0x01;

@@ -8,11 +8,14 @@
  * follows the same trapezoid in time (AccelStepper starts and ends each move at rest), so the path
  * stays straight between the block's ends — an exact stop at every block. The planner is put into
  * exact-stop mode so its speeds agree. Messages per block: for each moving axis acceleration and
- * speed (9 bytes each, only when changed), then all `to`s back to back (10 bytes each), so the
- * axes start within ~1.7 ms of each other at standstill; each axis reports its completion (10 bytes).
+ * speed (9 bytes each, only when changed), then all `to`s back to back (10 bytes each, most steps
+ * first), so the axes start ~1.7 ms apart (corrected with the accelerations: alignStarts()); each
+ * axis reports its completion (10 bytes).
  *
  * AccelStepper's step times are read on a 4 µs micros(): an interval may come out up to 4 µs short of
- * the commanded one, so the speed sent is capped to keep 1/v + 4 µs within the axis' limit.
+ * the commanded one, so the cruise interval is kept 4 µs above the axis' limit. It cruises at a whole
+ * number of µs per step that the 4 µs micros() makes a multiple of 4 µs, so the axes' cruise
+ * intervals are chosen together (cruiseIntervals()) to keep their ratio the block's.
  *
  * Homing seeks towards a switch go one step at a time with a fence (see seek()); back-offs are one
  * constant-speed move (acceleration 0 = AccelStepperFirmata's "full speed from the first step").
@@ -22,7 +25,7 @@ import { Stepper, StepperListener } from '../stepper';
 import { MachineProfile, axisAt } from '../../shared/machine';
 import { Planner } from '../../shared/motion/planner';
 import { Profile } from '../../shared/motion/profile';
-import { FirmataIo, STEPPER_DRIVER } from './firmata-io';
+import { FIRMATA_BAUD, FirmataIo, STEPPER_DRIVER } from './firmata-io';
 
 const PH_IDLE = 0;
 const PH_BLOCK = 1;
@@ -32,6 +35,14 @@ const PH_SEEK_STEP = 4;
 const PH_SEEK_FENCE = 5;
 /** micros() resolution of a 16 MHz AVR. */
 const BOARD_MICROS_RES = 4;
+/** Time an accelStepperTo (10 bytes, 8N1) takes on the line: the axes of a block start this far apart. */
+const TO_MESSAGE_S = (10 * 10) / FIRMATA_BAUD;
+/** Start skew (in mm an axis would be off) worth aligning the axes' starts for, at the cost of the skew in time. */
+const ALIGN_MM = 0.05;
+/** Most the nozzle may leave a block's straight line because the axes' cruise intervals are whole multiples of 4 µs. */
+const CRUISE_DRIFT_MM = 0.25;
+/** Slowest a block's cruise may become (×) to find intervals that keep the drift within CRUISE_DRIFT_MM. */
+const CRUISE_MAX_SLOWDOWN = 1.25;
 
 /** Messages sent and their bytes (for the docs' latency figures and tests). */
 export interface FirmataTraffic {
@@ -61,7 +72,15 @@ export class FirmataMotion extends Stepper {
   private sign: number[] = [1, 1, 1];
   private offset: number[] = [0, 0, 0];
   private boardPos: number[] = [0, 0, 0];
-  private maxRate: number[] = [0, 0, 0];
+  /** Shortest cruise interval, µs (a multiple of 4 µs at least 4 µs above the axis' speed limit). */
+  private minInterval: number[] = [0, 0, 0];
+  private interval: number[] = [0, 0, 0];
+  private accel: number[] = [0, 0, 0];
+  /** The block's axes by decreasing step count: the order their `to`s are sent in. */
+  private order: number[] = [0, 1, 2];
+  private spm: number[] = [1, 1, 1];
+  /** When each axis' schedule effectively starts, s, relative to the first `to` sent. */
+  private startAt: number[] = [0, 0, 0];
   private lastAccel: number[] = [-1, -1, -1];
   private lastSpeed: number[] = [-1, -1, -1];
   private pending: boolean[] = [false, false, false];
@@ -89,8 +108,9 @@ export class FirmataMotion extends Stepper {
       this.dirPins.push(a.pins.dir);
       this.endActive.push(a.endstopActiveLow ? 0 : 1);
       this.sign[i] = a.invertDir ? -1 : 1;
-      // The fastest rate whose 4 µs-short intervals still keep within maxSpeedMmS.
-      this.maxRate[i] = 1e6 / (1e6 / (a.maxSpeedMmS * a.stepsPerMm) + BOARD_MICROS_RES);
+      // The shortest interval whose 4 µs-short steps still keep within maxSpeedMmS.
+      this.spm[i] = a.stepsPerMm;
+      this.minInterval[i] = Math.ceil((1e6 / (a.maxSpeedMmS * a.stepsPerMm) + BOARD_MICROS_RES) / BOARD_MICROS_RES) * BOARD_MICROS_RES;
       const axis = i;
       io.on(`stepper-done-${i}`, (v: number) => this.onDone(axis, v));
       io.on(`stepper-position-${i}`, (v: number) => this.onPosition(axis, v));
@@ -212,19 +232,34 @@ export class FirmataMotion extends Stepper {
       this.profile.plan(len, 0, v, 0, acc);
       this.motionSeconds = this.motionSeconds + this.profile.totalTime;
       pl.pop();
-      // One factor for all axes keeps the trapezoids proportional (a straight path).
-      let k2 = 1;
-      for (let i = 0; i < 3; i++) {
-        const n = Math.abs(d[i]);
-        if (n > 0) k2 = Math.min(k2, this.maxRate[i] / ((v * n) / len));
-      }
       let any = false;
       for (let i = 0; i < 3; i++) {
-        const n = Math.abs(d[i]);
         this.moveSign[i] = d[i] > 0 ? 1 : d[i] < 0 ? -1 : 0;
-        if (n === 0) continue;
-        any = true;
-        this.setRate(i, (acc * n) / len, (k2 * v * n) / len);
+        if (d[i] !== 0) any = true;
+      }
+      if (any) {
+        const o = this.order;
+        o[0] = 0;
+        o[1] = 1;
+        o[2] = 2;
+        for (let j = 1; j < 3; j++) {
+          for (let q = j; q > 0 && Math.abs(d[o[q]]) > Math.abs(d[o[q - 1]]); q--) {
+            const tmp = o[q];
+            o[q] = o[q - 1];
+            o[q - 1] = tmp;
+          }
+        }
+        const dom = this.cruiseIntervals(d, len, v);
+        // Ramp time to the speed the block reaches (its cruise, or the middle of a triangle).
+        const vCruise = (len * 1e6) / (this.interval[dom] * Math.abs(d[dom]));
+        let ramp = vCruise / acc;
+        if (ramp * vCruise > len) ramp = Math.sqrt(len / acc);
+        this.alignStarts(d, len, acc, ramp);
+      }
+      for (let i = 0; i < 3; i++) {
+        if (d[i] === 0) continue;
+        // Half a µs above the interval wanted: AccelStepper truncates 1e6/maxSpeed to whole µs.
+        this.setRate(i, this.accel[i], 1e6 / (this.interval[i] + 0.5));
       }
       if (!any) {
         this.owner.blockDone(tag);
@@ -232,7 +267,8 @@ export class FirmataMotion extends Stepper {
       }
       this.blockTagNow = tag;
       this.traffic.blocks++;
-      for (let i = 0; i < 3; i++) {
+      for (let k = 0; k < 3; k++) {
+        const i = this.order[k];
         if (d[i] !== 0) {
           this.traffic.blockMoves++;
           this.traffic.blockSteps += Math.abs(d[i]);
@@ -241,6 +277,93 @@ export class FirmataMotion extends Stepper {
       }
       return;
     }
+  }
+
+  /**
+   * Accelerations (steps/s², into this.accel) that put every axis of a block on the same line.
+   * Scaled to its share (a·nᵢ/L) each axis would follow the same trapezoid, but not from the same
+   * moment: the `to`s go out one message time (TO_MESSAGE_S) apart, and AccelStepper takes a move's
+   * first step at once instead of after its first interval c₀ = 0.676·√(2/aᵢ), which starts axis i's
+   * whole schedule c₀ᵢ early — the more, the fewer steps it has. The `to`s go out with the most steps
+   * first (that skew partly cancels the c₀ one); an axis that still starts λ before the latest one
+   * ramps 2λ longer (acceleration × T/(T + 2λ), T the block's ramp time): its cruise then runs on the
+   * latest axis' line and it arrives λ after it. Uncorrected, X led Y by ~3 ms on long tangents:
+   * 0.4 mm off the line at full speed. The correction costs λ per block, so it is made only where the
+   * skew would move an axis more than ALIGN_MM (λ·its peak speed, at most its whole travel): long
+   * and fast blocks, not the arcs' short ones. A fixed point: c₀ depends on the acceleration.
+   */
+  private alignStarts(d: number[], len: number, acc: number, ramp: number): void {
+    let worst = 0;
+    for (let iter = 0; iter < 4; iter++) {
+      if (iter === 1 && worst <= ALIGN_MM) return;
+      let latest = -Infinity;
+      for (let k = 0; k < 3; k++) {
+        const i = this.order[k];
+        if (d[i] === 0) continue;
+        if (iter === 0) this.accel[i] = (acc * Math.abs(d[i])) / len;
+        this.startAt[i] = k * TO_MESSAGE_S - 0.676 * Math.sqrt(2 / this.accel[i]);
+        if (this.startAt[i] > latest) latest = this.startAt[i];
+      }
+      for (let i = 0; i < 3; i++) {
+        const n = Math.abs(d[i]);
+        if (n === 0) continue;
+        const lambda = latest - this.startAt[i];
+        if (iter === 0) {
+          const steps = Math.min(((ramp * acc * n) / len) * lambda, n);
+          if (steps / this.spm[i] > worst) worst = steps / this.spm[i];
+          continue;
+        }
+        this.accel[i] = ((acc * n) / len) * (ramp / (ramp + 2 * lambda));
+      }
+    }
+  }
+
+  /**
+   * Cruise intervals (µs per step) of a block's moving axes, into this.interval. AccelStepper cruises
+   * at trunc(1e6/maxSpeed) µs per step and a step falls on the 4 µs micros(), so every axis really
+   * cruises at a multiple of 4 µs. Rounded each on its own (as the speeds v·nᵢ/L were), X and Y ran
+   * up to ~1.5 % off each other's pace: over a 300 mm tangent the nozzle drifted ~2 mm off the line,
+   * into a hook it passed 3 mm away. So the dominant axis' interval is stepped up from the nominal
+   * speed's (at most CRUISE_MAX_SLOWDOWN slower) until every other axis' nearest multiple of 4 µs
+   * matches the block's step ratio within CRUISE_DRIFT_MM over the block; failing that, the closest.
+   * Blocks too short to drift (the arcs) keep the nominal speed. Returns the dominant axis.
+   */
+  private cruiseIntervals(d: number[], len: number, v: number): number {
+    const res = BOARD_MICROS_RES;
+    let dom = 0;
+    for (let i = 1; i < 3; i++) if (Math.abs(d[i]) > Math.abs(d[dom])) dom = i;
+    const nd = Math.abs(d[dom]);
+    let first = Math.ceil(1e6 / ((v * nd) / len) / res) * res;
+    if (first < this.minInterval[dom]) first = this.minInterval[dom];
+    const last = first * CRUISE_MAX_SLOWDOWN;
+    let best = first;
+    let bestDrift = Infinity;
+    for (let id = first; id <= last; id += res) {
+      const dur = id * nd;
+      let drift = 0;
+      for (let i = 0; i < 3; i++) {
+        const n = Math.abs(d[i]);
+        if (n === 0 || i === dom) continue;
+        let ii = Math.round(dur / n / res) * res;
+        if (ii < this.minInterval[i]) ii = this.minInterval[i];
+        const e = (Math.abs(ii * n - dur) / dur) * len;
+        if (e > drift) drift = e;
+      }
+      if (drift < bestDrift) {
+        bestDrift = drift;
+        best = id;
+      }
+      if (drift <= CRUISE_DRIFT_MM) break;
+    }
+    const dur = best * nd;
+    for (let i = 0; i < 3; i++) {
+      const n = Math.abs(d[i]);
+      if (n === 0) continue;
+      let ii = i === dom ? best : Math.round(dur / n / res) * res;
+      if (ii < this.minInterval[i]) ii = this.minInterval[i];
+      this.interval[i] = ii;
+    }
+    return dom;
   }
 
   /**
