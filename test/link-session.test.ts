@@ -118,4 +118,39 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
       pty.close();
     }
   }, 20_000);
+
+  it('Ctrl-C pauses the machine and exits; run --resume continues at the device\'s last wrapped hook: nothing lost, nothing twice', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'plan.hls');
+    const path = samplePath(12, 14);
+    writeFileSync(file, Uint8Array.from(encodeStream(path, 160, [0], { version: 2, machineHash: machineHash(m) })));
+    const pty = await ptyPair();
+    const link = await openSerial(pty.b, 115200);
+    try {
+      const dev = attachSimDevice(link, m, { speed: 10 });
+      const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'run', file, '--port', pty.a, '--yes'], { cwd: repoRoot });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((r) => p.on('close', r));
+      // Interrupt once the machine is stringing (line 3 or later).
+      for (let t = 0; t < 400 && dev.runtime.status().line < 3; t++) await new Promise((r) => setTimeout(r, 25));
+      expect(dev.runtime.status().line).toBeGreaterThanOrEqual(3);
+      p.kill('SIGINT');
+      expect(await exited).toBe(2);
+      expect(stderr.trim().split('\n').at(-1)).toMatch(/interrupted: the machine was asked to pause; run again with --resume/);
+      for (let t = 0; t < 200 && dev.runtime.status().stateName !== 'paused'; t++) await new Promise((r) => setTimeout(r, 25));
+      const paused = dev.runtime.status();
+      expect(paused.stateName).toBe('paused');
+      expect(paused.hooksWrapped).toBeLessThan(path.length);
+      const r = await runCliAsync(['run', file, '--port', pty.a, '--resume', '--yes', '--quiet']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      await dev.finished;
+      expect(dev.verifier.wraps.map((w) => w.hook)).toEqual(path);
+      expect(dev.verifier.wraps.map((w) => w.dir)).toEqual(expectedDirections(m, path));
+      expect(dev.verifier.violations).toEqual([]);
+    } finally {
+      await link.close();
+      pty.close();
+    }
+  }, 40_000);
 });

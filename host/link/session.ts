@@ -92,6 +92,8 @@ export class HostSession {
   private lastHeard = 0;
   private everStarted = false;
   private homeDelivered = false;
+  /** pause() was called: the next PAUSED is the operator's, not a colour change. */
+  private pauseRequested = false;
   private handledPause = 0;
   private acceptedAt = -Infinity;
 
@@ -156,6 +158,8 @@ export class HostSession {
 
   /** Ask the machine to stop at the next safe point (Ctrl-C), or to abort the job. */
   pause(): void {
+    this.pauseRequested = true;
+    this.awaitingColour = -1;
     this.sender.send(T_CMD, [CMD_PAUSE]);
   }
 
@@ -234,7 +238,8 @@ export class HostSession {
       else if (s.state === 7) this.fail(`the machine raised alarm ${s.error} at line ${s.line}; see the device log, home it and run again with --resume`);
       else if (s.state === 5 && s.pauseId !== this.handledPause) {
         this.handledPause = s.pauseId;
-        this.awaitingColour = s.color;
+        // A pause this host asked for (Ctrl-C) is not a thread change: it must not be resumed.
+        if (!this.pauseRequested) this.awaitingColour = s.color;
       }
     } else if (f.type === T_EVENT && f.length >= 1) {
       const what = p[0] === EVT_REFUSED ? `refused command ${p[1]} in state ${p[2]}` : p[0] === EVT_ALARM ? `alarm ${p[1]}` : `event ${p[0]} ${p[1] ?? ''}`;
