@@ -2,7 +2,7 @@
  * The device end of a link session (docs/protocol.md sections 4–7): glues a LinkReceiver to the
  * Runtime. HELLO → HELLO_REPLY; DATA → a fixed receive ring whose free space is the credit, drained
  * into runtime.feed() while runtime.canAccept(); CMD → home / start (startAt) / pause / resume /
- * abort / status (jog is refused with an EVENT: the runtime has no jog); STATUS at most 4 per second
+ * abort / status / jog (a refused command is answered with an EVENT); STATUS at most 4 per second
  * and on every state change; EVENTs for a colour-change pause, done and alarm.
  *
  * Progress for resume: the number of hook operations wrapped completely ("hooks") is written to
@@ -137,7 +137,12 @@ export class LinkSession implements LinkHandler {
       ok = this.rt.abort();
       if (ok) this.clearJob();
     } else if (c === CMD_STATUS) this.forceStatus = true;
-    else ok = false; // CMD_JOG and unknown commands: this runtime has no jog
+    else if (c === CMD_JOG) {
+      // axis u8, steps i32 (two's complement)
+      let steps = length >= 6 ? getUint(payload, 2, 4) : 0;
+      if (steps >= 2147483648) steps = steps - 4294967296;
+      ok = length >= 6 && this.rt.jog(payload[1], steps);
+    } else ok = false; // unknown commands
     if (!ok) {
       this.pl.length = 0;
       this.pl.push(EVT_REFUSED);

@@ -327,6 +327,25 @@ export class Runtime implements StepperListener {
     return true;
   }
 
+  /**
+   * Jog: move one axis (0 x, 1 y, 2 z) by `steps` at its speed and acceleration limits. Only when
+   * homed and at rest with no job (IDLE or DONE); a target outside the axis' travel is refused and
+   * nothing moves (a rotary axis has no travel limits). The state does not change.
+   */
+  jog(axis: number, steps: number): boolean {
+    const s = this.state;
+    if ((s !== ST_IDLE && s !== ST_DONE) || this.stepper.busy) return false;
+    if (axis < 0 || axis > 2 || steps === 0 || Math.floor(steps) !== steps) return false;
+    const a = axisAt(this.m, axis);
+    const p = this.stepper.pos;
+    const to = p[axis] + steps;
+    if (a.rotary !== true && (to < mmToSteps(a, a.travelMinMm) || to > mmToSteps(a, a.travelMaxMm))) return false;
+    this.planner.reset(p[0], p[1], p[2]);
+    this.planner.add(axis === 0 ? to : p[0], axis === 1 ? to : p[1], axis === 2 ? to : p[2], 0, 0, -1);
+    this.stepper.kick();
+    return true;
+  }
+
   /** Abort the job: decelerate to a stop like pause(), then drop the job and go IDLE (still homed). */
   abort(): boolean {
     const s = this.state;

@@ -10,6 +10,9 @@ import {
   ERR_SOFT_LIMIT, ERR_STREAM, ERR_BAD_PROFILE, ERR_MACHINE_MISMATCH, ERR_PILE_FULL,
 } from '../device/errors';
 import { simulate } from '../sim/simulate';
+import { LinkSession } from '../device/link-session';
+import { FR_OK, FrameDecoder, encodeFrame } from '../shared/link/frame';
+import { CMD_JOG, EVT_REFUSED, T_CMD, T_EVENT, putUint } from '../shared/link/protocol';
 import { refGantry, rig, samplePath } from './helpers/rig';
 
 const m = refGantry();
@@ -331,5 +334,50 @@ describe('runtime: look-ahead job control', () => {
     const rr = simulate(Uint8Array.from(encodeStream(path, 160, [0])), m, { skipEstimates: true, runtimeMachine: strong });
     expect(rr.violationCounts.overaccel).toBeGreaterThan(0);
     expect(rr.ok).toBe(false);
+  });
+});
+
+describe('runtime: jog', () => {
+  it('moves one axis by the steps asked, homed and at rest only, never past the travel; the link takes JOG frames', () => {
+    const m = refGantry();
+    const r = rig(m);
+    r.rt.boot();
+    expect(r.rt.jog(0, 100)).toBe(false); // not homed
+    r.rt.home();
+    r.run(() => r.rt.state === ST_IDLE);
+    const x0 = r.pos[0];
+    expect(r.rt.jog(0, 400)).toBe(true);
+    expect(r.rt.jog(1, 10)).toBe(false); // still moving
+    r.run();
+    expect(r.pos[0]).toBe(x0 + 400);
+    expect(r.rt.state).toBe(ST_IDLE);
+    // Past the travel: refused, nothing moves.
+    const yMax = mmToSteps(m.axes.y, m.axes.y.travelMaxMm);
+    const y0 = r.pos[1];
+    expect(r.rt.jog(1, yMax - y0 + 1)).toBe(false);
+    expect(r.rt.jog(1, -y0 - 1)).toBe(false);
+    expect(r.rt.jog(3, 10)).toBe(false);
+    r.run();
+    expect(r.pos[1]).toBe(y0);
+    // Over the link: axis u8, steps i32 (negative: two's complement).
+    const events: number[][] = [];
+    const dec = new FrameDecoder();
+    const dev = new LinkSession(r.rt, r.hal, 0, 2, (bytes) => {
+      for (const b of bytes) if (dec.push(b) === FR_OK && dec.type === T_EVENT) events.push(dec.payload.slice(0, dec.length));
+    });
+    const jog = (seq: number, axis: number, steps: number) => {
+      const p = [CMD_JOG, axis];
+      putUint(p, steps < 0 ? steps + 4294967296 : steps, 4);
+      const b: number[] = [];
+      encodeFrame(T_CMD, seq, 0, p, b);
+      for (const x of b) dev.push(x);
+    };
+    jog(0, 2, -200);
+    const z0 = r.pos[2];
+    r.run();
+    expect(r.pos[2]).toBe(z0 - 200);
+    jog(1, 0, 100_000_000);
+    expect(events.at(-1)).toEqual([EVT_REFUSED, CMD_JOG, ST_IDLE]);
+    expect(r.verifier.violations).toEqual([]);
   });
 });
