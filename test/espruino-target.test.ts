@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'acorn';
@@ -12,7 +11,7 @@ import { espruinoShim } from '../sim/targets/espruino-shim';
 import vm from 'node:vm';
 import { canonicalJson, machineHash } from '../host/stream/machine-hash';
 import { makeEspruinoUpload } from '../host/flash/espruino-upload';
-import { repoRoot, runCli, tempDir, type CliResult } from './helpers/cli';
+import { repoRoot, runCli, tempDir, runCliAsync } from './helpers/cli';
 import { hasSocat, ptyPair, type PtyPair } from './helpers/pty';
 import { detokenise, fakeEspruino } from './helpers/fake-espruino';
 import { refGantry, samplePath } from './helpers/rig';
@@ -21,22 +20,6 @@ import type { RingProfile } from '../shared/geometry/ring';
 const appPath = join(repoRoot, 'dist/espruino/app.js');
 const machinePath = 'machines/ref-gantry.json';
 
-/** The CLI in a child process without blocking this one (the fake board answers from here). */
-function runCliAsync(args: string[], timeoutMs = 30_000): Promise<CliResult & { ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => p.kill(), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-  });
-}
 
 describe('Espruino app bundle', () => {
   it('is ES5 and exposes the runtime pieces and an init handler', () => {

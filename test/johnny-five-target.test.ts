@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,28 +12,13 @@ import { boardProblem } from '../device/johnny-five/setup';
 import { attachFirmataBoard } from '../device/johnny-five/connect';
 import { runJohnnyFive } from '../device/johnny-five/host-run';
 import { machineHash } from '../host/stream/machine-hash';
-import { repoRoot, runCli, tempDir, type CliResult } from './helpers/cli';
+import { runCli, tempDir, runCliAsync } from './helpers/cli';
 import { hasSocat, ptyPair } from './helpers/pty';
 import { fakeFirmataOnMock, fakeFirmataOnPort } from './helpers/fake-firmata-board';
 import { refGantry, samplePath } from './helpers/rig';
 
 const machinePath = 'machines/ref-gantry.json';
 
-function runCliAsync(args: string[], timeoutMs = 30_000): Promise<CliResult & { ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => p.kill(), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-  });
-}
 
 /** Step times of an AccelStepper move, stepping exactly when due on a 4 µs micros(). */
 function runModel(s: AccelStepperModel, maxUs = 60e6): number[] {

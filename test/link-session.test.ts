@@ -6,24 +6,13 @@ import { machineHash } from '../host/stream/machine-hash';
 import { runLinkSim } from '../sim/session/link-sim';
 import { expectedDirections } from '../sim/verify';
 import { refGantry, samplePath } from './helpers/rig';
-import { runCli, tempDir } from './helpers/cli';
+import { runCli, tempDir, runCliAsync } from './helpers/cli';
 import { hasSocat, ptyPair } from './helpers/pty';
 import { spawn } from 'node:child_process';
 import { openSerial } from '../host/link/serial';
 import { attachSimDevice } from '../sim/session/serial-device';
 import { repoRoot } from './helpers/cli';
 
-/** The built CLI, without blocking this process (the simulated device runs in it). */
-function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const m = refGantry();
 const faults = { corrupt: 0.01, drop: 0.01, dup: 0.005, reorder: 0 };

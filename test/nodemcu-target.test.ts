@@ -13,7 +13,7 @@ import { PROTOCOL_VERSION, T_HELLO, T_HELLO_REPLY, getUint } from '../shared/lin
 import { ST_UNHOMED } from '../device/runtime';
 import { luaString } from '../host/flash/nodemcu';
 import { nativeLua } from './helpers/lua';
-import { repoRoot, runCli, tempDir } from './helpers/cli';
+import { repoRoot, runCli, tempDir, runCliAsync } from './helpers/cli';
 import { hasSocat, ptyPair } from './helpers/pty';
 import { LUA51_BIT, fakeNodemcu } from './helpers/fake-nodemcu';
 import { refGantry } from './helpers/rig';
@@ -70,16 +70,6 @@ for i = 1, #all do hex[#hex + 1] = string.format("%02x", string.byte(all, i)) en
 io.write(table.concat(hex), "\\n", tostring(linked), " ", tostring(cb == nil), "\\n", table.concat(prints, "|"), "\\n")
 `;
 
-/** The CLI without blocking the event loop (the fake board answers from this process). */
-function runCliAsync(args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code, stderr, ms: Date.now() - t0 }));
-  });
-}
 
 /**
  * `hookline flash` against a port where nothing answers, started at once and timed by the shell

@@ -6,12 +6,15 @@
  */
 import { FR_OK, FrameDecoder, encodeFrame } from '../../shared/link/frame';
 import {
-  CMD_START, NO_LINE, PROTOCOL_VERSION, STATUS_SESSION, T_ACK, T_CMD, T_DATA, T_HELLO, T_HELLO_REPLY, T_REJECT, T_STATUS,
+  CMD_START, NO_LINE, PROTOCOL_VERSION, T_ACK, T_CMD, T_DATA, T_HELLO, T_HELLO_REPLY, T_REJECT, T_STATUS,
   HELLO_REPLY_BYTES, STATUS_BYTES, getUint, putUint,
 } from '../../shared/link/protocol';
 import { LinkSender } from '../link/sender';
 import type { ByteLink } from '../link/serial';
 import { HELLO_EVERY_MS, type DeviceInfo, type DeviceStatus, type HostSession } from '../link/session';
+import { parseStatus } from '../link/status';
+
+export { parseStatus };
 
 export interface DeviceFrame {
   type: number;
@@ -40,21 +43,6 @@ export function parseHelloReply(p: number[]): DeviceInfo {
     state: p[11],
     resumeLine: getUint(p, 12, 4),
     streamCrc: getUint(p, 16, 2),
-  };
-}
-
-export function parseStatus(p: number[]): DeviceStatus {
-  return {
-    state: p[0],
-    error: p[1],
-    line: getUint(p, 2, 4),
-    lineCount: getUint(p, 6, 4),
-    hook: getUint(p, 10, 2),
-    color: p[12],
-    pileMm: getUint(p, 13, 2) / 100,
-    session: (p[15] & STATUS_SESSION) !== 0,
-    pauseId: p[16],
-    hooksDone: getUint(p, 17, 4),
   };
 }
 

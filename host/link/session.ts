@@ -12,12 +12,13 @@
 import { FR_OK, FrameDecoder, MAX_PAYLOAD, encodeFrame } from '../../shared/link/frame';
 import {
   CMD_ABORT, CMD_HOME, CMD_PAUSE, CMD_RESUME, CMD_START, EVT_ALARM, EVT_REFUSED, NO_LINE, PROTOCOL_VERSION,
-  REJECT_PROFILE, REJECT_VERSION, STATUS_SESSION, T_ACK, T_CMD, T_DATA, T_EVENT, T_HELLO, T_HELLO_REPLY, T_REJECT,
-  T_STATUS, getUint, putUint,
+  REJECT_PROFILE, REJECT_VERSION, T_ACK, T_CMD, T_DATA, T_EVENT, T_HELLO, T_HELLO_REPLY, T_REJECT,
+  T_STATUS, STATUS_BYTES, getUint, putUint,
 } from '../../shared/link/protocol';
 import { EV_HEADER, StreamDecoder } from '../../shared/stream/decoder';
 import { streamIdOf } from '../../device/link-session';
 import { LinkSender } from './sender';
+import { parseStatus } from './status';
 
 export const HELLO_EVERY_MS = 250;
 export const HANDSHAKE_MS = 10_000;
@@ -211,19 +212,8 @@ export class HostSession {
       if (this.phase !== 'running') return;
       if (f.ack !== 0) this.homeDelivered = true;
       this.sender.acked(f.ack, getUint(p, 0, 2), now);
-    } else if (f.type === T_STATUS && f.length >= 21) {
-      const s: DeviceStatus = {
-        state: p[0],
-        error: p[1],
-        line: getUint(p, 2, 4),
-        lineCount: getUint(p, 6, 4),
-        hook: getUint(p, 10, 2),
-        color: p[12],
-        pileMm: getUint(p, 13, 2) / 100,
-        session: (p[15] & STATUS_SESSION) !== 0,
-        pauseId: p[16],
-        hooksDone: getUint(p, 17, 4),
-      };
+    } else if (f.type === T_STATUS && f.length >= STATUS_BYTES) {
+      const s = parseStatus(p);
       this.status = s;
       if (this.phase !== 'running') return;
       if (!s.session && now - this.acceptedAt >= 2 * HELLO_EVERY_MS) {

@@ -7,7 +7,8 @@
  */
 import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
 import { FR_OK, FrameDecoder } from '../../shared/link/frame';
-import { T_STATUS, getUint } from '../../shared/link/protocol';
+import { STATUS_BYTES, T_STATUS } from '../../shared/link/protocol';
+import { parseStatus } from '../../host/link/status';
 import { ST_DONE, ST_HOMING, ST_RUNNING, stateName } from '../../device/runtime';
 import type { ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../mcu';
@@ -47,10 +48,11 @@ export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, bo
   let lineCount = 0;
   const watch = (bytes: Uint8Array) => {
     for (let i = 0; i < bytes.length; i++) {
-      if (frames.push(bytes[i]) !== FR_OK || frames.type !== T_STATUS || frames.length < 21) continue;
-      state = frames.payload[0];
-      line = getUint(frames.payload, 2, 4);
-      lineCount = getUint(frames.payload, 6, 4);
+      if (frames.push(bytes[i]) !== FR_OK || frames.type !== T_STATUS || frames.length < STATUS_BYTES) continue;
+      const st = parseStatus(frames.payload);
+      state = st.state;
+      line = st.line;
+      lineCount = st.lineCount;
       // A host may home again (a new job): homing seeks start at speed by design, as at power-on.
       if (state === ST_HOMING) verifier.accelFromUs = Infinity;
       if (state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
