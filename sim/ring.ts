@@ -20,6 +20,9 @@ import { type Verifier, type WrapEvent, angleStep } from './verify';
 
 const TWO_PI = 2 * Math.PI;
 
+/** The ring angle (degrees) a simulated ring powers on at (any angle: homing finds the hall sensor). */
+export const RING_START_DEG = 123.4;
+
 export class RingPlant implements EdgeListener {
   readonly pos: Float64Array;
   enabled = false;

@@ -18,7 +18,7 @@ import { type EdgeListener, VirtualMcu } from './mcu';
 import type { SimTarget } from './targets/target';
 import { nativeTarget } from './targets/native';
 import { GantryPlant, type PlantFaults, gantryStartMm } from './plant';
-import { RingPlant, RingTracker } from './ring';
+import { RING_START_DEG, RingPlant, RingTracker } from './ring';
 import { type RingProfile, RingPath, ringAxes, ringFloorSeconds } from '../shared/geometry/ring';
 import { type Mismatch, type Violation, type ViolationKind, type WrapEvent, Verifier, firstMismatch, hooksAndDirections } from './verify';
 
@@ -94,7 +94,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   const machine = ring ? ringAxes(ring) : (profile as MachineProfile);
   const mcu = new VirtualMcu();
   if (opts.onEdge) mcu.addListener(opts.onEdge);
-  const startMm = opts.startMm ?? (ring ? [123.4, 0, 0] : null) ?? gantryStartMm(machine);
+  const startMm = opts.startMm ?? (ring ? [RING_START_DEG, 0, 0] : null) ?? gantryStartMm(machine);
   const startSteps = [0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a]));
   // Physical positions: the plant moves them from pin edges, the verifier reads them.
   const pos = Float64Array.from(startSteps);

@@ -11,8 +11,9 @@ import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { renderStrungPng } from '../../sim/render-strung';
 import { simulate } from '../../sim/simulate';
 import { MotionSampler, gantryStartMm } from '../../sim/report/sampler';
+import { RING_START_DEG, RingMotionSampler, ringMotionLabels } from '../../sim/report/ring-sampler';
 import { renderBuildGif, renderMotionSvg, renderReportHtml } from '../../sim/report/render';
-import { ringAxes } from '../../shared/geometry/ring';
+import { type RingProfile, ringAxes } from '../../shared/geometry/ring';
 import { simTargets } from '../../sim/targets/index';
 import type { Command } from './command';
 
@@ -73,11 +74,13 @@ export const simCommand: Command = {
       background = plan.background;
     }
 
-    // A gantry's path and speed/acceleration are sampled from the pin edges (sim/report/sampler.ts).
-    const startMm = machine.kind === 'ring' ? undefined : gantryStartMm(machine);
-    const sampler = startMm ? new MotionSampler(machine as typeof geo, startMm) : null;
-    const r = simulate(bytes, machine, sampler ? { startMm, onEdge: sampler, target } : { target });
-    const samples = sampler ? sampler.finish(r.machineSeconds * 1e6) : null;
+    // The path and speed/acceleration are sampled from the pin edges (sim/report/sampler.ts, ring-sampler.ts).
+    const ring = machine.kind === 'ring' ? (machine as RingProfile) : null;
+    const startMm = ring ? [RING_START_DEG, 0, 0] : gantryStartMm(machine as typeof geo);
+    const sampler = ring ? new RingMotionSampler(ring, startMm[0]) : new MotionSampler(machine as typeof geo, startMm);
+    const labels = ring ? ringMotionLabels(ring) : undefined;
+    const r = simulate(bytes, machine, { startMm, onEdge: sampler, target });
+    const samples = sampler.finish(r.machineSeconds * 1e6);
     const totalSteps = r.steps.x + r.steps.y + r.steps.z;
     const report = {
       format: 'hookline-sim-report',
@@ -115,14 +118,14 @@ export const simCommand: Command = {
     writeFileAtomic(join(values.out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
     const strung = renderStrungPng(geo, r.wrapped, r.planOps, r.colors, width, background);
     writeFileAtomic(join(values.out, 'strung.png'), strung);
-    if (samples) writeFileAtomic(join(values.out, 'motion.svg'), renderMotionSvg(geo, samples));
+    writeFileAtomic(join(values.out, 'motion.svg'), renderMotionSvg(geo, samples, labels));
     writeFileAtomic(join(values.out, 'build.gif'), renderBuildGif(geo, r.wrapped, r.planOps, background));
     const preview = values.plan ? join(dirname(values.plan), 'preview.png') : '';
     const havePreview = preview !== '' && existsSync(preview);
     const planned = havePreview ? readFileSync(preview) : renderStrungPng(geo, r.planHooks, r.planOps, r.colors, Math.min(width, 512), background);
     writeFileAtomic(join(values.out, 'report.html'), renderReportHtml({
       r, machine: geo, streamPath, plannedPng: planned,
-      plannedLabel: havePreview ? `planned (${preview})` : 'planned (drawn from the stream)', samples,
+      plannedLabel: havePreview ? `planned (${preview})` : 'planned (drawn from the stream)', samples, labels,
     }));
 
     const verdict = r.ok ? 'OK' : 'FAILED';
@@ -136,7 +139,7 @@ export const simCommand: Command = {
     process.stdout.write(
       `sim ${verdict}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks, ${(r.machineSeconds / 3600).toFixed(2)} h machine time` +
         ` (${(r.machineSeconds / Math.max(1e-9, r.floorSeconds)).toFixed(2)} × floor, ${(r.exactStopSeconds / Math.max(1e-9, r.machineSeconds)).toFixed(2)} × faster than exact stop), ${r.threadMeters.toFixed(1)} m thread, pile ${r.maxPileMm.toFixed(1)} mm` +
-        `${why}; wrote ${join(values.out, 'report.json')}, report.html, strung.png, ${samples ? 'motion.svg, ' : ''}build.gif\n`,
+        `${why}; wrote ${join(values.out, 'report.json')}, report.html, strung.png, motion.svg, build.gif\n`,
     );
     return r.ok ? 0 : 1;
   },

@@ -1,8 +1,9 @@
 /**
  * The sim outputs next to report.json and strung.png (docs/runtime.md, "Simulator"):
- * motion.svg (the XY path the verifier reconstructed from step edges), build.gif (the piece forming
- * from the wrapped hooks, the planner's forming-gif renderer) and report.html (one page: verdict,
- * strung vs planned, motion path, speed/acceleration per axis, violations with time and line).
+ * motion.svg (the path reconstructed from step edges: the gantry's nozzle, or a ring's arm tip in the
+ * ring's frame), build.gif (the piece forming from the wrapped hooks, the planner's forming-gif
+ * renderer) and report.html (one page: verdict, strung vs planned, motion path, speed/acceleration
+ * per axis, violations with time and line).
  */
 import { renderFormingGif } from '../../host/plan/gif';
 import type { Drawable, Line } from '../../host/plan/render';
@@ -15,6 +16,29 @@ import type { MotionSamples } from './sampler';
 const LOW_COLOR = '#d62728';
 const HIGH_COLOR = '#1f77b4';
 
+/** What the drawing and the plots call the samples' path states and axes (the gantry's unless given: sim/report/ring-sampler.ts has the ring's). */
+export interface MotionLabels {
+  pathTitle: string;
+  pathCaption: string;
+  lowLabel: string;
+  highLabel: string;
+  /** Per MotionSamples.speed/accel entry: name, units and the profile's limits. */
+  axes: { name: string; speedUnit: string; accelUnit: string; maxSpeed: number; maxAccel: number; color: string }[];
+}
+
+export function gantryMotionLabels(m: MachineProfile): MotionLabels {
+  const colors = ['#1f77b4', '#2ca02c', '#9467bd'];
+  return {
+    pathTitle: 'nozzle XY path reconstructed from step edges',
+    pathCaption: 'nozzle XY path from step edges',
+    lowLabel: 'low (winding)',
+    highLabel: 'high',
+    axes: [m.axes.x, m.axes.y, m.axes.z].map((ax, a) => ({
+      name: 'xyz'[a], speedUnit: 'mm/s', accelUnit: 'mm/s²', maxSpeed: ax.maxSpeedMmS, maxAccel: ax.accelMmS2, color: colors[a],
+    })),
+  };
+}
+
 function f1(v: number): string {
   return (Math.round(v * 10) / 10).toString();
 }
@@ -24,13 +48,13 @@ function esc(s: string): string {
 }
 
 /** motion.svg: board outline, hooks as small circles, the path coloured low (winding) / high. */
-export function renderMotionSvg(m: MachineProfile, s: MotionSamples): string {
+export function renderMotionSvg(m: MachineProfile, s: MotionSamples, labels: MotionLabels = gantryMotionLabels(m)): string {
   const w = m.board.widthMm;
   const h = m.board.heightMm;
   const out: string[] = [];
   out.push(`<?xml version="1.0" encoding="UTF-8"?>`);
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="-10 -10 ${w + 20} ${h + 20}" width="${Math.round(w + 20)}" height="${Math.round(h + 20)}">`);
-  out.push(`<title>${esc(m.name)}: nozzle XY path reconstructed from step edges (${s.xs.length} of ${s.rawPoints} vertices)</title>`);
+  out.push(`<title>${esc(m.name)}: ${esc(labels.pathTitle)} (${s.xs.length} of ${s.rawPoints} vertices)</title>`);
   out.push(`<rect x="0" y="0" width="${w}" height="${h}" fill="#fff" stroke="#444" stroke-width="0.8"/>`);
   out.push(`<g fill="#999">`);
   const r = Math.max(0.5, m.hooks.hookDiameterMm / 2);
@@ -119,6 +143,8 @@ export interface ReportPage {
   plannedPng: Uint8Array | null;
   plannedLabel: string;
   samples: MotionSamples | null;
+  /** Names and units of the samples (default: the gantry's). */
+  labels?: MotionLabels;
 }
 
 function dataUri(mime: string, b: Uint8Array): string {
@@ -154,17 +180,15 @@ export function renderReportHtml(p: ReportPage): string {
     (p.plannedPng ? `<figure><figcaption>${esc(p.plannedLabel)}</figcaption><img src="${dataUri('image/png', p.plannedPng)}" alt="planned"></figure>` : '') +
     `<figure><figcaption>build.gif</figcaption><img src="build.gif" alt="build"></figure></div>`;
 
-  let motion = '<p>No motion samples (ring machines: not drawn yet).</p>';
+  let motion = '<p>No motion samples.</p>';
   let plots = '';
   const s = p.samples;
   if (s) {
-    motion = `<figure><figcaption>nozzle XY path from step edges: <span style="color:${LOW_COLOR}">low (winding)</span>, <span style="color:${HIGH_COLOR}">high</span>; ${s.xs.length} of ${s.rawPoints} vertices</figcaption><img class="motion" src="motion.svg" alt="motion path"></figure>`;
-    const axes = [machine.axes.x, machine.axes.y, machine.axes.z];
-    const names = ['x', 'y', 'z'];
-    const colors = ['#1f77b4', '#2ca02c', '#9467bd'];
+    const lb = p.labels ?? gantryMotionLabels(machine);
+    motion = `<figure><figcaption>${esc(lb.pathCaption)}: <span style="color:${LOW_COLOR}">${esc(lb.lowLabel)}</span>, <span style="color:${HIGH_COLOR}">${esc(lb.highLabel)}</span>; ${s.xs.length} of ${s.rawPoints} vertices</figcaption><img class="motion" src="motion.svg" alt="motion path"></figure>`;
     const bucket = (s.bucketUs / 1e6).toFixed(2);
     plots = `<p>Highest value per ${bucket} s of machine time; speed is the net step count over 20 ms windows, acceleration the change between windows (window-averaged; the verifier checks the exact limits from every step interval). Dashed: the profile's limit.</p>` +
-      names.map((n, a) => `<div class="row">${plotSvg(`${n} speed (mm/s)`, 'machine time', s.speed[a], s.bucketUs, axes[a].maxSpeedMmS, colors[a])}${plotSvg(`${n} acceleration (mm/s²)`, 'machine time', s.accel[a], s.bucketUs, axes[a].accelMmS2, colors[a])}</div>`).join('');
+      lb.axes.map((ax, a) => `<div class="row">${plotSvg(`${ax.name} speed (${ax.speedUnit})`, 'machine time', s.speed[a], s.bucketUs, ax.maxSpeed, ax.color)}${plotSvg(`${ax.name} acceleration (${ax.accelUnit})`, 'machine time', s.accel[a], s.bucketUs, ax.maxAccel, ax.color)}</div>`).join('');
   }
 
   return `<!doctype html>
