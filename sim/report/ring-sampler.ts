@@ -18,7 +18,10 @@ import type { EdgeListener } from '../mcu';
 import type { MotionLabels } from './render';
 import { MAX_BUCKETS, MAX_PATH_POINTS, type MotionSamples, WINDOW_US } from './sampler';
 
-export { RING_START_DEG } from '../ring'; // the power-on angle, for the CLI to hand over as startMm[0]
+import { RING_START_DEG } from '../ring';
+
+/** The power-on angle, for the CLI to hand over as startMm[0]. */
+export { RING_START_DEG };
 
 const D2R = Math.PI / 180;
 
