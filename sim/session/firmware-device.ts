@@ -14,11 +14,9 @@ import type { ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../mcu';
 import { GantryPlant, gantryStartMm } from '../plant';
 import { Verifier } from '../verify';
+import { runInRealTime } from './real-time';
 import type { FirmwareApp } from '../targets/target';
 
-const SLOT_WALL = 3;
-/** Longest run of the virtual MCU between serial I/O, ms of wall time. */
-const SLICE_MS = 20;
 
 /** Boots a target's app on the MCU; `send` carries what it writes to its serial port. */
 export type FirmwareBoot = (mcu: VirtualMcu, machine: MachineProfile, send: (bytes: Uint8Array) => void) => FirmwareApp;
@@ -68,41 +66,16 @@ export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, bo
     app.receive(b);
   });
 
-  const t0 = performance.now();
-  let lagMs = 0;
-  let stopped = false;
-  let doneAt = -1;
-  let done: () => void = () => {};
-  const finished = new Promise<void>((r) => (done = r));
-  const timer = setInterval(() => {
-    // Run the virtual MCU up to the wall clock (a sentinel timer marks "now"), but for at most
-    // SLICE_MS at a time: a firmware in a slow VM (NodeMCU's Lua in fengari) then falls behind the
-    // requested speed instead of starving the serial port, as a slow board would.
-    const target = (performance.now() - t0 - lagMs) * 1000 * speed;
-    let reached = false;
-    mcu.setTimer(SLOT_WALL, target, () => (reached = true));
-    const until = performance.now() + SLICE_MS;
-    while (!reached && performance.now() < until) for (let k = 0; k < 64 && !reached; k++) mcu.runNext();
-    if (!reached) {
-      mcu.cancelTimer(SLOT_WALL);
-      lagMs = performance.now() - t0 - mcu.now / 1000 / speed;
-    }
-    // Done: keep answering until the host has been quiet for 1 s (see serial-device.ts).
-    if (state !== ST_DONE) doneAt = -1;
-    else if (doneAt < 0) doneAt = performance.now();
-    if ((doneAt >= 0 && performance.now() - Math.max(doneAt, heardAt) > 1000) || stopped) {
-      clearInterval(timer);
-      verifier.finish(mcu.now);
-      done();
-    }
-  }, 5);
+  const run = runInRealTime(mcu, speed, {
+    step: () => void mcu.runNext(),
+    done: () => state === ST_DONE,
+    heardAt: () => heardAt,
+  }, () => verifier.finish(mcu.now));
   return {
     verifier,
     status: () => ({ stateName: state < 0 ? 'unknown' : stateName(state), line, lineCount }),
     log: app.log,
-    finished,
-    stop() {
-      stopped = true;
-    },
+    finished: run.finished,
+    stop: run.stop,
   };
 }

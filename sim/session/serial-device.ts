@@ -12,8 +12,8 @@ import { VirtualMcu } from '../mcu';
 import { SimHal } from '../hal';
 import { GantryPlant, gantryStartMm } from '../plant';
 import { Verifier } from '../verify';
+import { runInRealTime } from './real-time';
 
-const SLOT_WALL = 3;
 
 export interface SerialDevice {
   verifier: Verifier;
@@ -44,42 +44,26 @@ export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: {
     dev.tick();
   });
   dev.boot();
-  const t0 = performance.now();
-  let stopped = false;
-  let doneAt = -1;
-  let done: () => void = () => {};
-  const finished = new Promise<void>((r) => (done = r));
-  const timer = setInterval(() => {
-    // Run the virtual MCU up to the wall clock: a sentinel timer marks "now".
-    const target = (performance.now() - t0) * 1000 * speed;
-    let reached = false;
-    mcu.setTimer(SLOT_WALL, target, () => (reached = true));
-    while (!reached) {
+  const noop = () => {};
+  const run = runInRealTime(mcu, speed, {
+    step() {
+      // STATUS frames go out on time between other events.
       const next = dev.nextStatusUs();
-      if (next < target && next > mcu.now) mcu.setTimer(1, next, () => {});
+      if (next > mcu.now) mcu.setTimer(1, next, noop);
       // A host may home again (a new job): homing seeks start at speed by design, as at power-on.
       if (rt.state === ST_HOMING) verifier.accelFromUs = Infinity;
       mcu.runNext();
       dev.tick();
       if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
-    }
-    // Done: keep answering until the host has been quiet for 1 s, so it sees the final STATUS
-    // before the port closes (and a host that goes on with another job, like hookline hil, can).
-    if (rt.state !== ST_DONE) doneAt = -1;
-    else if (doneAt < 0) doneAt = performance.now();
-    if ((doneAt >= 0 && performance.now() - Math.max(doneAt, heardAt) > 1000) || stopped) {
-      clearInterval(timer);
-      verifier.finish(mcu.now);
-      done();
-    }
-  }, 5);
+    },
+    done: () => rt.state === ST_DONE,
+    heardAt: () => heardAt,
+  }, () => verifier.finish(mcu.now));
   return {
     verifier,
     runtime: rt,
     hal,
-    finished,
-    stop() {
-      stopped = true;
-    },
+    finished: run.finished,
+    stop: run.stop,
   };
 }
