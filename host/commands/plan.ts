@@ -144,8 +144,8 @@ export const planCommand: Command = {
     }
     const progress = createProgress({ label: 'plan', quiet: o.quiet });
     if (o.colour) {
-      if (o.importance || o.contrast !== undefined || o.gamma !== undefined || o.passes !== undefined || o.flanks !== undefined || o.hookMm !== undefined) {
-        throw new UserError('--importance, --contrast, --gamma, --passes, --flanks and --hook-mm are for one-colour plans; drop them with --palette/--colors');
+      if (o.importance || o.contrast !== undefined || o.gamma !== undefined || o.passes !== undefined) {
+        throw new UserError('--importance, --contrast, --gamma and --passes are for one-colour plans; drop them with --palette/--colors');
       }
       const { plan } = await makeColourPlan({ ...o, ...o.colour, onProgress: (f) => progress.update(f) });
       progress.done();

@@ -36,7 +36,9 @@ export class UnderModel {
   ) {
     const P = (this.P = width * height);
     const K = (this.K = colours.length);
-    this.cache = new LineCache(xs, ys, width, height, threadPx);
+    // Room for every chord of 320 flanks on the 512 raster (~30 M entries, 8 B each, touched as used):
+    // a smaller budget re-traces chords on every use once it is full.
+    this.cache = new LineCache(xs, ys, width, height, threadPx, 32_000_000);
     this.res = new Float32Array(P * 3);
     this.T = new Float32Array(P).fill(1);
     this.lin = new Float32Array(P * K);

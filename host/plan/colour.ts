@@ -2,10 +2,11 @@ import sharp from 'sharp';
 import { UserError } from '../errors';
 import { seededRandom } from '../rng';
 import { frameMask } from './frame';
-import { DEFAULT_SHORTLIST } from './greedy';
+import { DEFAULT_PAIR_SHORTLIST, DEFAULT_SHORTLIST } from './greedy';
+import { halve } from './residual';
 import { MAX_INPUT_PIXELS } from './image';
-import { defaultMinGap } from './layout';
-import { boardSetup, type PlanOptions } from './make';
+import { defaultMinGap, flankNails } from './layout';
+import { DEFAULT_HOOK_MM, boardSetup, type PlanOptions } from './make';
 import { UnderModel } from './colour-model';
 import { Shortlist } from './shortlist';
 import type { Plan } from './types';
@@ -304,8 +305,17 @@ export interface ColourResult {
  * reversed into placement order, so the first-found (most important) lines lie on top.
  */
 export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
-  const { board, nails, sides, crop, width, height } = await boardSetup(o);
+  const { board, nails: hooks, sides: hookSides, crop, width, height } = await boardSetup(o);
+  // Flanks (docs/plan-format.md): nails 2h, 2h+1 are hook h's sides; a line leaves the hook from the
+  // flank opposite the one it arrived on.
+  const flanks = o.flanks ?? 2;
+  const pairs = flanks === 2;
+  const nails = pairs ? flankNails(hooks, board, hookSides, (o.hookMm ?? DEFAULT_HOOK_MM) / 2 + o.threadMm / 2) : hooks;
+  const sides = pairs && hookSides ? Int8Array.from(nails, (_, i) => hookSides[i >> 1]) : hookSides;
   const n = nails.length;
+  const hookCount = hooks.length;
+  const hookShift = pairs ? 1 : 0;
+  const out = pairs ? (v: number) => v ^ 1 : (v: number) => v;
   const img = await loadRgb(o.image, crop, width, height);
   let palette = o.palette;
   if (!palette) {
@@ -316,9 +326,9 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   const xs = Float64Array.from(nails, (p) => p[0] * sx);
   const ys = Float64Array.from(nails, (p) => p[1] * sy);
   const threadPx = o.threadMm * (sx + sy) / 2;
-  const maxGap = Math.floor((n - 1) / 2);
-  const minGap = o.minGap ?? defaultMinGap(n);
-  if (minGap > maxGap) throw new UserError(`--min-gap: ${minGap} leaves no allowed line with ${n} hooks; give at most ${Math.max(1, maxGap)}`);
+  const maxGap = Math.floor((hookCount - 1) / 2);
+  const minGap = o.minGap ?? defaultMinGap(hookCount);
+  if (minGap > maxGap) throw new UserError(`--min-gap: ${minGap} leaves no allowed line with ${hookCount} hooks; give at most ${Math.max(1, maxGap)}`);
   let budgets = o.linesPerColor;
   if (!budgets) {
     const share = ditherTargets(img, palette, o.background, 0).map((t) => t.reduce((s, v) => s + v, 0) + 1e-9);
@@ -330,17 +340,24 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   // what the lines above it and the other colours leave (colour-model.ts). Two alternatives measured
   // worse and were removed (docs/plan-format.md, "Colour plans").
   const model = new UnderModel(img.data, width, height, xs, ys, threadPx, palette.map(hexToRgb), hexToRgb(o.background));
+  // Candidates are ranked on a half-resolution copy of the model (a quarter of the pixels), as in
+  // the monochrome planner; the shortlist is scored on the full raster.
+  const half = halveRgb(img.data, width, height);
+  const hs = half.width / width;
+  const coarse = new UnderModel(half.data, half.width, half.height, xs.map((v) => v * hs), ys.map((v) => v * hs), threadPx * hs, palette.map(hexToRgb), hexToRgb(o.background));
   const used = palette.map(() => new Uint8Array(n * n));
   const side = sides ?? new Int8Array(n).fill(-1);
   const shortlist = DEFAULT_SHORTLIST;
   const top = new Shortlist(shortlist);
+  const pairTop = new Shortlist(DEFAULT_PAIR_SHORTLIST);
   const rand = seededRandom(o.seed);
   const rough = new Float64Array(n);
   const cand = new Int32Array(n);
   const totalLines = schedule.reduce((s, [, k]) => s + k, 0);
   const progress = o.onProgress ?? (() => {});
-  let at = Math.floor(rand() * n);
-  const start = at;
+  const start = Math.floor(rand() * n);
+  let at = out(start);
+  const at0 = at; // where the found path's first line starts
   const found: [number, number, number][] = []; // found order: [colour, from, to]
   for (const [c, count] of schedule) {
     const usedC = used[c];
@@ -351,17 +368,30 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       for (let i = 0; i < n; i++) {
         const to = offset + i < n ? offset + i : offset + i - n;
         if (to === at) continue;
-        const ring = Math.abs(at - to);
-        if (Math.min(ring, n - ring) < minGap) continue;
+        const ring = Math.abs((at >> hookShift) - (to >> hookShift));
+        if (Math.min(ring, hookCount - ring) < minGap) continue;
         if (side[at] >= 0 && side[at] === side[to]) continue;
         if (usedC[at * n + to]) continue;
         cand[k++] = to;
       }
       if (k === 0) break;
-      // Coarse first-order ranking, then the `shortlist` best scored exactly.
-      for (let i = 0; i < k; i++) rough[cand[i]] = model.rank(c, at, cand[i]);
+      // Coarse first-order ranking (flanks: one flank per hook, then both flanks of the best
+      // hooks, as the monochrome planner), then the `shortlist` best scored exactly.
       top.clear();
-      for (let i = 0; i < k; i++) top.offer(rough[cand[i]], cand[i]);
+      if (pairs && k > 2 * DEFAULT_PAIR_SHORTLIST) {
+        pairTop.clear();
+        for (let i = 0; i < k; i++) {
+          const to = cand[i];
+          if ((to & 1) === 0 || usedC[at * n + (to ^ 1)] === 1) pairTop.offer(coarse.rank(c, at, to), to);
+        }
+        for (let j = 0; j < pairTop.size; j++) {
+          const h = pairTop.ids[j] >> 1;
+          for (let f = 2 * h; f <= 2 * h + 1; f++) if (!usedC[at * n + f]) top.offer(coarse.rank(c, at, f), f);
+        }
+      } else {
+        for (let i = 0; i < k; i++) rough[cand[i]] = coarse.rank(c, at, cand[i]);
+        for (let i = 0; i < k; i++) top.offer(rough[cand[i]], cand[i]);
+      }
       let best = -1, bestGain = -Infinity;
       for (let t = 0; t < top.size; t++) {
         const to = top.ids[t];
@@ -370,9 +400,10 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       }
       if (bestGain <= 0) break; // this colour has nothing useful left from here
       model.apply(c, at, best);
+      coarse.apply(c, at, best);
       usedC[at * n + best] = usedC[best * n + at] = 1;
       found.push([c, at, best]);
-      at = best;
+      at = out(best);
     }
   }
   progress(1);
@@ -384,9 +415,10 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   }
   const plan: Plan = {
     format: 'hookline-plan',
-    version: 1,
+    version: pairs ? 2 : 1,
     board,
     nails: nails.map(([x, y]) => [Math.round(x * 1000) / 1000, Math.round(y * 1000) / 1000]),
+    ...(pairs ? { flanks: 2 as const, hookDiameterMm: o.hookMm ?? DEFAULT_HOOK_MM } : {}),
     threadWidthMm: o.threadMm,
     background: o.background,
     colors: palette,
@@ -395,7 +427,7 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
     colorChanges,
     planner: {
       name: COLOUR_PLANNER,
-      hooks: n,
+      hooks: hookCount,
       linesPerColor: budgets,
       linesPlaced: palette.map((_, c) => lines.filter((l) => l[0] === c).length),
       groups: o.order ? o.order.length : o.groups,
@@ -404,9 +436,19 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       seed: o.seed,
       minGap,
       workingPx: width,
-      foundStart: start,
+      foundStart: at0,
       ...(o.layout ? { layout: o.layout } : {}),
     },
   };
   return { plan };
+}
+
+/** An interleaved RGB raster at half resolution (each channel box-filtered like `halve`). */
+function halveRgb(rgb: Float32Array, width: number, height: number): { data: Float32Array; width: number; height: number } {
+  const P = width * height;
+  const channels = [0, 1, 2].map((k) => halve(Float32Array.from({ length: P }, (_, p) => rgb[p * 3 + k]), width, height));
+  const { width: w, height: h } = channels[0];
+  const data = new Float32Array(w * h * 3);
+  for (let p = 0; p < w * h; p++) for (let k = 0; k < 3; k++) data[p * 3 + k] = channels[k].data[p];
+  return { data, width: w, height: h };
 }
