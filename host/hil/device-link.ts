@@ -12,9 +12,9 @@ import {
 import { LinkSender } from '../link/sender';
 import type { ByteLink } from '../link/serial';
 import { HELLO_EVERY_MS, type DeviceInfo, type DeviceStatus, type HostSession } from '../link/session';
-import { parseStatus } from '../link/status';
+import { parseHelloReply, parseStatus } from '../link/status';
 
-export { parseStatus };
+export { parseHelloReply, parseStatus };
 
 export interface DeviceFrame {
   type: number;
@@ -32,19 +32,6 @@ export const STATE_NAMES = ['boot', 'unhomed', 'homing', 'idle', 'running', 'pau
 export const stateName = (s: number) => STATE_NAMES[s] ?? `state ${s}`;
 export const hex32 = (n: number) => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
-export function parseHelloReply(p: number[]): DeviceInfo {
-  return {
-    protocolVersion: p[0],
-    firmware: `${p[1]}.${p[2]}`,
-    machineHash: getUint(p, 3, 4),
-    capabilities: p[7],
-    window: p[8],
-    rxBuffer: getUint(p, 9, 2),
-    state: p[11],
-    resumeLine: getUint(p, 12, 4),
-    streamCrc: getUint(p, 16, 2),
-  };
-}
 
 export function describeStatus(s: DeviceStatus): string {
   const done = s.hooksDone === NO_LINE ? 'none' : String(s.hooksDone);

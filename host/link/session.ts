@@ -18,7 +18,7 @@ import {
 import { EV_HEADER, StreamDecoder } from '../../shared/stream/decoder';
 import { streamIdOf } from '../../device/link-session';
 import { LinkSender } from './sender';
-import { parseStatus } from './status';
+import { parseHelloReply, parseStatus } from './status';
 
 export const HELLO_EVERY_MS = 250;
 export const HANDSHAKE_MS = 10_000;
@@ -185,17 +185,7 @@ export class HostSession {
     const p = f.payload;
     this.lastHeard = now;
     if (f.type === T_HELLO_REPLY && f.length >= 18) {
-      const info: DeviceInfo = {
-        protocolVersion: p[0],
-        firmware: `${p[1]}.${p[2]}`,
-        machineHash: getUint(p, 3, 4),
-        capabilities: p[7],
-        window: p[8],
-        rxBuffer: getUint(p, 9, 2),
-        state: p[11],
-        resumeLine: getUint(p, 12, 4),
-        streamCrc: getUint(p, 16, 2),
-      };
+      const info = parseHelloReply(p);
       if (this.phase === 'handshake') this.accept(info, now);
       else if (this.phase === 'running' && now - this.acceptedAt >= 2 * HELLO_EVERY_MS) {
         // (A reply within 2 HELLO periods of the accepted one answers one of our own HELLOs.)

@@ -16,7 +16,7 @@ import { type RingProfile, ringAxes, ringStepsPerRev } from '../../shared/geomet
 import { mmToSteps } from '../../shared/machine';
 import type { EdgeListener } from '../mcu';
 import type { MotionLabels } from './render';
-import { MAX_BUCKETS, MAX_PATH_POINTS, type MotionSamples, WINDOW_US } from './sampler';
+import { MAX_BUCKETS, MAX_PATH_POINTS, type MotionSamples, WINDOW_US, decimatePath } from './sampler';
 
 import { RING_START_DEG } from '../ring';
 
@@ -183,18 +183,8 @@ export class RingMotionSampler implements EdgeListener {
     if (this.win >= 0) this.closeWindows(Math.floor(timeUs / WINDOW_US) + 2);
     if (this.swingPending) this.endSwing();
     this.point(timeUs);
-    const n = this.px.length;
-    const stride = Math.max(1, Math.ceil(n / maxPoints));
-    const keep: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (i % stride === 0 || i === n - 1 || (i > 0 && this.pl[i] !== this.pl[i - 1]) || (i + 1 < n && this.pl[i + 1] !== this.pl[i])) keep.push(i);
-    }
-    const take = stride > 1 && keep.length > maxPoints ? keep.filter((_, j) => j % Math.ceil(keep.length / maxPoints) === 0) : keep;
     return {
-      xs: Float32Array.from(take, (i) => this.px[i]),
-      ys: Float32Array.from(take, (i) => this.py[i]),
-      low: Uint8Array.from(take, (i) => this.pl[i]),
-      rawPoints: n,
+      ...decimatePath(this.px, this.py, this.pl, maxPoints),
       bucketUs: this.bucketUs,
       buckets: this.used,
       speed: [this.speed.slice(0, this.used)],

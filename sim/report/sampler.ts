@@ -183,22 +183,33 @@ export class MotionSampler implements EdgeListener {
     const endW = Math.floor(timeUs / WINDOW_US) + 2;
     for (let a = 0; a < 3; a++) if (this.win[a] >= 0) this.closeWindows(a, endW);
     this.point();
-    const n = this.px.length;
-    const stride = Math.max(1, Math.ceil(n / maxPoints));
-    const keep: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (i % stride === 0 || i === n - 1 || (i > 0 && this.pl[i] !== this.pl[i - 1]) || (i + 1 < n && this.pl[i + 1] !== this.pl[i])) keep.push(i);
-    }
-    const take = stride > 1 && keep.length > maxPoints ? keep.filter((_, j) => j % Math.ceil(keep.length / maxPoints) === 0) : keep;
     return {
-      xs: Float32Array.from(take, (i) => this.px[i]),
-      ys: Float32Array.from(take, (i) => this.py[i]),
-      low: Uint8Array.from(take, (i) => this.pl[i]),
-      rawPoints: n,
+      ...decimatePath(this.px, this.py, this.pl, maxPoints),
       bucketUs: this.bucketUs,
       buckets: this.used,
       speed: this.speed.map((s) => s.slice(0, this.used)),
       accel: this.accel.map((s) => s.slice(0, this.used)),
     };
   }
+}
+
+/**
+ * A recorded path thinned to about maxPoints vertices for drawing: every k-th vertex, the last,
+ * and both ends of every change of `low` (so the low/high colouring stays exact); if that is still
+ * too many, every k-th of those.
+ */
+export function decimatePath(px: number[], py: number[], pl: number[], maxPoints: number): Pick<MotionSamples, 'xs' | 'ys' | 'low' | 'rawPoints'> {
+  const n = px.length;
+  const stride = Math.max(1, Math.ceil(n / maxPoints));
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % stride === 0 || i === n - 1 || (i > 0 && pl[i] !== pl[i - 1]) || (i + 1 < n && pl[i + 1] !== pl[i])) keep.push(i);
+  }
+  const take = stride > 1 && keep.length > maxPoints ? keep.filter((_, j) => j % Math.ceil(keep.length / maxPoints) === 0) : keep;
+  return {
+    xs: Float32Array.from(take, (i) => px[i]),
+    ys: Float32Array.from(take, (i) => py[i]),
+    low: Uint8Array.from(take, (i) => pl[i]),
+    rawPoints: n,
+  };
 }
