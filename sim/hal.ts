@@ -5,6 +5,8 @@ import type { VirtualMcu } from './mcu';
 export class SimHal implements Hal {
   tickUs = 1;
   readonly storage = new Map<string, number>();
+  /** Flash writes so far (storageWrite calls): the wear a piece costs. */
+  writes = 0;
   readonly log: string[] = [];
   /** Keep at most this many printed lines (the oldest are dropped). */
   maxLog = 1000;
@@ -34,6 +36,7 @@ export class SimHal implements Hal {
   }
   storageWrite(key: string, value: number): void {
     this.storage.set(key, value);
+    this.writes++;
   }
   storageRead(key: string): number {
     const v = this.storage.get(key);

@@ -83,6 +83,8 @@ export interface SimResult {
   log: string[];
   /** Progress the runtime stored ("line"). */
   storedLine: number;
+  /** Flash writes the firmware made (progress), −1 where the target does not model flash. */
+  flashWrites: number;
   timerEvents: number;
   wallSeconds: number;
 }
@@ -184,6 +186,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     pauses,
     log: device.log,
     storedLine: device.storageRead('line'),
+    flashWrites: device.storageWrites(),
     timerEvents: mcu.events,
     wallSeconds: (performance.now() - wall0) / 1000,
   };

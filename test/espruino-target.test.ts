@@ -175,6 +175,10 @@ describe('sim --target espruino (the built app in node:vm)', () => {
     expect(esp.steps).toEqual(native.steps);
     expect(esp.machineSeconds).toBe(native.machineSeconds);
     expect(esp.storedLine).toBe(30);
+    // Progress reaches the board's flash (Storage); the HAL skips unchanged values.
+    expect(native.flashWrites).toBeGreaterThan(0);
+    expect(esp.flashWrites).toBeGreaterThan(0);
+    expect(esp.flashWrites).toBeLessThanOrEqual(native.flashWrites);
     expect(esp.log.at(-1)).toMatch(/state done line 30$/);
   });
 

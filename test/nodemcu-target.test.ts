@@ -188,6 +188,8 @@ describe('NodeMCU target', () => {
     expect(b.wrappedDirs).toEqual(a.wrappedDirs);
     expect(b.report.stateName).toBe('done');
     expect(b.storedLine).toBe(a.storedLine);
+    expect(b.flashWrites).toBeGreaterThan(0);
+    expect(b.flashWrites).toBeLessThanOrEqual(a.flashWrites);
     // Busy-waited events land on the µs: every step edge of the run at the native time.
     expect(lua.rec.first).toEqual(native.rec.first);
     expect(lua.rec.count).toBe(native.rec.count);

@@ -109,6 +109,7 @@ export const simCommand: Command = {
       pauses: r.pauses,
       steps: r.steps,
       sim: { wallSeconds: round(r.wallSeconds, 3), stepsPerSecond: Math.round(totalSteps / Math.max(r.wallSeconds, 1e-9)), timerEvents: r.timerEvents },
+      flashWrites: r.flashWrites,
       log: r.log,
       wrapped: r.wrapped,
       wrappedDirs: r.wrappedDirs,

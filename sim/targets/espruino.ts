@@ -52,6 +52,7 @@ export const espruinoTarget: SimTarget = {
     return {
       runtime,
       log: shim.log,
+      storageWrites: () => [...shim.storageWrites.values()].reduce((a, b) => a + b, 0),
       storageRead(key) {
         const s = shim.storage.get(storageFile(key));
         return s === undefined ? -1 : parseInt(s, 10);

@@ -76,7 +76,8 @@ export function createJohnnyFiveSim(mcu: VirtualMcu, ...args: Parameters<SimTarg
   }, faults, ring ? new RingPath(ring) : undefined);
   watchEndstops(rig.io, machine);
   settle(mcu, rig.events);
-  return { runtime: dev.runtime, log, storageRead: (key) => dev.hal.storageRead(key), rig, motion: dev.motion };
+  // Progress lives on the host (docs/targets/johnny-five.md): the board has no flash to wear.
+  return { runtime: dev.runtime, log, storageRead: (key) => dev.hal.storageRead(key), storageWrites: () => -1, rig, motion: dev.motion };
 }
 
 export const johnnyFiveTarget: SimTarget = {

@@ -9,6 +9,6 @@ export const nativeTarget: SimTarget = {
   create(mcu, machine, ring, faults) {
     const hal = new SimHal(mcu, 0);
     const runtime = new Runtime(hal, machine, faults, ring ? new RingPath(ring) : undefined);
-    return { runtime, log: hal.log, storageRead: (key) => hal.storageRead(key) };
+    return { runtime, log: hal.log, storageRead: (key) => hal.storageRead(key), storageWrites: () => hal.writes };
   },
 };

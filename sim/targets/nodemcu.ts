@@ -127,7 +127,8 @@ function file.read(n)
   curPos = curPos + #s
   return s
 end
-function file.write(s) cur = cur .. s; __files[curName] = cur; return true end
+__fwrites = 0
+function file.write(s) cur = cur .. s; __files[curName] = cur; __fwrites = __fwrites + 1; return true end
 function file.close() cur, curName = nil, nil end
 function file.remove(name) __files[name] = nil end
 function file.exists(name) return __files[name] ~= nil end
@@ -306,7 +307,16 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
         abort: () => bool('__rt_abort'),
         status: () => callGlobal('__rt_status', [], 1) as RuntimeStatus,
       };
-      return { runtime, log, storageRead: (key) => callGlobal('__storage', [key], 1) as number };
+      return {
+        runtime, log,
+        storageRead: (key) => callGlobal('__storage', [key], 1) as number,
+        storageWrites: () => {
+          lua.lua_getglobal(L, to_luastring('__fwrites'));
+          const n = lua.lua_tonumber(L, -1);
+          lua.lua_pop(L, 1);
+          return n;
+        },
+      };
     },
   };
 }

@@ -30,6 +30,8 @@ export interface TargetDevice {
   log: string[];
   /** Persistent storage as the firmware left it (-1 when unset). */
   storageRead(key: string): number;
+  /** Flash writes the firmware made, or -1 where the target does not model its flash. */
+  storageWrites(): number;
 }
 
 /** A board's firmware running its own main on the virtual MCU, its serial port bridged to a host. */
