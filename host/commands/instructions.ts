@@ -4,7 +4,6 @@ import { writeFileAtomic } from '../atomic-write';
 import { UserError } from '../errors';
 import { renderHtml } from '../instructions/html';
 import { buildInstructions } from '../instructions/model';
-import { renderPdf } from '../instructions/pdf';
 import { loadPlan } from '../plan/load';
 import type { Command } from './command';
 
@@ -19,6 +18,8 @@ export const instructionsCommand: Command = {
     const plan = loadPlan(planFile);
     const ins = buildInstructions(plan, basename(planFile));
     const html = renderHtml(ins);
+    // pdfkit is loaded only here: it costs ~0.1 s of start-up for every other command.
+    const { renderPdf } = await import('../instructions/pdf');
     const pdf = await renderPdf(ins);
     const htmlPath = join(values.out, 'instructions.html');
     const pdfPath = join(values.out, 'instructions.pdf');

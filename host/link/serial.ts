@@ -1,4 +1,3 @@
-import { SerialPort } from 'serialport';
 import { UserError } from '../errors';
 
 /** A byte pipe to a device: a real serial port here; the simulated device implements the same shape. */
@@ -11,6 +10,8 @@ export interface ByteLink {
 
 /** Open a serial port (a USB adapter, a board, or one end of a socat pseudo-terminal pair). */
 export async function openSerial(path: string, baudRate: number): Promise<ByteLink> {
+  // Loaded here, not at start-up: most commands never open a port.
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => {
     port.open((err) => (err ? reject(new UserError(`cannot open serial port ${path}: ${err.message}; check the --port path and that no other program holds it`)) : resolve()));
