@@ -17,6 +17,7 @@ import { Hal } from './hal';
 import { Runtime, ST_ALARM, ST_DONE, ST_HOMING, ST_IDLE, ST_PAUSED } from './runtime';
 import { LinkHandler, LinkReceiver } from '../shared/link/receiver';
 import { CRC16_INIT, crc16Update } from '../shared/crc16';
+import { byteTable } from '../shared/number-table';
 import {
   CMD_ABORT, CMD_HOME, CMD_JOG, CMD_PAUSE, CMD_RESUME, CMD_START, CMD_STATUS, EVT_ALARM, EVT_COLOR, EVT_DONE,
   EVT_REFUSED, NO_LINE, PROTOCOL_VERSION, REJECT_PROFILE, REJECT_VERSION, STATUS_SESSION, STREAM_ID_BYTES, T_CMD, T_DATA,
@@ -40,7 +41,7 @@ export class LinkSession implements LinkHandler {
   capabilities: number;
   private rt: Runtime;
   private hal: Hal;
-  private ring: number[] = [];
+  private ring: number[] = byteTable(RX_BUFFER);
   private head = 0;
   private count = 0;
   /** Next stream offset this device takes (DATA before it is a re-send and skipped). */
@@ -64,7 +65,6 @@ export class LinkSession implements LinkHandler {
     this.hal = hal;
     this.machineHash = machineHash;
     this.capabilities = capabilities;
-    for (let i = 0; i < RX_BUFFER; i++) this.ring.push(0);
     this.rx = new LinkReceiver(this, write);
   }
 

@@ -10,3 +10,25 @@ export function numberTable(size: number): number[] {
   for (let i = 0; i < size; i++) t.push(0);
   return t;
 }
+
+/**
+ * A fixed-size table of numbers (doubles), each `fill` to start: a Float64Array where the platform
+ * has typed arrays (8 bytes per value on Espruino instead of one or two 16-byte JsVars), a plain
+ * table in Lua. Callers never change its length.
+ */
+export function floatTable(size: number, fill: number): number[] {
+  if (typeof Float64Array !== 'undefined') {
+    const t = new Float64Array(size);
+    if (fill !== 0) for (let i = 0; i < size; i++) t[i] = fill;
+    return t as unknown as number[];
+  }
+  const t: number[] = [];
+  for (let i = 0; i < size; i++) t.push(fill);
+  return t;
+}
+
+/** numberTable for bytes (0..255): a Uint8Array where there are typed arrays. */
+export function byteTable(size: number): number[] {
+  if (typeof Uint8Array !== 'undefined') return new Uint8Array(size) as unknown as number[];
+  return numberTable(size);
+}

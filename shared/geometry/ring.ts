@@ -19,6 +19,7 @@
  */
 import { AxisProfile, CircleHooks, MachineProfile, MotionProfile, PileProfile } from '../machine';
 import { PT_STRIDE, PathMaker } from '../motion/job';
+import { floatTable } from '../number-table';
 
 export interface RingProfile {
   format: 'hookline-machine';
@@ -121,7 +122,7 @@ export function wrap180(d: number): number {
 
 /** The ring path: hook by hook, ring moves and arm swings (PathMaker for the runtime). */
 export class RingPath implements PathMaker {
-  readonly pts: number[] = [];
+  readonly pts: number[] = floatTable(12 * PT_STRIDE, 0);
   n = 0;
   /** Ring angle (degrees, unwrapped) at the end of the last piece. */
   private cur = 0;
@@ -138,7 +139,6 @@ export class RingPath implements PathMaker {
     this.spd = ringStepsPerRev(r) / 360;
     this.delta = (0.8 * 180) / r.hooks.count;
     this.swingUs = Math.floor(r.arm.swingMs * 1000 + 0.5);
-    for (let i = 0; i < 12 * PT_STRIDE; i++) this.pts.push(0);
   }
 
   reset(): void {

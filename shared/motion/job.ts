@@ -22,6 +22,7 @@
  */
 import { MachineProfile, hookXMm, hookYMm, mmToSteps } from '../machine';
 import { tangentPoints } from '../geometry/wrap';
+import { floatTable } from '../number-table';
 
 export const PT_STRIDE = 5;
 
@@ -46,7 +47,7 @@ export const KEEP_MARGIN_MM = 1;
 const TWO_PI = 2 * Math.PI;
 
 export class JobPath implements PathMaker {
-  readonly pts: number[] = [];
+  readonly pts: number[];
   n = 0;
   /** Previous hook and its winding direction (−1 / 0 before the first hook). */
   prevHook = -1;
@@ -75,7 +76,7 @@ export class JobPath implements PathMaker {
     this.cx = m.hooks.centerMm[0];
     this.cy = m.hooks.centerMm[1];
     const max = (2 * this.k + 8) * PT_STRIDE;
-    for (let i = 0; i < max; i++) this.pts.push(0);
+    this.pts = floatTable(max, 0);
   }
 
   reset(): void {

@@ -7,9 +7,10 @@
  * full (alarm pile-full). Device-safe: one number per hook.
  */
 import { MachineProfile } from '../machine';
+import { numberTable } from '../number-table';
 
 export class Pile {
-  readonly wraps: number[] = [];
+  readonly wraps: number[];
   maxWraps = 0;
   private layerMm: number;
   private m: MachineProfile;
@@ -17,7 +18,7 @@ export class Pile {
   constructor(m: MachineProfile) {
     this.m = m;
     this.layerMm = m.thread.widthMm * m.pile.packing;
-    for (let i = 0; i < m.hooks.count; i++) this.wraps.push(0);
+    this.wraps = numberTable(m.hooks.count);
   }
 
   reset(): void {

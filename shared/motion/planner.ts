@@ -11,6 +11,7 @@
  * fixed size, nothing allocated after construction.
  */
 import { MachineProfile, axisAt } from '../machine';
+import { floatTable } from '../number-table';
 
 /** Blocks in the ring. Enough look-ahead to brake from full speed within the queued path. */
 export const PLANNER_BLOCKS = 32;
@@ -25,27 +26,27 @@ export class Planner {
   speedFactor = 1;
 
   /** Target, integer steps. */
-  readonly tx: number[] = [];
-  readonly ty: number[] = [];
-  readonly tz: number[] = [];
+  readonly tx: number[] = floatTable(PLANNER_BLOCKS, 0);
+  readonly ty: number[] = floatTable(PLANNER_BLOCKS, 0);
+  readonly tz: number[] = floatTable(PLANNER_BLOCKS, 0);
   /** Signed step counts of the block. */
-  readonly dx: number[] = [];
-  readonly dy: number[] = [];
-  readonly dz: number[] = [];
+  readonly dx: number[] = floatTable(PLANNER_BLOCKS, 0);
+  readonly dy: number[] = floatTable(PLANNER_BLOCKS, 0);
+  readonly dz: number[] = floatTable(PLANNER_BLOCKS, 0);
   /** Length, mm. */
-  readonly len: number[] = [];
+  readonly len: number[] = floatTable(PLANNER_BLOCKS, 0);
   /** Nominal (cruise) speed and acceleration along the path. */
-  readonly vNom: number[] = [];
-  readonly acc: number[] = [];
+  readonly vNom: number[] = floatTable(PLANNER_BLOCKS, 0);
+  readonly acc: number[] = floatTable(PLANNER_BLOCKS, 0);
   /** Largest entry speed the junction allows, and the planned one. */
-  readonly vMax: number[] = [];
-  readonly vEntry: number[] = [];
+  readonly vMax: number[] = floatTable(PLANNER_BLOCKS, 0);
+  readonly vEntry: number[] = floatTable(PLANNER_BLOCKS, 0);
   /** Caller's tag, reported when the block is done (−1 none). */
-  readonly tag: number[] = [];
+  readonly tag: number[] = floatTable(PLANNER_BLOCKS, -1);
   /** Dwell blocks (addDwell): standstill for dwell µs after writing outLevel to outPin (0: a move). */
-  readonly dwell: number[] = [];
-  readonly outPin: number[] = [];
-  readonly outLevel: number[] = [];
+  readonly dwell: number[] = floatTable(PLANNER_BLOCKS, 0);
+  readonly outPin: number[] = floatTable(PLANNER_BLOCKS, -1);
+  readonly outLevel: number[] = floatTable(PLANNER_BLOCKS, 0);
 
   /** Where the last queued block ends (steps), and its unit direction. */
   px = 0;
@@ -74,23 +75,6 @@ export class Planner {
       this.jerk[i] = a.jerkMmS;
     }
     this.dev = m.motion.junctionDeviationMm;
-    for (let i = 0; i < PLANNER_BLOCKS; i++) {
-      this.tx.push(0);
-      this.ty.push(0);
-      this.tz.push(0);
-      this.dx.push(0);
-      this.dy.push(0);
-      this.dz.push(0);
-      this.len.push(0);
-      this.vNom.push(0);
-      this.acc.push(0);
-      this.vMax.push(0);
-      this.vEntry.push(0);
-      this.tag.push(-1);
-      this.dwell.push(0);
-      this.outPin.push(-1);
-      this.outLevel.push(0);
-    }
   }
 
   /** Forget every queued block; the machine is at rest at (x, y, z) steps. */
