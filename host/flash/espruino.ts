@@ -9,6 +9,7 @@
  * into the app, whose boot announcement (a HELLO_REPLY link frame) carries the machine hash.
  */
 import { checkBoardPins } from './board-pins';
+import { LinkWaiter } from './link-waiter';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors';
 import { builtArtifact } from '../package-root';
@@ -63,16 +64,11 @@ export const espruinoFlash: FlashTarget = {
 async function sendUpload(link: ByteLink, making: Promise<EspruinoUpload>, port: string, opts: FlashOptions): Promise<void> {
   let text = '';
   let paused = false;
-  let closed: string | null = null;
-  let wake: (() => void) | null = null;
   let hello: number | null = null;
   let bodySent = false;
   const frames = new FrameDecoder();
-  const poke = () => {
-    const w = wake;
-    wake = null;
-    if (w) w();
-  };
+  const waiter = new LinkWaiter(link, port);
+
   link.onData((b) => {
     for (let i = 0; i < b.length; i++) {
       const c = b[i];
@@ -81,28 +77,9 @@ async function sendUpload(link: ByteLink, making: Promise<EspruinoUpload>, port:
       else text += String.fromCharCode(c);
       if (bodySent && frames.push(c) === FR_OK && frames.type === T_HELLO_REPLY && frames.length >= 7) hello = getUint(frames.payload, 3, 4);
     }
-    poke();
+    waiter.poke();
   });
-  link.onClose((why) => {
-    closed = why;
-    poke();
-  });
-  /** Wait until cond() holds or the deadline passes; false on timeout. */
-  const until = async (cond: () => boolean, deadline: number) => {
-    while (!cond()) {
-      if (closed) throw new UserError(`flash: ${port}: ${closed}`);
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 50));
-        wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-    return true;
-  };
+  const until = (cond: () => boolean, deadline: number) => waiter.waitUntil(cond, deadline);
 
   const t0 = Date.now();
   link.write(Buffer.from(PREAMBLE, 'latin1'));

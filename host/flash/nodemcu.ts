@@ -16,6 +16,7 @@
  * Lua 5.1 doubles and in 32-bit Lua 5.3 integers). init.lua goes last, once the others are checked.
  */
 import { checkBoardPins } from './board-pins';
+import { LinkWaiter } from './link-waiter';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors';
@@ -192,37 +193,13 @@ export const nodemcuFlash: FlashTarget = {
 
 async function sendUpload(link: ByteLink, up: NodemcuUpload, port: string, opts: FlashOptions): Promise<void> {
   let text = '';
-  let closed: string | null = null;
-  let wake: (() => void) | null = null;
-  const poke = () => {
-    const w = wake;
-    wake = null;
-    if (w) w();
-  };
+  const waiter = new LinkWaiter(link, port);
+
   link.onData((b) => {
     text += Buffer.from(b).toString('latin1');
-    poke();
+    waiter.poke();
   });
-  link.onClose((why) => {
-    closed = why;
-    poke();
-  });
-  const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
-    const until = Date.now() + ms;
-    while (!cond()) {
-      if (closed) throw new UserError(`flash: ${port}: ${closed}; reconnect the board and run hookline flash again`);
-      const left = until - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 200));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-    return true;
-  };
+  const waitFor = (cond: () => boolean, ms: number) => waiter.waitFor(cond, ms);
   /** The REPL answered a line: its output ends with the prompt on a line of its own (after the echo). */
   const prompted = () => text === '> ' || text.endsWith('\n> ');
   const send = (line: string) => {
