@@ -5,15 +5,15 @@
  * Unlike the native device (serial-device.ts) nothing here reaches into the runtime: the state is
  * read from the STATUS frames the firmware sends, as a host would.
  */
-import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
+import type { MachineProfile } from '../../shared/machine';
 import { FR_OK, FrameDecoder } from '../../shared/link/frame';
 import { STATUS_BYTES, T_STATUS } from '../../shared/link/protocol';
 import { parseStatus } from '../../host/link/status';
 import { ST_DONE, ST_HOMING, ST_RUNNING, stateName } from '../../device/runtime';
 import type { ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../mcu';
-import { GantryPlant, gantryStartMm } from '../plant';
-import { Verifier } from '../verify';
+import type { Verifier } from '../verify';
+import { watchedGantry } from './watched-gantry';
 import { runInRealTime } from './real-time';
 import type { FirmwareApp } from '../targets/target';
 
@@ -34,10 +34,7 @@ export interface FirmwareDevice {
 export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, boot: FirmwareBoot, opts: { speed?: number } = {}): FirmwareDevice {
   const speed = opts.speed ?? 1;
   const mcu = new VirtualMcu();
-  const startMm = gantryStartMm(machine);
-  const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
-  const verifier = new Verifier(machine, pos, true);
-  mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));
+  const verifier = watchedGantry(mcu, machine);
 
   // Watch the firmware's own frames for its state, as a host would.
   const frames = new FrameDecoder();

@@ -12,7 +12,7 @@
  * of a hook that did complete is counted once, when the nozzle leaves it (after the reboot: when Z
  * homes upwards). So the verifier's wrapped sequence across all resets must equal the plan exactly.
  */
-import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
+import type { MachineProfile } from '../../shared/machine';
 import { Runtime, ST_RUNNING } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
 import { machineHash } from '../../host/stream/machine-hash';
@@ -21,8 +21,8 @@ import { HostSession } from '../../host/link/session';
 import { seededRandom } from '../../host/rng';
 import { VirtualMcu } from '../mcu';
 import { SimHal } from '../hal';
-import { GantryPlant, gantryStartMm } from '../plant';
-import { type Mismatch, type Violation, Verifier, firstMismatch, hooksAndDirections } from '../verify';
+import { type Mismatch, type Violation, firstMismatch, hooksAndDirections } from '../verify';
+import { watchedGantry } from './watched-gantry';
 import { decodeExpected } from '../expected-path';
 
 export interface LinkSimOptions {
@@ -84,10 +84,7 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   const rnd = seededRandom(opts.seed ?? 1);
   const deviceHash = opts.deviceMachineHash ?? machineHash(machine);
   const mcu = new VirtualMcu();
-  const startMm = gantryStartMm(machine);
-  const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
-  const verifier = new Verifier(machine, pos, true);
-  mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));
+  const verifier = watchedGantry(mcu, machine);
 
   const toDevice = new FaultyPipe(baud, faults, rnd);
   const toHost = new FaultyPipe(baud, faults, rnd);

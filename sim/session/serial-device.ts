@@ -3,15 +3,15 @@
  * on the virtual MCU with the gantry plant and the verifier, the MCU clock kept in step with the
  * wall clock (times `speed`). Bytes from the link go to the session; the session's frames go back.
  */
-import { type MachineProfile, axisAt, mmToSteps } from '../../shared/machine';
+import type { MachineProfile } from '../../shared/machine';
 import { Runtime, ST_DONE, ST_HOMING, ST_RUNNING } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
 import { machineHash } from '../../host/stream/machine-hash';
 import type { ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../mcu';
 import { SimHal } from '../hal';
-import { GantryPlant, gantryStartMm } from '../plant';
-import { Verifier } from '../verify';
+import type { Verifier } from '../verify';
+import { watchedGantry } from './watched-gantry';
 import { runInRealTime } from './real-time';
 
 
@@ -27,10 +27,7 @@ export interface SerialDevice {
 export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: { speed?: number; machineHash?: number } = {}): SerialDevice {
   const speed = opts.speed ?? 1;
   const mcu = new VirtualMcu();
-  const startMm = gantryStartMm(machine);
-  const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(machine, a), startMm[a])));
-  const verifier = new Verifier(machine, pos, true);
-  mcu.addListener(new GantryPlant(mcu, machine, pos, verifier));
+  const verifier = watchedGantry(mcu, machine);
   const hal = new SimHal(mcu, 0);
   const rt = new Runtime(hal, machine);
   const hash = opts.machineHash ?? machineHash(machine);

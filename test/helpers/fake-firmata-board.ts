@@ -10,10 +10,9 @@
 import { SerialPort, SerialPortMock } from 'serialport';
 import { SerialPortStream } from '@serialport/stream';
 import type { MachineProfile } from '../../shared/machine';
-import { axisAt, mmToSteps } from '../../shared/machine';
 import { VirtualMcu } from '../../sim/mcu';
-import { GantryPlant } from '../../sim/plant';
-import { Verifier, expectedDirections, firstMismatch, type Mismatch, type Violation } from '../../sim/verify';
+import { watchedGantry } from '../../sim/session/watched-gantry';
+import { type Verifier, expectedDirections, firstMismatch, type Mismatch, type Violation } from '../../sim/verify';
 import { EventQueue } from '../../sim/targets/event-queue';
 import { FakeFirmataBoard, type FakeBoardOptions } from '../../sim/targets/firmata-board';
 
@@ -47,9 +46,7 @@ export class RealTimeFirmataBoard {
   constructor(private m: MachineProfile, private write: (bytes: number[]) => void, opts: RealTimeBoardOptions = {}) {
     this.speedup = opts.speedup ?? 20;
     const startMm = opts.startMm ?? [15, 15, m.axes.z.travelMaxMm - 2];
-    const pos = Float64Array.from([0, 1, 2].map((a) => mmToSteps(axisAt(m, a), startMm[a])));
-    this.verifier = new Verifier(m, pos, true);
-    this.mcu.addListener(new GantryPlant(this.mcu, m, pos, this.verifier));
+    this.verifier = watchedGantry(this.mcu, m, startMm);
     this.events = new EventQueue(this.mcu, 2);
     this.board = new FakeFirmataBoard(this.mcu, this.events, (b) => this.write(b), opts);
     this.timer = setInterval(() => this.advance(), 1);
