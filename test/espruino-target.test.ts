@@ -5,10 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { simulate } from '../sim/simulate';
 import { espruinoTarget } from '../sim/targets/espruino';
-import { estimateJsVars } from '../sim/targets/espruino-jsvars';
-import { VirtualMcu } from '../sim/mcu';
-import { espruinoShim } from '../sim/targets/espruino-shim';
-import vm from 'node:vm';
+import { appJsVarsAtRest } from '../sim/targets/espruino-jsvars';
 import { canonicalJson, machineHash } from '../host/stream/machine-hash';
 import { makeEspruinoUpload } from '../host/flash/espruino-upload';
 import { repoRoot, runCli, tempDir, runCliAsync } from './helpers/cli';
@@ -30,27 +27,10 @@ describe('Espruino app bundle', () => {
 
   it('its memory at rest after boot is within a Pico\'s 5100 JsVars (estimate, docs/targets/espruino.md)', () => {
     const src = readFileSync(appPath, 'utf8');
-    // Module-level functions and variables live in the bundle's closure: 4 vars + 1 per parameter
-    // for a function, 1 for a variable (an over-count: some are the classes counted again below).
-    const iife = (parse(src, { ecmaVersion: 5 }) as any).body[0].declarations[0].init.callee.body.body as any[];
-    let moduleVars = 0;
-    for (const n of iife) {
-      if (n.type === 'FunctionDeclaration') moduleVars += 4 + n.params.length;
-      if (n.type === 'VariableDeclaration') moduleVars += n.declarations.length;
-    }
     for (const machine of ['machines/ref-gantry.json', 'machines/ref-ring.json']) {
-      const shim = espruinoShim(new VirtualMcu(), 0);
-      const ctx = vm.createContext({ ...shim.globals });
-      vm.runInContext(src, ctx);
-      ctx.__profile = readFileSync(join(repoRoot, machine), 'utf8');
-      const live = vm.runInContext(
-        `(function () { var a = hooklineApp, h = new a.EspruinoHal(), rt = a.makeRuntime(h, JSON.parse(__profile));
-          var s = new a.LinkSession(rt, h, 1, 2, function () {}); rt.boot(); s.boot(); rt.home(); return [rt, s, h]; })()`,
-        ctx,
-      ) as unknown[];
-      const total = estimateJsVars(live) + moduleVars;
+      const total = appJsVarsAtRest(src, readFileSync(join(repoRoot, machine), 'utf8'));
       expect(total).toBeGreaterThan(1000);
-      // Typed arrays for the planner queue, paths, pile and receive ring: about 4300 for ref-gantry.
+      // Typed arrays for the planner queue, paths, pile and receive ring: about 3800 for ref-gantry.
       expect(total).toBeLessThan(4700);
     }
   });

@@ -16,6 +16,7 @@ import { nativeLua } from './helpers/lua';
 import { repoRoot, runCli, tempDir, runCliAsync } from './helpers/cli';
 import { hasSocat, ptyPair } from './helpers/pty';
 import { LUA51_BIT, fakeNodemcu } from './helpers/fake-nodemcu';
+import { luaHeapKb } from '../sim/targets/lua-heap';
 import { refGantry } from './helpers/rig';
 import { loadMachine } from '../host/machine/load';
 
@@ -91,40 +92,6 @@ async function silentPortRun(): Promise<{ code: number; stderr: string; ms: numb
   });
 }
 
-/**
- * Lua heap (collectgarbage "count", KB) taken by the app's code, the booted runtime, a link session
- * and one more stream decoder, with a minimal ESP8266 API (the figures in docs/targets/nodemcu.md).
- */
-const MEM_DRIVER = `
-gpio = { HIGH = 1, LOW = 0, OUTPUT = 1, INPUT = 0, PULLUP = 1, FLOAT = 0 }
-function gpio.mode() end
-function gpio.write() end
-function gpio.read() return 1 end
-local T = {}
-T.__index = T
-function T:alarm() return true end
-function T:stop() return true end
-tmr = { ALARM_SINGLE = 0, create = function() return setmetatable({}, T) end, now = function() return 0 end, delay = function() end }
-node = { task = { LOW_PRIORITY = 0, post = function() end } }
-file = { open = function() return nil end }
-print = function() end
-local function kb() collectgarbage("collect") collectgarbage("collect") return collectgarbage("count") end
-local function new(cls, ...) local o = setmetatable({}, cls.prototype) o:____constructor(...) return o end
-local k0 = kb()
-local hl = dofile("hookline.lua")
-local k1 = kb()
-local mach = dofile("machine.lua")
-local k2 = kb()
-local hal = new(hl.NodeMcuHal)
-local rt = new(hl.Runtime, hal, mach.profile)
-rt:boot()
-local k3 = kb()
-local session = new(hl.LinkSession, rt, hal, mach.hash, 2, function() end)
-local k4 = kb()
-local decoder = new(hl.StreamDecoder)
-local k5 = kb()
-io.write(string.format("%.3f %.3f %.3f %.3f", k1 - k0, k3 - k2, k4 - k3, k5 - k4))
-`;
 
 /** Every rising step edge as a running hash and a count, plus the first few edges. */
 function stepRecorder(m: ReturnType<typeof refGantry>) {
@@ -340,7 +307,7 @@ describe('NodeMCU target', () => {
     for (const [v, interp] of [['5.1', lua51!], ['5.3', lua53!]]) {
       const dir = tempDir();
       expect(runCli(['flash', '--target', 'nodemcu', '--dry-run', '-o', dir, '--lua', v, '--machine', ESP32_MACHINE]).code).toBe(0);
-      const [code, runtime, session, decoder] = runLua(interp, MEM_DRIVER, dir).split(' ').map(Number);
+      const { code, runtime, session, decoder } = luaHeapKb(interp, dir, interp.endsWith('5.1') ? LUA51_BIT : '');
       expect(code).toBeGreaterThan(150);
       expect(code).toBeLessThan(300);
       expect(runtime).toBeGreaterThan(20);

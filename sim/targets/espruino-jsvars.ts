@@ -1,3 +1,18 @@
+import vm from 'node:vm';
+import { parse } from 'acorn';
+import { VirtualMcu } from '../mcu';
+import { espruinoShim } from './espruino-shim';
+
+/**
+ * Object.prototype, Array.prototype or Function.prototype of any realm: the firmware runs in a
+ * node:vm context, whose built-ins are not this realm's (comparing with Object.prototype here
+ * would walk, and count, the context's whole standard library).
+ */
+function isBuiltinPrototype(p: object): boolean {
+  const c = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as { name?: string; prototype?: unknown } | undefined;
+  return typeof c === 'function' && c.prototype === p && (c.name === 'Object' || c.name === 'Array' || c.name === 'Function');
+}
+
 /**
  * An estimate of how many Espruino JsVars (the interpreter's fixed-size memory blocks: 5100 of 16 B
  * on a Pico) a set of objects occupies, from Espruino's storage rules (espruino.com/Internals):
@@ -8,9 +23,12 @@
  * Storage when run from .bootcde), a scope and one var per parameter. Shared objects count once.
  * It counts what is reachable, not the interpreter's own working space: an estimate (±30 %),
  * for comparing builds and boards, not a measurement on a board.
+ *
+ * `countedElsewhere`: objects (and what only they reach) not to count, e.g. a class prototype
+ * shared by many instances.
  */
-export function estimateJsVars(roots: unknown[]): number {
-  const seen = new Set<unknown>();
+export function estimateJsVars(roots: unknown[], countedElsewhere: unknown[] = []): number {
+  const seen = new Set<unknown>(countedElsewhere);
   const textVars = (s: string) => 1 + Math.ceil(Math.max(0, s.length - 4) / 12);
   const nameVars = (k: string) => textVars(k);
   const valueVars = (v: unknown): number => {
@@ -32,10 +50,47 @@ export function estimateJsVars(roots: unknown[]): number {
       n += 'value' in d ? valueVars(d.value) : 1;
     }
     const proto = Object.getPrototypeOf(o);
-    if (proto && proto !== Object.prototype && proto !== Array.prototype && proto !== Function.prototype) n += walk(proto);
+    if (proto && !isBuiltinPrototype(proto)) n += walk(proto);
     return n;
   };
   let total = 0;
   for (const r of roots) total += walk(r);
   return total;
+}
+
+/**
+ * The Espruino app (`src`: dist/espruino/app.js) at rest after boot and homing for a machine
+ * profile (JSON text), in JsVars: the runtime, link session and HAL it builds (estimateJsVars) plus
+ * the bundle's module-level functions and variables, which live in its closure (4 vars + 1 per
+ * parameter for a function, 1 for a variable: an over-count, some are the classes counted again).
+ */
+export function appJsVarsAtRest(src: string, profileJson: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const iife = (parse(src, { ecmaVersion: 5 }) as any).body[0].declarations[0].init.callee.body.body as any[];
+  let moduleVars = 0;
+  for (const n of iife) {
+    if (n.type === 'FunctionDeclaration') moduleVars += 4 + n.params.length;
+    if (n.type === 'VariableDeclaration') moduleVars += n.declarations.length;
+  }
+  const shim = espruinoShim(new VirtualMcu(), 0);
+  const ctx = vm.createContext({ ...shim.globals });
+  vm.runInContext(src, ctx);
+  ctx.__profile = profileJson;
+  const live = vm.runInContext(
+    `(function () { var a = hooklineApp, h = new a.EspruinoHal(), rt = a.makeRuntime(h, JSON.parse(__profile));
+      var s = new a.LinkSession(rt, h, 1, 2, function () {}); rt.boot(); s.boot(); rt.home(); return [rt, s, h]; })()`,
+    ctx,
+  ) as unknown[];
+  return estimateJsVars(live) + moduleVars;
+}
+
+/**
+ * The state of one StreamDecoder from the library bundle `src` (dist/espruino/hookline.js), in
+ * JsVars: its fields and tables, not its class's methods (code, shared; issue #5 asks ≤ 1 KB).
+ */
+export function decoderJsVars(src: string): number {
+  const ctx = vm.createContext({});
+  vm.runInContext(src, ctx);
+  const d = vm.runInContext('new hookline.StreamDecoder()', ctx) as object;
+  return estimateJsVars([d], [Object.getPrototypeOf(d)]);
 }
