@@ -20,7 +20,7 @@ import { Stepper, StepperListener } from './stepper';
 import {
   AXIS_Z, MachineProfile, axisAt, axisIndex, hookSpacingMm, mmToSteps, homeSign, maxSteps,
 } from '../shared/machine';
-import { wrapDirection } from '../shared/geometry/wrap';
+import { flankDirection, wrapDirection } from '../shared/geometry/wrap';
 import { Planner } from '../shared/motion/planner';
 import { JobPath, PT_STRIDE, PathMaker } from '../shared/motion/job';
 import { Pile } from '../shared/motion/pile';
@@ -485,7 +485,7 @@ export class Runtime implements StepperListener {
    * else the way the thread turns from prev to next.
    */
   private dirFor(index: number, prev: number, op: number, nextOp: number): number {
-    const d = this.flanks === 2 ? (op % 2 === 0 ? 1 : -1) : wrapDirection(this.m, prev, op, nextOp);
+    const d = this.flanks === 2 ? flankDirection(op) : wrapDirection(this.m, prev, op, nextOp);
     return index === this.faults.reverseWrap ? -d : d;
   }
 

@@ -390,6 +390,8 @@ export function expectedDirections(m: MachineProfile, path: readonly number[]): 
  */
 export function hooksAndDirections(m: MachineProfile, indices: readonly number[], flanks: number): { hooks: number[]; dirs: number[] } {
   if (flanks !== 2) return { hooks: indices.slice(), dirs: expectedDirections(m, indices) };
+  // Deliberately not flankDirection() from shared/geometry/wrap.ts: the verifier judges the runtime
+  // with its own reading of the rule, as expectedDirections does.
   return { hooks: indices.map((v) => v >> 1), dirs: indices.map((v) => (v % 2 === 0 ? 1 : -1)) };
 }
 

@@ -8,6 +8,7 @@ import { UserError } from '../errors';
 import { planPath, type Plan } from '../plan/types';
 import { hashText } from './machine-hash';
 import { fastDecode } from './fast-decode';
+import { flankDirection } from '../../shared/geometry/wrap';
 
 /** The plan's thread path as stream operations: the start nail, then each line's end nail, with a
  * colour change before the first line of each run of one colour (colour 0 is implied at the start). */
@@ -94,7 +95,7 @@ export function streamOnMachine(d: DecodedStream, where: string, machineHooks: n
   return {
     hooks,
     ops: d.flanks === 2 ? d.ops.map((op) => (op >= 0 ? op >> 1 : op)) : d.ops,
-    dirs: d.flanks === 2 ? d.hooks.map((v) => (v % 2 === 0 ? 1 : -1)) : null,
+    dirs: d.flanks === 2 ? d.hooks.map(flankDirection) : null,
   };
 }
 

@@ -30,6 +30,14 @@ export function wrapPointCount(m: MachineProfile): number {
   return m.wrap.segments + 5;
 }
 
+/**
+ * The winding direction a flank index fixes (plan version 2, stream format 3): the thread arrives on
+ * flank 0 (the hook's counter-clockwise side) winding +1, on flank 1 winding −1.
+ */
+export function flankDirection(flankIndex: number): number {
+  return flankIndex % 2 === 0 ? 1 : -1;
+}
+
 /** Winding direction +1 / −1 for hook `hook` reached from `prev` and left towards `next` (−1 = none). */
 export function wrapDirection(m: MachineProfile, prev: number, hook: number, next: number): number {
   const px = hookXMm(m, hook);
