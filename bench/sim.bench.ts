@@ -4,6 +4,7 @@
 // ≤ 20 s wall, ≥ 200× real time). Targets whose VM is too slow for a whole piece in a bench
 // (NodeMCU in fengari, a Lua VM written in JavaScript) run the first PREFIX_LINES lines and the
 // whole-piece wall time is extrapolated from their time per step; the table says which.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { loadPlan } from '../host/plan/load';
 import type { Plan } from '../host/plan/types';
 import { encodePlan } from '../host/stream/plan-stream';
@@ -53,4 +54,16 @@ for (const name of Object.keys(simTargets)) {
       `${(r.machineSeconds / r.wallSeconds).toFixed(0)} | ${(steps / r.wallSeconds / 1e6).toFixed(2)} | ${wholeWall.toFixed(1)}${short ? ' (est.)' : ''} | ` +
       `${nativeWall > 0 ? (wholeWall / nativeWall).toFixed(1) : '-'} | ${r.ok} |`,
   );
+}
+
+// What a real (C) Lua would need for the NodeMCU target: its speed on a tight arithmetic loop here
+// (≈ 6 VM instructions per iteration), against the ~240 VM instructions per step of the runtime
+// (docs/targets/nodemcu.md, counted with debug.sethook).
+const lua = spawnSync('sh', ['-c', 'command -v lua5.3'], { encoding: 'utf8' }).stdout.trim();
+if (lua) {
+  const loop = 'local t=os.clock() local a,b=0,1 for i=1,50000000 do a=a+b*2 if a>1000000 then a=a-1000000 end end io.write(os.clock()-t)';
+  const s = Number(execFileSync(lua, ['-e', loop], { encoding: 'utf8' }));
+  const instrPerS = (50e6 * 6) / s;
+  console.log(`\nC Lua 5.3 here: ${(50 / s).toFixed(0)} M loop iterations/s ≈ ${(instrPerS / 1e6).toFixed(0)} M VM instructions/s; ` +
+    `at ~240 per step the 3000-line piece (${(nativeStepsWhole / 1e6).toFixed(1)} M steps) needs ≥ ${((nativeStepsWhole * 240) / instrPerS).toFixed(0)} s in C Lua`);
 }
