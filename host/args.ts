@@ -10,7 +10,15 @@ export function parseCommand<T extends FlagSpec>(command: string, argv: string[]
   try {
     return parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '');
+    const first = (e as Error).message.split('\n')[0];
+    const ambiguous = /^Option '(-[^']*)' argument is ambiguous/.exec(first);
+    if (ambiguous) {
+      const flag = ambiguous[1].replace(/^-(\w)\b.*$/, '$1');
+      throw new UserError(
+        `${command}: ${flag} is followed by a value starting with '-'; write it as ${flag}=VALUE (e.g. ${flag}=-1)`,
+      );
+    }
+    const msg = first.replace(/\. To specify a positional.*$/, '');
     throw new UserError(`${command}: ${msg}; run 'hookline help' for the flags`);
   }
 }
@@ -31,10 +39,10 @@ export function numberFlag(
     throw new UserError(`--${name}: '${raw}' must be a whole number; give e.g. --${name} ${fallback}`);
   }
   if (opts.min !== undefined && v < opts.min) {
-    throw new UserError(`--${name}: ${v} is below the minimum ${opts.min}`);
+    throw new UserError(`--${name}: ${v} is below the minimum ${opts.min}; give a value from ${opts.min}${opts.max !== undefined ? ` to ${opts.max}` : ' up'}`);
   }
   if (opts.max !== undefined && v > opts.max) {
-    throw new UserError(`--${name}: ${v} is above the maximum ${opts.max}`);
+    throw new UserError(`--${name}: ${v} is above the maximum ${opts.max}; give a value${opts.min !== undefined ? ` from ${opts.min}` : ''} up to ${opts.max}`);
   }
   return v;
 }

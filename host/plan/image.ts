@@ -31,7 +31,7 @@ export async function probeImage(file: string): Promise<{ width: number; height:
   try {
     st = statSync(file);
   } catch (e) {
-    throw new UserError(`cannot read image ${file}: ${fsErrorText(e)}`);
+    throw new UserError(`cannot read image ${file}: ${fsErrorText(e)}; check the path (PNG, JPEG, WebP, GIF, TIFF, AVIF or SVG)`);
   }
   if (st.isDirectory()) throw new UserError(`cannot read image ${file}: it is a directory, give an image file`);
   if (st.size === 0) throw new UserError(`cannot read image ${file}: the file is empty`);
