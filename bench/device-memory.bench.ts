@@ -31,5 +31,5 @@ if (!lua) {
   execFileSync(process.execPath, ['bin/hookline.js', 'flash', '--target', 'nodemcu', '--dry-run', '-o', dir, '--lua', '5.3', '--machine', 'machines/ref-gantry-esp32.json']);
   const k = luaHeapKb(lua, dir);
   console.log('NodeMCU app in lua5.3 (Lua heap, KB):');
-  console.log(`  code ${k.code.toFixed(1)}, booted runtime ${k.runtime.toFixed(1)}, link session ${k.session.toFixed(1)}, stream decoder ${k.decoder.toFixed(2)} (budget 1 KB: ${k.decoder.toFixed(1)}×)`);
+  console.log(`  code ${k.code.toFixed(1)}, booted runtime ${k.runtime.toFixed(1)}, link session ${k.session.toFixed(1)}, stream decoder ${k.decoder.toFixed(3)} (budget 1 KB: ${k.decoder.toFixed(1)}×)`);
 }

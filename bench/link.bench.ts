@@ -1,5 +1,5 @@
 // `npm run bench:link`: the link protocol at 115200 baud in virtual time.
-// 1. Throughput: a 3000-line format 2 stream pushed through LinkSender → FaultyPipe → LinkReceiver
+// 1. Throughput: a 3000-line format 4 stream pushed through LinkSender → FaultyPipe → LinkReceiver
 //    to a device that consumes at once (the line, not the machine, sets the pace): lines/s, and
 //    protocol overhead (wire bytes in both directions beyond the stream's own) per line.
 // 2. Whole sessions (hookline run --port sim) on a 300-line plan: bytes per line each way.
@@ -23,7 +23,7 @@ function path(seed: number, lines: number): number[] {
   for (let i = 0; i < lines; i++) p.push((p[i] + 8 + Math.floor(rnd() * 144)) % 160);
   return p;
 }
-const streamOf = (lines: number) => Uint8Array.from(encodeStream(path(1, lines), 160, [0], { version: 2, machineHash: machineHash(machine) }));
+const streamOf = (lines: number) => Uint8Array.from(encodeStream(path(1, lines), 160, [0], { version: 4, machineHash: machineHash(machine) }));
 
 function throughput(stream: Uint8Array, faults: PipeFaults, seed: number) {
   const baud = 115200;

@@ -1,4 +1,4 @@
-// The compact stream (format 3 for the planner's flanked plans, format 2 for plans on hook
+// The compact stream (format 5 for the planner's flanked plans, format 4 for plans on hook
 // centres: one coding) against the alternatives, on the 3000-line plans of the bench images
 // (../shared/bench/images): bytes and bits per line for it (everything included), format 1,
 // the raw 16-bit hook array, gzip -9 and brotli -q 11 of that array, and the order-0 entropy of
@@ -23,10 +23,10 @@ function loadPlan(name: string): BenchPlan {
   const file = benchPlanFile(name);
   if (!file) {
     process.stderr.write(`${join(benchImagesDir, name)}.png not found: using a synthetic bench-like path for ${name}\n`);
-    return { name: name + '*', hooks: 160, path: realisticPath(names.indexOf(name) + 1, 3000, 160), lines: 3000, version: 2 };
+    return { name: name + '*', hooks: 160, path: realisticPath(names.indexOf(name) + 1, 3000, 160), lines: 3000, version: 4 };
   }
   const plan = JSON.parse(readFileSync(file, 'utf8')) as Plan;
-  return { name, hooks: plan.nails.length, path: planPath(plan), lines: plan.lines.length, version: plan.flanks === 2 ? 3 : 2 };
+  return { name, hooks: plan.nails.length, path: planPath(plan), lines: plan.lines.length, version: plan.flanks === 2 ? 5 : 4 };
 }
 
 function entropyBytes(values: number[]): number {
@@ -46,8 +46,8 @@ function timeIt(fn: () => number, minMs = 400): number {
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 const plans = names.map(loadPlan);
-console.log('bytes (bits/line); target: format 2/3 <= 0.95 x brotli-11 of the raw array (flank indices for flanked plans)');
-console.log(`${'plan'.padEnd(9)}${pad('lines', 6)}${pad('format 2/3', 16)}${pad('format 1', 16)}${pad('raw 16-bit', 16)}${pad('gzip -9', 16)}${pad('brotli -q 11', 16)}${pad('H0(deltas)', 16)}${pad('f2/brotli', 10)}`);
+console.log('bytes (bits/line); target: format 4/5 <= 0.95 x brotli-11 of the raw array (flank indices for flanked plans)');
+console.log(`${'plan'.padEnd(9)}${pad('lines', 6)}${pad('format 4/5', 16)}${pad('format 1', 16)}${pad('raw 16-bit', 16)}${pad('gzip -9', 16)}${pad('brotli -q 11', 16)}${pad('H0(deltas)', 16)}${pad('f4/brotli', 10)}`);
 const streams: Uint8Array[] = [];
 for (const p of plans) {
   const raw = Buffer.alloc(p.path.length * 2);
@@ -62,7 +62,7 @@ for (const p of plans) {
   console.log(`${p.name.padEnd(9)}${pad(p.lines, 6)}${cell(f2.length)}${cell(f1)}${cell(raw.length)}${cell(gz)}${cell(br)}${cell(entropyBytes(deltas))}${pad((f2.length / br).toFixed(3), 10)}`);
 }
 
-console.log('\nchunk size trade-off (format 2/3 bytes; every chunk decodes on its own)');
+console.log('\nchunk size trade-off (format 4/5 bytes; every chunk decodes on its own)');
 const sizes = [100, 250, 500, 1000, 1501, 3001];
 console.log(`${'plan'.padEnd(9)}${sizes.map((s) => pad(`${s} hooks`, 12)).join('')}${pad('default', 10)}`);
 for (let i = 0; i < plans.length; i++) {
@@ -71,13 +71,13 @@ for (let i = 0; i < plans.length; i++) {
   console.log(`${p.name.padEnd(9)}${row}${pad(streams[i].length, 10)}`);
 }
 
-// Host decode throughput: the format 2 decoder as the device drives it (push, then next until
+// Host decode throughput: the format 4 decoder as the device drives it (push, then next until
 // EV_NONE), the format 1 decoder, and a baseline loop that only reads the 16-bit hook values.
 const bytes2 = streams[0];
 const bytes1 = Uint8Array.from(encodeStream(plans[0].path, plans[0].hooks, [0], { version: 1 }));
 const raw = Uint16Array.from(plans[0].path);
 // One decoder per format, as a device has (a single instance switching formats defeats the JIT).
-const decoders: Record<number, StreamDecoder> = { 1: new StreamDecoder(), 2: new StreamDecoder(), 3: new StreamDecoder() };
+const decoders: Record<number, StreamDecoder> = { 1: new StreamDecoder(), 4: new StreamDecoder(), 5: new StreamDecoder() };
 const decode = (bytes: Uint8Array) => () => {
   const decoder = decoders[bytes[4]];
   decoder.reset();

@@ -16,11 +16,11 @@ export function decodeHooks(bytes: number[]): number[] {
   const d = new StreamDecoder();
   const hooks: number[] = [];
   for (let i = 0; i < bytes.length; i++) {
-    // One byte can complete several operations (format 2): take events until the decoder needs more.
+    // One byte can complete several operations (format 4): take events until the decoder needs more.
     let ev = d.push(bytes[i]);
     while (ev !== EV_NONE) {
       if (ev < 0) return [ev];
-      if (ev === EV_HOOK) hooks.push(d.hook);
+      if (ev === EV_HOOK) hooks.push(d.hook());
       if (ev === EV_END) return i === bytes.length - 1 ? hooks : [ERR_AFTER_END];
       ev = d.next();
     }

@@ -24,7 +24,7 @@ import { flankDirection, wrapDirection } from '../shared/geometry/wrap';
 import { Planner } from '../shared/motion/planner';
 import { JobPath, PT_STRIDE, PathMaker } from '../shared/motion/job';
 import { Pile } from '../shared/motion/pile';
-import { EV_COLOR, EV_END, EV_HEADER, EV_HOOK, StreamDecoder } from '../shared/stream/decoder';
+import { EV_COLOR, EV_END, EV_HEADER, EV_HOOK, DecoderField, StreamDecoder } from '../shared/stream/decoder';
 
 /** Makes the runtime's motion executor (the Runtime constructor's makeStepper). */
 export type StepperFactory = (hal: Hal, machine: MachineProfile, planner: Planner, listener: StepperListener) => Stepper;
@@ -143,9 +143,9 @@ export class Runtime implements StepperListener {
   private storedLine = -1;
   private lastSaved = 0;
   private machineHash = 0;
-  /** Stream indices per hook: 1 (an index is a hook), 2 (format 3: index = 2·hook + flank). */
+  /** Stream indices per hook: 1 (an index is a hook), 2 (format 5: index = 2·hook + flank). */
   private flanks = 1;
-  /** The decoder may hold more operations from the last byte (format 2). */
+  /** The decoder may hold more operations from the last byte (format 4). */
   private decoderBusy = false;
   private homeOrder: number[] = [];
   private homeIdx = 0;
@@ -254,7 +254,7 @@ export class Runtime implements StepperListener {
   }
 
   /**
-   * Take further operations the last byte completed (a format 2 decoder can complete several per
+   * Take further operations the last byte completed (a format 4 decoder can complete several per
    * byte: next() until EV_NONE) while the queue has room; otherwise they wait in the decoder and
    * canAccept() stays false until advance() has made room.
    */
@@ -278,22 +278,22 @@ export class Runtime implements StepperListener {
       return false;
     }
     if (ev === EV_HEADER) {
-      this.flanks = this.decoder.flanks;
-      if (this.decoder.hookCount !== this.m.hooks.count * this.flanks) {
-        this.alarm(ERR_HOOK_COUNT, this.decoder.hookCount);
+      this.flanks = this.decoder.flanks();
+      if (this.decoder.get(DecoderField.HOOK_COUNT) !== this.m.hooks.count * this.flanks) {
+        this.alarm(ERR_HOOK_COUNT, this.decoder.get(DecoderField.HOOK_COUNT));
         return false;
       }
-      const hash = this.decoder.machineHash;
+      const hash = this.decoder.get(DecoderField.MACHINE_HASH);
       if (this.machineHash !== 0 && hash !== 0 && hash !== this.machineHash) {
         this.alarm(ERR_MACHINE_MISMATCH, 0);
         return false;
       }
-      this.lineCount = this.decoder.lineCount;
+      this.lineCount = this.decoder.lineCount();
       this.setState(ST_RUNNING);
     } else if (ev === EV_HOOK) {
-      this.enqueue(this.decoder.hook);
+      this.enqueue(this.decoder.hook());
     } else if (ev === EV_COLOR) {
-      const op = -(this.decoder.color + 1);
+      const op = -(this.decoder.color() + 1);
       // Consecutive colour changes collapse into the last one, so the queue always has room for the
       // hooks after the next one (the wrap directions need them).
       if (this.qCount > 0 && this.queue[(this.qHead + this.qCount - 1) % QUEUE_SIZE] < 0) {
@@ -481,7 +481,7 @@ export class Runtime implements StepperListener {
 
   /**
    * Winding direction of the hook op (a stream index) by its sequence index, with the test fault
-   * applied: the planned flank's (format 3: flank 0 winds +1, flank 1 winds −1, docs/runtime.md),
+   * applied: the planned flank's (format 5: flank 0 winds +1, flank 1 winds −1, docs/runtime.md),
    * else the way the thread turns from prev to next.
    */
   private dirFor(index: number, prev: number, op: number, nextOp: number): number {

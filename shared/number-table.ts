@@ -22,9 +22,29 @@ export function floatTable(size: number, fill: number): number[] {
     if (fill !== 0) for (let i = 0; i < size; i++) t[i] = fill;
     return t as unknown as number[];
   }
+  return exactTable(size, fill);
+}
+
+/**
+ * A fixed-size table of signed integers within 32 bits, zero-filled: an Int32Array where the
+ * platform has typed arrays (4 bytes per value on Espruino, and small integers to V8), an
+ * exact-size plain table in Lua. Callers never change its length or store anything outside
+ * -2^31 .. 2^31 - 1.
+ */
+export function intTable(size: number): number[] {
+  if (typeof Int32Array !== 'undefined') return new Int32Array(size) as unknown as number[];
+  return exactTable(size, 0);
+}
+
+/**
+ * Lua: a table whose array part has exactly `size` slots. Filled one by one, Lua grows the array
+ * part to the next power of two (53 numbers would take 64 slots); a table constructor over a
+ * vararg (`{ unpack(t) }`, what typescript-to-lua makes of a spread) sizes it exactly.
+ */
+function exactTable(size: number, fill: number): number[] {
   const t: number[] = [];
   for (let i = 0; i < size; i++) t.push(fill);
-  return t;
+  return [...t];
 }
 
 /** numberTable for bytes (0..255): a Uint8Array where there are typed arrays. */

@@ -384,7 +384,7 @@ export function expectedDirections(m: MachineProfile, path: readonly number[]): 
 
 /**
  * A path of stream indices as hooks and the winding directions the machine owes them: with
- * flanks = 2 (format 3, flanked plans) index v is hook v >> 1 and flank v & 1 fixes the direction
+ * flanks = 2 (format 5, flanked plans) index v is hook v >> 1 and flank v & 1 fixes the direction
  * (0: +1, 1: −1, see shared/geometry/wrap.ts); with flanks = 1 the direction is the way the
  * thread turns (expectedDirections).
  */

@@ -24,7 +24,7 @@ function samplePath(seed: number, lines: number, hooks: number): number[] {
 describe('device artifacts', () => {
   const path = samplePath(7, 3000, 160);
   const bytes = encodeStream(path, 160, [0x000000]);
-  // Format 2: bench-like 3000-line plans (160 hooks, and 400 hooks, where the low distance bits are
+  // Format 4: bench-like 3000-line plans (160 hooks, and 400 hooks, where the low distance bits are
   // coded without a model), with colour changes, several chunks.
   const plans = [
     { hooks: 160, path: realisticPath(1, 3000, 160), colors: [0], chunkHooks: undefined },
@@ -32,7 +32,7 @@ describe('device artifacts', () => {
     { hooks: 400, path: realisticPath(3, 1500, 400), colors: [0], chunkHooks: 400 },
   ].map((p) => {
     const ops = p.colors.length > 1 ? [...p.path.slice(0, 1000), -2, ...p.path.slice(1000, 2200), -3, ...p.path.slice(2200)] : p.path;
-    const b = encodeStream(ops, p.hooks, p.colors, { version: 2, chunkHooks: p.chunkHooks, machineHash: 0x2badcafe });
+    const b = encodeStream(ops, p.hooks, p.colors, { version: 4, chunkHooks: p.chunkHooks, machineHash: 0x2badcafe });
     const host = decodeAll(b);
     expect(host.ended).toBe(true);
     return { bytes: b, hooks: host.ops.filter((o) => o >= 0) };
@@ -61,7 +61,7 @@ describe('device artifacts', () => {
     expect(out.split(',').map(Number)).toEqual(path);
   });
 
-  it('format 2: the Espruino bundle (node:vm) and the Lua build (fengari, 32-bit integers) decode bench-like plans exactly as the host', () => {
+  it('format 4: the Espruino bundle (node:vm) and the Lua build (fengari, 32-bit integers) decode bench-like plans exactly as the host', () => {
     const ctx = vm.createContext({});
     vm.runInContext(readFileSync(es5Path, 'utf8'), ctx);
     const L = fengariWithBundle(luaPath);
@@ -73,14 +73,14 @@ describe('device artifacts', () => {
     }
   });
 
-  it('format 2: ES5 and Lua agree with the host on mutated streams (errors included)', () => {
+  it('format 4: ES5 and Lua agree with the host on mutated streams (errors included)', () => {
     const L = fengariWithBundle(luaPath);
     const ctx = vm.createContext({});
     vm.runInContext(readFileSync(es5Path, 'utf8'), ctx);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 499 }), { minLength: 1, maxLength: 80 }), fc.nat(400), fc.integer({ min: 1, max: 40 }), (p, flip, chunkHooks) => {
         const clean = p.filter((h, i) => i === 0 || h !== p[i - 1]);
-        const b = encodeStream(clean, 500, [0, 0xffffff], { version: 2, chunkHooks });
+        const b = encodeStream(clean, 500, [0, 0xffffff], { version: 4, chunkHooks });
         const mutated = flip < b.length ? b.map((x, i) => (i === flip ? x ^ 0x10 : x)) : b;
         const host = decodeAll(mutated);
         const expected = host.ended ? host.ops : [host.error];

@@ -134,7 +134,7 @@ describe('device behaviour the suite checks, in process', () => {
     rt.boot();
     rt.home();
     expect(run(() => rt.state === ST_IDLE)).toBe(true);
-    const s = encodeStream(samplePath(3, 16), 160, [0], { version: 2, machineHash: machineHash(m) });
+    const s = encodeStream(samplePath(3, 16), 160, [0], { version: 4, machineHash: machineHash(m) });
     let i = 0;
     while (rt.status().hooksWrapped < 3) {
       while (i < s.length && rt.canAccept()) rt.feed(s[i++]);

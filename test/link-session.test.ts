@@ -16,7 +16,7 @@ import { repoRoot } from './helpers/cli';
 
 const m = refGantry();
 const faults = { corrupt: 0.01, drop: 0.01, dup: 0.005, reorder: 0 };
-const stream = (lines: number, seed = 3) => Uint8Array.from(encodeStream(samplePath(seed, lines), 160, [0], { version: 2, machineHash: machineHash(m) }));
+const stream = (lines: number, seed = 3) => Uint8Array.from(encodeStream(samplePath(seed, lines), 160, [0], { version: 4, machineHash: machineHash(m) }));
 
 describe('link session: host ↔ simulated device in virtual time', () => {
   it('strings a clean 60-line plan exactly, with no violations', () => {
@@ -52,7 +52,7 @@ describe('link session: host ↔ simulated device in virtual time', () => {
   it('a colour change pauses the machine; the host continues after the (virtual) thread change', () => {
     const p = samplePath(4, 30);
     const ops = [...p.slice(0, 15), -2, ...p.slice(15)];
-    const s = Uint8Array.from(encodeStream(ops, 160, [0x000000, 0xff0000], { version: 2, machineHash: machineHash(m) }));
+    const s = Uint8Array.from(encodeStream(ops, 160, [0x000000, 0xff0000], { version: 4, machineHash: machineHash(m) }));
     const r = runLinkSim(s, m, { seed: 2, threadChangeSeconds: 20 });
     expect(r.error).toBeNull();
     expect(r.pauses).toBe(1);
@@ -112,7 +112,7 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
     const dir = tempDir();
     const file = join(dir, 'plan.hls');
     const path = samplePath(12, 14);
-    writeFileSync(file, Uint8Array.from(encodeStream(path, 160, [0], { version: 2, machineHash: machineHash(m) })));
+    writeFileSync(file, Uint8Array.from(encodeStream(path, 160, [0], { version: 4, machineHash: machineHash(m) })));
     const pty = await ptyPair();
     const link = await openSerial(pty.b, 115200);
     try {

@@ -115,7 +115,7 @@ const m = refGantry();
 const ESP32_MACHINE = join(repoRoot, 'machines/ref-gantry-esp32.json');
 /** The profile as the CLI reads it (validated), which is what flash stores. */
 const loaded = loadMachine(ESP32_MACHINE);
-const shortPlan = Uint8Array.from(encodeStream([0, 9, 18, 5], 160, [0], { version: 2, machineHash: machineHash(m) }));
+const shortPlan = Uint8Array.from(encodeStream([0, 9, 18, 5], 160, [0], { version: 4, machineHash: machineHash(m) }));
 /** Power on near the endstops: homing is short (fengari runs ~20 k steps/s). */
 const startMm = [10, 10, 25];
 
@@ -127,7 +127,7 @@ describe('NodeMCU target', () => {
     { hooks: 400, path: realisticPath(12, 1500, 400), colors: [0, 0xff0000], chunkHooks: 300 },
   ].map((p) => {
     const ops = p.colors.length > 1 ? [...p.path.slice(0, 700), -2, ...p.path.slice(700)] : p.path;
-    const b = Uint8Array.from(encodeStream(ops, p.hooks, p.colors, { version: 2, chunkHooks: p.chunkHooks, machineHash: 0x2badcafe }));
+    const b = Uint8Array.from(encodeStream(ops, p.hooks, p.colors, { version: 4, chunkHooks: p.chunkHooks, machineHash: 0x2badcafe }));
     return { bytes: b, hooks: decodeAll(b).ops.filter((o) => o >= 0) };
   });
   const decodeCode = (bundle: string, bytes: Uint8Array) =>
@@ -168,7 +168,7 @@ describe('NodeMCU target', () => {
 
   it('strings a ref-ring plan from the built Lua (RingPath inside Lua) exactly like native, with the ESP8266 and the ESP32 API', () => {
     const ring = JSON.parse(readFileSync(join(repoRoot, 'machines/ref-ring.json'), 'utf8'));
-    const plan = Uint8Array.from(encodeStream([0, 7, 15, 3], 200, [0], { version: 2, machineHash: machineHash(ring) }));
+    const plan = Uint8Array.from(encodeStream([0, 7, 15, 3], 200, [0], { version: 4, machineHash: machineHash(ring) }));
     const a = simulate(plan, ring, { skipEstimates: true });
     const b = simulate(plan, ring, { skipEstimates: true, target: nodemcuTarget() });
     expect(b.ok).toBe(true);
@@ -244,7 +244,7 @@ describe('NodeMCU target', () => {
       }
       const rec = stepRecorder(m);
       const native = stepRecorder(m);
-      const small = Uint8Array.from(encodeStream([3, 12, 20], 160, [0], { version: 2, machineHash: machineHash(m) }));
+      const small = Uint8Array.from(encodeStream([3, 12, 20], 160, [0], { version: 4, machineHash: machineHash(m) }));
       const a = simulate(small, m, { startMm, skipEstimates: true, onEdge: native.listener });
       const b = simulate(small, m, { startMm, skipEstimates: true, onEdge: rec.listener, target: nodemcuTarget({ bundlePath: join(board.dir, 'hookline.lua') }) });
       expect(b.ok).toBe(true);
@@ -303,7 +303,7 @@ describe('NodeMCU target', () => {
     }
   });
 
-  it.skipIf(!lua51 || !lua53)('Lua heap: runtime ≈ 45 KB after boot, stream decoder state ≈ 5 KB (issue #5 asks ≤ 1 KB: not met in Lua)', () => {
+  it.skipIf(!lua51 || !lua53)('Lua heap: runtime ≈ 32 KB after boot, stream decoder state ≈ 1 KB (53 integers in one exact-size table)', () => {
     for (const [v, interp] of [['5.1', lua51!], ['5.3', lua53!]]) {
       const dir = tempDir();
       expect(runCli(['flash', '--target', 'nodemcu', '--dry-run', '-o', dir, '--lua', v, '--machine', ESP32_MACHINE]).code).toBe(0);
@@ -313,15 +313,16 @@ describe('NodeMCU target', () => {
       expect(runtime).toBeGreaterThan(20);
       expect(runtime).toBeLessThan(64);
       expect(session).toBeLessThan(16);
-      expect(decoder).toBeGreaterThan(1);
-      expect(decoder).toBeLessThan(6);
+      console.log(`lua${v}: code ${code.toFixed(1)} KB, runtime ${runtime.toFixed(1)} KB, session ${session.toFixed(1)} KB, decoder ${(decoder * 1024).toFixed(0)} B`);
+      expect(decoder).toBeGreaterThan(0.5);
+      expect(decoder).toBeLessThan(1.2);
     }
   });
 
   it('hookline sim --target nodemcu strings a plan with an ok verdict', () => {
     const dir = tempDir();
     const plan = join(dir, 'plan.hls');
-    writeFileSync(plan, Uint8Array.from(encodeStream([7, 16], 160, [0], { version: 2, machineHash: machineHash(loaded) })));
+    writeFileSync(plan, Uint8Array.from(encodeStream([7, 16], 160, [0], { version: 4, machineHash: machineHash(loaded) })));
     const r = runCli(['sim', plan, '--machine', ESP32_MACHINE, '-o', dir, '--target', 'nodemcu', '--width', '128']);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));

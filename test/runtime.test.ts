@@ -314,7 +314,7 @@ describe('runtime: look-ahead job control', () => {
   it('refuses a stream made for another machine profile', () => {
     const r = homed();
     r.rt.setMachineHash(0x1234567);
-    r.feedAll(encodeStream(path, 160, [0], { version: 2, machineHash: 0x7654321 }));
+    r.feedAll(encodeStream(path, 160, [0], { version: 4, machineHash: 0x7654321 }));
     expect(r.rt.state).toBe(ST_ALARM);
     expect(r.rt.error).toBe(ERR_MACHINE_MISMATCH);
     expect(Array.from(r.verifier.steps).reduce((a, b) => a + b)).toBeGreaterThan(0); // homing only
@@ -322,7 +322,7 @@ describe('runtime: look-ahead job control', () => {
     for (const hash of [0x1234567, 0]) {
       const ok = homed();
       ok.rt.setMachineHash(0x1234567);
-      ok.feedAll(encodeStream(path, 160, [0], { version: 2, machineHash: hash }));
+      ok.feedAll(encodeStream(path, 160, [0], { version: 4, machineHash: hash }));
       expect(ok.rt.state).toBe(ST_DONE);
     }
   });

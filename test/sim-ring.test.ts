@@ -40,7 +40,7 @@ describe('ref-ring profile', () => {
 
 describe('ref-ring simulated', () => {
   const path = samplePath(4, 120, 200, 10);
-  const stream = Uint8Array.from(encodeStream(path, 200, [0], { version: 2 }));
+  const stream = Uint8Array.from(encodeStream(path, 200, [0], { version: 4 }));
 
   it('homes on the hall sensor, then winds every hook of the stream the way the thread turns, within the limits', () => {
     const r = simulate(stream, ring);

@@ -76,7 +76,7 @@ describe('simulate: a flanked stream (format 3) is wound on the planned flanks',
   let seed = 7;
   const flank = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) >> 16) & 1;
   const flanks = hooks.map((h) => 2 * h + flank());
-  const stream = Uint8Array.from(encodeStream(flanks, 320, [0], { version: 3 }));
+  const stream = Uint8Array.from(encodeStream(flanks, 320, [0], { version: 5 }));
   const planned = flanks.map((v) => (v % 2 === 0 ? 1 : -1));
 
   it('wraps the hooks in the planned directions, ok', () => {
@@ -97,7 +97,7 @@ describe('simulate: a flanked stream (format 3) is wound on the planned flanks',
   });
 
   it('a stream with flanks for another hook count is refused by the runtime', () => {
-    const other = Uint8Array.from(encodeStream(flanks, 322, [0], { version: 3 }));
+    const other = Uint8Array.from(encodeStream(flanks, 322, [0], { version: 5 }));
     const r = simulate(other, m, { skipEstimates: true });
     expect(r.ok).toBe(false);
     expect(r.report.errorName).toBe('hook-count-mismatch');

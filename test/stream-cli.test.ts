@@ -11,7 +11,7 @@ function expectOneLineError(r: { code: number | null; stderr: string; stdout: st
   expect(r.stderr).toMatch(pattern);
 }
 
-describe('hookline encode / decode of a plan on hook centres (formats 1 and 2)', () => {
+describe('hookline encode / decode of a plan on hook centres (formats 1 and 4)', () => {
   let dir = '';
   let plan: Plan;
   beforeAll(() => {
@@ -20,11 +20,11 @@ describe('hookline encode / decode of a plan on hook centres (formats 1 and 2)',
     plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
   });
 
-  it('writes format 2 by default and format 1 on request; both round-trip the plan path exactly', () => {
+  it('writes format 4 by default and format 1 on request; both round-trip the plan path exactly', () => {
     const v1 = runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan1.hls'), '--format', '1']);
     expect(v1.stdout).toMatch(/^wrote .*plan1\.hls: 423 bytes, 200 lines, 16\.9 bits\/line\n$/);
     expect(runCli(['decode', join(dir, 'plan1.hls')]).stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
-    expectOneLineError(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'x.hls'), '--format', '1', '--chunk-lines', '9']), /need format 2/);
+    expectOneLineError(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'x.hls'), '--format', '1', '--chunk-lines', '9']), /need format 4 or 5/);
     const enc = runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan.hls')]);
     expect(enc.code).toBe(0);
     expect(enc.stdout).toMatch(/^wrote .*plan\.hls: \d+ bytes, 200 lines, [\d.]+ bits\/line\n$/);
@@ -32,7 +32,7 @@ describe('hookline encode / decode of a plan on hook centres (formats 1 and 2)',
     expect(dec.code).toBe(0);
     expect(dec.stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
     const json = JSON.parse(runCli(['decode', join(dir, 'plan.hls'), '--json']).stdout);
-    expect(json).toMatchObject({ version: 2, hookCount: 160, lineCount: 200, colors: ['#000000'], chunkCount: 1 });
+    expect(json).toMatchObject({ version: 4, hookCount: 160, lineCount: 200, colors: ['#000000'], chunkCount: 1 });
     expect(json.ops.map((o: { hook: number }) => o.hook)).toEqual(planPath(plan));
   });
 
@@ -40,7 +40,7 @@ describe('hookline encode / decode of a plan on hook centres (formats 1 and 2)',
     const bytes = readFileSync(join(dir, 'plan.hls'));
     bytes[100] ^= 0x01;
     writeFileSync(join(dir, 'bad.hls'), bytes);
-    expectOneLineError(runCli(['decode', join(dir, 'bad.hls')]), /bad\.hls: .*(CRC mismatch|out of range|unknown operation).* at byte \d+/);
+    expectOneLineError(runCli(['decode', join(dir, 'bad.hls')]), /bad\.hls: .*(CRC mismatch|out of range|unknown operation|corrupt chunk body).* at byte \d+/);
     writeFileSync(join(dir, 'short.hls'), bytes.subarray(0, 50));
     expectOneLineError(runCli(['decode', join(dir, 'short.hls')]), /short\.hls: truncated after 50 bytes/);
   });
@@ -58,7 +58,7 @@ describe('hookline encode / decode of a plan on hook centres (formats 1 and 2)',
   });
 });
 
-describe('hookline encode (format 3, a flanked plan) --machine / decode / inspect (end to end)', () => {
+describe('hookline encode (format 5, a flanked plan) --machine / decode / inspect (end to end)', () => {
   let dir = '';
   let plan: Plan;
   const machine = join(repoRoot, 'machines/ref-gantry.json');
@@ -75,8 +75,8 @@ describe('hookline encode (format 3, a flanked plan) --machine / decode / inspec
     expect(m).not.toBeNull();
     expect(Number(m![2])).toBeLessThan(9);
     const json = JSON.parse(runCli(['decode', join(dir, 'plan.hls'), '--json']).stdout);
-    expect(json).toMatchObject({ version: 3, hookCount: 320, lineCount: 300, colors: ['#000000'], chunkLines: 100, chunkCount: 4 });
-    expectOneLineError(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'x.hls'), '--format', '2']), /only stream format 3 carries/);
+    expect(json).toMatchObject({ version: 5, hookCount: 320, lineCount: 300, colors: ['#000000'], chunkLines: 100, chunkCount: 4 });
+    expectOneLineError(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'x.hls'), '--format', '4']), /only stream format 5 carries/);
     expect(json.machineHash).toBeGreaterThan(0);
     expect(json.ops.map((o: { hook: number }) => o.hook)).toEqual(planPath(plan));
     expect(runCli(['decode', join(dir, 'plan.hls'), '--machine', machine]).stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
@@ -86,18 +86,21 @@ describe('hookline encode (format 3, a flanked plan) --machine / decode / inspec
     expectOneLineError(runCli(['decode', join(dir, 'plan.hls'), '--machine', join(dir, 'other.json')]), /plan\.hls: the stream is for another machine profile \(hash 0x[0-9a-f]{8}, this machine 0x[0-9a-f]{8}\)/);
   });
 
-  it('refuses a newer major version with a clear message', () => {
+  it('refuses a newer major version, and a retired one, with a clear message', () => {
     const bytes = readFileSync(join(dir, 'plan.hls'));
-    bytes[4] = 4;
+    bytes[4] = 6;
     writeFileSync(join(dir, 'newer.hls'), bytes);
-    expectOneLineError(runCli(['decode', join(dir, 'newer.hls')]), /stream format version 4 is not supported \(this hookline reads versions 1 to 3\)/);
+    expectOneLineError(runCli(['decode', join(dir, 'newer.hls')]), /stream format version 6 is not supported \(this hookline reads versions 1, 4 and 5\)/);
+    bytes[4] = 3;
+    writeFileSync(join(dir, 'older.hls'), bytes);
+    expectOneLineError(runCli(['decode', join(dir, 'older.hls')]), /older\.hls: stream format 3 was written by an older hookline .*; re-encode it with 'hookline encode'/);
   });
 
   it('inspect shows header and chunks, and skips a damaged chunk', () => {
     const ok = runCli(['inspect', join(dir, 'plan.hls')]);
     expect(ok.code).toBe(0);
     const lines = ok.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/plan\.hls: \d+ bytes, format 3\.0, 300 lines, [\d.]+ bits\/line/);
+    expect(lines[0]).toMatch(/plan\.hls: \d+ bytes, format 5\.0, 300 lines, [\d.]+ bits\/line/);
     expect(lines[1]).toMatch(/header: \d+ bytes; machine 0x[0-9a-f]{8}; 320 flanks of 160 hooks; palette #000000; 4 chunks of 100 hook operations/);
     expect(lines.filter((l) => / ok$/.test(l))).toHaveLength(4);
     expect(lines.at(-1)).toMatch(/^end: end record at byte \d+ \(4 bytes\); all chunks verified$/);
@@ -107,8 +110,8 @@ describe('hookline encode (format 3, a flanked plan) --machine / decode / inspec
     writeFileSync(join(dir, 'damaged.hls'), bytes);
     const bad = runCli(['inspect', join(dir, 'damaged.hls')]);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/ 1 .*BAD: body CRC mismatch/);
+    expect(bad.stdout).toMatch(/ 1 .*BAD: (body CRC mismatch|corrupt chunk body)/);
     expect(bad.stdout).toMatch(/end: end record at byte \d+ \(4 bytes\); 1 damaged chunk skipped/);
-    expectOneLineError(runCli(['decode', join(dir, 'damaged.hls')]), /damaged\.hls: body CRC mismatch at byte \d+ \(chunk 1\)/);
+    expectOneLineError(runCli(['decode', join(dir, 'damaged.hls')]), /damaged\.hls: (body CRC mismatch|corrupt chunk body) at byte \d+ \(chunk 1\)/);
   });
 });

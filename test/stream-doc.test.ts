@@ -25,10 +25,10 @@ function exampleBytes(doc: string, heading: string): number[] {
 describe('docs/stream-format.md examples', () => {
   const doc = readFileSync(join(repoRoot, 'docs/stream-format.md'), 'utf8');
 
-  it('format 2 matches the encoder byte for byte and decodes to its path', () => {
+  it('format 4 matches the encoder byte for byte and decodes to its path', () => {
     const ops = [1, 5, -2, 9, 2];
-    const bytes = exampleBytes(doc, '## Example (format 2)');
-    expect(bytes).toEqual(encodeStream(ops, 10, [0x000000, 0xff0000], { version: 2, chunkHooks: 2, shift: 5, priorLevels: 1 }));
+    const bytes = exampleBytes(doc, '## Example (format 4)');
+    expect(bytes).toEqual(encodeStream(ops, 10, [0x000000, 0xff0000], { version: 4, chunkHooks: 2, shift: 5, priorLevels: 1 }));
     expect(decodeAll(bytes).ops).toEqual(ops);
   });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodeStream } from '../shared/stream/encoder';
-import { StreamDecoder } from '../shared/stream/decoder';
+import { DecoderField, StreamDecoder } from '../shared/stream/decoder';
 import {
-  EV_CHUNK, EV_HEADER, EV_HOOK, EV_NONE, ERR_BAD_MAGIC, ERR_BODY_CRC, ERR_MACHINE, ERR_OVERRUN, ERR_TRUNCATED, ERR_VERSION,
+  EV_CHUNK, EV_HEADER, EV_HOOK, EV_NONE, ERR_BAD_MAGIC, ERR_BODY, ERR_BODY_CRC, ERR_MACHINE, ERR_OVERRUN, ERR_RETIRED, ERR_TRUNCATED, ERR_VERSION, TREE_LEVELS,
 } from '../shared/stream/format';
 import { crc16 } from '../shared/crc16';
 import { bitLength } from '../shared/bits';
@@ -33,7 +33,7 @@ const streamInput = (maxHooks: number, repeats: boolean) =>
       }),
     );
 
-/** Format 2 paths never visit the same hook twice in a row (a line joins two different hooks). */
+/** Format 4 paths never visit the same hook twice in a row (a line joins two different hooks). */
 function dropRepeats(ops: number[]): number[] {
   const out: number[] = [];
   let last = -1;
@@ -46,7 +46,7 @@ function dropRepeats(ops: number[]): number[] {
 }
 
 const v2 = (ops: number[], hookCount: number, colors: number[], extra: Record<string, number> = {}) =>
-  encodeStream(ops, hookCount, colors, { version: 2, ...extra });
+  encodeStream(ops, hookCount, colors, { version: 4, ...extra });
 
 describe('shared helpers', () => {
   it('CRC-16/CCITT-FALSE check value', () => {
@@ -99,8 +99,15 @@ describe('stream codec, format 1', () => {
     const bytes = encodeStream([1, 2], 10, [0]);
     expect(decodeAll([0x50, ...bytes.slice(1)]).error).toBe(ERR_BAD_MAGIC);
     const newer = bytes.slice();
-    newer[4] = 4;
+    newer[4] = 6;
     expect(decodeAll(newer).error).toBe(ERR_VERSION);
+    // Formats 2 and 3 had a 7-level model: refused by name, never misread.
+    for (const retired of [2, 3]) {
+      const old = bytes.slice();
+      old[4] = retired;
+      expect(decodeAll(old).error).toBe(ERR_RETIRED);
+      expect(fastDecode(Uint8Array.from(old)).error).toBe(ERR_RETIRED);
+    }
   });
 
   it('never throws on random bytes', () => {
@@ -115,7 +122,7 @@ function flankPath(seed: number, lines: number): number[] {
   return out;
 }
 
-describe('stream codec, format 3 (hook flanks)', () => {
+describe('stream codec, format 5 (hook flanks)', () => {
   /** A path of flanks (index 2h + f) that never joins a hook to itself, with colour changes. */
   const flankInput = fc
     .record({ hooks: fc.integer({ min: 2, max: 2000 }), colors: fc.integer({ min: 1, max: 4 }) })
@@ -142,13 +149,13 @@ describe('stream codec, format 3 (hook flanks)', () => {
   it('round-trips every flank path exactly; the decoder reports 2 flanks per hook', () => {
     fc.assert(
       fc.property(flankInput, ({ hooks, colors, ops, chunkHooks }) => {
-        const bytes = encodeStream(ops, 2 * hooks, colors, { version: 3, chunkHooks });
-        expect(bytes[4]).toBe(3);
+        const bytes = encodeStream(ops, 2 * hooks, colors, { version: 5, chunkHooks });
+        expect(bytes[4]).toBe(5);
         const d = new StreamDecoder();
         const r = decodeAll(bytes, d);
         expect([r.error, r.ended]).toEqual([0, true]);
         expect(r.ops).toEqual(ops);
-        expect([d.flanks, d.hookCount]).toEqual([2, 2 * hooks]);
+        expect([d.flanks(), d.get(DecoderField.HOOK_COUNT)]).toEqual([2, 2 * hooks]);
         const f = fastDecode(Uint8Array.from(bytes));
         expect([f.error, f.ops]).toEqual([0, ops]);
       }),
@@ -156,27 +163,27 @@ describe('stream codec, format 3 (hook flanks)', () => {
     );
   });
 
-  it('is format 2 byte for byte but for the version, and format 2 decoders see one flank per hook', () => {
+  it('is format 4 byte for byte but for the version, and format 4 decoders see one flank per hook', () => {
     const ok = flankPath(3, 500);
-    const three = encodeStream(ok, 320, [0], { version: 3 });
-    const two = encodeStream(ok, 320, [0], { version: 2 });
-    const diff = three.map((b, i) => (b !== two[i] ? i : -1)).filter((i) => i >= 0);
+    const five = encodeStream(ok, 320, [0], { version: 5 });
+    const four = encodeStream(ok, 320, [0], { version: 4 });
+    const diff = five.map((b, i) => (b !== four[i] ? i : -1)).filter((i) => i >= 0);
     // The version byte and the header CRC differ, nothing else.
-    const hl = two[6] * 256 + two[7];
+    const hl = four[6] * 256 + four[7];
     expect(diff.every((i) => i === 4 || i === hl || i === hl + 1)).toBe(true);
     const d = new StreamDecoder();
-    decodeAll(two, d);
-    expect(d.flanks).toBe(1);
+    decodeAll(four, d);
+    expect(d.flanks()).toBe(1);
   });
 
   it('refuses a line between the two flanks of one hook, and an odd flank count', () => {
-    expect(() => encodeStream([4, 5], 20, [0], { version: 3 })).toThrow(/both hook 2/);
-    expect(() => encodeStream([4, 7], 21, [0], { version: 3 })).toThrow(/even/);
+    expect(() => encodeStream([4, 5], 20, [0], { version: 5 })).toThrow(/both hook 2/);
+    expect(() => encodeStream([4, 7], 21, [0], { version: 5 })).toThrow(/even/);
   });
 
   it('detects every single-bit flip and truncation of a real stream', () => {
     const path = flankPath(8, 120);
-    const bytes = encodeStream(path, 320, [0], { version: 3, chunkHooks: 50 });
+    const bytes = encodeStream(path, 320, [0], { version: 5, chunkHooks: 50 });
     for (let i = 0; i < bytes.length; i++) {
       for (let bit = 0; bit < 8; bit++) {
         const b = bytes.slice();
@@ -188,7 +195,7 @@ describe('stream codec, format 3 (hook flanks)', () => {
   });
 });
 
-describe('stream codec, format 2', () => {
+describe('stream codec, format 4', () => {
   const real = realisticPath(11, 3000, 160);
   const realBytes = v2(real, 160, [0]);
   const small = realisticPath(5, 300, 160);
@@ -210,7 +217,7 @@ describe('stream codec, format 2', () => {
       { numRuns: 300 },
     );
     fc.assert(
-      fc.property(streamInput(400, false), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 7 }), (input, shift, priorLevels) => {
+      fc.property(streamInput(400, false), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: TREE_LEVELS }), (input, shift, priorLevels) => {
         const d = decodeAll(v2(input.ops, input.hookCount, input.colors, { chunkHooks: input.chunkHooks, shift, priorLevels }));
         expect(d.ops).toEqual(input.ops);
         expect(d.ended).toBe(true);
@@ -263,21 +270,28 @@ describe('stream codec, format 2', () => {
     for (const b of smallBytes) {
       for (let ev = d.push(b); ev !== EV_NONE; ev = d.next()) {
         expect(ev).toBeGreaterThan(0);
-        if (ev === EV_CHUNK) chunks.push([d.chunkIndex, d.firstLine, d.hooksSeen]);
+        if (ev === EV_CHUNK) chunks.push([d.get(DecoderField.CHUNK_INDEX), d.get(DecoderField.CHUNK_INDEX) * d.get(DecoderField.CHUNK_HOOKS), d.get(DecoderField.HOOKS_SEEN)]);
       }
     }
-    expect(d.chunkHooks).toBe(64);
+    expect(d.get(DecoderField.CHUNK_HOOKS)).toBe(64);
     expect(chunks).toEqual([0, 1, 2, 3, 4].map((i) => [i, i * 64, Math.min(301, (i + 1) * 64)]));
   });
 
   it('a damaged chunk is rejected and the chunks after it still decode (resync)', () => {
     const r0 = decodeChunks(Uint8Array.from(smallBytes));
-    const bad = smallBytes.slice();
-    bad[r0.chunks[2].start + 12] ^= 0x40;
-    const r = decodeChunks(Uint8Array.from(bad));
-    expect(r.ended).toBe(true);
-    expect(r.chunks.map((c) => [c.index, c.error])).toEqual([[0, 0], [1, 0], [2, ERR_BODY_CRC], [3, 0], [4, 0]]);
-    for (const i of [0, 1, 3, 4]) expect(r.chunks[i].ops).toEqual(r0.chunks[i].ops);
+    // Any damage after chunk 2's length field: the length says exactly where chunk 3 starts, even
+    // when the damaged body asks for more bytes than it has.
+    for (let at = r0.chunks[2].start + 7; at < r0.chunks[3].start; at++) {
+      for (const flip of [0x01, 0x40]) {
+        const bad = smallBytes.slice();
+        bad[at] ^= flip;
+        const r = decodeChunks(Uint8Array.from(bad));
+        expect(r.ended).toBe(true);
+        expect(r.chunks.map((c) => [c.index, c.error === 0])).toEqual([[0, true], [1, true], [2, false], [3, true], [4, true]]);
+        expect([ERR_BODY, ERR_BODY_CRC]).toContain(r.chunks[2].error);
+        for (const i of [0, 1, 3, 4]) expect(r.chunks[i].ops).toEqual(r0.chunks[i].ops);
+      }
+    }
     // A damaged sync marker or index: the scan finds the next chunk all the same.
     const bad2 = smallBytes.slice();
     bad2[r0.chunks[1].start] ^= 0x01;
@@ -295,8 +309,8 @@ describe('stream codec, format 2', () => {
         for (const b of bytes) for (let ev = d.push(b); ev !== EV_NONE; ev = d.next()) {
           expect(ev).toBeGreaterThan(0);
           if (ev === EV_HEADER) expect(d.resumeAt(k)).toBe(true);
-          if (ev === EV_HOOK) ops.push(d.hook);
-          if (ev === 3) ops.push(-(d.color + 1));
+          if (ev === EV_HOOK) ops.push(d.hook());
+          if (ev === 3) ops.push(-(d.color() + 1));
         }
       };
       feed(smallBytes.slice(0, r0.headerBytes));
@@ -308,21 +322,21 @@ describe('stream codec, format 2', () => {
   it('refuses a stream for another machine, accepts hash 0 and its own', () => {
     const bytes = v2([1, 5, 9], 10, [0], { machineHash: 0x1234567 });
     const d = new StreamDecoder();
-    d.expectMachine = 0x7654321;
+    d.setExpectMachine(0x7654321);
     expect(decodeAll(bytes, d).error).toBe(ERR_MACHINE);
-    d.expectMachine = 0x1234567;
+    d.setExpectMachine(0x1234567);
     expect(decodeAll(bytes, d).ended).toBe(true);
-    expect(d.machineHash).toBe(0x1234567);
-    d.expectMachine = 0x7654321;
+    expect(d.get(DecoderField.MACHINE_HASH)).toBe(0x1234567);
+    d.setExpectMachine(0x7654321);
     expect(decodeAll(v2([1, 5, 9], 10, [0]), d).ended).toBe(true);
   });
 
   it('refuses a newer major version; accepts a newer minor version with extra header fields', () => {
     const bytes = v2([1, 5, 9], 10, [0]);
     const newer = bytes.slice();
-    newer[4] = 4;
+    newer[4] = 6;
     expect(decodeAll(newer).error).toBe(ERR_VERSION);
-    const ext = encodeStream([1, 5, 9], 10, [0], { version: 2, headerExtension: [1, 2, 3] });
+    const ext = encodeStream([1, 5, 9], 10, [0], { version: 4, headerExtension: [1, 2, 3] });
     ext[5] = 7; // minor 7
     const hl = ext[6] * 256 + ext[7];
     const c = crc16(ext, 0, hl);
@@ -332,7 +346,7 @@ describe('stream codec, format 2', () => {
     const r = decodeAll(ext, d);
     expect(r.ended).toBe(true);
     expect(r.ops).toEqual([1, 5, 9]);
-    expect(d.minor).toBe(7);
+    expect(d.get(DecoderField.MINOR)).toBe(7);
   });
 
   it('a receiver with a small queue can stop taking events when full and carry on later (backpressure)', () => {
@@ -350,7 +364,7 @@ describe('stream codec, format 2', () => {
           return;
         }
         expect(ev).toBeGreaterThan(0);
-        if (ev === EV_HOOK) queue.push(d.hook);
+        if (ev === EV_HOOK) queue.push(d.hook());
         if (queue.length >= 4) {
           pending = true;
           return;

@@ -7,7 +7,7 @@ import { loadPlan } from '../plan/load';
 import { hashText, machineHash } from '../stream/machine-hash';
 import { DEFAULT_FORMAT, decodeChunks, decodeStreamBytes, encodePlan } from '../stream/plan-stream';
 import { planHooks } from '../plan/types';
-import { streamErrorText } from '../../shared/stream/format';
+import { FORMAT_VERSION, FORMAT_VERSION_1, FORMAT_VERSION_FLANKS, streamErrorText } from '../../shared/stream/format';
 import type { Command } from './command';
 
 function readStream(path: string): Uint8Array {
@@ -20,8 +20,8 @@ function readStream(path: string): Uint8Array {
 
 export const encodeCommand: Command = {
   name: 'encode',
-  usage: 'encode PLAN.json -o PLAN.hls [--machine MACHINE.json] [--chunk-lines N] [--format 1|2|3]',
-  summary: 'compress a plan into the nail-index stream the machine reads (docs/stream-format.md): format 2, compact and chunked (format 3 for plans with hook flanks); --machine binds it to that profile; --format 1 writes the legacy 2-bytes-per-hook format',
+  usage: 'encode PLAN.json -o PLAN.hls [--machine MACHINE.json] [--chunk-lines N] [--format 1|4|5]',
+  summary: 'compress a plan into the nail-index stream the machine reads (docs/stream-format.md): format 4, compact and chunked (format 5 for plans with hook flanks); --machine binds it to that profile; --format 1 writes the legacy 2-bytes-per-hook format',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('encode', argv, {
       out: { type: 'string', short: 'o' },
@@ -31,7 +31,7 @@ export const encodeCommand: Command = {
     });
     const [planPath] = positionals('encode', pos, ['plan.json']);
     if (!values.out) throw new UserError('encode: missing -o FILE.hls (where to write the stream)');
-    const version = values.format === undefined ? undefined : numberFlag('format', values.format, DEFAULT_FORMAT, { min: 1, max: 3, integer: true });
+    const version = values.format === undefined ? undefined : formatFlag(values.format);
     const chunkHooks = values['chunk-lines'] === undefined ? undefined : numberFlag('chunk-lines', values['chunk-lines'], 2048, { min: 1, max: 65535, integer: true });
     const plan = loadPlan(planPath);
     let hash = 0;
@@ -43,7 +43,7 @@ export const encodeCommand: Command = {
       }
       hash = machineHash(machine);
     }
-    if (version === 1 && (hash !== 0 || chunkHooks !== undefined)) throw new UserError('encode: --machine and --chunk-lines need format 2 (leave out --format 1)');
+    if (version === 1 && (hash !== 0 || chunkHooks !== undefined)) throw new UserError('encode: --machine and --chunk-lines need format 4 or 5 (leave out --format 1)');
     const bytes = encodePlan(plan, { version, machineHash: hash, chunkHooks });
     writeFileAtomic(values.out, bytes);
     const lines = plan.lines.length;
@@ -51,6 +51,13 @@ export const encodeCommand: Command = {
     process.stdout.write(`wrote ${values.out}: ${bytes.length} bytes, ${lines} lines, ${bits} bits/line\n`);
   },
 };
+
+/** --format: 1 (legacy), FORMAT_VERSION or FORMAT_VERSION_FLANKS; nothing else is written. */
+function formatFlag(raw: string): number {
+  const v = Number(raw.trim());
+  if (v === FORMAT_VERSION_1 || v === FORMAT_VERSION || v === FORMAT_VERSION_FLANKS) return v;
+  throw new UserError(`--format: '${raw}' is not a stream format this hookline writes; give ${FORMAT_VERSION_1}, ${FORMAT_VERSION} or ${FORMAT_VERSION_FLANKS} (or leave it out: ${DEFAULT_FORMAT}, ${FORMAT_VERSION_FLANKS} for flanked plans)`);
+}
 
 export const decodeCommand: Command = {
   name: 'decode',

@@ -1,6 +1,6 @@
 /**
  * The suite's built-in plan: a short, deterministic hook sequence on the machine's own hooks,
- * encoded as a format 2 stream carrying the machine's hash, and how long it should take.
+ * encoded as a format 4 stream carrying the machine's hash, and how long it should take.
  */
 import { encodeStream } from '../../shared/stream/encoder';
 import { estimateMotion } from '../../shared/motion/estimate';
@@ -36,7 +36,7 @@ export function hilPlan(machine: AnyMachine, lines = HIL_PLAN_LINES): HilPlan {
   const hookCount = machine.hooks.count;
   const hooks = hilHooks(hookCount, lines);
   const hash = machineHash(machine);
-  const stream = Uint8Array.from(encodeStream(hooks, hookCount, [0], { version: 2, machineHash: hash }));
+  const stream = Uint8Array.from(encodeStream(hooks, hookCount, [0], { version: 4, machineHash: hash }));
   const estimateS = machine.kind === 'gantry' ? estimateMotion(machine as MachineProfile, hooks, false).seconds : NaN;
   return { hooks, lines, stream, machineHash: hash, estimateS };
 }

@@ -15,7 +15,7 @@ import {
   REJECT_PROFILE, REJECT_VERSION, T_ACK, T_CMD, T_DATA, T_EVENT, T_HELLO, T_HELLO_REPLY, T_REJECT,
   T_STATUS, STATUS_BYTES, getUint, putUint,
 } from '../../shared/link/protocol';
-import { EV_HEADER, StreamDecoder } from '../../shared/stream/decoder';
+import { EV_HEADER, DecoderField, StreamDecoder } from '../../shared/stream/decoder';
 import { streamIdOf } from '../../device/link-session';
 import { LinkSender } from './sender';
 import { parseHelloReply, parseStatus } from './status';
@@ -65,7 +65,7 @@ export function streamFacts(stream: Uint8Array): { machineHash: number; hookTota
   const d = new StreamDecoder();
   for (let i = 0; i < stream.length; i++) {
     const ev = d.push(stream[i]);
-    if (ev === EV_HEADER) return { machineHash: d.machineHash, hookTotal: d.lineCount + 1, id: streamIdOf(stream) };
+    if (ev === EV_HEADER) return { machineHash: d.get(DecoderField.MACHINE_HASH), hookTotal: d.lineCount() + 1, id: streamIdOf(stream) };
     if (ev < 0) break;
   }
   throw new Error('not a hookline stream (no valid header)');

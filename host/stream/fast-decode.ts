@@ -1,5 +1,5 @@
 /**
- * Whole-buffer decoder for format 2 streams, for the host only (Node): the same arithmetic as
+ * Whole-buffer decoder for format 4 and 5 streams, for the host only (Node): the same arithmetic as
  * shared/stream/decoder.ts, written as one tight loop over an in-memory stream with a table CRC,
  * because the host decodes whole files (hookline decode/sim/inspect) and should do it fast. Tests and
  * the fuzz suite check that it agrees with the streaming decoder, which stays the reference.
@@ -9,7 +9,7 @@ import {
   END_INDEX, ERR_AFTER_END, ERR_BAD_HEADER, ERR_BAD_MAGIC, ERR_BODY, ERR_BODY_CRC, ERR_CHUNK_INDEX, ERR_COLOR_RANGE,
   ERR_HEADER_CRC, ERR_MACHINE, ERR_SYNC, ERR_TRUNCATED, ERR_VERSION, ESC_INIT, FORMAT_VERSION, FORMAT_VERSION_FLANKS, HEADER2_FIXED_BYTES,
   M_DIR, M_ESC, MAGIC_0, MAGIC_1, MAGIC_2, MAGIC_3, MAX_COLORS, MAX_SHIFT, MIN_SHIFT, MODEL_SIZE, RC_INIT, RC_TOP,
-  SYNC_0, SYNC_1, TREE_LEVELS,
+  SYNC_0, SYNC_1, TREE_LEVELS, FORMAT_RETIRED_2, FORMAT_RETIRED_3, ERR_RETIRED,
 } from '../../shared/stream/format';
 
 export interface FastDecoded {
@@ -52,6 +52,7 @@ export function fastDecode(b: Uint8Array, expectMachine = 0): FastDecoded {
     if (b[i] !== magic[i]) return res(ERR_BAD_MAGIC, i);
   }
   if (!need(4)) return res(ERR_TRUNCATED, n);
+  if (b[4] === FORMAT_RETIRED_2 || b[4] === FORMAT_RETIRED_3) return res(ERR_RETIRED, 4);
   if (b[4] !== FORMAT_VERSION && b[4] !== FORMAT_VERSION_FLANKS) return res(ERR_VERSION, 4);
   if (!need(HEADER2_FIXED_BYTES - 1)) return res(ERR_TRUNCATED, n);
   const headerLength = (b[6] << 8) | b[7];
@@ -93,13 +94,18 @@ export function fastDecode(b: Uint8Array, expectMachine = 0): FastDecoded {
     if (b[pos + 1] !== SYNC_1) return res(ERR_SYNC, pos + 1);
     if (((b[pos + 2] << 8) | b[pos + 3]) !== chunk) return res(ERR_CHUNK_INDEX, pos + 3);
     let events = b[pos + 4];
-    pos += 5;
-    if (events > 0 && colorCount === 0) return res(ERR_COLOR_RANGE, pos - 1);
+    if (events > 0 && colorCount === 0) return res(ERR_COLOR_RANGE, pos + 4);
+    if (!need(pos + 6)) return res(ERR_TRUNCATED, n);
+    const bodyLength = (b[pos + 5] << 8) | b[pos + 6];
+    pos += 7;
+    const bodyEnd = pos + bodyLength;
     const first = chunk * chunkHooks;
     let hooks = Math.min(chunkHooks, hookTotal - first);
     if (hooks < 0) hooks = 0;
+    if (hooks === 0 && events === 0 && bodyLength !== 0) return res(ERR_BODY, pos - 1);
     if (hooks > 0 || events > 0) {
       model.set(prior);
+      if (bodyLength < 4) return res(ERR_BODY, pos - 1);
       if (!need(pos + 3)) return res(ERR_TRUNCATED, n);
       if (b[pos] >= 0x80) return res(ERR_BODY, pos);
       let code = b[pos] * 16777216 + (b[pos + 1] << 16) + (b[pos + 2] << 8) + b[pos + 3];
@@ -192,6 +198,8 @@ export function fastDecode(b: Uint8Array, expectMachine = 0): FastDecoded {
         hooks--;
       }
       if (pos > n) return res(ERR_TRUNCATED, n);
+      // The body must use exactly its length (the reads above may run past it: damage).
+      if (pos !== bodyEnd) return res(ERR_BODY, Math.min(pos, bodyEnd) - 1);
     }
     if (!need(pos + 1)) return res(ERR_TRUNCATED, n);
     if (crc16(b, start, pos) !== ((b[pos] << 8) | b[pos + 1])) return res(ERR_BODY_CRC, pos + 1);

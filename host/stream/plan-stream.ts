@@ -1,7 +1,8 @@
 import { encodeStream, type StreamOp } from '../../shared/stream/encoder';
-import { StreamDecoder } from '../../shared/stream/decoder';
+import { DecoderField, StreamDecoder } from '../../shared/stream/decoder';
+import { streamPalette } from '../../shared/stream/palette';
 import {
-  EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE, ERR_MACHINE, ERR_VERSION, FORMAT_VERSION, FORMAT_VERSION_FLANKS, MAX_HOOKS,
+  EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE, ERR_MACHINE, ERR_RETIRED, ERR_VERSION, FORMAT_VERSION, FORMAT_VERSION_FLANKS, MAX_HOOKS,
   isChunkError, streamErrorText,
 } from '../../shared/stream/format';
 import { UserError } from '../errors';
@@ -36,10 +37,10 @@ export function colorHex(c: number): string {
 }
 
 /** Format `hookline encode` writes unless --format says otherwise. */
-export const DEFAULT_FORMAT = 2;
+export const DEFAULT_FORMAT = FORMAT_VERSION;
 
 export interface EncodePlanOptions {
-  /** Stream format version; default 2. */
+  /** Stream format version; default 5 for flanked plans, else 4. */
   version?: number;
   /** 31-bit machine-profile hash (machine-hash.ts); default 0 = any machine. */
   machineHash?: number;
@@ -69,7 +70,7 @@ export interface DecodedStream {
   minor: number;
   machineHash: number;
   hookCount: number;
-  /** Indices per machine hook: 2 for format 3 (index v = hook v >> 1 on flank v & 1), else 1. */
+  /** Indices per machine hook: 2 for format 5 (index v = hook v >> 1 on flank v & 1), else 1. */
   flanks: number;
   lineCount: number;
   colors: string[];
@@ -83,7 +84,7 @@ export interface DecodedStream {
 const reencode = "re-encode it with 'hookline encode'";
 
 /**
- * The machine hooks a decoded stream visits and the winding directions it fixes (format 3; null:
+ * The machine hooks a decoded stream visits and the winding directions it fixes (format 5; null:
  * the machine winds the way the thread turns). Refuses a stream for another hook count.
  */
 export function streamOnMachine(d: DecodedStream, where: string, machineHooks: number, machinePath: string): { hooks: number[]; ops: number[]; dirs: number[] | null } {
@@ -100,13 +101,16 @@ export function streamOnMachine(d: DecodedStream, where: string, machineHooks: n
 }
 
 function failText(where: string, d: StreamDecoder, ev: number, at: number): string {
+  if (ev === ERR_RETIRED) {
+    return `${where}: stream format ${d.get(DecoderField.VERSION)} was written by an older hookline (its 127-node model is too large for the devices); ${reencode}`;
+  }
   if (ev === ERR_VERSION) {
-    return `${where}: stream format version ${d.version} is not supported (this hookline reads versions 1 to ${FORMAT_VERSION_FLANKS}); update hookline or ${reencode}`;
+    return `${where}: stream format version ${d.get(DecoderField.VERSION)} is not supported (this hookline reads versions 1, ${FORMAT_VERSION} and ${FORMAT_VERSION_FLANKS}); update hookline or ${reencode}`;
   }
   if (ev === ERR_MACHINE) {
-    return `${where}: the stream is for another machine profile (hash ${hashText(d.machineHash)}, this machine ${hashText(d.expectMachine)}); ${reencode} with --machine for this machine`;
+    return `${where}: the stream is for another machine profile (hash ${hashText(d.get(DecoderField.MACHINE_HASH))}, this machine ${hashText(d.get(DecoderField.EXPECT_MACHINE))}); ${reencode} with --machine for this machine`;
   }
-  return `${where}: ${streamErrorText(ev)} at byte ${at}${d.version >= FORMAT_VERSION && d.chunkCount > 0 && isChunkError(ev) ? ` (chunk ${d.chunkIndex})` : ''}; ${reencode}`;
+  return `${where}: ${streamErrorText(ev)} at byte ${at}${d.get(DecoderField.VERSION) >= FORMAT_VERSION && d.get(DecoderField.CHUNK_COUNT) > 0 && isChunkError(ev) ? ` (chunk ${d.get(DecoderField.CHUNK_INDEX)})` : ''}; ${reencode}`;
 }
 
 /** Decode a whole stream on the host with the same decoder the device runs. `expectMachine`: a
@@ -119,14 +123,14 @@ export function decodeStreamBytes(bytes: Uint8Array, where: string, expectMachin
       const d = new StreamDecoder();
       for (let i = 0; i < bytes.length && d.push(bytes[i]) !== EV_HEADER; i++);
       return {
-        version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, flanks: d.flanks, lineCount: d.lineCount,
-        colors: d.colors.slice(0, d.colorCount).map(colorHex), chunkHooks: d.chunkHooks, chunkCount: d.chunkCount,
+        version: d.get(DecoderField.VERSION), minor: d.get(DecoderField.MINOR), machineHash: d.get(DecoderField.MACHINE_HASH), hookCount: d.get(DecoderField.HOOK_COUNT), flanks: d.flanks(), lineCount: d.lineCount(),
+        colors: streamPalette(bytes).map(colorHex), chunkHooks: d.get(DecoderField.CHUNK_HOOKS), chunkCount: d.get(DecoderField.CHUNK_COUNT),
         ops: fast.ops, hooks: fast.ops.filter((op) => op >= 0),
       };
     }
   }
   const d = new StreamDecoder();
-  d.expectMachine = expectMachine;
+  d.setExpectMachine(expectMachine);
   const ops: StreamOp[] = [];
   const hooks: number[] = [];
   let colors: string[] = [];
@@ -134,16 +138,16 @@ export function decodeStreamBytes(bytes: Uint8Array, where: string, expectMachin
     let ev = d.push(bytes[i]);
     while (ev !== EV_NONE) {
       if (ev < 0) throw new UserError(failText(where, d, ev, i));
-      if (ev === EV_HEADER) colors = d.colors.slice(0, d.colorCount).map(colorHex);
+      if (ev === EV_HEADER) colors = streamPalette(bytes).map(colorHex);
       else if (ev === EV_HOOK) {
-        ops.push(d.hook);
-        hooks.push(d.hook);
-      } else if (ev === EV_COLOR) ops.push(-(d.color + 1));
+        ops.push(d.hook());
+        hooks.push(d.hook());
+      } else if (ev === EV_COLOR) ops.push(-(d.color() + 1));
       else if (ev === EV_END) {
         if (i !== bytes.length - 1) throw new UserError(`${where}: ${bytes.length - 1 - i} bytes after the end of the stream; ${reencode}`);
         return {
-          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, flanks: d.flanks, lineCount: d.lineCount, colors,
-          chunkHooks: d.chunkHooks, chunkCount: d.version === 1 ? 0 : d.chunkCount, ops, hooks,
+          version: d.get(DecoderField.VERSION), minor: d.get(DecoderField.MINOR), machineHash: d.get(DecoderField.MACHINE_HASH), hookCount: d.get(DecoderField.HOOK_COUNT), flanks: d.flanks(), lineCount: d.lineCount(), colors,
+          chunkHooks: d.get(DecoderField.CHUNK_HOOKS), chunkCount: d.get(DecoderField.VERSION) === 1 ? 0 : d.get(DecoderField.CHUNK_COUNT), ops, hooks,
         };
       }
       ev = d.next();
@@ -188,7 +192,7 @@ export function decodeChunks(bytes: Uint8Array): StreamReport {
     while (ev !== EV_NONE) {
       if (ev < 0) {
         if (d.resync()) {
-          r.chunks.push({ index: d.chunkIndex, start, end: i + 1, firstLine: d.firstLine, ops: pending, error: ev });
+          r.chunks.push({ index: d.get(DecoderField.CHUNK_INDEX), start, end: i + 1, firstLine: d.get(DecoderField.CHUNK_INDEX) * d.get(DecoderField.CHUNK_HOOKS), ops: pending, error: ev });
           pending = [];
           start = i + 1;
           ev = EV_NONE;
@@ -202,19 +206,19 @@ export function decodeChunks(bytes: Uint8Array): StreamReport {
         r.headerBytes = i + 1;
         start = i + 1;
         r.header = {
-          version: d.version, minor: d.minor, machineHash: d.machineHash, hookCount: d.hookCount, flanks: d.flanks, lineCount: d.lineCount,
-          colors: d.colors.slice(0, d.colorCount).map(colorHex), chunkHooks: d.chunkHooks, chunkCount: d.version === 1 ? 0 : d.chunkCount,
+          version: d.get(DecoderField.VERSION), minor: d.get(DecoderField.MINOR), machineHash: d.get(DecoderField.MACHINE_HASH), hookCount: d.get(DecoderField.HOOK_COUNT), flanks: d.flanks(), lineCount: d.lineCount(),
+          colors: streamPalette(bytes).map(colorHex), chunkHooks: d.get(DecoderField.CHUNK_HOOKS), chunkCount: d.get(DecoderField.VERSION) === 1 ? 0 : d.get(DecoderField.CHUNK_COUNT),
           ops: [], hooks: [],
         };
-      } else if (ev === EV_HOOK) pending.push(d.hook);
-      else if (ev === EV_COLOR) pending.push(-(d.color + 1));
+      } else if (ev === EV_HOOK) pending.push(d.hook());
+      else if (ev === EV_COLOR) pending.push(-(d.color() + 1));
       else if (ev === EV_CHUNK) {
-        r.chunks.push({ index: d.chunkIndex, start, end: i + 1, firstLine: d.firstLine, ops: pending, error: 0 });
+        r.chunks.push({ index: d.get(DecoderField.CHUNK_INDEX), start, end: i + 1, firstLine: d.get(DecoderField.CHUNK_INDEX) * d.get(DecoderField.CHUNK_HOOKS), ops: pending, error: 0 });
         pending = [];
         start = i + 1;
       } else if (ev === EV_END) {
         r.ended = true;
-        if (d.version === 1 && r.header) {
+        if (d.get(DecoderField.VERSION) === 1 && r.header) {
           r.chunks.push({ index: 0, start, end: i + 1, firstLine: 0, ops: pending, error: 0 });
         }
         if (i !== bytes.length - 1) {

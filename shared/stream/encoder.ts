@@ -11,17 +11,17 @@ export type StreamOp = number;
 
 /** Options of encodeStream. Everything left out is chosen by the encoder. */
 export interface StreamOptions {
-  /** Format version to write: 1 (2 bytes per hook) or 2 (compact, chunked). Default 1, for now. */
+  /** Format version to write: 1 (2 bytes per hook), 4 (compact, chunked) or 5 (format 4 over hook flanks). Default 1. */
   version?: number;
-  /** Version 2: 31-bit machine-profile hash (host/stream/machine-hash.ts); 0 = any machine. */
+  /** Formats 4, 5: 31-bit machine-profile hash (host/stream/machine-hash.ts); 0 = any machine. */
   machineHash?: number;
-  /** Version 2: hook operations per chunk (1..65535). Default: chunks of about DEFAULT_CHUNK_HOOKS. */
+  /** Formats 4, 5: hook operations per chunk (1..65535). Default: chunks of about DEFAULT_CHUNK_HOOKS. */
   chunkHooks?: number;
-  /** Version 2: adaptation shift (1..7). Default: the one that gives the smallest stream. */
+  /** Formats 4, 5: adaptation shift (1..7). Default: the one that gives the smallest stream. */
   shift?: number;
-  /** Version 2: tree levels with a prior in the header (0..7). Default: the smallest stream. */
+  /** Formats 4, 5: tree levels with a prior in the header (0..TREE_LEVELS). Default: the smallest stream. */
   priorLevels?: number;
-  /** Version 2: extra header bytes, as a newer minor version would add them (tests). */
+  /** Formats 4, 5: extra header bytes, as a newer minor version would add them (tests). */
   headerExtension?: number[];
 }
 
@@ -45,7 +45,7 @@ export function encodeStream(ops: StreamOp[], hookCount: number, colors: number[
   const version = options && options.version !== undefined ? options.version : FORMAT_VERSION_1;
   if (version === FORMAT_VERSION_1) return encode1(ops, hookCount, colors);
   if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_FLANKS) throw new RangeError('unknown format version: ' + version);
-  if (version === FORMAT_VERSION_FLANKS && hookCount % 2 !== 0) throw new RangeError('format 3 counts flanks: hookCount must be even, not ' + hookCount);
+  if (version === FORMAT_VERSION_FLANKS && hookCount % 2 !== 0) throw new RangeError('format 5 counts flanks: hookCount must be even, not ' + hookCount);
   return encode2(ops, hookCount, colors, options || {}, version);
 }
 
@@ -82,7 +82,7 @@ function pushCrc(out: number[], start: number): void {
   pushInt(out, crc16(out, start, out.length), 2);
 }
 
-// ---- version 2 -------------------------------------------------------------------------------
+// ---- formats 4 and 5 -------------------------------------------------------------------------------
 
 /**
  * Range encoder matching the decoder's arithmetic (LZMA's, with range < 2^31 so the decoder stays
@@ -146,7 +146,7 @@ class RangeEncoder {
   }
 
   /** A value below `limit` in `bits` bits, most significant first; bits that cannot be 1 are not
-   * coded. With a model, the first TREE_LEVELS coded levels use nodes 1..127 of it. */
+   * coded. With a model, the first TREE_LEVELS coded levels use its tree nodes (1..M_DIR - 1). */
   value(v: number, bits: number, limit: number, model: number[] | null): void {
     let acc = 0;
     let node = 1;
@@ -181,7 +181,7 @@ interface Plan2 {
   version: number;
 }
 
-/** Prior probabilities (bytes) for tree nodes 1..127 and the two direction contexts. */
+/** Prior probabilities (bytes) for the tree nodes and the two direction contexts. */
 function measurePrior(p: Plan2): number[] {
   const zeros: number[] = [];
   const ones: number[] = [];
@@ -243,6 +243,7 @@ function encodeBody(p: Plan2, index: number, prior: number[], shift: number, lev
   const out: number[] = [SYNC_0, SYNC_1];
   pushInt(out, index, 2);
   out.push(events.length);
+  let body: number[] = [];
   if (end > first || events.length > 0) {
     const model: number[] = [];
     for (let i = 0; i < MODEL_SIZE; i++) model.push(i < 1 << levels ? prior[i] * 16 + 8 : PROB_ONE / 2);
@@ -275,9 +276,12 @@ function encodeBody(p: Plan2, index: number, prior: number[], shift: number, lev
       }
     }
     for (; ev < events.length; ev++) rc.value(events[ev].color, colorBits, p.colors.length, null);
-    const body = rc.finish();
-    for (let i = 0; i < body.length; i++) out.push(body[i]);
+    body = rc.finish();
   }
+  // The body's length lets a decoder skip exactly to the next chunk after damage.
+  if (body.length > 0xffff) throw new RangeError('chunk ' + index + ' body is over 65535 bytes; use smaller chunks');
+  pushInt(out, body.length, 2);
+  for (let i = 0; i < body.length; i++) out.push(body[i]);
   pushCrc(out, 0);
   return out;
 }
