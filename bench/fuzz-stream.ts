@@ -181,7 +181,7 @@ function mutate(base: number[], r: () => number, n: number): number[] {
     return out;
   } else if (kind === 5) {
     // completely random bytes behind the magic and a version byte
-    const out = [0x48, 0x4b, 0x4c, 0x53, r() < 0.8 ? 2 : Math.floor(r() * 4)];
+    const out = [0x48, 0x4b, 0x4c, 0x53, r() < 0.8 ? 4 + Math.floor(r() * 2) : Math.floor(r() * 7)];
     const len = Math.floor(r() * 200);
     for (let j = 0; j < len; j++) out.push(Math.floor(r() * 256));
     return out;
