@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +163,16 @@ describe('hookline gcode', () => {
     expect(r.stdout).toContain('\n$H\n');
     const run = checkRun(mono, machine, r.stdout);
     expect(run.pauses).toHaveLength(0);
+  });
+
+  it('piped into a reader that stops early (| head -1): stops quietly, no stack trace', () => {
+    // Far more G-code than a pipe holds, so the writer meets the closed pipe.
+    writeFileSync(join(dir, 'long.json'), JSON.stringify(makePlan(machine, 2000, ['#000000'])));
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" bin/hookline.js gcode "${join(dir, 'long.json')}" --machine "${machinePath}" | head -1`], {
+      cwd: repoRoot, encoding: 'utf8',
+    });
+    expect(r.stdout).toMatch(/^; hookline gcode \(grbl\)[^\n]*\n$/);
+    expect(r.stderr).toBe('');
   });
 
   it('a flanked plan: each hook is wound the way its planned flank says (flank 0 G3, flank 1 G2)', () => {
