@@ -140,7 +140,9 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   let operatorPending = false;
   let pauses = 0;
   const hostPoll = () => {
-    const now = nowMs();
+    // As in linkStep: a deadline d fires at timer d·1000 µs, and (d·1000)/1000 can come back one
+    // ulp below d, which would leave the sender short of its deadline at the deadline, for ever.
+    const now = nowMs() + 1e-9;
     for (const f of host.poll(now)) toDevice.write(f, now);
     if (host.awaitingColour >= 0 && !operatorPending) {
       operatorPending = true;
@@ -189,7 +191,7 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
     if (next < Infinity) mcu.setTimer(SLOT_LINK, next, linkStep);
     else mcu.cancelTimer(SLOT_LINK);
     if (mcu.now === lastNow) {
-      if (++sameTime > 1_000_000) throw new Error(`link sim stuck at ${mcu.now} µs: host ${host.phase}, next ${next}, device state ${rt.state}`);
+      if (++sameTime > 1_000_000) throw new Error(`link sim stuck at ${mcu.now} µs: host ${host.phase}, next ${next}, device state ${rt.state} [toDev ${toDevice.nextArrival()} toHost ${toHost.nextArrival()} host ${host.nextDeadline()} status ${deviceOn ? dev.nextStatusUs() : -1}]`);
     } else {
       sameTime = 0;
       lastNow = mcu.now;
