@@ -108,6 +108,38 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
     }
   }, 20_000);
 
+  it('a colour change asks the operator for the colour by number and value, and Enter continues the run', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'plan.hls');
+    const path = samplePath(4, 6);
+    const ops = [...path.slice(0, 4), -2, ...path.slice(4)];
+    writeFileSync(file, Uint8Array.from(encodeStream(ops, 160, [0x000000, 0xd0803c], { version: 4, machineHash: machineHash(m) })));
+    const pty = await ptyPair();
+    const link = await openSerial(pty.b, 115200);
+    try {
+      const dev = attachSimDevice(link, m, { speed: 20 });
+      const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'run', file, '--port', pty.a, '--quiet'], { cwd: repoRoot });
+      let stderr = '';
+      let stdout = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => {
+        stderr += d;
+        if (/press Enter to continue $/.test(stderr)) p.stdin.write('\n');
+      });
+      // A run that finished must also exit: a paused stdin once kept it alive.
+      const killer = setTimeout(() => p.kill(), 12_000);
+      const code = await new Promise<number | null>((r) => p.on('close', r));
+      clearTimeout(killer);
+      expect(stderr).toMatch(/change the thread to colour 2 of 2, #d0803c, then press Enter to continue/);
+      expect([code, stdout]).toEqual([0, 'run OK: 6 lines done\n']);
+      await dev.finished;
+      expect(dev.verifier.wraps.map((w) => w.hook)).toEqual(path);
+    } finally {
+      await link.close();
+      pty.close();
+    }
+  }, 30_000);
+
   it('Ctrl-C pauses the machine and exits; run --resume continues at the device\'s last wrapped hook: nothing lost, nothing twice', async () => {
     const dir = tempDir();
     const file = join(dir, 'plan.hls');

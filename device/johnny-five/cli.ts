@@ -6,6 +6,9 @@
 import { createInterface } from 'node:readline';
 import type { MachineProfile } from '../../shared/machine';
 import { machineHash } from '../../host/stream/machine-hash';
+import { threadChangePrompt } from '../../host/link/thread-change';
+import { colorHex } from '../../host/stream/plan-stream';
+import { streamPalette } from '../../shared/stream/palette';
 import { BoardError, openFirmataBoard } from './connect';
 import { alarmText, runJohnnyFive } from './host-run';
 
@@ -23,6 +26,7 @@ export interface JohnnyFiveCliOptions {
 export async function runJohnnyFiveCli(o: JohnnyFiveCliOptions): Promise<number> {
   if (o.machine.kind === 'ring') throw new BoardError('run --target johnny-five: ring machines are not supported by the Firmata target yet (gantry only)');
   const machine = o.machine as MachineProfile;
+  const palette = streamPalette(o.stream).map(colorHex);
   const timeoutS = o.timeoutS ?? Number(process.env.HOOKLINE_FIRMATA_TIMEOUT_S ?? 8);
   const b = await openFirmataBoard(o.port, timeoutS * 1000);
   const fw = b.io.firmware;
@@ -44,8 +48,9 @@ export async function runJohnnyFiveCli(o: JohnnyFiveCliOptions): Promise<number>
         if (o.yes) return Promise.resolve();
         return new Promise((resolve) => {
           const rl = createInterface({ input: process.stdin, output: process.stderr });
-          rl.question(`\nchange the thread to colour ${color}, then press Enter to continue `, () => {
+          rl.question(threadChangePrompt(color, palette), () => {
             rl.close();
+            (process.stdin as { unref?: () => void }).unref?.(); // a paused stdin must not keep the process alive after the run
             resolve();
           });
         });

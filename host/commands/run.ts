@@ -8,6 +8,7 @@ import { loadMachine } from '../machine/load';
 import { machineHash } from '../stream/machine-hash';
 import { decodeStreamBytes } from '../stream/plan-stream';
 import { HostSession } from '../link/session';
+import { threadChangePrompt } from '../link/thread-change';
 import { openSerial } from '../link/serial';
 import type { PipeFaults } from '../link/faulty-pipe';
 import { runLinkSim } from '../../sim/session/link-sim';
@@ -93,7 +94,7 @@ export const runCommand: Command = {
     } catch (e) {
       throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
-    decodeStreamBytes(bytes, streamPath);
+    const palette = decodeStreamBytes(bytes, streamPath).colors;
     const bar = progressBar(values.quiet === true);
 
     if (values.target !== undefined && values.target !== 'johnny-five') {
@@ -204,8 +205,9 @@ export const runCommand: Command = {
             prompting = false;
           } else {
             const rl = createInterface({ input: process.stdin, output: process.stderr });
-            rl.question(`\nchange the thread to colour ${s.awaitingColour}, then press Enter to continue `, () => {
+            rl.question(threadChangePrompt(s.awaitingColour, palette), () => {
               rl.close();
+              (process.stdin as { unref?: () => void }).unref?.(); // a paused stdin must not keep the process alive after the run
               prompting = false;
               s.continueAfterColour();
               step();
