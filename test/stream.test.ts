@@ -290,6 +290,8 @@ describe('stream codec, format 4', () => {
         expect(r.chunks.map((c) => [c.index, c.error === 0])).toEqual([[0, true], [1, true], [2, false], [3, true], [4, true]]);
         expect([ERR_BODY, ERR_BODY_CRC]).toContain(r.chunks[2].error);
         for (const i of [0, 1, 3, 4]) expect(r.chunks[i].ops).toEqual(r0.chunks[i].ops);
+        // Every chunk keeps its place in the bytes (hookline inspect's offsets), the damaged one too.
+        expect(r.chunks.map((c) => [c.start, c.end])).toEqual(r0.chunks.map((c) => [c.start, c.end]));
       }
     }
     // A damaged sync marker or index: the scan finds the next chunk all the same.

@@ -3,7 +3,7 @@ import { DecoderField, StreamDecoder } from '../../shared/stream/decoder';
 import { streamPalette } from '../../shared/stream/palette';
 import {
   EV_CHUNK, EV_COLOR, EV_END, EV_HEADER, EV_HOOK, EV_NONE, ERR_MACHINE, ERR_RETIRED, ERR_VERSION, FORMAT_VERSION, FORMAT_VERSION_FLANKS, MAX_HOOKS,
-  isChunkError, streamErrorText,
+  SYNC_0, SYNC_1, isChunkError, streamErrorText,
 } from '../../shared/stream/format';
 import { UserError } from '../errors';
 import { planPath, type Plan } from '../plan/types';
@@ -178,10 +178,18 @@ export interface StreamReport {
 }
 
 /**
- * Decode a version 2 stream chunk by chunk, as a receiver that can skip a damaged chunk would:
+ * Decode a stream chunk by chunk, as a receiver that can skip a damaged chunk would:
  * a chunk's operations count only when its CRC verifies; after a damaged chunk the decoder resyncs
  * on the next sync marker and carries on. Used by `hookline inspect` and the robustness tests.
  */
+/** Where chunk `index`, whose CRC ends at byte `end`, starts: the last sync marker and index before it. */
+function chunkStart(bytes: Uint8Array, end: number, index: number): number {
+  for (let k = end - 8; k >= 0; k--) {
+    if (bytes[k] === SYNC_0 && bytes[k + 1] === SYNC_1 && bytes[k + 2] === index >> 8 && bytes[k + 3] === (index & 0xff)) return k;
+  }
+  return -1;
+}
+
 export function decodeChunks(bytes: Uint8Array): StreamReport {
   const d = new StreamDecoder();
   const r: StreamReport = { header: null, headerBytes: 0, chunks: [], error: 0, errorAt: -1, ended: false };
@@ -213,6 +221,15 @@ export function decodeChunks(bytes: Uint8Array): StreamReport {
       } else if (ev === EV_HOOK) pending.push(d.hook());
       else if (ev === EV_COLOR) pending.push(-(d.color() + 1));
       else if (ev === EV_CHUNK) {
+        const prev = r.chunks[r.chunks.length - 1];
+        if (prev && prev.error !== 0) {
+          // After a resync the bytes up to this chunk's sync marker belong to the damaged chunk.
+          const at = chunkStart(bytes, i, d.get(DecoderField.CHUNK_INDEX));
+          if (at >= prev.start) {
+            prev.end = at;
+            start = at;
+          }
+        }
         r.chunks.push({ index: d.get(DecoderField.CHUNK_INDEX), start, end: i + 1, firstLine: d.get(DecoderField.CHUNK_INDEX) * d.get(DecoderField.CHUNK_HOOKS), ops: pending, error: 0 });
         pending = [];
         start = i + 1;
