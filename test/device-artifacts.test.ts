@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { parse } from 'acorn';
@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { decodeAll, realisticPath } from '../bench/fuzz-stream';
 import { fengariWithBundle, nativeLua, runNativeLua } from './helpers/lua';
-import { repoRoot } from './helpers/cli';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
+import { planPath, type Plan } from '../host/plan/types';
 
 const es5Path = join(repoRoot, 'dist/espruino/hookline.js');
 const luaPath = join(repoRoot, 'dist/nodemcu/hookline.lua');
@@ -119,4 +120,34 @@ describe('device artifacts', () => {
       expect(o.split(',').map(Number)).toEqual(p.hooks);
     }
   });
+});
+
+describe('device artifacts on the bench plans', () => {
+  // examples/coffee.png is one of the bench images; a developer checkout next to ../shared has the others.
+  const images = [join(repoRoot, 'examples/coffee.png'),
+    ...['chelsea', 'rocket'].map((n) => join(repoRoot, '../shared/bench/images', `${n}.png`)).filter((f) => existsSync(f))];
+  const lua53 = nativeLua('5.3');
+
+  it(`ES5 (node:vm) and Lua (fengari${lua53 ? ', lua5.3' : ''}) decode the planner's 3000-line plans exactly as the host (${images.length} images)`, () => {
+    const ctx = vm.createContext({});
+    vm.runInContext(readFileSync(es5Path, 'utf8'), ctx);
+    const L = fengariWithBundle(luaPath);
+    for (const image of images) {
+      const dir = tempDir();
+      expect(runCli(['plan', image, '-o', dir, '--lines', '3000', '--quiet']).code).toBe(0);
+      expect(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan.hls'), '--machine', 'machines/ref-gantry.json']).code).toBe(0);
+      const bytes = Array.from(readFileSync(join(dir, 'plan.hls')));
+      const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Plan;
+      const host = decodeAll(bytes);
+      expect([host.ended, bytes[4]]).toEqual([true, 5]);
+      expect(host.ops).toEqual(planPath(plan));
+      ctx.bytes = bytes;
+      expect(Array.from(vm.runInContext('hookline.decodeHooks(bytes)', ctx) as number[])).toEqual(host.ops);
+      expect(L.eval(`return table.concat(hookline.decodeHooks({${bytes.join(',')}}), ",")`).split(',').map(Number)).toEqual(host.ops);
+      if (lua53) {
+        const out = runNativeLua(lua53, luaPath, `io.write(table.concat(hookline.decodeHooks({${bytes.join(',')}}), ","))`);
+        expect(out.split(',').map(Number)).toEqual(host.ops);
+      }
+    }
+  }, 60_000);
 });
