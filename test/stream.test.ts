@@ -281,7 +281,7 @@ describe('stream codec, format 4', () => {
     const r0 = decodeChunks(Uint8Array.from(smallBytes));
     // Any damage after chunk 2's length field: the length says exactly where chunk 3 starts, even
     // when the damaged body asks for more bytes than it has.
-    for (let at = r0.chunks[2].start + 7; at < r0.chunks[3].start; at++) {
+    for (let at = r0.chunks[2].start + 11; at < r0.chunks[3].start; at++) {
       for (const flip of [0x01, 0x40]) {
         const bad = smallBytes.slice();
         bad[at] ^= flip;

@@ -26,7 +26,7 @@ const S1_COLOR_INDEX = 15;
 const S1_BODY_CRC = 16;
 // formats 4 and 5, byte states
 const S2_HEADER = 20;
-const S2_CHUNK = 21; // sync(2) index(2) events(1) bodyLength(2)
+const S2_CHUNK = 21; // sync(2) index(2) firstLine(4) events(1) bodyLength(2)
 const S2_INIT = 22; // the range coder's first 4 bytes
 const S2_CRC = 23;
 const S2_SCAN = 24; // resync: looking for a sync marker
@@ -460,7 +460,7 @@ export class StreamDecoder {
     s[D.BODY_LEFT] = -1;
   }
 
-  /** Chunk header: sync(2) index(2) colourChanges(1) bodyLength(2); or the end record: sync(2) FF FF. */
+  /** Chunk header: sync(2) index(2) firstLine(4) colourChanges(1) bodyLength(2); or the end record: sync(2) FF FF. */
   private chunkHeaderByte(byte: number): number {
     const s = this.s;
     const p = s[D.POS];
@@ -493,8 +493,24 @@ export class StreamDecoder {
       }
       s[D.CHUNK] = index;
       s[D.SEEN] = index * s[D.CHUNK_HOOKS];
+      s[D.ACC] = 0;
     }
-    if (p === 4) {
+    if (p >= 4 && p <= 7) {
+      // The first line, which must be index × chunkHooks: a check on the index, and on a sync
+      // marker found by a resync scan.
+      const bad = p === 4 && byte >= 0x80;
+      if (!bad) s[D.ACC] = s[D.ACC] * 256 + byte;
+      if (bad || (p === 7 && s[D.ACC] !== s[D.SEEN])) {
+        if (resyncing) {
+          s[D.STATE] = S2_SCAN;
+          s[D.ACC] = byte;
+          return EV_NONE;
+        }
+        return this.fail(ERR_CHUNK_INDEX);
+      }
+      if (p === 7) s[D.ACC] = 0;
+    }
+    if (p === 8) {
       s[D.EVENTS_LEFT] = byte;
       if (byte > 0 && s[D.COLOR_COUNT] === 0) return this.fail(ERR_COLOR_RANGE);
       const rest = s[D.HOOK_TOTAL] - s[D.SEEN];
@@ -502,8 +518,8 @@ export class StreamDecoder {
       s[D.HOOKS_LEFT] = left < 0 ? 0 : left;
       s[D.ACC] = 0;
     }
-    if (p === 5) s[D.ACC] = byte;
-    if (p === 6) {
+    if (p === 9) s[D.ACC] = byte;
+    if (p === 10) {
       s[D.RESYNCING] = 0;
       const length = s[D.ACC] * 256 + byte;
       s[D.BODY_LEFT] = length;

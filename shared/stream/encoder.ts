@@ -242,6 +242,7 @@ function encodeBody(p: Plan2, index: number, prior: number[], shift: number, lev
   if (events.length > 255) throw new RangeError('more than 255 colour changes in chunk ' + index + '; use smaller chunks');
   const out: number[] = [SYNC_0, SYNC_1];
   pushInt(out, index, 2);
+  pushInt(out, first, 4);
   out.push(events.length);
   let body: number[] = [];
   if (end > first || events.length > 0) {
