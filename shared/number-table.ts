@@ -40,7 +40,7 @@ export function intTable(size: number): number[] {
 
 /**
  * Lua: a table whose array part has exactly `size` slots. Filled one by one, Lua grows the array
- * part to the next power of two (53 numbers would take 64 slots); a table constructor over a
+ * part to the next power of two (51 numbers would take 64 slots); a table constructor over a
  * vararg (`{ unpack(t) }`, what typescript-to-lua makes of a spread) sizes it exactly.
  * floatTable does not use it: built this way, the motion planner's tables made the NodeMCU
  * simulation (fengari) ~45 % slower, for a reason not found; the stream decoder's one table is

@@ -69,24 +69,24 @@ const enum D {
   CHUNK = 18,
   SHIFT = 19,
   PRIOR_LEVELS = 20,
-  HEADER_LENGTH = 21,
-  NEXT_CHUNK = 22,
-  RESYNCING = 23,
-  HOOKS_LEFT = 24,
-  EVENTS_LEFT = 25,
-  FIRST_IN_CHUNK = 26,
-  PREV_DIR = 27,
+  NEXT_CHUNK = 21,
+  RESYNCING = 22,
+  EVENTS_LEFT = 23,
+  FIRST_IN_CHUNK = 24,
+  PREV_DIR = 25,
   /** The bit being decoded of a value (-1: done), and its tree node. */
-  BIT = 28,
-  NODE = 29,
-  RANGE = 30,
-  CODE = 31,
-  DIST_BITS = 32,
+  BIT = 26,
+  NODE = 27,
+  RANGE = 28,
+  CODE = 29,
+  DIST_BITS = 30,
   /** Body bytes still to come in this chunk; after a chunk error, bytes to skip to the next chunk
    * (-1: unknown, scan for a sync marker). */
-  BODY_LEFT = 33,
+  BODY_LEFT = 31,
+  /** While the header is read (no body yet), the same slot holds the header's length. */
+  HEADER_LENGTH = 31,
   /** The model (MODEL_SIZE entries, prior byte above 12 probability bits: q * 4096 + p). */
-  MODEL = 34,
+  MODEL = 32,
 }
 const STATE_SIZE = D.MODEL + MODEL_SIZE;
 
@@ -119,7 +119,7 @@ export const enum DecoderField {
  * before pushing the next byte; pushing earlier is ERR_OVERRUN. In format 1 next() always returns
  * EV_NONE. What an event carries is read with the accessors (hook(), color(), get(field), ...).
  *
- * State: 53 integers in one table (34 scalars and the 19-entry model), all within 32 bits; the palette is not kept
+ * State: 51 integers in one table (32 scalars and the 19-entry model), all within 32 bits; the palette is not kept
  * (streamPalette on the host reads it from the header). Nothing is allocated per byte. After an
  * error every further call returns the same error until reset(), or, for errors confined to one
  * chunk, resync().
@@ -513,9 +513,6 @@ export class StreamDecoder {
     if (p === 8) {
       s[D.EVENTS_LEFT] = byte;
       if (byte > 0 && s[D.COLOR_COUNT] === 0) return this.fail(ERR_COLOR_RANGE);
-      const rest = s[D.HOOK_TOTAL] - s[D.SEEN];
-      const left = rest < s[D.CHUNK_HOOKS] ? rest : s[D.CHUNK_HOOKS];
-      s[D.HOOKS_LEFT] = left < 0 ? 0 : left;
       s[D.ACC] = 0;
     }
     if (p === 9) s[D.ACC] = byte;
@@ -525,7 +522,7 @@ export class StreamDecoder {
       s[D.BODY_LEFT] = length;
       s[D.FIRST_IN_CHUNK] = 1;
       s[D.PREV_DIR] = 0;
-      if (s[D.HOOKS_LEFT] === 0 && s[D.EVENTS_LEFT] === 0) {
+      if (this.hooksLeft() === 0 && s[D.EVENTS_LEFT] === 0) {
         if (length !== 0) return this.failInBody(ERR_BODY);
         s[D.STATE] = S2_CRC;
         s[D.POS] = 0;
@@ -610,12 +607,22 @@ export class StreamDecoder {
     s[D.BIT] = bit;
   }
 
+  /** Hook operations still to come in this chunk (derived, so it needs no slot). */
+  private hooksLeft(): number {
+    const s = this.s;
+    const inChunk = s[D.CHUNK_HOOKS] - (s[D.SEEN] - s[D.CHUNK] * s[D.CHUNK_HOOKS]);
+    const inPath = s[D.HOOK_TOTAL] - s[D.SEEN];
+    const left = inChunk < inPath ? inChunk : inPath;
+    return left < 0 ? 0 : left;
+  }
+
   /** What comes next in the body: an escape decision, a colour, a hook, or the chunk CRC. */
   private select(): number {
     const s = this.s;
-    if (s[D.EVENTS_LEFT] > 0 && s[D.HOOKS_LEFT] > 0) s[D.STATE] = S2_ESC;
+    const hooks = this.hooksLeft();
+    if (s[D.EVENTS_LEFT] > 0 && hooks > 0) s[D.STATE] = S2_ESC;
     else if (s[D.EVENTS_LEFT] > 0) this.startBits(S2_COLOR, bitLength(s[D.COLOR_COUNT] - 1));
-    else if (s[D.HOOKS_LEFT] > 0) this.startHook();
+    else if (hooks > 0) this.startHook();
     else {
       // The body must end exactly at its length; what it did not use means damage.
       if (s[D.BODY_LEFT] !== 0) return this.failInBody(ERR_BODY);
@@ -746,7 +753,6 @@ export class StreamDecoder {
     s[D.FIRST_IN_CHUNK] = 0;
     s[D.HOOK] = h;
     s[D.SEEN]++;
-    s[D.HOOKS_LEFT]--;
     const ev = this.select();
     return ev < 0 ? ev : EV_HOOK;
   }
