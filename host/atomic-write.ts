@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { UserError, fsErrorText } from './errors';
 
@@ -6,8 +6,9 @@ import { UserError, fsErrorText } from './errors';
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`cannot create output directory ${dir}: ${fsErrorText(e)}; choose a writable -o path`);
   }
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
@@ -17,5 +18,25 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw new UserError(`cannot write ${path}: ${fsErrorText(e)}; choose a writable -o path`);
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })` spins for ever
+ * where mkdir fails with ENOENT under an existing parent (e.g. below /proc).
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new UserError(`cannot create output directory ${dir}: a file of that name exists; choose a writable -o path`);
+    return;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new UserError(`cannot create output directory ${dir}: ${fsErrorText(e)}; choose a writable -o path`);
+    }
   }
 }

@@ -188,6 +188,15 @@ describe('hookline plan (built CLI)', () => {
     expect(r2.stderr).toMatch(/not a directory/);
     expect(readFileSync(file, 'utf8')).toBe('this is not an image\n');
   });
+
+  it.skipIf(!existsSync('/proc/self'))('an -o that cannot be created (below /proc) is one line, exit 2, not a hang', () => {
+    // Node's recursive mkdirSync spins for ever on ENOENT under /proc; hookline creates levels itself.
+    const r = spawnSync(process.execPath, ['bin/hookline.js', 'plan', 'examples/coffee.png', '-o', '/proc/hookline-test/out', '--lines', '5'], {
+      encoding: 'utf8', timeout: 20_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^hookline: cannot create output directory \/proc\/hookline-test: .*; choose a writable -o path\n$/);
+  });
 });
 
 describe('planCommand (in process)', () => {

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
@@ -60,7 +59,6 @@ export const deviceCommand: Command = {
     const st = d.status();
     const wraps = d.verifier.wraps;
     if (values.out) {
-      mkdirSync(values.out, { recursive: true });
       writeFileAtomic(join(values.out, 'report.json'), JSON.stringify({
         format: 'hookline-device-report', state: st.stateName, line: st.line, lineCount: st.lineCount,
         wrapped: wraps.map((w) => w.hook), wrappedDirs: wraps.map((w) => w.dir), violationCounts: d.verifier.counts, violations: d.verifier.violations,

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { numberFlag, parseCommand, positionals } from '../args';
@@ -136,7 +136,6 @@ export const runCommand: Command = {
       bar.done();
       const exact = r.firstMismatch === null && r.wrapped.length === r.planHooks.length;
       if (values.out) {
-        mkdirSync(values.out, { recursive: true });
         writeFileAtomic(join(values.out, 'report.json'), JSON.stringify({
           format: 'hookline-run-report',
           stream: streamPath,
