@@ -14,7 +14,7 @@ export async function openSerial(path: string, baudRate: number): Promise<ByteLi
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => {
-    port.open((err) => (err ? reject(new UserError(`cannot open serial port ${path}: ${err.message}; check the --port path and that no other program holds it`)) : resolve()));
+    port.open((err) => (err ? reject(new UserError(`cannot open serial port ${path}: ${err.message.replace(/^Error: /, '')}; check the --port path and that no other program holds it`)) : resolve()));
   });
   let closed = false;
   const closeHandlers: ((why: string) => void)[] = [];
