@@ -21,7 +21,7 @@ for (const m of ['ref-gantry', 'ref-ring']) {
   console.log(`  app at rest, ${m}: ${n} JsVars = ${((100 * n) / PICO_JSVARS).toFixed(0)} % of a Pico`);
 }
 const d = decoderJsVars(lib);
-console.log(`  stream decoder: ${d} JsVars ≈ ${((d * JSVAR_BYTES) / 1024).toFixed(1)} KB (budget 1 KB: ${((d * JSVAR_BYTES) / 1024).toFixed(1)}×)`);
+console.log(`  stream decoder: ${d} JsVars ≈ ${d * JSVAR_BYTES} B (budget 1024 B: ${((d * JSVAR_BYTES) / 1024).toFixed(2)}×)`);
 
 const lua = spawnSync('sh', ['-c', 'command -v lua5.3'], { encoding: 'utf8' }).stdout.trim();
 if (!lua) {
@@ -31,5 +31,5 @@ if (!lua) {
   execFileSync(process.execPath, ['bin/hookline.js', 'flash', '--target', 'nodemcu', '--dry-run', '-o', dir, '--lua', '5.3', '--machine', 'machines/ref-gantry-esp32.json']);
   const k = luaHeapKb(lua, dir);
   console.log('NodeMCU app in lua5.3 (Lua heap, KB):');
-  console.log(`  code ${k.code.toFixed(1)}, booted runtime ${k.runtime.toFixed(1)}, link session ${k.session.toFixed(1)}, stream decoder ${k.decoder.toFixed(3)} (budget 1 KB: ${k.decoder.toFixed(1)}×)`);
+  console.log(`  code ${k.code.toFixed(1)}, booted runtime ${k.runtime.toFixed(1)}, link session ${k.session.toFixed(1)}, stream decoder ${(k.decoder * 1024).toFixed(0)} B (budget 1024 B: ${k.decoder.toFixed(2)}×)`);
 }
