@@ -113,6 +113,16 @@ function failText(where: string, d: StreamDecoder, ev: number, at: number): stri
   return `${where}: ${streamErrorText(ev)} at byte ${at}${d.get(DecoderField.VERSION) >= FORMAT_VERSION && d.get(DecoderField.CHUNK_COUNT) > 0 && isChunkError(ev) ? ` (chunk ${d.get(DecoderField.CHUNK_INDEX)})` : ''}; ${reencode}`;
 }
 
+/** The header a decoder accepted (after EV_HEADER), with the given operations. */
+function decodedHeader(d: StreamDecoder, bytes: Uint8Array, ops: StreamOp[]): DecodedStream {
+  const version = d.get(DecoderField.VERSION);
+  return {
+    version, minor: d.get(DecoderField.MINOR), machineHash: d.get(DecoderField.MACHINE_HASH), hookCount: d.get(DecoderField.HOOK_COUNT),
+    flanks: d.flanks(), lineCount: d.lineCount(), colors: streamPalette(bytes).map(colorHex), chunkHooks: d.get(DecoderField.CHUNK_HOOKS),
+    chunkCount: version === 1 ? 0 : d.get(DecoderField.CHUNK_COUNT), ops, hooks: ops.filter((op) => op >= 0),
+  };
+}
+
 /** Decode a whole stream on the host with the same decoder the device runs. `expectMachine`: a
  * machine hash the stream must match (0 = accept any). */
 export function decodeStreamBytes(bytes: Uint8Array, where: string, expectMachine = 0): DecodedStream {
@@ -122,33 +132,21 @@ export function decodeStreamBytes(bytes: Uint8Array, where: string, expectMachin
     if (fast.error === 0) {
       const d = new StreamDecoder();
       for (let i = 0; i < bytes.length && d.push(bytes[i]) !== EV_HEADER; i++);
-      return {
-        version: d.get(DecoderField.VERSION), minor: d.get(DecoderField.MINOR), machineHash: d.get(DecoderField.MACHINE_HASH), hookCount: d.get(DecoderField.HOOK_COUNT), flanks: d.flanks(), lineCount: d.lineCount(),
-        colors: streamPalette(bytes).map(colorHex), chunkHooks: d.get(DecoderField.CHUNK_HOOKS), chunkCount: d.get(DecoderField.CHUNK_COUNT),
-        ops: fast.ops, hooks: fast.ops.filter((op) => op >= 0),
-      };
+      return decodedHeader(d, bytes, fast.ops);
     }
   }
   const d = new StreamDecoder();
   d.setExpectMachine(expectMachine);
   const ops: StreamOp[] = [];
-  const hooks: number[] = [];
-  let colors: string[] = [];
   for (let i = 0; i < bytes.length; i++) {
     let ev = d.push(bytes[i]);
     while (ev !== EV_NONE) {
       if (ev < 0) throw new UserError(failText(where, d, ev, i));
-      if (ev === EV_HEADER) colors = streamPalette(bytes).map(colorHex);
-      else if (ev === EV_HOOK) {
-        ops.push(d.hook());
-        hooks.push(d.hook());
-      } else if (ev === EV_COLOR) ops.push(-(d.color() + 1));
+      if (ev === EV_HOOK) ops.push(d.hook());
+      else if (ev === EV_COLOR) ops.push(-(d.color() + 1));
       else if (ev === EV_END) {
         if (i !== bytes.length - 1) throw new UserError(`${where}: ${bytes.length - 1 - i} bytes after the end of the stream; ${reencode}`);
-        return {
-          version: d.get(DecoderField.VERSION), minor: d.get(DecoderField.MINOR), machineHash: d.get(DecoderField.MACHINE_HASH), hookCount: d.get(DecoderField.HOOK_COUNT), flanks: d.flanks(), lineCount: d.lineCount(), colors,
-          chunkHooks: d.get(DecoderField.CHUNK_HOOKS), chunkCount: d.get(DecoderField.VERSION) === 1 ? 0 : d.get(DecoderField.CHUNK_COUNT), ops, hooks,
-        };
+        return decodedHeader(d, bytes, ops);
       }
       ev = d.next();
     }
@@ -213,11 +211,7 @@ export function decodeChunks(bytes: Uint8Array): StreamReport {
       if (ev === EV_HEADER) {
         r.headerBytes = i + 1;
         start = i + 1;
-        r.header = {
-          version: d.get(DecoderField.VERSION), minor: d.get(DecoderField.MINOR), machineHash: d.get(DecoderField.MACHINE_HASH), hookCount: d.get(DecoderField.HOOK_COUNT), flanks: d.flanks(), lineCount: d.lineCount(),
-          colors: streamPalette(bytes).map(colorHex), chunkHooks: d.get(DecoderField.CHUNK_HOOKS), chunkCount: d.get(DecoderField.VERSION) === 1 ? 0 : d.get(DecoderField.CHUNK_COUNT),
-          ops: [], hooks: [],
-        };
+        r.header = decodedHeader(d, bytes, []);
       } else if (ev === EV_HOOK) pending.push(d.hook());
       else if (ev === EV_COLOR) pending.push(-(d.color() + 1));
       else if (ev === EV_CHUNK) {
