@@ -3,10 +3,9 @@
  * piece (homing, the plan, progress), print the outcome. User-fixable problems are BoardErrors
  * (the CLI prints them as one line, exit 2).
  */
-import { createInterface } from 'node:readline';
 import type { MachineProfile } from '../../shared/machine';
 import { machineHash } from '../../host/stream/machine-hash';
-import { threadChangePrompt } from '../../host/link/thread-change';
+import { askThreadChange } from '../../host/link/thread-change';
 import { colorHex } from '../../host/stream/plan-stream';
 import { streamPalette } from '../../shared/stream/palette';
 import { BoardError, openFirmataBoard } from './connect';
@@ -45,15 +44,7 @@ export async function runJohnnyFiveCli(o: JohnnyFiveCliOptions): Promise<number>
         o.onProgress(s.line, s.lineCount, s.color, rate * (s.lineCount - s.line));
       },
       onColourChange: (color) => {
-        if (o.yes) return Promise.resolve();
-        return new Promise((resolve) => {
-          const rl = createInterface({ input: process.stdin, output: process.stderr });
-          rl.question(threadChangePrompt(color, palette), () => {
-            rl.close();
-            (process.stdin as { unref?: () => void }).unref?.(); // a paused stdin must not keep the process alive after the run
-            resolve();
-          });
-        });
+        return o.yes ? Promise.resolve() : askThreadChange(color, palette);
       },
     });
     o.done();

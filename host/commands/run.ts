@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { UserError, fsErrorText } from '../errors';
@@ -8,7 +7,7 @@ import { loadMachine } from '../machine/load';
 import { machineHash } from '../stream/machine-hash';
 import { decodeStreamBytes } from '../stream/plan-stream';
 import { HostSession } from '../link/session';
-import { threadChangePrompt } from '../link/thread-change';
+import { askThreadChange } from '../link/thread-change';
 import { openSerial } from '../link/serial';
 import type { PipeFaults } from '../link/faulty-pipe';
 import { runLinkSim } from '../../sim/session/link-sim';
@@ -203,10 +202,7 @@ export const runCommand: Command = {
             s.continueAfterColour();
             prompting = false;
           } else {
-            const rl = createInterface({ input: process.stdin, output: process.stderr });
-            rl.question(threadChangePrompt(s.awaitingColour, palette), () => {
-              rl.close();
-              (process.stdin as { unref?: () => void }).unref?.(); // a paused stdin must not keep the process alive after the run
+            void askThreadChange(s.awaitingColour, palette).then(() => {
               prompting = false;
               s.continueAfterColour();
               step();
