@@ -6,7 +6,8 @@
  * and the machine keeps its physical position; it must home again and resume.
  *
  * Rule for a wrap interrupted by a power cut: a hook counts as wrapped when its wrap path has
- * completed (the runtime's tagged block done); the device stores that count at once. A winding the
+ * completed (the runtime's tagged block done); the device stores that count at once, and the
+ * stored count is what decides (it is what the device resumes from). A winding the
  * nozzle was in the middle of when the power died, of a hook not yet complete, is discarded by the
  * verifier (counted as `interruptedWraps`) and the hook is wrapped again after the resume. A winding
  * of a hook that did complete is counted once, when the nozzle leaves it (after the reboot: when Z
@@ -88,7 +89,10 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
 
   const toDevice = new FaultyPipe(baud, faults, rnd);
   const toHost = new FaultyPipe(baud, faults, rnd);
-  const nowMs = () => mcu.now / 1000;
+  // Link and host time in ms, from the MCU's µs clock. A deadline d (ms) fires at the timer d·1000
+  // µs, and (d·1000)/1000 can come back one ulp below d, which would leave a pipe arrival or a
+  // retransmit deadline one ulp in the future for ever; 1e-9 ms (1 ps) is above that ulp.
+  const nowMs = () => mcu.now / 1000 + 1e-9;
   const host = new HostSession(stream, { byteMs: toDevice.byteMs }, 0);
   const lineCount = host.lineCount;
 
@@ -122,9 +126,10 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   const powerCut = () => {
     cutPending = false;
     resets++;
-    const st = rt.status();
-    const w = verifier.windingHook;
-    if (w >= 0 && !(st.hooksWrapped > 0 && st.hook === w)) {
+    // The winding under way is the next hook of the verifier's sequence; it is complete when the
+    // device's stored progress (what it resumes from) already counts it. A fresh runtime's own
+    // count cannot say: after a cut during the reboot it has wrapped nothing yet.
+    if (verifier.windingHook >= 0 && dev.progress <= verifier.wraps.length) {
       verifier.abandonWinding();
       interruptedWraps++;
     }
@@ -140,9 +145,7 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   let operatorPending = false;
   let pauses = 0;
   const hostPoll = () => {
-    // As in linkStep: a deadline d fires at timer d·1000 µs, and (d·1000)/1000 can come back one
-    // ulp below d, which would leave the sender short of its deadline at the deadline, for ever.
-    const now = nowMs() + 1e-9;
+    const now = nowMs();
     for (const f of host.poll(now)) toDevice.write(f, now);
     if (host.awaitingColour >= 0 && !operatorPending) {
       operatorPending = true;
@@ -155,14 +158,14 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
     }
   };
   const linkStep = () => {
-    const now = nowMs() + 1e-9;
+    const now = nowMs();
     const inDev = toDevice.receive(now);
     if (deviceOn) {
       for (const b of inDev) dev.push(b);
       dev.tick();
     }
     const inHost = toHost.receive(now);
-    if (inHost.length) host.receive(inHost, nowMs());
+    if (inHost.length) host.receive(inHost, now);
     hostPoll();
   };
 
