@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { StreamDecoder } from '../shared/stream/decoder';
 import { encodeStream } from '../shared/stream/encoder';
-import { EV_HOOK, EV_NONE } from '../shared/stream/format';
+import { EV_HOOK, EV_NONE, TREE_LEVELS } from '../shared/stream/format';
+import { bitLength } from '../shared/bits';
 import { realisticPath } from './fuzz-stream';
 import { fastDecode } from '../host/stream/fast-decode';
 import { benchImagesDir, benchPlanFile } from './bench-plans';
@@ -69,6 +70,54 @@ for (let i = 0; i < plans.length; i++) {
   const p = plans[i];
   const row = sizes.map((c) => pad(encodeStream(p.path, p.hooks, [0], { version: p.version, chunkHooks: c }).length, 12)).join('');
   console.log(`${p.name.padEnd(9)}${row}${pad(streams[i].length, 10)}`);
+}
+
+// Why the model has 4 tree levels (TREE_LEVELS): the ideal code length of the distances and
+// directions (−log2 of the adaptive probability of each decision, the coder's own update rule, shift
+// 5, probabilities starting at 1/2, chunks of the default size) when the first L levels of the
+// distance tree are modelled and deeper bits are plain (1 bit each). An estimate of the body, not
+// a stream: the real encoder also starts from header priors and picks the shift.
+function treeCostBytes(path: number[], n: number, levels: number, chunkHooks: number): number {
+  const half = Math.floor(n / 2);
+  let bits = 0;
+  let p: number[] = [];
+  let prevDir = 0;
+  const decide = (i: number, b: number) => {
+    const q = p[i] / 4096;
+    bits -= Math.log2(b === 0 ? q : 1 - q);
+    p[i] = b === 0 ? p[i] + Math.floor((4096 - p[i]) / 32) : p[i] - Math.floor(p[i] / 32);
+  };
+  for (let j = 1; j < path.length; j++) {
+    if ((j - 1) % chunkHooks === 0) {
+      p = new Array(1 << 8).fill(2048);
+      prevDir = 0;
+    }
+    const d = (path[j] - path[j - 1] + n) % n;
+    const dist = Math.min(d, n - d);
+    let acc = 0;
+    let node = 1;
+    for (let k = bitLength(half - 1) - 1; k >= 0; k--) {
+      if (acc + (1 << k) >= half) continue;
+      const b = ((dist - 1) >> k) & 1;
+      if (node < 1 << levels) decide(node, b);
+      else bits += 1;
+      acc += b << k;
+      node = node * 2 + b;
+    }
+    if (2 * dist < n) {
+      const dir = d === dist ? 0 : 1;
+      decide(254 + prevDir, dir);
+      prevDir = dir;
+    }
+  }
+  return bits / 8;
+}
+const depths = [7, 6, 5, 4, 3, 2, 1];
+console.log(`\nmodel depth: ideal body bytes of distances + directions by modelled tree levels (the format uses ${TREE_LEVELS})`);
+console.log(`${'plan'.padEnd(9)}${depths.map((l) => pad(`L=${l}`, 9)).join('')}`);
+for (const p of plans) {
+  const chunk = Math.ceil(p.path.length / Math.max(1, Math.ceil(p.path.length / 2048)));
+  console.log(`${p.name.padEnd(9)}${depths.map((l) => pad(treeCostBytes(p.path, p.hooks, l, chunk).toFixed(0), 9)).join('')}`);
 }
 
 // Host decode throughput: the format 4 decoder as the device drives it (push, then next until
