@@ -16,7 +16,7 @@ import { nativeLua } from './helpers/lua';
 import { repoRoot, runCli, tempDir, runCliAsync } from './helpers/cli';
 import { hasSocat, ptyPair } from './helpers/pty';
 import { LUA51_BIT, fakeNodemcu } from './helpers/fake-nodemcu';
-import { luaHeapKb } from '../sim/targets/lua-heap';
+import { LUA_GPIO_STUB, luaHeapKb } from '../sim/targets/lua-heap';
 import { refGantry } from './helpers/rig';
 import { loadMachine } from '../host/machine/load';
 
@@ -35,12 +35,7 @@ function runLua(interpreter: string, code: string, cwd?: string): string {
  * frame and then a run of spaces; print what it wrote to the UART (hex), whether the UART went
  * back to the interpreter, and what it printed.
  */
-const APP_DRIVER = `
-gpio = { HIGH = 1, LOW = 0, OUTPUT = 1, INPUT = 0, PULLUP = 1, FLOAT = 0 }
-function gpio.mode() end
-function gpio.write() end
-function gpio.read() return 1 end
-local T = {}
+const APP_DRIVER = `${LUA_GPIO_STUB}local T = {}
 T.__index = T
 function T:alarm(ms, mode, fn) self.fn = fn return true end
 function T:stop() self.fn = nil return true end

@@ -4,12 +4,15 @@ import { execFileSync } from 'node:child_process';
  * Lua heap (collectgarbage "count", KB) taken by the app's code, the booted runtime, a link session
  * and one more stream decoder, with a minimal ESP8266 API (the figures in docs/targets/nodemcu.md).
  */
-const MEM_DRIVER = `
+/** NodeMCU's gpio module as the app uses it, doing nothing (inputs read high: endstops open). */
+export const LUA_GPIO_STUB = `
 gpio = { HIGH = 1, LOW = 0, OUTPUT = 1, INPUT = 0, PULLUP = 1, FLOAT = 0 }
 function gpio.mode() end
 function gpio.write() end
 function gpio.read() return 1 end
-local T = {}
+`;
+
+const MEM_DRIVER = `${LUA_GPIO_STUB}local T = {}
 T.__index = T
 function T:alarm() return true end
 function T:stop() return true end
