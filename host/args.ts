@@ -3,10 +3,14 @@ import { UserError } from './errors';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
+/** The flags each command's parser was last called with: test/cli-help.test.ts checks them against host/help.ts. */
+export const parsedFlags = new Map<string, FlagSpec>();
+
 /**
  * Parse a sub-command's argv strictly: unknown flags and missing values become one-line UserErrors.
  */
 export function parseCommand<T extends FlagSpec>(command: string, argv: string[], flags: T) {
+  parsedFlags.set(command, flags);
   try {
     return parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
   } catch (e) {
@@ -19,7 +23,7 @@ export function parseCommand<T extends FlagSpec>(command: string, argv: string[]
       );
     }
     const msg = first.replace(/\. To specify a positional.*$/, '');
-    throw new UserError(`${command}: ${msg}; run 'hookline help' for the flags`);
+    throw new UserError(`${command}: ${msg}; run 'hookline ${command} --help' for its options`);
   }
 }
 

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsedFlags } from '../host/args';
+import { commands } from '../host/cli';
+import { UserError } from '../host/errors';
+import { COMMAND_DOCS, docFlags } from '../host/help';
+import { repoRoot, runCli } from './helpers/cli';
+
+const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
+
+describe('hookline help, --help and --version', () => {
+  it('hookline help lists every command and points to hookline COMMAND --help', () => {
+    const r = runCli(['help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const c of commands) expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +\\S`, 'm'));
+    expect(r.stdout).toContain("'hookline COMMAND --help'");
+    expect(r.stdout).toContain(`hookline ${version}`);
+  });
+
+  it('--version prints package.json\'s version', () => {
+    const r = runCli(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('every command: --help and -h exit 0 with every option on stdout, even among other (bad) arguments', () => {
+    for (const c of commands) {
+      const r = runCli([c.name, '--help']);
+      expect(r.code, c.name).toBe(0);
+      expect(r.stderr, c.name).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^usage: hookline ${c.name}\\b`));
+      for (const o of COMMAND_DOCS[c.name].options) {
+        expect(r.stdout, `${c.name} --${o.name}`).toContain(`${o.short ? `-${o.short}, ` : ''}--${o.name}`);
+        if (o.default && o.default !== 'required') expect(r.stdout.replace(/\s+/g, ' '), `${c.name} --${o.name}`).toContain(`Default: ${o.default}.`);
+      }
+      expect(r.stdout.split('\n').every((l) => l.length <= 100), c.name).toBe(true);
+    }
+    const short = runCli(['plan', 'missing.png', '--hooks', 'x', '-h']);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toContain('--hooks N');
+    expect(runCli(['help', 'sim']).stdout).toBe(runCli(['sim', '--help']).stdout);
+  });
+
+  it('an unknown option points to the command\'s --help', () => {
+    const r = runCli(['plan', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("hookline: plan: Unknown option '--bogus'; run 'hookline plan --help' for its options\n");
+  });
+
+  it('the help shows meaning, unit, default and range of the numeric options', () => {
+    const r = runCli(['plan', '--help']);
+    expect(r.stdout).toMatch(/--board-mm D\n\s+board width and height; .*Unit: mm\. Default: 600\. Range: 50 to\s+5000\./);
+  });
+});
+
+describe('the help documents exactly the flags each parser accepts', () => {
+  it('every command', async () => {
+    for (const c of commands) {
+      parsedFlags.delete(c.name);
+      await expect(c.run(['--hookline-no-such-flag']), c.name).rejects.toThrow(UserError);
+      const accepted = parsedFlags.get(c.name);
+      expect(accepted, `${c.name} parses its flags with parseCommand('${c.name}', …)`).toBeDefined();
+      const norm = (f: Record<string, { type: string; short?: string }>) =>
+        Object.fromEntries(Object.entries(f).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, `${v.type}${v.short ? ` -${v.short}` : ''}`]));
+      expect(norm(COMMAND_DOCS[c.name]?.options ? docFlags(c.name) : {}), `${c.name}: host/help.ts against the parser`).toEqual(norm(accepted!));
+    }
+  });
+
+  it('every documented option has a meaning; valued options a placeholder and a default', () => {
+    expect(Object.keys(COMMAND_DOCS).sort()).toEqual(commands.map((c) => c.name).sort());
+    for (const [name, doc] of Object.entries(COMMAND_DOCS)) {
+      for (const o of doc.options) {
+        expect(o.meaning.length, `${name} --${o.name}`).toBeGreaterThan(10);
+        if (o.type === 'string') {
+          expect(o.value, `${name} --${o.name}`).toBeTruthy();
+          expect(o.default, `${name} --${o.name}`).toBeTruthy();
+        }
+        // A number with a unit has a range.
+        if (o.unit) expect(o.range, `${name} --${o.name}`).toBeTruthy();
+      }
+    }
+  });
+});
