@@ -214,7 +214,7 @@ export class HostSession {
         return;
       }
       if (!this.homeDelivered) return;
-      if (s.state === 6 && this.sender.pending === 0 && s.hooksDone >= this.facts.hookTotal) this.phase = 'done';
+      if (s.state === 6 && s.hooksDone >= this.facts.hookTotal) this.phase = 'done'; // (frames still unacknowledged are re-sends the finished device no longer needs)
       else if (s.state === 7) this.fail(`the machine raised alarm ${s.error} at line ${s.line}; see the device log, home it and run again with --resume`);
       else if (s.state === 5 && s.pauseId !== this.handledPause) {
         this.handledPause = s.pauseId;
@@ -249,6 +249,15 @@ export class HostSession {
     this.sender.clear();
     const ours = d.streamCrc === this.facts.id && d.resumeLine !== NO_LINE;
     const running = d.state === 4 || d.state === 5;
+    if (ours && (this.everStarted || this.opts.resume) && d.resumeLine >= this.facts.hookTotal) {
+      // The device has already wrapped every hook of this stream (it finished while the host was not
+      // listening: a lost DONE status, then silence and a new handshake; or a reset after the end).
+      // Homing and starting again would re-run a finished machine: the job is done.
+      this.events.push(`${(now / 1000).toFixed(3)} the device already finished this stream (${d.resumeLine} hooks stored)`);
+      this.everStarted = true;
+      this.phase = 'done';
+      return;
+    }
     if (running && ours && this.everStarted) {
       // A reconnect to a device still in the job: re-send the stream; it skips what it has.
       this.homeDelivered = true;

@@ -14,7 +14,7 @@
  * homes upwards). So the verifier's wrapped sequence across all resets must equal the plan exactly.
  */
 import type { MachineProfile } from '../../shared/machine';
-import { Runtime, ST_RUNNING } from '../../device/runtime';
+import { Runtime, ST_HOMING, ST_RUNNING } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
 import { machineHash } from '../../host/stream/machine-hash';
 import { FaultyPipe, NO_FAULTS, type PipeFaults } from '../../host/link/faulty-pipe';
@@ -90,9 +90,14 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   const toDevice = new FaultyPipe(baud, faults, rnd);
   const toHost = new FaultyPipe(baud, faults, rnd);
   // Link and host time in ms, from the MCU's µs clock. A deadline d (ms) fires at the timer d·1000
-  // µs, and (d·1000)/1000 can come back one ulp below d, which would leave a pipe arrival or a
-  // retransmit deadline one ulp in the future for ever; 1e-9 ms (1 ps) is above that ulp.
-  const nowMs = () => mcu.now / 1000 + 1e-9;
+  // µs, and (d·1000)/1000 can come back below d, which would leave a pipe arrival or a retransmit
+  // deadline in the future for ever (the loop spinning at one instant). No constant epsilon fixes
+  // that: the rounding error grows with the clock (1e-9 ms was below one ulp after 2.3 h of machine
+  // time, the stall `resets=850` hit). So when the link timer fires, the time is the deadline it was
+  // set for (in ms, exact), never less.
+  let linkAtUs = -1;
+  let linkAtMs = -1;
+  const nowMs = () => (mcu.now === linkAtUs ? Math.max(linkAtMs, mcu.now / 1000) : mcu.now / 1000);
   const host = new HostSession(stream, { byteMs: toDevice.byteMs }, 0);
   const lineCount = host.lineCount;
 
@@ -183,6 +188,9 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
     }
     if (deviceOn) {
       dev.tick();
+      // Homing, for whatever reason (power-on, a power cut, a host homing again), is treated as in
+      // serial-device.ts and firmware-device.ts: homing seeks start at speed by design.
+      if (rt.state === ST_HOMING) verifier.accelFromUs = Infinity;
       if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
       if (!cutPending && nextCut < cutLines.length && dev.progress >= cutLines[nextCut]) {
         nextCut++;
@@ -190,9 +198,13 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
         mcu.setTimer(SLOT_POWER, mcu.now + rnd() * 3e6, powerCut);
       }
     }
-    const next = Math.min(Math.min(toDevice.nextArrival(), toHost.nextArrival(), host.nextDeadline()) * 1000, deviceOn ? dev.nextStatusUs() : Infinity);
-    if (next < Infinity) mcu.setTimer(SLOT_LINK, next, linkStep);
-    else mcu.cancelTimer(SLOT_LINK);
+    const nextMs = Math.min(toDevice.nextArrival(), toHost.nextArrival(), host.nextDeadline(), deviceOn ? dev.nextStatusUs() / 1000 : Infinity);
+    const next = nextMs * 1000;
+    if (next < Infinity) {
+      linkAtUs = Math.max(next, mcu.now);
+      linkAtMs = nextMs;
+      mcu.setTimer(SLOT_LINK, linkAtUs, linkStep);
+    } else mcu.cancelTimer(SLOT_LINK);
     if (mcu.now === lastNow) {
       if (++sameTime > 1_000_000) throw new Error(`link sim stuck at ${mcu.now} µs: host ${host.phase}, next ${next}, device state ${rt.state} [toDev ${toDevice.nextArrival()} toHost ${toHost.nextArrival()} host ${host.nextDeadline()} status ${deviceOn ? dev.nextStatusUs() : -1}]`);
     } else {
