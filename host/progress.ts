@@ -17,10 +17,21 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** Time left as m:ss, or h:mm:ss from an hour on. */
+export function formatEta(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
 /**
- * On a TTY: one line redrawn in place (`label [#####-----]  50%`), at most 10 times a second,
- * cleared at the end. Otherwise: a plain line per 10 % step (`label: 50%`). Silent with `quiet`
- * and for runs shorter than `delayMs`.
+ * On a TTY: one line redrawn in place (`label [#####-----]  50% ETA 0:07`), at most 10 times a
+ * second, cleared at the end. Otherwise: a plain line per 10 % step (`label: 50% ETA 0:07`). The ETA
+ * is the time so far scaled by the fraction left (shown once both are above 0, not at 100 %).
+ * Silent with `quiet`, for runs shorter than `delayMs`, and while the ETA says the run ends within
+ * another `delayMs` (a bar that would vanish at once is noise).
  */
 export function createProgress(o: ProgressOptions): Progress {
   const stream = o.stream ?? process.stderr;
@@ -31,24 +42,31 @@ export function createProgress(o: ProgressOptions): Progress {
   let shown = false;
   let lastDraw = -Infinity;
   let lastStep = -1;
+  let lastLength = 0;
   return {
     update(fraction) {
       if (o.quiet) return;
       const t = now();
-      if (t - start < delay) return;
+      const elapsed = t - start;
+      if (elapsed < delay) return;
       const f = Math.max(0, Math.min(1, fraction));
+      const etaMs = f > 0 && f < 1 && elapsed > 0 ? (elapsed * (1 - f)) / f : NaN;
+      if (!shown && (f >= 1 || etaMs < delay)) return;
+      const eta = Number.isFinite(etaMs) ? ` ETA ${formatEta(etaMs)}` : '';
       if (tty) {
         if (t - lastDraw < 100) return;
         lastDraw = t;
         const width = 30;
         const full = Math.round(f * width);
-        stream.write(`\r${o.label} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.round(f * 100)).padStart(3)}%`);
+        const line = `${o.label} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.round(f * 100)).padStart(3)}%${eta}`;
+        stream.write(`\r${line.padEnd(lastLength)}`);
+        lastLength = line.length;
         shown = true;
       } else {
         const step = Math.floor(f * 10);
         if (step <= lastStep) return;
         lastStep = step;
-        stream.write(`${o.label}: ${step * 10}%\n`);
+        stream.write(`${o.label}: ${step * 10}%${eta}\n`);
         shown = true;
       }
     },

@@ -18,7 +18,7 @@ describe('progress bar', () => {
     t = 1500;
     for (const f of [0.3, 0.31, 0.5, 1]) p.update(f);
     p.done();
-    expect(out).toEqual(['plan: 30%\n', 'plan: 50%\n', 'plan: 100%\n']);
+    expect(out).toEqual(['plan: 30% ETA 0:04\n', 'plan: 50% ETA 0:02\n', 'plan: 100%\n']);
   });
 
   it('TTY: one line redrawn in place and cleared at the end', () => {

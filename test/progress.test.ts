@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { createProgress, formatEta } from '../host/progress';
+
+function sink(isTTY: boolean) {
+  const out: string[] = [];
+  const stream = { isTTY, write: (s: string) => out.push(s) } as unknown as NodeJS.WriteStream;
+  return { out, stream };
+}
+
+describe('progress with an ETA', () => {
+  it('formats the time left as m:ss and h:mm:ss', () => {
+    expect(formatEta(0)).toBe('0:00');
+    expect(formatEta(7_400)).toBe('0:07');
+    expect(formatEta(61_000)).toBe('1:01');
+    expect(formatEta(3_725_000)).toBe('1:02:05');
+  });
+
+  it('TTY: the ETA is on the bar, from the time so far and the fraction left', () => {
+    const { out, stream } = sink(true);
+    let t = 0;
+    const p = createProgress({ label: 'sim', stream, now: () => t, delayMs: 1000 });
+    t = 7000;
+    p.update(0.5);
+    t = 10_500;
+    p.update(0.75);
+    t = 14_000;
+    p.update(1);
+    p.done();
+    expect(out[0]).toBe('\rsim [###############---------------]  50% ETA 0:07');
+    expect(out[1]).toBe('\rsim [#######################-------]  75% ETA 0:04'); // 10.5 s × 0.25 / 0.75 = 3.5 s
+    expect(out[2]).toBe('\rsim [##############################] 100%'.padEnd(out[1].length)); // the old ETA is overwritten
+    expect(out[3]).toBe('\r\x1b[K');
+  });
+
+  it('not a TTY: plain lines at most every 10 %, each with its ETA', () => {
+    const { out, stream } = sink(false);
+    let t = 0;
+    const p = createProgress({ label: 'score', stream, now: () => t, delayMs: 1000 });
+    for (let i = 1; i <= 100; i++) {
+      t = i * 100;
+      p.update(i / 100);
+    }
+    p.done();
+    expect(out).toEqual(['score: 10% ETA 0:09\n', ...[2, 3, 4, 5, 6, 7, 8, 9].map((k) => `score: ${k}0% ETA 0:${String(10 - k).padStart(2, '0')}\n`), 'score: 100%\n']);
+  });
+
+  it('a short run prints nothing: under the delay, or about to end when the delay is over', () => {
+    for (const tty of [true, false]) {
+      const { out, stream } = sink(tty);
+      let t = 0;
+      const p = createProgress({ label: 'estimate', stream, now: () => t, delayMs: 1000 });
+      t = 900;
+      p.update(0.6);
+      t = 1100;
+      p.update(0.7); // 0.47 s left: not worth a bar
+      t = 1500;
+      p.update(1);
+      p.done();
+      expect(out).toEqual([]);
+    }
+  });
+});
