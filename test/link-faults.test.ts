@@ -1,6 +1,9 @@
 // Safety and reliability of `hookline run` under link faults, power cuts and Ctrl-C (issue #13):
 // every case ends with a correct result or one accurate line (exit 2, no report), never a trace,
 // and never with the machine breaking its own motion limits.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { encodeFrame } from '../shared/link/frame';
@@ -9,7 +12,11 @@ import { machineHash } from '../host/stream/machine-hash';
 import { HostSession, SILENCE_MS } from '../host/link/session';
 import { streamIdOf } from '../device/link-session';
 import { runLinkSim } from '../sim/session/link-sim';
+import { openSerial } from '../host/link/serial';
+import { attachSimDevice } from '../sim/session/serial-device';
 import { refGantry, samplePath } from './helpers/rig';
+import { repoRoot, tempDir } from './helpers/cli';
+import { hasSocat, ptyPair } from './helpers/pty';
 
 const m = refGantry();
 const stream = (lines: number, seed = 3) => Uint8Array.from(encodeStream(samplePath(seed, lines), 160, [0], { version: 4, machineHash: machineHash(m) }));
@@ -84,4 +91,49 @@ describe('the link simulation at large virtual times', () => {
     expect(r.wrapped).toEqual(p);
     expect(r.violations).toEqual([]);
   }, 60_000);
+});
+
+describe.skipIf(!hasSocat())('Ctrl-C during hookline run on a real port', () => {
+  it('exits promptly once the machine has stopped, with one line naming the line it reached and why --resume starts there', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'plan.hls');
+    writeFileSync(file, stream(80, 6));
+    const pty = await ptyPair();
+    const link = await openSerial(pty.b, 115200);
+    try {
+      const dev = attachSimDevice(link, m, { speed: 20 });
+      const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'run', file, '--port', pty.a, '--yes'], { cwd: repoRoot });
+      let stderr = '';
+      let stdout = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      p.stderr.on('data', (d) => (stderr += d));
+      const killer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+      const closed = new Promise<number | null>((r) => p.on('close', r));
+      while (dev.runtime.status().line < 6) await new Promise((r) => setTimeout(r, 20));
+      const t0 = Date.now();
+      p.kill('SIGINT');
+      const code = await closed;
+      const ms = Date.now() - t0;
+      clearTimeout(killer);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      // The message is the last thing written: no progress line redrawn after it.
+      const lines = stderr.trim().split('\n');
+      const last = lines[lines.length - 1];
+      expect(last).toMatch(/^hookline: interrupted at line \d+ of 80: the machine stopped at line \d+(, after finishing the \d+ lines? it had already queued)?; run again with --resume to continue from there$/);
+      expect(lines.slice(0, -1).every((l) => l.startsWith('run: line '))).toBe(true);
+      // The line it names is where the machine is, and where --resume will start.
+      const st = dev.runtime.status();
+      expect(st.stateName).toBe('paused');
+      const reached = Number(/stopped at line (\d+)/.exec(last)![1]);
+      expect(reached).toBe(st.line);
+      expect(dev.hal.storage.get('hooks')).toBe(st.hooksWrapped);
+      // Promptly: once the machine has drained its queued moves, not after a handshake timeout.
+      expect(ms).toBeLessThan(4000);
+      dev.stop();
+    } finally {
+      await link.close();
+      pty.close();
+    }
+  }, 40_000);
 });

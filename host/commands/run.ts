@@ -39,16 +39,21 @@ function fmtEta(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
 }
 
-/** Line, colour and ETA on stderr: redrawn in place on a TTY, a plain line per 10 % otherwise. */
-function progressBar(quiet: boolean) {
+/**
+ * Line, colour (counted from 1, "colour 2 of 3", as the instructions count) and ETA on stderr:
+ * redrawn in place on a TTY, a plain line per 10 % otherwise. After done() it draws nothing more
+ * (a message printed after it must stay the last thing on the terminal).
+ */
+function progressBar(quiet: boolean, colours: number) {
   const tty = process.stderr.isTTY === true;
   let lastStep = -1;
   let shown = false;
+  let stopped = false;
   return {
     update(line: number, lineCount: number, color: number, etaS: number, extra = '') {
-      if (quiet || lineCount <= 0) return;
+      if (quiet || stopped || lineCount <= 0) return;
       const f = Math.min(1, line / lineCount);
-      const text = `line ${line}/${lineCount} colour ${color} ETA ${fmtEta(etaS)}${extra}`;
+      const text = `line ${line}/${lineCount} colour ${color + 1} of ${Math.max(colours, color + 1)} ETA ${fmtEta(etaS)}${extra}`;
       if (tty) {
         const full = Math.round(f * 30);
         process.stderr.write(`\rrun [${'#'.repeat(full)}${'-'.repeat(30 - full)}] ${text}\x1b[K`);
@@ -61,10 +66,14 @@ function progressBar(quiet: boolean) {
       }
     },
     done() {
-      if (tty && shown) process.stderr.write('\r\x1b[K');
+      if (tty && shown && !stopped) process.stderr.write('\r\x1b[K');
+      stopped = true;
     },
   };
 }
+
+/** How long Ctrl-C waits for the machine to report that it has stopped (it drains its queued moves first). */
+export const INTERRUPT_WAIT_MS = 5000;
 
 export const runCommand: Command = {
   name: 'run',
@@ -94,7 +103,7 @@ export const runCommand: Command = {
       throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
     const palette = decodeStreamBytes(bytes, streamPath).colors;
-    const bar = progressBar(values.quiet === true);
+    const bar = progressBar(values.quiet === true, palette.length);
 
     if (values.target !== undefined && values.target !== 'johnny-five') {
       throw new UserError(`run: unknown --target '${values.target}'; the only host-side target is johnny-five (the others run the link protocol: leave --target out)`);
@@ -188,30 +197,73 @@ export const runCommand: Command = {
     let prompting = false;
     const result = await new Promise<string | null>((resolve) => {
       let timer: NodeJS.Timeout | null = null;
+      let over = false;
+      /** Ctrl-C: when it came (ms), the line the machine had reported then, the give-up timer. */
+      let interruptedAt = -1;
+      let lineAtInterrupt = 0;
+      let interruptTimer: NodeJS.Timeout | null = null;
+      const finish = (why: string | null) => {
+        if (over) return;
+        over = true;
+        // Nothing may run after this: no redraw of the bar after the message, no timer keeping the
+        // process alive (a pending step once kept it for the 12 s of a failing handshake).
+        if (timer) clearTimeout(timer);
+        if (interruptTimer) clearTimeout(interruptTimer);
+        process.removeListener('SIGINT', onInterrupt);
+        bar.done();
+        resolve(why);
+      };
+      const stoppedMessage = (confirmed: boolean) => {
+        const st = s.status;
+        const reached = st ? st.line : 0;
+        const drained = reached > lineAtInterrupt ? `, after finishing the ${reached - lineAtInterrupt} line${reached - lineAtInterrupt === 1 ? '' : 's'} it had already queued` : '';
+        return confirmed
+          ? `interrupted at line ${lineAtInterrupt} of ${s.lineCount}: the machine stopped at line ${reached}${drained}; run again with --resume to continue from there`
+          : `interrupted at line ${lineAtInterrupt} of ${s.lineCount}: the machine was asked to stop but did not confirm within ${INTERRUPT_WAIT_MS / 1000} s (last reported line ${reached}); check it, then run again with --resume`;
+      };
       const step = () => {
+        if (over) return;
         if (timer) clearTimeout(timer);
         timer = null;
-        if (closedWhy) return resolve(`the device disconnected: ${closedWhy}; reconnect and run again with --resume`);
+        if (closedWhy) return finish(`the device disconnected: ${closedWhy}; reconnect and run again with --resume`);
         for (const f of s.poll(now())) link.write(f);
-        if (s.phase === 'failed') return resolve(s.error);
-        if (s.phase === 'done') return resolve(null);
-        if (s.status) bar.update(s.status.line, s.lineCount, s.status.color, NaN);
-        if (s.awaitingColour >= 0 && !prompting) {
-          prompting = true;
-          if (values.yes) {
-            s.continueAfterColour();
-            prompting = false;
-          } else {
-            void askThreadChange(s.awaitingColour, palette).then(() => {
-              prompting = false;
+        if (s.phase === 'failed') return finish(s.error);
+        if (s.phase === 'done') return finish(null);
+        if (interruptedAt >= 0) {
+          // Stopped: PAUSED (state 5) after our PAUSE, or an alarm / the end meanwhile.
+          const st = s.status;
+          if (st && (st.state === 5 || st.state === 7 || st.state === 6)) return finish(stoppedMessage(true));
+        } else {
+          if (s.status) bar.update(s.status.line, s.lineCount, s.status.color, NaN);
+          if (s.awaitingColour >= 0 && !prompting) {
+            prompting = true;
+            if (values.yes) {
               s.continueAfterColour();
-              step();
-            });
+              prompting = false;
+            } else {
+              void askThreadChange(s.awaitingColour, palette).then(() => {
+                prompting = false;
+                if (interruptedAt >= 0) return;
+                s.continueAfterColour();
+                step();
+              });
+            }
           }
         }
         const d = s.nextDeadline();
         timer = setTimeout(step, Number.isFinite(d) ? Math.max(1, d - now()) : 100);
       };
+      function onInterrupt() {
+        if (interruptedAt >= 0) return finish(stoppedMessage(false)); // a second Ctrl-C: leave now
+        // Ctrl-C: stop the machine at the next safe point (it finishes the moves it has queued and
+        // pauses), wait for it to say so (at most INTERRUPT_WAIT_MS), then leave with one line.
+        interruptedAt = now();
+        lineAtInterrupt = s.status ? s.status.line : 0;
+        bar.done();
+        s.pause();
+        step();
+        interruptTimer = setTimeout(() => finish(stoppedMessage(false)), INTERRUPT_WAIT_MS);
+      }
       link.onData((b) => {
         s.receive(b, now());
         step();
@@ -220,12 +272,7 @@ export const runCommand: Command = {
         closedWhy = why;
         step();
       });
-      process.once('SIGINT', () => {
-        // Ctrl-C: stop the machine at the next safe point first, then leave.
-        s.pause();
-        for (const f of s.poll(now())) link.write(f);
-        setTimeout(() => resolve('interrupted: the machine was asked to pause; run again with --resume to continue'), 1000);
-      });
+      process.on('SIGINT', onInterrupt);
       step();
     });
     bar.done();
