@@ -43,6 +43,8 @@ export interface SimOptions {
   onEdge?: EdgeListener;
   /** Which build of the runtime runs (sim/targets/); default native (the TypeScript itself). */
   target?: SimTarget;
+  /** Called now and then with the fraction done, 0..1 (hooks wrapped, then the estimates). */
+  onProgress?: (fraction: number) => void;
 }
 
 export interface SimResult {
@@ -127,7 +129,11 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     rt.resume();
   };
   const n = stream.length;
+  const onProgress = opts.onProgress;
+  const hookTotal = Math.max(1, expected.hooks.length);
+  let tick = 0;
   for (;;) {
+    if (onProgress && (++tick & 4095) === 0) onProgress(0.9 * Math.min(1, (tracker ? tracker.wraps : verifier.wraps).length / hookTotal));
     const s = rt.state;
     if (s === ST_IDLE || s === ST_RUNNING || s === ST_PAUSED) {
       while (fed < n && rt.canAccept()) rt.feed(stream[fed++]);
@@ -159,7 +165,9 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   const { hooks: planHooks, dirs: planDirs } = hooksAndDirections(machine, expected.hooks, expected.flanks);
   const mismatch = firstMismatch(planHooks, planDirs, wraps);
   const ok = mismatch === null && verifier.violations.length === 0;
+  onProgress?.(0.9);
   const est = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, false, ring ? new RingPath(ring) : undefined, planDirs);
+  onProgress?.(0.95);
   const exact = opts.skipEstimates ? null : estimateMotion(machine, expected.ops, true, ring ? new RingPath(ring) : undefined, planDirs);
   return {
     ok,

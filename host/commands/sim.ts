@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { UserError, fsErrorText } from '../errors';
+import { createProgress } from '../progress';
 import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
 import { planHooks, planPath } from '../plan/types';
@@ -79,7 +80,9 @@ export const simCommand: Command = {
     const startMm = ring ? [RING_START_DEG, 0, 0] : gantryStartMm(machine as typeof geo);
     const sampler = ring ? new RingMotionSampler(ring, startMm[0]) : new MotionSampler(machine as typeof geo, startMm);
     const labels = ring ? ringMotionLabels(ring) : undefined;
-    const r = simulate(bytes, machine, { startMm, onEdge: sampler, target });
+    // The simulation is ~80 % of the wall time, the reports the rest.
+    const progress = createProgress({ label: 'sim' });
+    const r = simulate(bytes, machine, { startMm, onEdge: sampler, target, onProgress: (f) => progress.update(0.8 * f) });
     const samples = sampler.finish(r.machineSeconds * 1e6);
     const totalSteps = r.steps.x + r.steps.y + r.steps.z;
     const report = {
@@ -119,8 +122,11 @@ export const simCommand: Command = {
     writeFileAtomic(join(values.out, 'report.json'), JSON.stringify(report, null, 1) + '\n');
     const strung = renderStrungPng(geo, r.wrapped, r.planOps, r.colors, width, background);
     writeFileAtomic(join(values.out, 'strung.png'), strung);
+    progress.update(0.85);
     writeFileAtomic(join(values.out, 'motion.svg'), renderMotionSvg(geo, samples, labels));
+    progress.update(0.88);
     writeFileAtomic(join(values.out, 'build.gif'), renderBuildGif(geo, r.wrapped, r.planOps, background));
+    progress.update(0.95);
     const preview = values.plan ? join(dirname(values.plan), 'preview.png') : '';
     const havePreview = preview !== '' && existsSync(preview);
     const planned = havePreview ? readFileSync(preview) : renderStrungPng(geo, r.planHooks, r.planOps, r.colors, Math.min(width, 512), background);
@@ -128,6 +134,7 @@ export const simCommand: Command = {
       r, machine: geo, streamPath, plannedPng: planned,
       plannedLabel: havePreview ? `planned (${preview})` : 'planned (drawn from the stream)', samples, labels,
     }));
+    progress.done();
 
     const verdict = r.ok ? 'OK' : 'FAILED';
     const why = r.ok
