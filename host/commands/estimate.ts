@@ -4,6 +4,7 @@ import { UserError, fsErrorText } from '../errors';
 import { loadMachine } from '../machine/load';
 import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { machineHash } from '../stream/machine-hash';
+import { createProgress } from '../progress';
 import { estimateMotion, floorSeconds, threadMm } from '../../shared/motion/estimate';
 import { RingPath, ringAxes, ringFloorSeconds } from '../../shared/geometry/ring';
 import type { Command } from './command';
@@ -36,12 +37,17 @@ export const estimateCommand: Command = {
     // A ring runs as one rotary axis of an ordinary profile, with its own path (shared/geometry/ring.ts).
     const ring = machine.kind === 'ring' ? machine : null;
     const axes = machine.kind === 'ring' ? ringAxes(machine) : machine;
+    // Two passes of about equal cost: look-ahead, then exact stop.
+    const progress = createProgress({ label: 'estimate' });
     const look = estimateMotion(axes, ops, false, ring ? new RingPath(ring) : undefined, dirs ?? undefined);
+    progress.update(0.5);
     const exact = estimateMotion(axes, ops, true, ring ? new RingPath(ring) : undefined, dirs ?? undefined);
+    progress.update(0.95);
     const floor = ring ? ringFloorSeconds(ring, hooks) : floorSeconds(axes, hooks);
     const lines = Math.max(0, hooks.length - 1);
     const thread = threadMm(axes, hooks) / 1000;
     const pauses = countPauses(ops);
+    progress.done();
     if (values.json) {
       process.stdout.write(JSON.stringify({
         lines, machineSeconds: r3(look.seconds), secondsPerLine: r3(look.seconds / Math.max(1, lines)), floorSeconds: r3(floor),

@@ -5,6 +5,7 @@ import { UserError } from '../errors';
 import { renderHtml } from '../instructions/html';
 import { buildInstructions } from '../instructions/model';
 import { loadPlan } from '../plan/load';
+import { createProgress } from '../progress';
 import type { Command } from './command';
 
 export const instructionsCommand: Command = {
@@ -16,8 +17,10 @@ export const instructionsCommand: Command = {
     const [planFile] = positionals('instructions', pos, ['plan.json']);
     if (!values.out) throw new UserError('instructions: missing -o DIR (where to write instructions.html and instructions.pdf)');
     const plan = loadPlan(planFile);
+    const progress = createProgress({ label: 'instructions' });
     const ins = buildInstructions(plan, basename(planFile));
     const html = renderHtml(ins);
+    progress.update(0.3);
     // pdfkit is loaded only here: it costs ~0.1 s of start-up for every other command.
     const { renderPdf } = await import('../instructions/pdf');
     const pdf = await renderPdf(ins);
@@ -25,6 +28,7 @@ export const instructionsCommand: Command = {
     const pdfPath = join(values.out, 'instructions.pdf');
     writeFileAtomic(htmlPath, html);
     writeFileAtomic(pdfPath, pdf);
+    progress.done();
     const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
     process.stdout.write(`wrote ${htmlPath} (${kb(Buffer.byteLength(html))}) and ${pdfPath} (${kb(pdf.length)}): ${plan.lines.length} lines, ${ins.totalMetres.toFixed(1)} m of thread\n`);
   },

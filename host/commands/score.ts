@@ -4,6 +4,7 @@ import { scoreColourPlan } from '../plan/colour-render';
 import { loadPlan } from '../plan/load';
 import { probeImage } from '../plan/image';
 import { loadMetricTarget, scorePlan } from '../plan/score';
+import { createProgress } from '../progress';
 import type { Command } from './command';
 
 const FLAGS = {
@@ -21,14 +22,18 @@ export const scoreCommand: Command = {
     if (region !== 'hooks' && region !== 'board') throw new UserError(`--region: '${region}' is not a region; give hooks or board`);
     const plan = loadPlan(planFile);
     await probeImage(image);
+    const progress = createProgress({ label: 'score' });
     if (plan.colors.length !== 1) {
       // Colour: RMSE on RGB 0..1 in the frame, threads composited opaque in placement order.
-      const s = await scoreColourPlan(plan, image, region);
+      const s = await scoreColourPlan(plan, image, region); // one call: no steps to report
+      progress.done();
       process.stdout.write(`${JSON.stringify({ rmse: round(s.rmse), lines: plan.lines.length, colors: plan.colors.length })}\n`);
       return;
     }
     const target = await loadMetricTarget({ board: plan.board, source: { file: image, crop: plan.source.crop } });
+    progress.update(0.3);
     const s = scorePlan(plan, target, region);
+    progress.done();
     process.stdout.write(`${JSON.stringify({ rmse: round(s.rmse), ssim: round(s.ssim), lines: plan.lines.length })}\n`);
   },
 };
