@@ -23,7 +23,7 @@ export const instructionsCommand: Command = {
     progress.update(0.3);
     // pdfkit is loaded only here: it costs ~0.1 s of start-up for every other command.
     const { renderPdf } = await import('../instructions/pdf');
-    const pdf = await renderPdf(ins);
+    const pdf = await renderPdf(ins, { onProgress: (f) => progress.update(0.3 + 0.65 * f) });
     const htmlPath = join(values.out, 'instructions.html');
     const pdfPath = join(values.out, 'instructions.pdf');
     writeFileAtomic(htmlPath, html);

@@ -12,7 +12,6 @@ section{break-before:page}section:first-of-type{break-before:auto}
 .sum td,.sum th{text-align:left;padding:1mm 4mm 1mm 0;vertical-align:middle}
 .sw{display:inline-block;width:9mm;height:5mm;border:1px solid #000;vertical-align:middle}
 .chg{break-inside:avoid;break-after:avoid;border:2px solid #000;margin:4mm 0 2mm;padding:2mm 3mm;font-size:14pt;font-weight:bold;display:flex;align-items:center;gap:4mm}
-.run{break-before:page}
 .chg .sw{width:16mm;height:10mm}
 table.seq{border-collapse:collapse;table-layout:fixed;width:100%;font-size:15pt;font-variant-numeric:tabular-nums}
 .seq tr{break-inside:avoid}
@@ -58,7 +57,9 @@ export function renderHtml(ins: Instructions): string {
         close();
         o.push(`<div class="mk" data-done="${it.done}">${it.done} lines done · ${it.total - it.done} to go (${Math.floor((100 * it.done) / it.total)} %)</div>`);
       } else {
-        if (!open) { o.push('<table class="seq"><colgroup><col class="l"><col span="10"></colgroup>'); open = true; }
+        // Multi-colour plans: a bar in the run's colour left of every row, so the colour shows on any page.
+        const bar = ins.colors.length > 1 ? ` style="border-left:3mm solid ${ins.colors[it.color].hex}"` : '';
+        if (!open) { o.push(`<table class="seq"><colgroup><col class="l"${bar}><col span="10"></colgroup>`); open = true; }
         o.push(`<tr><th>${it.first}</th><td>${it.hooks.join('<td>')}</tr>`);
       }
     }

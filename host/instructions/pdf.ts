@@ -5,7 +5,7 @@ const M = 42; // page margin, pt (~15 mm)
 const ROW_H = 21;
 
 /** The same content as the HTML as an A4 PDF (standard Helvetica, no embedded fonts). */
-export function renderPdf(ins: Instructions, opts: { compress?: boolean } = {}): Promise<Buffer> {
+export function renderPdf(ins: Instructions, opts: { compress?: boolean; onProgress?: (fraction: number) => void } = {}): Promise<Buffer> {
   const doc = new PDFDocument({ size: 'A4', margin: M, compress: opts.compress ?? true, info: { Title: `Stringing instructions: ${ins.title}`, Producer: 'hookline', CreationDate: new Date(0) } });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -16,7 +16,20 @@ export function renderPdf(ins: Instructions, opts: { compress?: boolean } = {}):
   const W = doc.page.width - 2 * M;
   const bottom = doc.page.height - M;
   let y = M;
-  const need = (h: number) => { if (y + h > bottom) { doc.addPage(); y = M; } };
+  /** While drawing the sequence: the colour run a new page continues (its header names it). */
+  let running: { color: number; hex: string } | null = null;
+  const multi = ins.colors.length > 1;
+  const need = (h: number) => {
+    if (y + h <= bottom) return;
+    doc.addPage();
+    y = M;
+    if (running) {
+      const text = `Hook sequence, continued${multi ? `: colour ${running.color + 1} of ${ins.colors.length} (${running.hex})` : ''}`;
+      if (multi) swatch(running.hex, M, y, 18, 10);
+      doc.font('Helvetica').fontSize(9).fillColor('#555').text(text, multi ? M + 24 : M, y + 1, { lineBreak: false });
+      y += 18;
+    }
+  };
   const para = (text: string, size = 11, font = 'Helvetica') => {
     doc.font(font).fontSize(size).fillColor('#000');
     const h = doc.heightOfString(text, { width: W });
@@ -56,9 +69,13 @@ export function renderPdf(ins: Instructions, opts: { compress?: boolean } = {}):
   para('Hook sequence', 15, 'Helvetica-Bold');
   const labelW = 40;
   const colW = (W - labelW) / 10;
-  for (const it of ins.items) {
+  // Rows flow from page to page; a colour change is a banner in place (kept with the next two rows),
+  // and on a multi-colour plan every row has a bar in its colour at the left.
+  let current = { color: 0, hex: '#000000' };
+  ins.items.forEach((it, n) => {
+    if (opts.onProgress && n % 200 === 0) opts.onProgress(n / ins.items.length);
     if (it.kind === 'change') {
-      if (!it.first) { doc.addPage(); y = M; }
+      running = null; // the banner says which colour
       const text = it.first
         ? `Start: tie on colour ${it.color + 1} (${it.hex}) at hook ${it.hook}`
         : `Line ${it.line + 1}: colour change: tie off at hook ${it.hook}, tie on colour ${it.color + 1} (${it.hex}) at hook ${it.hook}`;
@@ -69,6 +86,8 @@ export function renderPdf(ins: Instructions, opts: { compress?: boolean } = {}):
       swatch(it.hex, M + 8, y + (h - 22) / 2, 40, 22);
       doc.font('Helvetica-Bold').fontSize(13).fillColor('#000').text(text, M + 58, y + 8, { width: W - 70 });
       y += h + 8;
+      current = { color: it.color, hex: it.hex };
+      running = current;
     } else if (it.kind === 'mark') {
       need(24 + ROW_H);
       doc.lineWidth(0.8).moveTo(M, y + 2).lineTo(M + W, y + 2).stroke('#000');
@@ -78,6 +97,7 @@ export function renderPdf(ins: Instructions, opts: { compress?: boolean } = {}):
       y += 26;
     } else {
       need(ROW_H);
+      if (multi) doc.lineWidth(0.4).rect(M, y + 2, 5, ROW_H - 5).fillAndStroke(current.hex, '#000');
       doc.font('Helvetica').fontSize(8).fillColor('#555').text(String(it.first), M, y + 5, { width: labelW - 8, align: 'right', lineBreak: false });
       doc.font('Helvetica').fontSize(15).fillColor('#000');
       it.hooks.forEach((h, k) => {
@@ -86,7 +106,8 @@ export function renderPdf(ins: Instructions, opts: { compress?: boolean } = {}):
       doc.lineWidth(0.4).moveTo(M, y + ROW_H - 1).lineTo(M + W, y + ROW_H - 1).stroke('#ccc');
       y += ROW_H;
     }
-  }
+  });
+  running = null;
   need(30);
   doc.font('Helvetica-Bold').fontSize(12).fillColor('#000').text(`All ${ins.lines} lines done: tie off at hook ${ins.path[ins.path.length - 1]}.`, M, y + 8, { lineBreak: false });
   doc.end();
