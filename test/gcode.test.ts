@@ -182,7 +182,7 @@ describe('hookline gcode', () => {
     expect(flanked.flanks).toBe(2);
     const r = runCli(['gcode', join(out, 'plan.json'), '--machine', machinePath]);
     expect([r.code, r.stderr]).toEqual([0, '']);
-    const wound = Array.from(r.stdout.matchAll(/^; hook (\d+) \(#\d+ of \d+\), (G[23])$/gm), (m) => `${m[1]}${m[2]}`);
+    const wound = Array.from(r.stdout.matchAll(/^; hook (\d+)[ca] \((?:start|line \d+ of \d+)\), (G[23])$/gm), (m) => `${m[1]}${m[2]}`);
     expect(wound).toEqual(planPath(flanked).map((v) => `${v >> 1}${v % 2 === 0 ? 'G3' : 'G2'}`));
     expect(new Set(wound.map((w) => w.slice(-2))).size).toBe(2);
   });

@@ -79,7 +79,8 @@ describe('hookline encode (format 5, a flanked plan) --machine / decode / inspec
     expectOneLineError(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'x.hls'), '--format', '4']), /only stream format 5 carries/);
     expect(json.machineHash).toBeGreaterThan(0);
     expect(json.ops.map((o: { hook: number }) => o.hook)).toEqual(planPath(plan));
-    expect(runCli(['decode', join(dir, 'plan.hls'), '--machine', machine]).stdout.trimEnd().split('\n').map(Number)).toEqual(planPath(plan));
+    // People's numbering: hook and winding (c / a), as the instructions print it.
+    expect(runCli(['decode', join(dir, 'plan.hls'), '--machine', machine]).stdout.trimEnd().split('\n')).toEqual(planPath(plan).map((v) => `${v >> 1}${v % 2 === 0 ? 'c' : 'a'}`));
     const other = JSON.parse(readFileSync(machine, 'utf8'));
     other.thread.widthMm = 0.2;
     writeFileSync(join(dir, 'other.json'), JSON.stringify(other));

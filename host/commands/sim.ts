@@ -4,6 +4,7 @@ import { numberFlag, parseCommand, positionals } from '../args';
 import { writeFileAtomic } from '../atomic-write';
 import { UserError, fsErrorText } from '../errors';
 import { createProgress } from '../progress';
+import { hookLabel, pathPlace } from '../numbering';
 import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
 import { planHooks, planPath } from '../plan/types';
@@ -141,7 +142,7 @@ export const simCommand: Command = {
       ? ''
       : ' — ' +
         [
-          r.firstMismatch ? `first mismatch at hook #${r.firstMismatch.index} (planned ${fmtHook(r.firstMismatch.expectedHook, r.firstMismatch.expectedDir)}, wrapped ${fmtHook(r.firstMismatch.wrappedHook, r.firstMismatch.wrappedDir)})` : '',
+          r.firstMismatch ? `first mismatch at ${pathPlace(r.firstMismatch.index)} (planned ${fmtHook(r.firstMismatch.expectedHook, r.firstMismatch.expectedDir)}, wrapped ${fmtHook(r.firstMismatch.wrappedHook, r.firstMismatch.wrappedDir)})` : '',
           r.violations.length ? `${r.violations.length} violations, first: ${r.violations[0].message}` : '',
         ].filter(Boolean).join('; ');
     process.stdout.write(
@@ -160,5 +161,5 @@ function round(v: number, digits: number): number {
 
 function fmtHook(h: number | null, d: number | null): string {
   if (h === null) return 'nothing';
-  return `${h}${d === 1 ? ' cw' : d === -1 ? ' ccw' : ''}`;
+  return `hook ${hookLabel(h, d)}`;
 }

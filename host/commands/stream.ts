@@ -8,6 +8,7 @@ import { hashText, machineHash } from '../stream/machine-hash';
 import { DEFAULT_FORMAT, decodeChunks, decodeStreamBytes, encodePlan } from '../stream/plan-stream';
 import { planHooks } from '../plan/types';
 import { FORMAT_VERSION, FORMAT_VERSION_1, FORMAT_VERSION_FLANKS, streamErrorText } from '../../shared/stream/format';
+import { flankLabel } from '../numbering';
 import type { Command } from './command';
 
 function readStream(path: string): Uint8Array {
@@ -76,7 +77,9 @@ export const decodeCommand: Command = {
         chunkLines: s.chunkHooks, chunkCount: s.chunkCount, ops,
       }) + '\n');
     } else {
-      process.stdout.write(s.hooks.join('\n') + (s.hooks.length ? '\n' : ''));
+      // One hook per line as people number them (host/numbering.ts): flanked streams as 12c / 12a.
+      const hooks = s.flanks === 2 ? s.hooks.map(flankLabel) : s.hooks;
+      process.stdout.write(hooks.join('\n') + (hooks.length ? '\n' : ''));
     }
   },
 };

@@ -12,6 +12,7 @@ import type { Plan } from '../plan/types';
 import { nailsPerHook, planPath } from '../plan/types';
 import { type MachineProfile, hookXMm, hookYMm } from '../../shared/machine';
 import { hooksAndDirections } from '../../sim/verify';
+import { hookLabel, pathPlace } from '../numbering';
 
 export type Dialect = 'grbl' | 'marlin';
 
@@ -141,9 +142,10 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     const s = dirs[i];
     const runZ = Math.max(m.wrap.wrapHeightMm, highest + m.pile.clearanceMm);
     if (runZ > ceiling + 1e-9) {
-      throw new UserError(`gcode: hook ${h} (path position ${i}): the thread pile (${fmt(highest)} mm) reaches the hook heads (hooks.headHeightMm ${m.hooks.headHeightMm}, clearance ${m.pile.clearanceMm}); use fewer lines or longer hooks`);
+      throw new UserError(`gcode: hook ${h} (${pathPlace(i)}): the thread pile (${fmt(highest)} mm) reaches the hook heads (hooks.headHeightMm ${m.hooks.headHeightMm}, clearance ${m.pile.clearanceMm}); use fewer lines or longer hooks`);
     }
-    out.push(`; hook ${h} (#${i + 1} of ${path.length}), ${s > 0 ? 'G3' : 'G2'}`);
+    // As the instructions number them (host/numbering.ts): the winding after the hook on flanked plans, lines from 1.
+    out.push(`; hook ${hookLabel(h, plan.flanks === 2 ? s : null)} (${i === 0 ? 'start' : `line ${i} of ${path.length - 1}`}), ${s > 0 ? 'G3' : 'G2'}`);
     // The whole wrap circle must be inside the travel (the arc's extreme points).
     checkXY(px - R, py - R, `hook ${h}'s wrap circle`);
     checkXY(px + R, py + R, `hook ${h}'s wrap circle`);

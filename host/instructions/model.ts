@@ -1,5 +1,5 @@
 import { planHooks, planPath, type Plan } from '../plan/types';
-import { flankDirection } from '../../shared/geometry/wrap';
+import { flankLabel } from '../numbering';
 
 /** Rows of this many lines in the hook sequence; rows are aligned to multiples of it. */
 export const ROW = 10;
@@ -38,7 +38,7 @@ export function colourRuns(plan: Plan): { line: number; color: number; hook: num
 export function buildInstructions(plan: Plan, name: string): Instructions {
   const path = planPath(plan);
   // Flanked plans: hook number and winding, c = clockwise, a = anticlockwise (flank 0 winds clockwise).
-  const label = plan.flanks === 2 ? (v: number) => `${v >> 1}${flankDirection(v) > 0 ? 'c' : 'a'}` : (v: number) => String(v);
+  const label = plan.flanks === 2 ? flankLabel : (v: number) => String(v);
   const perColour = plan.colors.map((hex, index) => ({ index, hex: hex.toLowerCase(), lines: 0, metres: 0 }));
   for (const [c, a, b] of plan.lines) {
     const [x0, y0] = plan.nails[a];
