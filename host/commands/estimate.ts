@@ -4,6 +4,7 @@ import { UserError, fsErrorText } from '../errors';
 import { loadMachine } from '../machine/load';
 import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { machineHash } from '../stream/machine-hash';
+import { pileOverflow } from '../machine/compat';
 import { createProgress } from '../progress';
 import { estimateMotion, floorSeconds, threadMm } from '../../shared/motion/estimate';
 import { RingPath, ringAxes, ringFloorSeconds } from '../../shared/geometry/ring';
@@ -37,6 +38,9 @@ export const estimateCommand: Command = {
     // A ring runs as one rotary axis of an ordinary profile, with its own path (shared/geometry/ring.ts).
     const ring = machine.kind === 'ring' ? machine : null;
     const axes = machine.kind === 'ring' ? ringAxes(machine) : machine;
+    // The runtime would stop with pile-full (sim alarms, gcode refuses): say so instead of a time.
+    const over = pileOverflow(axes, hooks);
+    if (over) throw new UserError(`${streamPath} cannot be built on machine ${machine.name} (${values.machine}): ${over.what}; ${over.fix}`);
     // Two passes of about equal cost: look-ahead, then exact stop.
     const progress = createProgress({ label: 'estimate' });
     const look = estimateMotion(axes, ops, false, ring ? new RingPath(ring) : undefined, dirs ?? undefined);

@@ -4,8 +4,7 @@ import { UserError } from '../errors';
 import { type Dialect, generateGcode } from '../gcode/generate';
 import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
-import { planHooks } from '../plan/types';
-import { hookXMm, hookYMm } from '../../shared/machine';
+import { checkPlanOnMachine } from '../machine/compat';
 import type { Command } from './command';
 
 export const gcodeCommand: Command = {
@@ -39,18 +38,7 @@ export const gcodeCommand: Command = {
     const plan = loadPlan(planFile);
     const machine = loadMachine(values.machine);
     if (machine.kind === 'ring') throw new UserError(`gcode: ${values.machine} is a ring machine; G-code is for XY gantries (kind "gantry")`);
-    const hooks = planHooks(plan);
-    if (hooks.length !== machine.hooks.count) {
-      throw new UserError(`${planFile} has ${hooks.length} hooks but ${values.machine} has ${machine.hooks.count}; plan with --hooks ${machine.hooks.count}`);
-    }
-    hooks.forEach(([x, y], i) => {
-      const d = Math.hypot(x - hookXMm(machine, i), y - hookYMm(machine, i));
-      if (d > 0.01) {
-        throw new UserError(
-          `${planFile}: hook ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(machine, i).toFixed(2)}, ${hookYMm(machine, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
-        );
-      }
-    });
+    checkPlanOnMachine(plan, machine, planFile, values.machine);
 
     const r = generateGcode(plan, machine, { dialect, lift: { mode, servoUp, servoDown }, planName: planFile });
     if (values.out) {

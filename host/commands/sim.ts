@@ -7,8 +7,8 @@ import { createProgress } from '../progress';
 import { hookLabel, pathPlace } from '../numbering';
 import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
-import { planHooks, planPath } from '../plan/types';
-import { hookXMm, hookYMm } from '../../shared/machine';
+import { planPath } from '../plan/types';
+import { checkPlanOnMachine } from '../machine/compat';
 import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { renderStrungPng } from '../../sim/render-strung';
 import { simulate } from '../../sim/simulate';
@@ -57,18 +57,7 @@ export const simCommand: Command = {
       // The stream carries hook indices only: with the plan at hand, check that its nails are this
       // machine's hooks and that the stream is this plan.
       const plan = loadPlan(values.plan);
-      const hooks = planHooks(plan);
-      if (hooks.length !== machine.hooks.count) {
-        throw new UserError(`${values.plan} has ${hooks.length} hooks but ${values.machine} has ${machine.hooks.count}; plan with --hooks ${machine.hooks.count}`);
-      }
-      hooks.forEach(([x, y], i) => {
-        const d = Math.hypot(x - hookXMm(geo, i), y - hookYMm(geo, i));
-        if (d > 0.01) {
-          throw new UserError(
-            `${values.plan}: hook ${i} at (${x.toFixed(2)}, ${y.toFixed(2)}) mm is ${d.toFixed(2)} mm from the machine's hook ${i} at (${hookXMm(geo, i).toFixed(2)}, ${hookYMm(geo, i).toFixed(2)}); plan with --board-mm ${machine.board.widthMm} --frame circle`,
-          );
-        }
-      });
+      checkPlanOnMachine(plan, machine, values.plan, values.machine);
       const path = planPath(plan);
       if (path.length !== decoded.hooks.length || path.some((h, i) => h !== decoded.hooks[i])) {
         throw new UserError(`${streamPath} is not ${values.plan}'s path; encode it again with 'hookline encode ${values.plan} -o ${streamPath}'`);

@@ -6,7 +6,7 @@ import { loadMachine } from '../machine/load';
 import { loadPlan } from '../plan/load';
 import { hashText, machineHash } from '../stream/machine-hash';
 import { DEFAULT_FORMAT, decodeChunks, decodeStreamBytes, encodePlan } from '../stream/plan-stream';
-import { planHooks } from '../plan/types';
+import { checkPlanOnMachine } from '../machine/compat';
 import { FORMAT_VERSION, FORMAT_VERSION_1, FORMAT_VERSION_FLANKS, streamErrorText } from '../../shared/stream/format';
 import { flankLabel } from '../numbering';
 import type { Command } from './command';
@@ -38,10 +38,7 @@ export const encodeCommand: Command = {
     let hash = 0;
     if (values.machine) {
       const machine = loadMachine(values.machine);
-      const hooks = planHooks(plan).length;
-      if (machine.hooks.count !== hooks) {
-        throw new UserError(`${planPath} has ${hooks} hooks but ${values.machine} has ${machine.hooks.count} (hooks.count); plan for this machine's hooks`);
-      }
+      checkPlanOnMachine(plan, machine, planPath, values.machine);
       hash = machineHash(machine);
     }
     if (version === 1 && (hash !== 0 || chunkHooks !== undefined)) throw new UserError('encode: --machine and --chunk-lines need format 4 or 5 (leave out --format 1)');

@@ -89,6 +89,15 @@ const ringSchema = z.strictObject({
   stepPulseUs: positive.max(1000),
 });
 
+/**
+ * Fastest step rate (steps/s) a profile may ask of one axis at maxSpeed: above what the targets'
+ * step generators do (Grbl on a 16 MHz AVR ~30 kHz, an ESP32's RMT well below this), and it bounds
+ * the simulator's work (one event per step: a profile with 1e9 steps/mm ran for minutes).
+ */
+export const MAX_STEP_RATE_HZ = 100_000;
+/** Largest position in steps: the runtime keeps positions as 32-bit integers (with headroom). */
+export const MAX_TRAVEL_STEPS = 2 ** 30;
+
 /** Read and validate a machine profile; every problem is a one-line UserError naming the field and the fix. */
 export function loadMachine(path: string): AnyMachine {
   let text: string;
@@ -127,7 +136,12 @@ export function validateRing(json: unknown, where: string): RingProfile {
   const bad = (field: string, problem: string, fix: string): never => {
     throw new UserError(`${where}: field ${field}: ${problem}; ${fix}`);
   };
+  checkHooksAndThread(m, bad);
   const g = m.ring;
+  const stepsPerDeg = (g.motorStepsPerRev * g.gearRatio) / 360;
+  checkStepRate('ring.maxSpeedDegS', g.maxSpeedDegS, stepsPerDeg, '°/s', m.stepPulseUs, bad);
+  const pitchDeg = 360 / m.hooks.count;
+  if (!(1 / stepsPerDeg <= pitchDeg / 10)) bad('ring.motorStepsPerRev', `${fmtN(1 / stepsPerDeg)}° per step is too coarse for hooks ${fmtN(pitchDeg)}° apart (at most a tenth of that)`, 'use microstepping or a higher gear ratio');
   if (g.homing.latchSpeedDegS > g.homing.seekSpeedDegS) bad('ring.homing.latchSpeedDegS', 'is faster than seekSpeedDegS', 'make the second approach the slower one');
   if (g.homing.seekSpeedDegS > g.maxSpeedDegS) bad('ring.homing.seekSpeedDegS', 'is above maxSpeedDegS', `use at most ${g.maxSpeedDegS}`);
   if (g.homing.backoffDeg <= g.hallWidthDeg) bad('ring.homing.backoffDeg', `${g.homing.backoffDeg}° does not get off the hall sensor (hallWidthDeg ${g.hallWidthDeg})`, 'back off further than the sensor is wide');
@@ -156,9 +170,17 @@ export function validateGantry(json: unknown, where: string): MachineProfile {
     throw new UserError(`${where}: field ${field}: ${problem}; ${fix}`);
   };
 
+  checkHooksAndThread(m, bad);
   for (let a = 0; a < 3; a++) {
     const ax = axisAt(m, a);
     const name = AXIS_NAMES[a];
+    checkStepRate(`axes.${name}.maxSpeedMmS`, ax.maxSpeedMmS, ax.stepsPerMm, 'mm/s', m.stepPulseUs, bad);
+    const far = Math.max(Math.abs(ax.travelMinMm), Math.abs(ax.travelMaxMm)) * ax.stepsPerMm;
+    if (!(far <= MAX_TRAVEL_STEPS)) bad(`axes.${name}.stepsPerMm`, `${ax.stepsPerMm} steps/mm over ${ax.travelMaxMm} mm of travel is ${far.toExponential(2)} steps, more than the runtime's positions hold (${MAX_TRAVEL_STEPS})`, 'check the steps/mm (motor steps × microsteps / mm per turn)');
+    // Resolution: x/y must place the nozzle on its wrap circle (a tenth of its radius), z between
+    // the wrap height and the hook heads (a quarter of the gap).
+    const need = a === 2 ? (m.hooks.headHeightMm - m.wrap.wrapHeightMm) / 4 : m.wrap.radiusMm / 10;
+    if (need > 0 && !(1 / ax.stepsPerMm <= need)) bad(`axes.${name}.stepsPerMm`, `${ax.stepsPerMm} steps/mm moves ${fmtN(1 / ax.stepsPerMm)} mm per step, coarser than the ${fmtN(need)} mm the ${a === 2 ? 'drop below the hook heads' : 'wrap circle'} needs`, `use at least ${fmtN(1 / need)} (microstepping)`);
     if (!(ax.travelMaxMm > ax.travelMinMm)) bad(`axes.${name}.travelMaxMm`, `${ax.travelMaxMm} is not above travelMinMm ${ax.travelMinMm}`, 'give the far end of the travel');
     if (ax.travelMinMm < 0) bad(`axes.${name}.travelMinMm`, `${ax.travelMinMm} is below 0, past the min endstop (homing makes the switch point 0)`, 'use 0 or more');
     if (ax.homing.backoffMm * 2 >= ax.travelMaxMm - ax.travelMinMm) bad(`axes.${name}.homing.backoffMm`, `${ax.homing.backoffMm} mm is too long for the travel`, 'use a few mm');
@@ -204,4 +226,47 @@ export function validateGantry(json: unknown, where: string): MachineProfile {
     }
   }
   return m;
+}
+
+type Bad = (field: string, problem: string, fix: string) => never;
+
+/** The step rate at top speed, against MAX_STEP_RATE_HZ and the step pulse width; both kinds. */
+function checkStepRate(field: string, speed: number, stepsPerUnit: number, unit: string, pulseUs: number, bad: Bad): void {
+  const limit = Math.min(MAX_STEP_RATE_HZ, 1e6 / (2 * pulseUs));
+  const rate = speed * stepsPerUnit;
+  if (!(rate <= limit)) {
+    bad(field, `${speed} ${unit} at ${fmtN(stepsPerUnit)} steps per ${unit.split('/')[0]} is ${fmtN(rate)} steps/s, above the ${fmtN(limit)} steps/s a step generator can give (${pulseUs} µs pulses, at most ${MAX_STEP_RATE_HZ})`, `use at most ${fmtN(limit / stepsPerUnit)} ${unit}, or check the steps per ${unit.split('/')[0]}`);
+  }
+}
+
+/**
+ * Both kinds: the hook circle lies on the board, neighbouring hooks leave room for the thread
+ * (centre spacing > hook diameter + thread width), and a hook holds at least one wrap (the
+ * runtime's pile rule, shared/motion/pile.ts, after one layer).
+ */
+function checkHooksAndThread(m: AnyMachine, bad: Bad): void {
+  const h = m.hooks;
+  const r = h.diameterMm / 2;
+  const slack = h.hookDiameterMm / 2;
+  const [cx, cy] = h.centerMm;
+  if (cx - r < -slack || cy - r < -slack || cx + r > m.board.widthMm + slack || cy + r > m.board.heightMm + slack) {
+    bad('hooks.diameterMm', `the ${h.diameterMm} mm hook circle round (${cx}, ${cy}) does not lie on the ${m.board.widthMm}×${m.board.heightMm} mm board`, 'fix hooks.centerMm, hooks.diameterMm or the board size');
+  }
+  const spacing = h.diameterMm * Math.sin(Math.PI / h.count);
+  const gap = spacing - h.hookDiameterMm;
+  if (!(gap > m.thread.widthMm)) {
+    bad(gap > 0 ? 'thread.widthMm' : 'hooks.hookDiameterMm', gap > 0
+      ? `${m.thread.widthMm} mm thread does not pass between hooks ${fmtN(gap)} mm apart (${h.count} hooks of ${h.hookDiameterMm} mm on a ${h.diameterMm} mm circle)`
+      : `${h.count} hooks of ${h.hookDiameterMm} mm on a ${h.diameterMm} mm circle overlap (centres ${fmtN(spacing)} mm apart)`, 'use fewer or thinner hooks, a bigger circle or thinner thread');
+  }
+  const layer = m.thread.widthMm * m.pile.packing;
+  const wrapHeight = m.kind === 'ring' ? h.headHeightMm - 1 : m.wrap.wrapHeightMm;
+  const run = Math.max(wrapHeight, layer + m.pile.clearanceMm);
+  if (!(run <= h.headHeightMm - m.pile.clearanceMm)) {
+    bad('thread.widthMm', `one wrap of ${m.thread.widthMm} mm thread (× pile.packing ${m.pile.packing}) does not fit under the ${h.headHeightMm} mm hook heads with ${m.pile.clearanceMm} mm clearance`, 'use thinner thread or longer hooks');
+  }
+}
+
+function fmtN(v: number): string {
+  return String(Number(v.toPrecision(4)));
 }
