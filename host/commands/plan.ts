@@ -10,6 +10,8 @@ import { renderFormingGif } from '../plan/gif';
 import { makeMonoPlan, threadLengthMm, type MonoOptions } from '../plan/make';
 import { coveragePng } from '../plan/render';
 import { planToJson } from '../plan/write';
+import { MAX_PLAN_LINES, MAX_THREAD_MM } from '../plan/load';
+import { warn } from '../warnings';
 import type { Command } from './command';
 
 const FLAGS = {
@@ -72,7 +74,11 @@ function parseColourArgs(str: (k: string) => string | undefined, lines: number |
   c.groups = numberFlag('groups', str('groups'), 4, { min: 1, max: 1000, integer: true });
   const rawBudgets = str('lines-per-color');
   if (rawBudgets !== undefined) {
-    const b = rawBudgets.split(',').map((x) => numberFlag('lines-per-color', x, 1000, { min: 0, max: 1_000_000, integer: true }));
+    const b = rawBudgets.split(',').map((x) => numberFlag('lines-per-color', x, 1000, { min: 0, max: MAX_PLAN_LINES, integer: true }));
+    const zero = b.indexOf(0);
+    if (zero >= 0) throw new UserError(`--lines-per-color: colour ${zero + 1} has 0 lines; give every colour at least 1 line, or leave that colour out of the palette`);
+    const sum = b.reduce((s, x) => s + x, 0);
+    if (sum > MAX_PLAN_LINES) throw new UserError(`--lines-per-color: ${sum} lines in all, above the ${MAX_PLAN_LINES} a plan may have (docs/plan-format.md, Limits); give smaller budgets`);
     if (b.length !== count) throw new UserError(`--lines-per-color: ${b.length} budget${b.length === 1 ? '' : 's'} for ${count} colour${count === 1 ? '' : 's'}; give one line count per colour, e.g. ${Array(count).fill(1000).join(',')}`);
     if (linesGiven) throw new UserError('give either --lines (total, split by colour automatically) or --lines-per-color, not both');
     c.linesPerColor = b;
@@ -108,9 +114,9 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   if (frame !== 'circle' && frame !== 'rect') throw new UserError(`--frame: '${frame}' is not a frame; give circle or rect (or --layout hooks.json)`);
   const hooks = numberFlag('hooks', str('hooks'), 160, { min: 3, max: 2000, integer: true });
   const rawLines = str('lines');
-  const lines = rawLines?.trim() === 'auto' ? 'auto' : numberFlag('lines', rawLines, 3000, { min: 1, max: 1_000_000, integer: true });
+  const lines = rawLines?.trim() === 'auto' ? 'auto' : numberFlag('lines', rawLines, 3000, { min: 1, max: MAX_PLAN_LINES, integer: true });
   const boardMm = numberFlag('board-mm', str('board-mm'), 600, { min: 50, max: 5000 });
-  const threadMm = numberFlag('thread-mm', str('thread-mm'), 0.12, { max: 10 });
+  const threadMm = numberFlag('thread-mm', str('thread-mm'), 0.12, { max: MAX_THREAD_MM });
   if (threadMm <= 0) throw new UserError(`--thread-mm: ${threadMm} must be above 0; give e.g. --thread-mm 0.12`);
   const seed = numberFlag('seed', str('seed'), 1, { min: 0, max: 2 ** 32 - 1, integer: true });
   const o: PlanArgs = { image, out, frame, hooks, lines, boardMm, threadMm, seed, quiet: values.quiet === true };
@@ -147,7 +153,7 @@ export const planCommand: Command = {
       if (o.importance || o.contrast !== undefined || o.gamma !== undefined || o.passes !== undefined) {
         throw new UserError('--importance, --contrast, --gamma and --passes are for one-colour plans; drop them with --palette/--colors');
       }
-      const { plan } = await makeColourPlan({ ...o, ...o.colour, onProgress: (f) => progress.update(f) });
+      const { plan, stoppedEarly } = await makeColourPlan({ ...o, ...o.colour, onProgress: (f) => progress.update(f), onWarning: (t) => warn(t, o.quiet) });
       progress.done();
       const previews = colourPreviews(plan); // sharp encodes while the GIF is made
       const gif = renderFormingGifRgb(plan, plan.lines);
@@ -162,11 +168,12 @@ export const planCommand: Command = {
       if (!o.quiet) {
         const counts = plan.colors.map((c, i) => `${plan.lines.filter((l) => l[0] === i).length} ${c}`).join(', ');
         const changes = Math.max(0, (plan.colorChanges?.length ?? 0) - 1);
-        process.stdout.write(`planned ${plan.lines.length} lines (${counts}), ${changes} colour changes, ${(threadLengthMm(plan) / 1000).toFixed(1)} m of thread: wrote ${files.map(([f]) => f).join(', ')}\n`);
+        const early = stoppedEarly ? ' (stopped early: more lines would not improve the picture)' : '';
+        process.stdout.write(`planned ${plan.lines.length} lines${early} (${counts}), ${changes} colour changes, ${(threadLengthMm(plan) / 1000).toFixed(1)} m of thread: wrote ${files.map(([f]) => f).join(', ')}\n`);
       }
       return;
     }
-    const { plan, stoppedEarly, darkness } = await makeMonoPlan({ ...o, onProgress: (f) => progress.update(f) });
+    const { plan, stoppedEarly, darkness } = await makeMonoPlan({ ...o, onProgress: (f) => progress.update(f), onWarning: (t) => warn(t, o.quiet) });
     progress.done();
     const json = planToJson(plan);
     // The preview is the planner's own raster (its overlap model is calibrated to the metric's

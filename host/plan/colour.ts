@@ -275,6 +275,20 @@ export function groupSchedule(palette: string[], budgets: number[], groups: numb
   }).filter(([, n]) => n > 0);
 }
 
+/**
+ * `total` split by `shares` (summing to 1) into whole numbers that add up to exactly `total`:
+ * floors, then the largest remainders get one more (Math.round of each share drifted: 2400 lines
+ * in 12 colours gave 2401).
+ */
+export function splitExact(total: number, shares: number[]): number[] {
+  const exact = shares.map((s) => total * s);
+  const out = exact.map((v) => Math.floor(v));
+  let left = total - out.reduce((s, v) => s + v, 0);
+  const byRemainder = exact.map((v, i) => i).sort((a, b) => (exact[b] - out[b]) - (exact[a] - out[a]) || a - b);
+  for (let k = 0; left > 0 && k < byRemainder.length; k++, left--) out[byRemainder[k]]++;
+  return out;
+}
+
 // ---- planner ----
 
 export interface ColourOptions extends PlanOptions {
@@ -296,6 +310,8 @@ export const DEFAULT_COLOUR_LINES = 4500;
 
 export interface ColourResult {
   plan: Plan;
+  /** Fewer lines than the budgets: no line left that improves the picture. */
+  stoppedEarly: boolean;
 }
 
 /**
@@ -333,8 +349,9 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   if (!budgets) {
     const share = ditherTargets(img, palette, o.background, 0).map((t) => t.reduce((s, v) => s + v, 0) + 1e-9);
     const total = share.reduce((s, v) => s + v, 0);
-    budgets = share.map((s) => Math.round(((o.totalLines ?? DEFAULT_COLOUR_LINES) * s) / total));
+    budgets = splitExact(o.totalLines ?? DEFAULT_COLOUR_LINES, share.map((s) => s / total));
   }
+  const autoSplit = !o.linesPerColor;
   const schedule = groupSchedule(palette, budgets, o.groups, o.order);
   // One RGB model composited front to back in the true placement order: each line is chosen against
   // what the lines above it and the other colours leave (colour-model.ts). Two alternatives measured
@@ -359,9 +376,14 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   let at = out(start);
   const at0 = at; // where the found path's first line starts
   const found: [number, number, number][] = []; // found order: [colour, from, to]
-  for (const [c, count] of schedule) {
+  let carry = 0;
+  for (let g = 0; g < schedule.length; g++) {
+    const c = schedule[g][0];
+    const count = schedule[g][1] + carry;
+    carry = 0;
     const usedC = used[c];
-    for (let step = 0; step < count; step++) {
+    let step = 0;
+    for (; step < count; step++) {
       if ((found.length & 63) === 0) progress(found.length / Math.max(1, totalLines));
       const offset = Math.floor(rand() * n);
       let k = 0;
@@ -405,6 +427,14 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       found.push([c, at, best]);
       at = out(best);
     }
+    // A group that ran out of useful lines passes the rest on, so the totals stay exact: to the
+    // colour's next group; after its last, with an automatic split, to the next group of any colour.
+    const short = count - step;
+    if (short > 0) {
+      const next = schedule.findIndex(([cc], j) => j > g && cc === c);
+      if (next >= 0) schedule[next][1] += short;
+      else if (autoSplit) carry = short;
+    }
   }
   progress(1);
   // Placement order: the found sequence reversed (each line reversed too, so the path stays continuous).
@@ -440,7 +470,32 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       ...(o.layout ? { layout: o.layout } : {}),
     },
   };
-  return { plan };
+  const asked = budgets.reduce((s, v) => s + v, 0);
+  colourWarnings(plan, autoSplit, o.onWarning);
+  return { plan, stoppedEarly: lines.length < asked };
+}
+
+/** A colour with fewer lines than this share of the plan (and than MIN_COLOUR_LINES) hardly shows. */
+export const MIN_COLOUR_SHARE = 0.02;
+export const MIN_COLOUR_LINES = 20;
+/** Fewer lines than this per colour change: the thread changes by hand outweigh the stringing. */
+export const MIN_LINES_PER_CHANGE = 50;
+
+/** Warnings about an automatic split: colours that hardly show, too many thread changes. */
+function colourWarnings(plan: Plan, autoSplit: boolean, warn?: (text: string) => void): void {
+  if (!warn) return;
+  const n = plan.lines.length;
+  if (autoSplit) {
+    const counts = plan.colors.map((_, c) => plan.lines.filter((l) => l[0] === c).length);
+    const few = counts.map((k, c) => [k, c]).filter(([k]) => k < Math.min(MIN_COLOUR_LINES, MIN_COLOUR_SHARE * n) || k === 0);
+    if (few.length) {
+      warn(`${few.length} of ${plan.colors.length} colours get almost no lines (${few.map(([k, c]) => `${plan.colors[c]}: ${k}`).join(', ')} of ${n}); use fewer --colors, a --palette, or --lines-per-color`);
+    }
+  }
+  const changes = Math.max(0, (plan.colorChanges?.length ?? 0) - 1);
+  if (changes > 0 && n / changes < MIN_LINES_PER_CHANGE) {
+    warn(`${n} lines with ${changes} colour changes (one every ${Math.round(n / changes)} lines), each a thread change by hand; use fewer --groups, fewer colours or more lines`);
+  }
 }
 
 /** An interleaved RGB raster at half resolution (each channel box-filtered like `halve`). */

@@ -108,11 +108,14 @@ export const DUPLICATE_HOOK_MM = 0.01;
 export function checkCustomLayout(json: unknown, fallback: Board): CustomLayout {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('expected an object {"hooks": [[x, y], …]}');
   const o = json as Record<string, unknown>;
+  unknownFields(o, ['board', 'hooks'], '');
   let board = fallback;
   if (o.board !== undefined) {
     const b = o.board as Record<string, unknown>;
     const ok = typeof b === 'object' && b !== null && isPositive(b.widthMm) && isPositive(b.heightMm) && (b.frame === 'circle' || b.frame === 'rect');
     if (!ok) throw new Error('board must be {"widthMm": > 0, "heightMm": > 0, "frame": "circle" | "rect"}');
+    unknownFields(b, ['widthMm', 'heightMm', 'frame'], 'board.');
+    if ((b.widthMm as number) > MAX_BOARD_MM || (b.heightMm as number) > MAX_BOARD_MM) throw new Error(`board ${b.widthMm}×${b.heightMm} mm is larger than ${MAX_BOARD_MM} mm`);
     board = { widthMm: b.widthMm as number, heightMm: b.heightMm as number, frame: b.frame as Board['frame'] };
   }
   if (!Array.isArray(o.hooks)) throw new Error('field hooks must be an array of [x, y] positions in mm');
@@ -148,6 +151,51 @@ export function checkCustomLayout(json: unknown, fallback: Board): CustomLayout 
   return { board, nails };
 }
 
+/** Largest board side a plan may have, mm (the planner's --board-mm goes to 5000). */
+export const MAX_BOARD_MM = 10_000;
+
+/** Like a machine profile: a field this version does not know is refused (a misspelt "hooks" would be ignored). */
+function unknownFields(o: Record<string, unknown>, known: string[], prefix: string): void {
+  const extra = Object.keys(o).filter((k) => !known.includes(k));
+  if (extra.length) throw new Error(`unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${prefix}${k}'`).join(', ')} (misspelt?); the fields are ${known.map((k) => prefix + k).join(', ')}`);
+}
+
 function isPositive(v: unknown): boolean {
   return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}
+
+/** The two closest hook centres: their distance (mm) and indices. O(n²): plans have at most 2000 hooks. */
+export function closestHooks(hooks: [number, number][]): { mm: number; a: number; b: number } {
+  let best = { mm: Infinity, a: -1, b: -1 };
+  let bestSq = Infinity;
+  for (let i = 0; i < hooks.length; i++) {
+    const [xi, yi] = hooks[i];
+    for (let j = i + 1; j < hooks.length; j++) {
+      const dx = hooks[j][0] - xi;
+      const dy = hooks[j][1] - yi;
+      const sq = dx * dx + dy * dy;
+      if (sq < bestSq - 1e-9) {
+        bestSq = sq;
+        best = { mm: 0, a: i, b: j };
+      }
+    }
+  }
+  best.mm = Math.sqrt(bestSq);
+  return best;
+}
+
+/**
+ * Hooks must not overlap and the thread must pass between them: the closest two hook centres are
+ * more than a hook diameter plus a thread width apart. The problem in words, or null.
+ */
+export function hookFitProblem(hooks: [number, number][], hookMm: number, threadMm: number): string | null {
+  if (hooks.length < 2) return null;
+  const c = closestHooks(hooks);
+  if (c.mm > hookMm + threadMm) return null;
+  const what = hookMm > 0 ? `${round3(hookMm)} mm hooks and ${round3(threadMm)} mm thread need more than ${round3(hookMm + threadMm)} mm` : `${round3(threadMm)} mm thread needs more than ${round3(threadMm)} mm`;
+  return `hooks ${c.a} and ${c.b} are ${round3(c.mm)} mm apart (centre to centre): ${what}${c.mm <= hookMm ? ' (the hooks overlap)' : ' (the thread cannot pass between them)'}`;
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
 }

@@ -1,7 +1,25 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError, fsErrorText } from '../errors';
-import type { Plan } from './types';
+import { MAX_BOARD_MM, hookFitProblem } from './layout';
+import { type Plan, planHooks } from './types';
+
+/**
+ * Limits (docs/plan-format.md, "Limits"). A plan's cost grows with its lines: `score` ~0.13 ms per
+ * line, `estimate` ~0.2 ms, `encode` ~8 µs and ~0.5 KB of memory each; a 5-million-line plan took
+ * minutes and gigabytes. Real pieces have 2 000–15 000 lines (a hook holds ~70 wraps of 0.12 mm
+ * thread: 160 hooks take ~11 700 lines), so 100 000 is far above any buildable plan and keeps every
+ * command under ~15 s.
+ */
+export const MAX_PLAN_LINES = 100_000;
+/** Hooks in a plan: the planner's and --layout's limit. */
+export const MAX_PLAN_HOOKS = 2000;
+/** plan.json bytes read at most: a 100 000-line plan is ~2 MB; refused before reading. */
+export const MAX_PLAN_BYTES = 32 * 1024 * 1024;
+/** Thread width, mm: thicker is rope (the planner's --thread-mm goes to this too). */
+export const MAX_THREAD_MM = 5;
+/** Closer than this to the board (mm), a hook centre counts as on it (plan.json has 3 decimals). */
+const ON_BOARD_MM = 0.01;
 
 const hex = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like "#1a2b3c"');
 const finite = z.number().finite();
@@ -9,15 +27,15 @@ const finite = z.number().finite();
 const planSchema = z.object({
   format: z.literal('hookline-plan'),
   version: z.union([z.literal(1), z.literal(2)]),
-  board: z.object({ widthMm: finite.positive(), heightMm: finite.positive(), frame: z.enum(['circle', 'rect']) }),
+  board: z.object({ widthMm: finite.min(1).max(MAX_BOARD_MM), heightMm: finite.min(1).max(MAX_BOARD_MM), frame: z.enum(['circle', 'rect']) }),
   nails: z.array(z.tuple([finite, finite])).min(2),
-  threadWidthMm: finite.positive(),
+  threadWidthMm: finite.positive().max(MAX_THREAD_MM),
   background: hex,
   colors: z.array(hex).min(1).max(16),
   lines: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative()])),
   source: z.object({ file: z.string(), crop: z.tuple([finite, finite, finite, finite]) }),
   flanks: z.literal(2).optional(),
-  hookDiameterMm: finite.positive().optional(),
+  hookDiameterMm: finite.positive().max(MAX_BOARD_MM).optional(),
   planner: z.record(z.string(), z.unknown()).optional(),
 }).passthrough();
 
@@ -25,8 +43,13 @@ const planSchema = z.object({
 export function loadPlan(path: string): Plan {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_PLAN_BYTES) {
+      throw new UserError(`${path} is ${(size / 1024 / 1024).toFixed(0)} MB, larger than any plan of at most ${MAX_PLAN_LINES} lines (${MAX_PLAN_BYTES / 1024 / 1024} MB); see docs/plan-format.md, Limits`);
+    }
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`cannot read plan ${path}: ${fsErrorText(e)}; give the plan.json written by 'hookline plan'`);
   }
   let json: unknown;
@@ -39,6 +62,14 @@ export function loadPlan(path: string): Plan {
 }
 
 export function validatePlan(json: unknown, where: string): Plan {
+  // Before the schema (zod takes seconds over millions of lines): the size limits.
+  const raw = json as { lines?: unknown; nails?: unknown } | null;
+  if (raw !== null && typeof raw === 'object' && Array.isArray(raw.lines) && raw.lines.length > MAX_PLAN_LINES) {
+    throw new UserError(`${where}: field lines: ${raw.lines.length} lines, more than the ${MAX_PLAN_LINES} a plan may have; see docs/plan-format.md, Limits`);
+  }
+  if (raw !== null && typeof raw === 'object' && Array.isArray(raw.nails) && raw.nails.length > 2 * MAX_PLAN_HOOKS) {
+    throw new UserError(`${where}: field nails: ${raw.nails.length} nails, more than ${2 * MAX_PLAN_HOOKS} (${MAX_PLAN_HOOKS} hooks); see docs/plan-format.md, Limits`);
+  }
   const r = planSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -52,6 +83,7 @@ export function validatePlan(json: unknown, where: string): Plan {
     throw new UserError(`${where}: version ${plan.version} with ${flanked ? 'flanks: 2' : 'no flanks'}: version 2 plans (and only they) have flanks: 2; see docs/plan-format.md`);
   }
   if (flanked && n % 2 !== 0) throw new UserError(`${where}: flanks: 2 needs two nails per hook but there are ${n} nails; see docs/plan-format.md`);
+  checkGeometry(plan, where);
   plan.lines.forEach((l, i) => {
     const [c, a, b] = l;
     if (c >= plan.colors.length) throw new UserError(`${where}: lines[${i}] uses colour ${c} but colors has ${plan.colors.length}; see docs/plan-format.md`);
@@ -65,4 +97,33 @@ export function validatePlan(json: unknown, where: string): Plan {
     }
   });
   return plan;
+}
+
+/**
+ * The plan is physically possible: every hook centre on the board (inside the frame for a circle),
+ * every flank within its hook's radius + thread of the centre, and hooks that neither overlap nor
+ * leave the thread too little room (hookFitProblem).
+ */
+function checkGeometry(plan: Plan, where: string): void {
+  const { widthMm: w, heightMm: h, frame } = plan.board;
+  const hooks = planHooks(plan);
+  const r = Math.min(w, h) / 2;
+  const see = 'see docs/plan-format.md';
+  hooks.forEach(([x, y], i) => {
+    const inside = frame === 'circle'
+      ? Math.hypot(x - w / 2, y - h / 2) <= r + ON_BOARD_MM
+      : x >= -ON_BOARD_MM && y >= -ON_BOARD_MM && x <= w + ON_BOARD_MM && y <= h + ON_BOARD_MM;
+    if (!inside) throw new UserError(`${where}: field nails: hook ${i} at (${x}, ${y}) mm is outside the ${w}×${h} mm ${frame} board; ${see}`);
+  });
+  const hookMm = plan.flanks === 2 ? (plan.hookDiameterMm ?? 0) : 0;
+  if (plan.flanks === 2) {
+    const reach = hookMm / 2 + plan.threadWidthMm + ON_BOARD_MM;
+    for (let k = 0; k < plan.nails.length; k++) {
+      const [cx, cy] = hooks[k >> 1];
+      const d = Math.hypot(plan.nails[k][0] - cx, plan.nails[k][1] - cy);
+      if (d > reach) throw new UserError(`${where}: field nails: nail ${k} is ${d.toFixed(3)} mm from the centre of its hook ${k >> 1}, more than the hook radius + thread (${reach.toFixed(3)} mm); ${see}`);
+    }
+  }
+  const fit = hookFitProblem(hooks, hookMm, plan.threadWidthMm);
+  if (fit) throw new UserError(`${where}: ${fit}; re-plan with fewer hooks, a smaller --hook-mm or a thinner --thread-mm`);
 }

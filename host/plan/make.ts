@@ -3,7 +3,7 @@ import { UserError, fsErrorText } from '../errors';
 import { rasterHeight } from './frame';
 import { planGreedy, DEFAULT_PASSES, DEFAULT_SHORTLIST } from './greedy';
 import { centreCrop, loadGrey, probeImage } from './image';
-import { checkCustomLayout, defaultMinGap, flankNails, layoutHooks, type Board } from './layout';
+import { checkCustomLayout, defaultMinGap, flankNails, hookFitProblem, layoutHooks, type Board } from './layout';
 import type { Plan } from './types';
 
 /** What every planner is asked for: the picture, the board and its hooks, the thread, the seed. */
@@ -25,6 +25,8 @@ export interface PlanOptions {
   /** Planner raster width in px across the board; 512 = the quality metric's grid. */
   workingPx?: number;
   onProgress?: (fraction: number) => void;
+  /** One-line warnings about the result (host/warnings.ts); default: none. */
+  onWarning?: (text: string) => void;
 }
 
 export interface MonoOptions extends PlanOptions {
@@ -51,6 +53,8 @@ export interface MonoResult {
 export const MONO_PLANNER = 'greedy-mono';
 /** Hook diameter when --hook-mm is not given: the reference machines' 2 mm hooks. */
 export const DEFAULT_HOOK_MM = 2;
+/** Below this share of the image's area kept by the centre crop, `plan` warns (16:9 on a square keeps 56 %). */
+export const MIN_CROP_SHARE = 0.5;
 
 /** What every planner starts from: the board, its hooks (laid out or from --layout; rect frames
  * also say which side each hook is on), the source crop and the working raster size. */
@@ -67,8 +71,19 @@ export async function boardSetup(o: PlanOptions) {
     nails = layout.nails;
     if (board.frame === 'rect') sides = layout.sides;
   }
+  // Physically possible: hooks that do not overlap, with room for the thread between them.
+  const hookMm = (o.flanks ?? 2) === 2 || o.hookMm !== undefined ? (o.hookMm ?? DEFAULT_HOOK_MM) : 0;
+  const fit = hookFitProblem(nails, hookMm, o.threadMm);
+  if (fit) {
+    const where = o.layout ? `layout ${o.layout}` : `${nails.length} hooks on a ${board.widthMm} mm ${board.frame} board`;
+    throw new UserError(`${where}: ${fit}; use fewer hooks, a bigger board, a smaller --hook-mm or a thinner --thread-mm`);
+  }
   const src = await probeImage(o.image);
   const crop = centreCrop(src.width, src.height, board.widthMm / board.heightMm);
+  const kept = (crop[2] * crop[3]) / (src.width * src.height);
+  if (kept < MIN_CROP_SHARE) {
+    o.onWarning?.(`${o.image} is ${src.width}×${src.height} px; the ${board.widthMm}×${board.heightMm} mm board shows only its centre ${Math.round(crop[2])}×${Math.round(crop[3])} px (${Math.round(kept * 100)} % of the image): crop the image to the board's shape first`);
+  }
   const width = o.workingPx ?? 512;
   return { board, nails, sides, crop, width, height: rasterHeight(board, width) };
 }
