@@ -10,6 +10,7 @@ import { loadPlan } from '../plan/load';
 import { planPath } from '../plan/types';
 import { checkPlanOnMachine } from '../machine/compat';
 import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
+import { machineHash } from '../stream/machine-hash';
 import { renderStrungPng } from '../../sim/render-strung';
 import { simulate } from '../../sim/simulate';
 import { MotionSampler, gantryStartMm } from '../../sim/report/sampler';
@@ -49,7 +50,8 @@ export const simCommand: Command = {
     } catch (e) {
       throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
-    const decoded = decodeStreamBytes(bytes, streamPath);
+    // A stream bound to another profile is refused here, by name, before the simulated device says so.
+    const decoded = decodeStreamBytes(bytes, streamPath, machineHash(machine));
     streamOnMachine(decoded, streamPath, machine.hooks.count, values.machine);
 
     let background = '#ffffff';

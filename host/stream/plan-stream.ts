@@ -1,3 +1,4 @@
+import { MAX_PLAN_LINES } from '../plan/load';
 import { encodeStream, type StreamOp } from '../../shared/stream/encoder';
 import { DecoderField, StreamDecoder } from '../../shared/stream/decoder';
 import { streamPalette } from '../../shared/stream/palette';
@@ -88,11 +89,17 @@ const reencode = "re-encode it with 'hookline encode'";
  * the machine winds the way the thread turns). Refuses a stream for another hook count.
  */
 export function streamOnMachine(d: DecodedStream, where: string, machineHooks: number, machinePath: string): { hooks: number[]; ops: number[]; dirs: number[] | null } {
-  const hooks = d.flanks === 2 ? d.hooks.map((v) => v >> 1) : d.hooks;
   const planned = d.hookCount / d.flanks;
   if (planned !== machineHooks) {
     throw new UserError(`${where} is planned for ${planned} hooks but ${machinePath} has ${machineHooks} (hooks.count); plan for this machine's hooks`);
   }
+  // Plans have at most MAX_PLAN_LINES lines; a longer stream was not made from one (sim and estimate
+  // would work for minutes on it).
+  const lines = Math.max(0, d.hooks.length - 1);
+  if (lines > MAX_PLAN_LINES) {
+    throw new UserError(`${where} has ${lines} lines, more than the ${MAX_PLAN_LINES} a plan may have (docs/plan-format.md, Limits); encode a plan made by 'hookline plan'`);
+  }
+  const hooks = d.flanks === 2 ? d.hooks.map((v) => v >> 1) : d.hooks;
   return {
     hooks,
     ops: d.flanks === 2 ? d.ops.map((op) => (op >= 0 ? op >> 1 : op)) : d.ops,
