@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planCommand, parsePlanArgs } from '../host/commands/plan';
 import { UserError } from '../host/errors';
 import type { Plan } from '../host/plan/types';
+import { stderrLines } from './helpers/cli';
 import { pngHeaderOnly } from './helpers/png';
 import { checkPlan } from './plan-helpers';
 
@@ -50,7 +51,8 @@ describe('hookline plan (built CLI)', () => {
   it('writes plan.json, preview.png and forming.gif and prints one summary line', async () => {
     const out = join(dir, 'ok');
     const r = hookline('plan', 'examples/coffee.png', '-o', out, '--lines', '300');
-    expect(r.stderr).toBe('');
+    // Progress lines appear once planning has taken a second (any run on a busy machine).
+    expect(stderrLines(r.stderr)).toEqual([]);
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toMatch(/300 lines, [\d.]+ m of thread/);
@@ -126,8 +128,9 @@ describe('hookline plan (built CLI)', () => {
       const r = hookline('plan', ...args.map((a) => a.replace('@', dir)), '-o', out, '--lines', args.includes('--lines') ? args[args.indexOf('--lines') + 1] : '50');
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
-      const lines = r.stderr.split('\n');
-      expect(lines).toHaveLength(2); // one line plus the final newline
+      expect(r.stderr.endsWith('\n')).toBe(true);
+      const lines = stderrLines(r.stderr);
+      expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^hookline: /);
       expect(lines[0]).toMatch(message);
       expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
@@ -147,7 +150,7 @@ describe('hookline plan (built CLI)', () => {
     checkPlan(plan);
     expect(plan.source.crop).toEqual([1700, 0, 12600, 12600]);
     expect(plan.lines).toHaveLength(20);
-  }, 30_000);
+  }, 180_000); // a limit for a hang: making the PNG takes ~2.5 s idle, several times that on a busy machine
 
   it('--layout hooks.json: custom hooks and board; --lines auto; score agrees with the plan', () => {
     const out = join(dir, 'custom');
@@ -171,7 +174,7 @@ describe('hookline plan (built CLI)', () => {
   it('score: bad input is one line, exit 2', () => {
     const r = hookline('score', join(dir, 'nope.json'), 'examples/coffee.png');
     expect(r.status).toBe(2);
-    expect(r.stderr.split('\n')).toHaveLength(2);
+    expect(stderrLines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/cannot read plan/);
     const r2 = hookline('score', join(dir, 'ok', 'plan.json'), join(dir, 'text.png'));
     expect(r2.status).toBe(2);
@@ -192,10 +195,12 @@ describe('hookline plan (built CLI)', () => {
   it.skipIf(!existsSync('/proc/self'))('an -o that cannot be created (below /proc) is one line, exit 2, not a hang', () => {
     // Node's recursive mkdirSync spins for ever on ENOENT under /proc; hookline creates levels itself.
     const r = spawnSync(process.execPath, ['bin/hookline.js', 'plan', 'examples/coffee.png', '-o', '/proc/hookline-test/out', '--lines', '5'], {
-      encoding: 'utf8', timeout: 20_000,
+      encoding: 'utf8', timeout: 120_000,
     });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^hookline: cannot create output directory \/proc\/hookline-test: .*; choose a writable -o path\n$/);
+    expect(r.stderr.endsWith('\n')).toBe(true);
+    // The directory is made after planning: on a busy machine the plan's progress comes first.
+    expect(stderrLines(r.stderr)).toEqual([expect.stringMatching(/^hookline: cannot create output directory \/proc\/hookline-test: .*; choose a writable -o path$/)]);
   });
 });
 

@@ -11,7 +11,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run the built CLI (bin/hookline.js) as a user would. */
+/** Run the built CLI (bin/hookline.js) as a user would; killed after timeoutMs (a limit for a hang). */
 export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], {
     cwd: opts.cwd ?? repoRoot,
@@ -26,10 +26,30 @@ export function tempDir(prefix = 'hookline-test-'): string {
 }
 
 /**
- * The built CLI in a child process without blocking this one (a simulated device or fake board
- * answers from here meanwhile); killed after timeoutMs. Also the wall time it took.
+ * A progress line (host/progress.ts): `label: 50%` or `label: 50% ETA 0:07` when stderr is not a
+ * TTY, `label [#####-----]  50% ETA 0:07` redrawn after `\r` on a TTY.
  */
-export function runCliAsync(args: string[], timeoutMs = 30_000): Promise<CliResult & { ms: number }> {
+export const PROGRESS_LINE = /^(?!hookline:)[A-Za-z][\w-]*(?: [\w-]+)?(?::| \[[#-]*\]) +\d{1,3}%(?: .*)?$/;
+
+/**
+ * The lines of stderr that are not progress: what a test about something else should look at.
+ * Long commands (plan, sim, score, estimate, instructions, …) print progress once they have run
+ * for a second, which on a busy machine happens to short runs too: a test must not expect an
+ * empty stderr from them (or pass --quiet where the command has it).
+ */
+export function stderrLines(stderr: string): string[] {
+  return stderr
+    .split(/\r|\n/)
+    .map((l) => l.replace(/\x1b\[K/g, '').trimEnd())
+    .filter((l) => l !== '' && !PROGRESS_LINE.test(l));
+}
+
+/**
+ * The built CLI in a child process without blocking this one (a simulated device or fake board
+ * answers from here meanwhile); killed after timeoutMs, a limit for a hang, not for speed (the
+ * machine may be busy). Also the wall time it took.
+ */
+export function runCliAsync(args: string[], timeoutMs = 120_000): Promise<CliResult & { ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot });
