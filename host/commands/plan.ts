@@ -155,6 +155,7 @@ export const planCommand: Command = {
       }
       const { plan, stoppedEarly } = await makeColourPlan({ ...o, ...o.colour, onProgress: (f) => progress.update(f), onWarning: (t) => warn(t, o.quiet) });
       progress.done();
+      if (plan.lines.length === 0) throw noLines(o.image);
       const previews = colourPreviews(plan); // sharp encodes while the GIF is made
       const gif = renderFormingGifRgb(plan, plan.lines);
       const { preview, layers } = await previews;
@@ -175,6 +176,7 @@ export const planCommand: Command = {
     }
     const { plan, stoppedEarly, darkness } = await makeMonoPlan({ ...o, onProgress: (f) => progress.update(f), onWarning: (t) => warn(t, o.quiet) });
     progress.done();
+    if (plan.lines.length === 0) throw noLines(o.image);
     const json = planToJson(plan);
     // The preview is the planner's own raster (its overlap model is calibrated to the metric's
     // render; `hookline score` gives the exact metric), so no second render is needed.
@@ -194,3 +196,8 @@ export const planCommand: Command = {
     }
   },
 };
+
+/** A plan with no lines builds nothing (and every later command refuses it): say so, write nothing. */
+function noLines(image: string): UserError {
+  return new UserError(`plan: no line improves the picture of ${image} (is it as light as the background?); nothing written: give a darker image, --contrast, or --colors/--palette with a lighter --background`);
+}

@@ -83,6 +83,7 @@ export function validatePlan(json: unknown, where: string): Plan {
     throw new UserError(`${where}: version ${plan.version} with ${flanked ? 'flanks: 2' : 'no flanks'}: version 2 plans (and only they) have flanks: 2; see docs/plan-format.md`);
   }
   if (flanked && n % 2 !== 0) throw new UserError(`${where}: flanks: 2 needs two nails per hook but there are ${n} nails; see docs/plan-format.md`);
+  if (plan.lines.length === 0) throw new UserError(`${where}: field lines: the plan has no lines, so there is nothing to string; plan again with a darker image or more --lines`);
   checkGeometry(plan, where);
   plan.lines.forEach((l, i) => {
     const [c, a, b] = l;

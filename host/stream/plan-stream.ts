@@ -96,6 +96,7 @@ export function streamOnMachine(d: DecodedStream, where: string, machineHooks: n
   // Plans have at most MAX_PLAN_LINES lines; a longer stream was not made from one (sim and estimate
   // would work for minutes on it).
   const lines = Math.max(0, d.hooks.length - 1);
+  if (lines === 0) throw new UserError(`${where} has no lines, so there is nothing to string; encode a plan with lines`);
   if (lines > MAX_PLAN_LINES) {
     throw new UserError(`${where} has ${lines} lines, more than the ${MAX_PLAN_LINES} a plan may have (docs/plan-format.md, Limits); encode a plan made by 'hookline plan'`);
   }
