@@ -2,7 +2,7 @@
 // every case ends with a correct result or one accurate line (exit 2, no report), never a trace,
 // and never with the machine breaking its own motion limits.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
@@ -15,7 +15,7 @@ import { runLinkSim } from '../sim/session/link-sim';
 import { openSerial } from '../host/link/serial';
 import { attachSimDevice } from '../sim/session/serial-device';
 import { refGantry, samplePath } from './helpers/rig';
-import { repoRoot, tempDir } from './helpers/cli';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
 import { hasSocat, ptyPair } from './helpers/pty';
 
 const m = refGantry();
@@ -136,4 +136,38 @@ describe.skipIf(!hasSocat())('Ctrl-C during hookline run on a real port', () => 
       pty.close();
     }
   }, 40_000);
+});
+
+describe('a noisy line inside the documented fault range (up to 0.2)', () => {
+  const f = (k: 'corrupt' | 'drop', v: number) => ({ corrupt: 0, drop: 0, dup: 0, reorder: 0, [k]: v });
+
+  it('corrupt=0.1 and drop=0.1 finish: DATA frames shrink while retransmissions climb (a 64-byte frame survives 10 % corruption 0.1 % of the time)', () => {
+    for (const faults of [f('corrupt', 0.1), f('drop', 0.1)]) {
+      const r = runLinkSim(stream(60, 2), m, { faults, seed: 1 });
+      expect(r.error).toBeNull();
+      expect(r.wrapped).toEqual(r.planHooks);
+      expect(r.violations).toEqual([]);
+      // Close to the clean run's machine time: the machine was not starved for long.
+      expect(r.machineSeconds).toBeLessThan(400);
+    }
+  }, 60_000);
+
+  it('drop=0.2 stops with one accurate line naming the faults, not the advice for a real port', () => {
+    const r = runLinkSim(stream(60, 2), m, { faults: f('drop', 0.2), seed: 1 });
+    expect(r.error).toMatch(/^the simulated link gave up before the start under --faults drop=0.2: no reply from the device arrived intact for 60 s \(\d+ damaged frames; a 26-byte reply survives these rates 0.30 % of the time\); lower the fault rates$/);
+    expect(r.error).not.toMatch(/--port|--baud|firmware/);
+  });
+
+  it('hookline run --faults drop=0.2: exit 2, one line, and no report.json', () => {
+    const dir = tempDir();
+    const file = join(dir, 'plan.hls');
+    writeFileSync(file, stream(20, 2));
+    const out = join(dir, 'out');
+    const r = runCli(['run', file, '--port', 'sim', '--machine', join(repoRoot, 'machines/ref-gantry.json'), '--faults', 'drop=0.2', '--seed', '1', '-o', out, '--yes', '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^hookline: the simulated link gave up .* under --faults drop=0.2: /);
+    expect(existsSync(join(out, 'report.json'))).toBe(false);
+  });
 });

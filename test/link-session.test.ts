@@ -158,7 +158,7 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
       expect(dev.runtime.status().line).toBeGreaterThanOrEqual(3);
       p.kill('SIGINT');
       expect(await exited).toBe(2);
-      expect(stderr.trim().split('\n').at(-1)).toMatch(/interrupted: the machine was asked to pause; run again with --resume/);
+      expect(stderr.trim().split('\n').at(-1)).toMatch(/interrupted at line \d+ of 14: the machine stopped at line \d+.*; run again with --resume/);
       for (let t = 0; t < 200 && dev.runtime.status().stateName !== 'paused'; t++) await new Promise((r) => setTimeout(r, 25));
       const paused = dev.runtime.status();
       expect(paused.stateName).toBe('paused');

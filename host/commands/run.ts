@@ -142,6 +142,8 @@ export const runCommand: Command = {
         },
       });
       bar.done();
+      // An error is one line and nothing else: no report of a run that did not happen.
+      if (r.error) throw new UserError(r.error);
       const exact = r.firstMismatch === null && r.wrapped.length === r.planHooks.length;
       if (values.out) {
         writeFileAtomic(join(values.out, 'report.json'), JSON.stringify({
@@ -170,7 +172,6 @@ export const runCommand: Command = {
           wallSeconds: r.wallSeconds,
         }, null, 1) + '\n');
       }
-      if (r.error) throw new UserError(r.error);
       const f = r.faults;
       process.stdout.write(
         `run ${r.ok ? 'OK' : 'FAILED'}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks${exact ? ', sequence equals the plan' : `, first mismatch at #${r.firstMismatch?.index}`}` +

@@ -22,6 +22,8 @@ interface Pending {
   seq: number;
   size: number;
   bytes: Uint8Array;
+  type: number;
+  payload: number[];
 }
 
 /**
@@ -48,6 +50,10 @@ export class LinkSender {
   private lineFreeAt = 0;
   retransmissions = 0;
   timeouts = 0;
+  /** Go-back-N rounds (a timeout or a repeated ACK made everything in flight go again). */
+  resends = 0;
+  /** Frames the device has acknowledged. */
+  delivered = 0;
   framesSent = 0;
   bytesSent = 0;
 
@@ -74,8 +80,60 @@ export class LinkSender {
     this.deadline = Infinity;
   }
 
+  /**
+   * The payloads of the frames in flight (oldest first). Queued frames are not included.
+   */
+  inFlightPayloads(): number[][] {
+    const out: number[][] = [];
+    for (const p of this.inFlight) out.push(p.payload);
+    return out;
+  }
+
+  /** The payloads of the frames queued, not yet sent (oldest first). */
+  queuedPayloads(): number[][] {
+    return this.queue.map((q) => q.payload);
+  }
+
+  /**
+   * Give the frames in flight new payloads, keeping their sequence numbers, and drop the queue.
+   * Only for payloads the device may receive twice or in part (DATA: it takes bytes by stream
+   * offset): if an ACK was lost the device already took the old frame of that number, and its ACK
+   * acknowledges the replacement, which is a part of the same stream. Keeping the numbers keeps
+   * every ACK meaningful.
+   */
+  replaceInFlight(payloads: number[][]): void {
+    for (let i = 0; i < this.inFlight.length; i++) {
+      const p = this.inFlight[i];
+      const bytes: number[] = [];
+      encodeFrame(p.type, p.seq, 0, payloads[i], bytes);
+      this.inFlight[i] = { seq: p.seq, size: payloads[i].length, bytes: Uint8Array.from(bytes), type: p.type, payload: payloads[i] };
+    }
+    this.queue = [];
+  }
+
+  /** The types of the frames not yet acknowledged (in flight, then queued). */
+  pendingTypes(): number[] {
+    const t: number[] = [];
+    for (const p of this.inFlight) t.push(p.type);
+    for (const q of this.queue) t.push(q.type);
+    return t;
+  }
+
+  /** The largest payload not yet acknowledged (bytes). */
+  pendingPayloadMax(): number {
+    let n = 0;
+    for (const p of this.inFlight) n = Math.max(n, p.payload.length);
+    for (const q of this.queue) n = Math.max(n, q.payload.length);
+    return n;
+  }
+
   send(type: number, payload: number[]): void {
     this.queue.push({ type, payload });
+  }
+
+  /** Frames queued, not yet sent. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Frames queued or in flight. */
@@ -91,6 +149,7 @@ export class LinkSender {
       const d = seqDiff(ack, this.inFlight[0].seq);
       if (d === 0 || d > this.inFlight.length) break;
       this.inFlight.shift();
+      this.delivered++;
       progress = true;
     }
     if (progress) {
@@ -115,6 +174,7 @@ export class LinkSender {
         this.rto = Math.min(this.rto * 2, this.opts.maxTimeoutMs);
       }
       this.resendNow = false;
+      this.resends++;
       let budget = this.credit;
       for (const p of this.inFlight) {
         if (out.length > 0 && p.size > budget) break;
@@ -135,7 +195,7 @@ export class LinkSender {
       const { type, payload } = this.queue.shift()!;
       const bytes: number[] = [];
       encodeFrame(type, this.nextSeq, 0, payload, bytes);
-      const p = { seq: this.nextSeq, size, bytes: Uint8Array.from(bytes) };
+      const p = { seq: this.nextSeq, size, bytes: Uint8Array.from(bytes), type, payload };
       this.nextSeq = (this.nextSeq + 1) % 256;
       this.inFlight.push(p);
       inFlightBytes += size;

@@ -18,7 +18,7 @@ import { Runtime, ST_HOMING, ST_RUNNING } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
 import { machineHash } from '../../host/stream/machine-hash';
 import { FaultyPipe, NO_FAULTS, type PipeFaults } from '../../host/link/faulty-pipe';
-import { HostSession } from '../../host/link/session';
+import { HANDSHAKE_MS, HostSession, NOISY_HANDSHAKE_MS } from '../../host/link/session';
 import { seededRandom } from '../../host/rng';
 import { VirtualMcu } from '../mcu';
 import { SimHal } from '../hal';
@@ -75,6 +75,29 @@ export interface LinkSimResult {
 }
 
 const SLOT_LINK = 1;
+
+function faultsOn(f: PipeFaults): boolean {
+  return f.corrupt > 0 || f.drop > 0 || f.dup > 0 || f.reorder > 0;
+}
+
+/** --faults as the user wrote them (the pipe part). */
+export function describeFaults(f: PipeFaults): string {
+  return (['corrupt', 'drop', 'dup', 'reorder'] as const).filter((k) => f[k] > 0).map((k) => `${k}=${f[k]}`).join(',');
+}
+
+/**
+ * The host gave up on the link of the simulated port: say so in terms of the faults injected, not
+ * the advice for a real port (--port, --baud, the cable). A HELLO_REPLY is 26 bytes on the line.
+ */
+function simulatedLinkFailure(host: HostSession, f: PipeFaults, lineCount: number): string {
+  const intact = Math.pow((1 - f.corrupt) * (1 - f.drop) * (1 - f.dup) * (1 - f.reorder), 26) * 100;
+  const at = host.status ? `at line ${host.status.line} of ${lineCount}` : 'before the start';
+  return `the simulated link gave up ${at} under --faults ${describeFaults(f)}: ` +
+    (host.linkFailure === 'noisy'
+      ? `no reply from the device arrived intact for ${NOISY_HANDSHAKE_MS / 1000} s (${host.damagedFrames} damaged frames; a 26-byte reply survives these rates ${intact < 1 ? intact.toFixed(2) : intact.toFixed(1)} % of the time)`
+      : `the device went silent for ${HANDSHAKE_MS / 1000} s`) +
+    '; lower the fault rates';
+}
 const SLOT_POWER = 2;
 const SLOT_OPERATOR = 3;
 
@@ -183,7 +206,7 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   for (;;) {
     if (host.phase === 'done') break;
     if (host.phase === 'failed') {
-      error = host.error;
+      error = host.linkFailure && faultsOn(faults) ? simulatedLinkFailure(host, faults, lineCount) : host.error;
       break;
     }
     if (deviceOn) {
