@@ -92,7 +92,7 @@ export function pileOverflow(m: MachineProfile, hooks: number[]): { index: numbe
       const wraps = Math.max(0, Math.floor(room / layer + 1e-9));
       return {
         index: i, hook: hooks[i],
-        what: `wrap ${i + 1} of ${hooks.length} (hook ${hooks[i]}) piles thread ${fmt(pile.maxMm())} mm high and the nozzle would run at ${fmt(pile.runHeightMm())} mm, above the hook heads less the clearance (hooks.headHeightMm ${fmt(m.hooks.headHeightMm)} − pile.clearanceMm ${fmt(m.pile.clearanceMm)}): a hook holds ${wraps} wraps of ${fmt(m.thread.widthMm)} mm thread (× packing ${fmt(m.pile.packing)}), the machine would stop with pile-full`,
+        what: `wrap ${i + 1} of ${hooks.length} (hook ${hooks[i]}) piles thread ${fmt(pile.maxMm())} mm high and the nozzle would run at ${fmt(pile.runHeightMm())} mm, above the hook heads less the clearance (hooks.headHeightMm ${fmt(m.hooks.headHeightMm)} − pile.clearanceMm ${fmt(m.pile.clearanceMm)}): a hook holds ${wraps} wrap${wraps === 1 ? '' : 's'} of ${fmt(m.thread.widthMm)} mm thread (× packing ${fmt(m.pile.packing)}), the machine would stop with pile-full`,
         fix: 'use fewer lines, more hooks, thinner thread or longer hooks',
       };
     }
