@@ -3,6 +3,10 @@
 //    to a device that consumes at once (the line, not the machine, sets the pace): lines/s, and
 //    protocol overhead (wire bytes in both directions beyond the stream's own) per line.
 // 2. Whole sessions (hookline run --port sim) on a 300-line plan: bytes per line each way.
+// 3. The fault sweep: whole sessions under each fault alone, corrupt/drop 0.01…0.2 (the documented
+//    maximum, parseFaults in host/commands/run.ts) on a 100-line plan and 10…1000 power cuts on a
+//    300-line plan, 3 seeds each: every run must end with the plan wrapped exactly once and no
+//    motion violation, or stop with its one-line message (printed).
 import { readFileSync } from 'node:fs';
 import { encodeStream } from '../shared/stream/encoder';
 import { FR_OK, FrameDecoder, MAX_PAYLOAD } from '../shared/link/frame';
@@ -65,4 +69,32 @@ for (const [name, f, resets] of [['clean', NO_FAULTS, 0], ['faults + 5 power cut
     `session ${name} (300 lines): exact ${r.firstMismatch === null && r.wrapped.length === r.planHooks.length}, ${(r.machineSeconds / 300).toFixed(2)} s machine time per line, ` +
       `host→device ${(r.link.bytesToDevice / 300).toFixed(0)} B/line, device→host ${(r.link.bytesToHost / 300).toFixed(0)} B/line (STATUS 4/s), ${r.faults.retransmissions} retransmissions, wall ${r.wallSeconds.toFixed(2)} s`,
   );
+}
+
+const s100 = streamOf(100);
+const sweep: [string, PipeFaults, number, Uint8Array][] = [];
+for (const k of ['corrupt', 'drop'] as const) {
+  for (const v of [0.01, 0.02, 0.05, 0.1, 0.15, 0.2]) sweep.push([`${k}=${v}`, { ...NO_FAULTS, [k]: v }, 0, s100]);
+}
+for (const n of [10, 100, 1000]) sweep.push([`resets=${n}`, NO_FAULTS, n, s300]);
+sweep.push(['corrupt=0.05,drop=0.05,dup=0.01,resets=100', { corrupt: 0.05, drop: 0.05, dup: 0.01, reorder: 0 }, 100, s300]);
+let bad = 0;
+for (const [name, f, resets, st] of sweep) {
+  const lines = st === s100 ? 100 : 300;
+  const out: string[] = [];
+  for (const seed of [1, 2, 3]) {
+    const r = runLinkSim(st, machine, { faults: f, resets, seed });
+    const exact = r.firstMismatch === null && r.wrapped.length === r.planHooks.length;
+    const violations = Object.values(r.violationCounts).reduce((a, b) => (a ?? 0) + (b ?? 0), 0) ?? 0;
+    if (r.error) out.push(`seed ${seed}: stopped: ${r.error}`);
+    else {
+      if (!exact || violations > 0) bad++;
+      out.push(`seed ${seed}: ${exact ? 'exact' : 'NOT EXACT'}, ${violations} violations, ${(r.machineSeconds / lines).toFixed(2)} s/line, ${r.faults.handshakes} handshakes, ${r.faults.retransmissions} retransmissions, wall ${r.wallSeconds.toFixed(1)} s`);
+    }
+  }
+  console.log(`sweep ${name} (${lines} lines):\n  ${out.join('\n  ')}`);
+}
+if (bad > 0) {
+  console.log(`${bad} sweep runs completed without the exact plan or with violations`);
+  process.exitCode = 1;
 }
