@@ -23,12 +23,25 @@ const ST_PAUSED = 5;
 const ST_DONE = 6;
 const ST_ALARM = 7;
 
+/*
+ * Every wait is for a protocol event (an ACK, a STATUS in some state, a number of STATUS frames);
+ * the wall-clock limits only end a case against a device that never answers, so they are generous:
+ * a busy host, a device that falls behind (a simulated one on a loaded machine) or a slow serial
+ * line make a case slower, not failed. Speed is reported in the details, not judged.
+ */
+
 /** Homing a real machine from anywhere on its travel at seek speed: generous. */
 export const HOMING_TIMEOUT_MS = 120_000;
-/** A device answers a frame with an ACK within this (one frame each way plus a main-loop pass). */
-export const ACK_TIMEOUT_MS = 1000;
-/** How long a paused machine is watched for progress. */
+/**
+ * The wall limit for an answer to one frame (an ACK, a REJECT, a STATUS). A device answers in one
+ * main-loop pass, milliseconds (the slowest is in the case's detail); a frame it never answers
+ * fails the case after this.
+ */
+export const ACK_TIMEOUT_MS = 10_000;
+/** A machine at rest (paused, aborted) is watched for progress this long… */
 export const PAUSE_HOLD_MS = 1500;
+/** …and over at least this many STATUS frames (a device's own clock: 1 s at its 4 per second). */
+export const HOLD_STATUSES = 4;
 /** Pause and abort decelerate within the planner's queue: a few seconds of motion. */
 const STOP_TIMEOUT_MS = 30_000;
 /** The plan is paused / aborted once it has completed this many lines. */
@@ -49,6 +62,29 @@ function statusFrames(ctx: HilContext, from: number): DeviceStatus[] {
     if (f.type === T_STATUS && f.payload.length >= STATUS_BYTES) out.push(parseStatus(f.payload));
   }
   return out;
+}
+
+/**
+ * Watch a machine at rest: until PAUSE_HOLD_MS have passed and HOLD_STATUSES STATUS frames have
+ * arrived (a device or host that is slow for a while delivers them late, not never), at most
+ * STOP_TIMEOUT_MS. Returns the STATUS frames seen meanwhile.
+ */
+async function watchAtRest(ctx: HilContext): Promise<DeviceStatus[]> {
+  const from = ctx.link.mark();
+  const t0 = ctx.link.now();
+  await ctx.link.waitQuiet(STOP_TIMEOUT_MS, () => ctx.link.now() - t0 >= PAUSE_HOLD_MS && statusFrames(ctx, from).length >= HOLD_STATUSES);
+  return statusFrames(ctx, from);
+}
+
+/** Round-trip times of the frames a case sent by hand (ms): the slowest goes into its detail. */
+class AckTimes {
+  max = 0;
+  add(ms: number): void {
+    this.max = Math.max(this.max, ms);
+  }
+  toString(): string {
+    return `slowest answer ${Math.round(this.max)} ms`;
+  }
 }
 
 function refusals(ctx: HilContext, from: number): string[] {
@@ -99,7 +135,7 @@ async function openSession(ctx: HilContext): Promise<void> {
 async function stopAnyJob(ctx: HilContext): Promise<void> {
   const from = ctx.link.mark();
   ctx.link.cmd(CMD_STATUS);
-  const s = await waitStatus(ctx, 'a STATUS', 5000, from, () => true, {});
+  const s = await waitStatus(ctx, 'a STATUS', ACK_TIMEOUT_MS, from, () => true, {});
   if (s.state !== ST_RUNNING && s.state !== ST_PAUSED) return;
   const m = ctx.link.mark();
   if (s.state === ST_PAUSED) ctx.link.cmd(CMD_RESUME);
@@ -129,11 +165,11 @@ async function ready(ctx: HilContext): Promise<void> {
   await home(ctx);
 }
 
-/** Wait until the plan runs with at least STOP_AFTER_LINE lines done. */
+/** Wait until the plan (its first HilPlan.headBytes sent) runs with at least `line` lines done. */
 async function runningPastLine(ctx: HilContext, from: number, line: number): Promise<DeviceStatus> {
   return waitStatus(ctx, `the plan to run past line ${line}`, planTimeoutMs(ctx), from, (s) => s.state === ST_RUNNING && s.line >= line, {
     [ST_ALARM]: 'the device raised an alarm',
-    [ST_DONE]: `the plan finished before line ${line} was seen running (the device runs too fast for this check)`,
+    [ST_DONE]: `the device reported done before line ${line} was seen running (it has not been sent the end of the stream yet)`,
   });
 }
 
@@ -221,7 +257,13 @@ const malformed: HilCase = {
     let seq = 0;
     const problems: string[] = [];
     const seen: string[] = [];
-    const nextAck = async (from: number): Promise<DeviceFrame | null> => link.waitQuiet(ACK_TIMEOUT_MS, () => link.find(from, (f) => f.type === T_ACK));
+    const times = new AckTimes();
+    const nextAck = async (from: number): Promise<DeviceFrame | null> => {
+      const t0 = link.now();
+      const a = await link.waitQuiet(ACK_TIMEOUT_MS, () => link.find(from, (f) => f.type === T_ACK));
+      if (a) times.add(a.at - t0);
+      return a;
+    };
     const frame = (type: number, s: number, payload: number[]) => {
       const b: number[] = [];
       encodeFrame(type, s, 0, payload, b);
@@ -232,7 +274,7 @@ const malformed: HilCase = {
       const m = link.mark();
       link.writeRaw(bytes);
       const a = await nextAck(m);
-      if (!a) problems.push(`${label}: no ACK within ${ACK_TIMEOUT_MS} ms`);
+      if (!a) problems.push(`${label}: no ACK within ${ACK_TIMEOUT_MS / 1000} s`);
       else if (a.ack !== want) {
         problems.push(`${label}: the ACK asks for sequence ${a.ack}, expected ${want}`);
         seq = a.ack; // carry on from where the device is
@@ -247,9 +289,11 @@ const malformed: HilCase = {
     };
     const rejectProbe = async (label: string, payload: number[], reason: number, detail: (p: number[]) => string | null) => {
       const m = link.mark();
+      const t0 = link.now();
       link.writeRaw(frame(T_HELLO, 0, payload));
       const a = await link.waitQuiet(ACK_TIMEOUT_MS, () => link.find(m, (f) => f.type === T_REJECT || f.type === T_HELLO_REPLY));
-      if (!a) problems.push(`${label}: no answer within ${ACK_TIMEOUT_MS} ms, expected REJECT ${reason}`);
+      if (a) times.add(a.at - t0);
+      if (!a) problems.push(`${label}: no answer within ${ACK_TIMEOUT_MS / 1000} s, expected REJECT ${reason}`);
       else if (a.type === T_HELLO_REPLY) {
         problems.push(`${label}: accepted with a HELLO_REPLY, expected REJECT ${reason}`);
         seq = 0; // the device restarted the session
@@ -281,10 +325,10 @@ const malformed: HilCase = {
     await rejectProbe(`HELLO for machine ${hex32(wrongHash)}`, hashPayload, REJECT_PROFILE, (p) =>
       p.length >= 5 && getUint(p, 1, 4) === deviceHash ? null : `REJECT does not name the device's machine hash ${hex32(deviceHash)}`);
     await valid('valid CMD STATUS after the profile REJECT');
-    const after = await waitStatus(ctx, 'a STATUS after the probes', 5000, link.mark(), () => true, {});
+    const after = await waitStatus(ctx, 'a STATUS after the probes', ACK_TIMEOUT_MS, link.mark(), () => true, {});
     if (after.state !== stateBefore) problems.push(`state changed from ${stateName(stateBefore ?? -1)} to ${stateName(after.state)}`);
     fail(problems);
-    return `${seen.length} probes as expected (${seen.join(', ')}); sequence continued at ${seq}, state ${stateName(after.state)}`;
+    return `${seen.length} probes as expected (${seen.join(', ')}); sequence continued at ${seq}, state ${stateName(after.state)}; ${times}`;
   },
 };
 
@@ -317,16 +361,18 @@ const shortPlan: HilCase = {
 
 const pauseResume: HilCase = {
   name: 'pause-resume',
-  checks: `PAUSE after line ${STOP_AFTER_LINE}: STATUS paused with a new pause id; no progress for ${PAUSE_HOLD_MS / 1000} s; RESUME runs on to done with every line`,
+  checks: `PAUSE after line ${STOP_AFTER_LINE} (the rest of the stream sent just before it): STATUS paused with a new pause id; no progress for ${PAUSE_HOLD_MS / 1000} s and ${HOLD_STATUSES} STATUS frames; RESUME runs on to done with every line`,
   needsHandshake: true,
   needsMachine: true,
   async run(ctx) {
     const link = ctx.link;
+    const plan = ctx.plan!;
     await ready(ctx);
     const from = link.mark();
-    link.startAndStream(ctx.plan!.stream);
+    link.startAndStream(plan.stream, 0, 60, plan.headBytes);
     const running = await runningPastLine(ctx, from, STOP_AFTER_LINE);
     const m = link.mark();
+    link.streamFrom(plan.stream, plan.headBytes);
     link.cmd(CMD_PAUSE);
     const paused = await waitStatus(ctx, 'state paused', STOP_TIMEOUT_MS, m, (s) => s.state === ST_PAUSED && s.pauseId !== running.pauseId, {
       [ST_ALARM]: 'the device raised an alarm',
@@ -334,11 +380,9 @@ const pauseResume: HilCase = {
     });
     const r = refusals(ctx, m);
     if (r.length) throw new CaseFailure(`PAUSE: ${r.join('; ')}`);
-    const hold = link.mark();
-    await link.sleep(PAUSE_HOLD_MS);
-    const during = statusFrames(ctx, hold);
+    const during = await watchAtRest(ctx);
     const problems: string[] = [];
-    if (during.length === 0) problems.push(`no STATUS for ${PAUSE_HOLD_MS / 1000} s while paused`);
+    if (during.length < HOLD_STATUSES) problems.push(`${during.length} STATUS frames in ${STOP_TIMEOUT_MS / 1000} s while paused, expected at least ${HOLD_STATUSES}`);
     for (const s of during) {
       if (s.state !== ST_PAUSED || s.line !== paused.line || s.hooksDone !== paused.hooksDone) {
         problems.push(`progress while paused: ${describeStatus(s)} after pausing at ${describeStatus(paused)}`);
@@ -351,13 +395,13 @@ const pauseResume: HilCase = {
     const done = await waitStatus(ctx, 'the plan to finish after RESUME', planTimeoutMs(ctx), m2, (s) => s.state === ST_DONE);
     checkFinished(ctx, done, problems);
     fail(problems);
-    return `paused at line ${paused.line}/${paused.lineCount} (PAUSE sent at line ${running.line}); ${during.length} STATUS frames over ${PAUSE_HOLD_MS / 1000} s without progress; resumed to done at line ${done.line}`;
+    return `paused at line ${paused.line}/${paused.lineCount} (PAUSE sent at line ${running.line}); ${during.length} STATUS frames over at least ${PAUSE_HOLD_MS / 1000} s without progress; resumed to done at line ${done.line}`;
   },
 };
 
 const abort: HilCase = {
   name: 'abort',
-  checks: `ABORT while running and while paused: the machine stops and goes idle (homed, job dropped, docs/runtime.md) without an alarm, the plan unfinished, and stays put for ${PAUSE_HOLD_MS / 1000} s`,
+  checks: `ABORT while running and while paused (the rest of the stream sent just before it): the machine stops and goes idle (homed, job dropped, docs/runtime.md) without an alarm, the plan unfinished, and stays put for ${PAUSE_HOLD_MS / 1000} s and ${HOLD_STATUSES} STATUS frames`,
   needsHandshake: true,
   needsMachine: true,
   async run(ctx) {
@@ -368,7 +412,7 @@ const abort: HilCase = {
       const label = whilePaused ? 'abort while paused' : 'abort while running';
       await ready(ctx);
       const from = link.mark();
-      link.startAndStream(ctx.plan!.stream);
+      link.startAndStream(ctx.plan!.stream, 0, 60, ctx.plan!.headBytes);
       const running = await runningPastLine(ctx, from, STOP_AFTER_LINE);
       if (whilePaused) {
         const m = link.mark();
@@ -378,6 +422,7 @@ const abort: HilCase = {
         });
       }
       const m = link.mark();
+      link.streamFrom(ctx.plan!.stream, ctx.plan!.headBytes);
       link.cmd(CMD_ABORT);
       let last: DeviceStatus | null = null;
       const idle = await ctx.link.waitQuiet(STOP_TIMEOUT_MS, () => {
@@ -390,9 +435,9 @@ const abort: HilCase = {
       if (!idle) throw new CaseFailure(`${label}: still ${last ? describeStatus(last) : 'silent'} ${STOP_TIMEOUT_MS / 1000} s after ABORT; expected idle`);
       if (idle.state !== ST_IDLE) throw new CaseFailure(`${label}: ${describeStatus(idle)} after ABORT, expected idle`);
       if (idle.hooksDone >= total) throw new CaseFailure(`${label}: the plan completed (${idle.hooksDone} hooks) despite ABORT`);
-      const hold = link.mark();
-      await link.sleep(PAUSE_HOLD_MS);
-      for (const s of statusFrames(ctx, hold)) {
+      const during = await watchAtRest(ctx);
+      if (during.length < HOLD_STATUSES) throw new CaseFailure(`${label}: ${during.length} STATUS frames in ${STOP_TIMEOUT_MS / 1000} s after ABORT, expected at least ${HOLD_STATUSES}`);
+      for (const s of during) {
         if (s.state !== ST_IDLE || s.hooksDone !== idle.hooksDone) throw new CaseFailure(`${label}: after ABORT the device went on: ${describeStatus(s)}`);
       }
       notes.push(`${label}: idle after hook ${idle.hooksDone} of ${total}`);
@@ -415,6 +460,7 @@ const sequence: HilCase = {
     const problems: string[] = [];
     const counts = { outOfOrder: 0, duplicate: 0, stale: 0, overlap: 0, frames: 0 };
     let seq = 0;
+    const times = new AckTimes();
     const data = (off: number, end: number) => {
       const p: number[] = [];
       putUint(p, off, 4);
@@ -423,10 +469,12 @@ const sequence: HilCase = {
     };
     const send = async (label: string, type: number, s: number, payload: number[], want: number) => {
       const m = link.mark();
+      const t0 = link.now();
       link.writeFrame(type, s, payload);
       counts.frames++;
       const a = await link.waitQuiet(ACK_TIMEOUT_MS, () => link.find(m, (f) => f.type === T_ACK));
-      if (!a) throw new CaseFailure(`${label}: no ACK within ${ACK_TIMEOUT_MS} ms`);
+      if (!a) throw new CaseFailure(`${label}: no ACK within ${ACK_TIMEOUT_MS / 1000} s`);
+      times.add(a.at - t0);
       if (a.ack !== want) throw new CaseFailure(`${label}: the ACK asks for sequence ${a.ack}, expected ${want}`);
     };
     const start = [CMD_START];
@@ -458,7 +506,7 @@ const sequence: HilCase = {
     const done = await waitStatus(ctx, 'the plan to finish', planTimeoutMs(ctx), link.mark(), (s) => s.state === ST_DONE);
     checkFinished(ctx, done, problems);
     fail(problems);
-    return `${counts.frames} frames for ${chunks} chunks: ${counts.outOfOrder} out of order, ${counts.duplicate} duplicates, ${counts.stale} stale, ${counts.overlap} overlapping, all answered right; done at line ${done.line}/${done.lineCount}, ${done.hooksDone} hooks`;
+    return `${counts.frames} frames for ${chunks} chunks: ${counts.outOfOrder} out of order, ${counts.duplicate} duplicates, ${counts.stale} stale, ${counts.overlap} overlapping, all answered right (${times}); done at line ${done.line}/${done.lineCount}, ${done.hooksDone} hooks`;
   },
 };
 

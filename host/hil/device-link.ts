@@ -124,16 +124,25 @@ export class DeviceLink {
     this.pump();
   }
 
-  /** HOME is separate; this queues START fromLine and the whole stream as DATA frames of `chunk` bytes. */
-  startAndStream(stream: Uint8Array, fromLine = 0, chunk = 60): void {
+  /**
+   * HOME is separate; this queues START fromLine and the stream's bytes up to `end` (all of it by
+   * default) as DATA frames of `chunk` bytes; `streamFrom` sends the rest later.
+   */
+  startAndStream(stream: Uint8Array, fromLine = 0, chunk = 60, end = stream.length): void {
     const start = [CMD_START];
     putUint(start, fromLine, 4);
     this.cmd(start[0], start.slice(1));
-    for (let off = 0; off < stream.length; off += chunk) {
+    this.streamFrom(stream, 0, chunk, end);
+  }
+
+  /** Queue the stream's bytes from `from` to `end` as DATA frames of `chunk` bytes (reliable, in order). */
+  streamFrom(stream: Uint8Array, from: number, chunk = 60, end = stream.length): void {
+    if (!this.sender) throw new CaseFailure('no session: the device never answered HELLO');
+    for (let off = from; off < end; off += chunk) {
       const p: number[] = [];
       putUint(p, off, 4);
-      for (let i = off; i < Math.min(stream.length, off + chunk); i++) p.push(stream[i]);
-      this.sender!.send(T_DATA, p);
+      for (let i = off; i < Math.min(end, off + chunk); i++) p.push(stream[i]);
+      this.sender.send(T_DATA, p);
     }
     this.pump();
   }

@@ -2,6 +2,7 @@
  * The suite's built-in plan: a short, deterministic hook sequence on the machine's own hooks,
  * encoded as a format 4 stream carrying the machine's hash, and how long it should take.
  */
+import { EV_END, EV_HOOK, EV_NONE, StreamDecoder } from '../../shared/stream/decoder';
 import { encodeStream } from '../../shared/stream/encoder';
 import { estimateMotion } from '../../shared/motion/estimate';
 import type { MachineProfile } from '../../shared/machine';
@@ -20,6 +21,25 @@ export interface HilPlan {
   machineHash: number;
   /** Motion time at real speed from the homed position (s); NaN when not estimated (ring). */
   estimateS: number;
+  /**
+   * Bytes of the stream that carry its first half of hooks (HEAD_HOOKS), not the end: the pause and
+   * abort cases send these first and the rest only with PAUSE / ABORT, so the device cannot finish
+   * the plan before the command arrives however fast it runs or however late the host reacts.
+   */
+  headBytes: number;
+}
+
+/** The bytes from which a stream decoder delivers `hooks` hooks; the whole stream if it has fewer. */
+export function bytesForHooks(stream: Uint8Array, hooks: number): number {
+  const d = new StreamDecoder();
+  let n = 0;
+  for (let i = 0; i < stream.length; i++) {
+    for (let ev = d.push(stream[i]); ev !== EV_NONE; ev = d.next()) {
+      if (ev < 0 || ev === EV_END) return stream.length;
+      if (ev === EV_HOOK && ++n >= hooks) return i + 1;
+    }
+  }
+  return stream.length;
 }
 
 /** Consecutive hooks at least an eighth of the circle apart, never the same twice in a row. */
@@ -38,5 +58,6 @@ export function hilPlan(machine: AnyMachine, lines = HIL_PLAN_LINES): HilPlan {
   const hash = machineHash(machine);
   const stream = Uint8Array.from(encodeStream(hooks, hookCount, [0], { version: 4, machineHash: hash }));
   const estimateS = machine.kind === 'gantry' ? estimateMotion(machine as MachineProfile, hooks, false).seconds : NaN;
-  return { hooks, lines, stream, machineHash: hash, estimateS };
+  const headBytes = Math.min(bytesForHooks(stream, Math.ceil(hooks.length / 2)), stream.length - 1);
+  return { hooks, lines, stream, machineHash: hash, estimateS, headBytes };
 }
