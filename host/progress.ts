@@ -11,7 +11,11 @@ export interface ProgressOptions {
   label: string;
   /** Show nothing at all. */
   quiet?: boolean;
-  /** Stay silent until the run has taken this long (ms), so short runs print nothing. Default 1000. */
+  /**
+   * Stay silent until the run has taken this long (ms), so short runs print nothing. Default: the
+   * environment's HOOKLINE_PROGRESS_DELAY_MS (tests set it: 0 to see every bar, large to see none),
+   * else 1000.
+   */
   delayMs?: number;
   stream?: NodeJS.WriteStream;
   now?: () => number;
@@ -37,7 +41,7 @@ export function createProgress(o: ProgressOptions): Progress {
   const stream = o.stream ?? process.stderr;
   const now = o.now ?? (() => performance.now());
   const start = now();
-  const delay = o.delayMs ?? 1000;
+  const delay = o.delayMs ?? envDelayMs() ?? 1000;
   const tty = stream.isTTY === true;
   let shown = false;
   let lastDraw = -Infinity;
@@ -75,4 +79,10 @@ export function createProgress(o: ProgressOptions): Progress {
       if (tty) stream.write('\r\x1b[K');
     },
   };
+}
+
+function envDelayMs(): number | undefined {
+  const raw = process.env.HOOKLINE_PROGRESS_DELAY_MS;
+  const v = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  return Number.isFinite(v) && v >= 0 ? v : undefined;
 }

@@ -1,5 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createProgress, formatEta } from '../host/progress';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
+
+/** The built CLI with HOOKLINE_PROGRESS_DELAY_MS set (undefined: removed from the environment). */
+function cliWithDelay(delay: string | undefined, args: string[]) {
+  const env = { ...process.env };
+  if (delay === undefined) delete env.HOOKLINE_PROGRESS_DELAY_MS;
+  else env.HOOKLINE_PROGRESS_DELAY_MS = delay;
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot, encoding: 'utf8', env, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 function sink(isTTY: boolean) {
   const out: string[] = [];
@@ -59,4 +71,38 @@ describe('progress with an ETA', () => {
       expect(out).toEqual([]);
     }
   });
+});
+
+describe('sim, score, estimate and instructions report progress with an ETA', () => {
+  const dir = tempDir('hookline-progress-');
+  beforeAll(() => {
+    expect(runCli(['plan', 'examples/coffee.png', '--lines', '40', '-o', dir, '--quiet']).code).toBe(0);
+    expect(runCli(['encode', join(dir, 'plan.json'), '-o', join(dir, 'plan.hls')]).code).toBe(0);
+  });
+  const commands: [string, string[]][] = [
+    ['sim', ['sim', join(dir, 'plan.hls'), '--machine', 'machines/ref-gantry.json', '-o', join(dir, 'sim'), '--width', '128']],
+    ['estimate', ['estimate', join(dir, 'plan.hls'), '--machine', 'machines/ref-gantry.json']],
+    ['score', ['score', join(dir, 'plan.json'), 'examples/coffee.png']],
+    ['instructions', ['instructions', join(dir, 'plan.json'), '-o', join(dir, 'ins')]],
+  ];
+
+  it('with no delay, plain lines with an ETA on stderr (not a TTY); stdout as without', () => {
+    for (const [name, args] of commands) {
+      const r = cliWithDelay('0', args);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines.length, name).toBeGreaterThan(0);
+      for (const l of lines) expect(l, name).toMatch(new RegExp(`^${name}: \\d+%( ETA \\d+:\\d\\d)?$`));
+      expect(lines.some((l) => / ETA /.test(l)), name).toBe(true);
+      if (name === 'sim') expect(lines.length).toBeGreaterThanOrEqual(5); // from inside the simulation loop
+      expect(r.stdout, name).toBe(cliWithDelay(undefined, args).stdout);
+    }
+  }, 300_000);
+
+  it('a short run with the default delay prints nothing on stderr', () => {
+    for (const [name, args] of commands) {
+      const r = cliWithDelay(undefined, args);
+      expect([r.code, r.stderr], name).toEqual([0, '']);
+    }
+  }, 300_000);
 });
