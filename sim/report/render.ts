@@ -7,6 +7,7 @@
  */
 import { renderFormingGif } from '../../host/plan/gif';
 import type { Drawable, Line } from '../../host/plan/render';
+import { hookLabel, pathPlace } from '../../host/numbering';
 import { type MachineProfile, hookXMm, hookYMm } from '../../shared/machine';
 import { lineColorsFromOps } from '../render-strung';
 import type { SimResult } from '../simulate';
@@ -160,7 +161,7 @@ export function renderReportHtml(p: ReportPage): string {
   const kv = (k: string, v: string) => rows.push(`<tr><th>${esc(k)}</th><td>${v}</td></tr>`);
   kv('verdict', `<b class="${r.ok ? 'ok' : 'bad'}" id="verdict">${verdict}</b>`);
   kv('hooks', `planned ${r.planHooks.length}, wrapped ${r.wrapped.length}`);
-  kv('first mismatch', mm ? esc(`hook #${mm.index}: planned ${fmtHook(mm.expectedHook, mm.expectedDir)}, wrapped ${fmtHook(mm.wrappedHook, mm.wrappedDir)}`) : 'none');
+  kv('first mismatch', mm ? esc(`${pathPlace(mm.index)}: planned ${fmtHook(mm.expectedHook, mm.expectedDir)}, wrapped ${fmtHook(mm.wrappedHook, mm.wrappedDir)}`) : 'none');
   kv('violations', r.violations.length ? esc(Object.entries(r.violationCounts).map(([k, c]) => `${k} × ${c}`).join(', ')) : 'none');
   if (r.alarm) kv('alarm', esc(r.alarm));
   kv('machine time', `${hms(r.machineSeconds)} (${(r.machineSeconds / Math.max(1e-9, r.floorSeconds)).toFixed(2)} × floor ${hms(r.floorSeconds)})`);
@@ -213,5 +214,5 @@ svg.plot text{font:10px sans-serif;fill:#555}
 
 function fmtHook(h: number | null, d: number | null): string {
   if (h === null) return 'nothing';
-  return `${h}${d === 1 ? ' cw' : d === -1 ? ' ccw' : ''}`;
+  return `hook ${hookLabel(h, d)}`;
 }
