@@ -19,6 +19,15 @@ describe('hookline help, --help and --version', () => {
     expect(r.stdout).toContain(`hookline ${version}`);
   });
 
+  it('no command: the overview on stderr, exit 2; help for an unknown command: one line, exit 2', () => {
+    const none = runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe(runCli(['help']).stdout);
+    const unknown = runCli(['help', 'nosuch']);
+    expect([unknown.code, unknown.stdout, unknown.stderr]).toEqual([2, '', "hookline: unknown command 'nosuch'; run 'hookline help' for the list\n"]);
+  });
+
   it('--version prints package.json\'s version', () => {
     const r = runCli(['--version']);
     expect(r).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
