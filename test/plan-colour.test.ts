@@ -81,7 +81,7 @@ describe('hookline plan --palette (built CLI)', () => {
     const report = JSON.parse(readFileSync(join(dir, 'sim', 'report.json'), 'utf8')) as { ok: boolean; pauses: number };
     expect(report.ok).toBe(true);
     expect(report.pauses).toBe(plan.colorChanges!.length); // the first thread load and each change
-  }, 20_000);
+  }); // the suite-wide limit (vitest.config.ts: a hang, not speed)
 
   it('--colors K picks the palette from the image, the same for the same seed', () => {
     const a = hookline('plan', 'examples/coffee.png', '-o', join(dir, 'k1'), '--colors', '2', '--lines', '60', '-q');

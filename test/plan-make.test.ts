@@ -52,7 +52,7 @@ describe('makeMonoPlan', () => {
         expect(plan.lines).toHaveLength(lines);
       }
     }
-  }, 30_000);
+  }); // the suite-wide limit (vitest.config.ts: a hang, not speed)
 
   it('--importance moves thread where the mask is white', async () => {
     const mask = join(tmpdir(), `hookline-mask-${process.pid}.png`);
@@ -79,7 +79,7 @@ describe('makeMonoPlan', () => {
     const flat = await makeMonoPlan({ ...base, lines: 'auto', contrast: 0 }); // all mid-grey
     expect(flat.plan.planner).toMatchObject({ contrast: 0 });
     expect(flat.plan.lines.length).toBeGreaterThan(0);
-  }, 30_000);
+  }); // the suite-wide limit (vitest.config.ts: a hang, not speed)
 
   it('the preview raster models the metric render closely', async () => {
     const { plan, darkness } = await makeMonoPlan({ ...base, lines: 1000 });
