@@ -55,7 +55,7 @@ export function numberFlag(
 export function positionals(command: string, got: string[], names: string[]): string[] {
   if (got.length !== names.length) {
     const usage = names.map((n) => n.toUpperCase()).join(' ');
-    throw new UserError(`${command}: expected ${usage}, got ${got.length === 0 ? 'nothing' : got.map((g) => `'${g}'`).join(' ')}`);
+    throw new UserError(`${command}: expected ${usage || 'no arguments'}, got ${got.length === 0 ? 'nothing' : got.map((g) => `'${g}'`).join(' ')}; run 'hookline ${command} --help' for its arguments`);
   }
   return got;
 }

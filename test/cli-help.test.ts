@@ -57,6 +57,11 @@ describe('hookline help, --help and --version', () => {
     expect(r.stderr).toBe("hookline: plan: Unknown option '--bogus'; run 'hookline plan --help' for its options\n");
   });
 
+  it('missing or extra arguments point to the command\'s --help', () => {
+    expect(runCli(['sim']).stderr).toBe("hookline: sim: expected PLAN.HLS, got nothing; run 'hookline sim --help' for its arguments\n");
+    expect(runCli(['hil', 'x']).stderr).toBe("hookline: hil: expected no arguments, got 'x'; run 'hookline hil --help' for its arguments\n");
+  });
+
   it('the help shows meaning, unit, default and range of the numeric options', () => {
     const r = runCli(['plan', '--help']);
     expect(r.stdout).toMatch(/--board-mm D\n\s+board width and height; .*Unit: mm\. Default: 600\. Range: 50 to\s+5000\./);
