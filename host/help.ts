@@ -1,5 +1,6 @@
 import type { Command } from './commands/command';
 import type { FlagSpec } from './args';
+import { MAX_PLAN_HOOKS, MAX_PLAN_LINES, MAX_THREAD_MM } from './plan/load';
 
 /**
  * Per-command help: what each argument and option means, its unit, default and range. The one
@@ -36,10 +37,10 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
     args: [{ name: 'IMAGE', meaning: 'the picture (PNG, JPEG, WebP, …); centre-cropped to the board' }],
     options: [
       { name: 'out', short: 'o', type: 'string', value: 'DIR', meaning: 'directory for plan.json, preview.png (colour plans also preview-<i>.png per colour) and forming.gif; created if missing', default: 'required' },
-      { name: 'hooks', type: 'string', value: 'N', meaning: 'hooks around the frame (not with --layout)', unit: 'hooks', default: '160', range: '3 to 2000, whole number' },
-      { name: 'lines', type: 'string', value: 'N|auto', meaning: 'threads to string; auto: until another line no longer improves the picture (one-colour plans); colour plans: the total, split by each colour\'s share of the picture', unit: 'lines', default: '3000 (colour plans: 4500)', range: '1 to 1000000, whole number, or auto' },
+      { name: 'hooks', type: 'string', value: 'N', meaning: 'hooks around the frame (not with --layout)', unit: 'hooks', default: '160', range: `3 to ${MAX_PLAN_HOOKS}, whole number` },
+      { name: 'lines', type: 'string', value: 'N|auto', meaning: 'threads to string; auto: until another line no longer improves the picture (one-colour plans); colour plans: the total, split by each colour\'s share of the picture', unit: 'lines', default: '3000 (colour plans: 4500)', range: `1 to ${MAX_PLAN_LINES}, whole number, or auto` },
       { name: 'board-mm', type: 'string', value: 'D', meaning: 'board width and height; hook centres lie on its edge', unit: 'mm', default: '600', range: '50 to 5000' },
-      { name: 'thread-mm', type: 'string', value: 'W', meaning: 'thread thickness', unit: 'mm', default: '0.12', range: 'above 0, up to 10' },
+      { name: 'thread-mm', type: 'string', value: 'W', meaning: 'thread thickness', unit: 'mm', default: '0.12', range: `above 0, up to ${MAX_THREAD_MM}` },
       { name: 'frame', type: 'string', value: 'circle|rect', meaning: 'shape of the frame the hooks are laid out on', default: 'circle', range: 'circle or rect' },
       { name: 'layout', type: 'string', value: 'hooks.json', meaning: 'your own hook positions (docs/plan-format.md), instead of --hooks evenly around the frame', default: 'none' },
       { name: 'min-gap', type: 'string', value: 'N', meaning: 'never join two hooks closer than this around the frame', unit: 'hook positions', default: '5 % of the hooks (8 of 160)', range: '1 to 1000, whole number' },
@@ -54,7 +55,7 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       { name: 'palette', type: 'string', value: '"#000000,#d0803c,…"', meaning: 'a colour plan with these thread colours (#rrggbb, comma-separated, in this order: colour 1, 2, …); not with --colors', default: 'none (one black thread)', range: '1 to 16 colours, none equal to --background' },
       { name: 'colors', type: 'string', value: 'K', meaning: 'a colour plan with K thread colours picked from the image; not with --palette', unit: 'colours', default: 'none (one black thread)', range: '1 to 16, whole number' },
       { name: 'background', type: 'string', value: '#rrggbb', meaning: 'the board\'s colour under the threads (colour plans)', default: '#ffffff', range: 'a #rrggbb colour' },
-      { name: 'lines-per-color', type: 'string', value: 'N,N,…', meaning: 'lines for each colour, in palette order; not with --lines (colour plans)', unit: 'lines', default: '--lines split by each colour\'s share', range: 'one count per colour, each 0 to 1000000' },
+      { name: 'lines-per-color', type: 'string', value: 'N,N,…', meaning: 'lines for each colour, in palette order; not with --lines (colour plans)', unit: 'lines', default: '--lines split by each colour\'s share', range: `one count per colour, each 0 to ${MAX_PLAN_LINES}, ${MAX_PLAN_LINES} in all` },
       { name: 'groups', type: 'string', value: 'G', meaning: 'each colour is strung in G groups, taking turns with the other colours (more groups: better layering, more thread changes); not with --order (colour plans)', unit: 'groups per colour', default: '4', range: '1 to 1000, whole number' },
       { name: 'order', type: 'string', value: '1,2,3,1,…', meaning: 'the groups in stringing order by colour number (1 = first palette colour); every colour with lines at least once; not with --groups (colour plans)', default: 'from --groups', range: 'colour numbers 1 to K' },
     ],

@@ -5,6 +5,7 @@ import { parsedFlags } from '../host/args';
 import { commands } from '../host/cli';
 import { UserError } from '../host/errors';
 import { COMMAND_DOCS, docFlags } from '../host/help';
+import { parsePlanArgs } from '../host/commands/plan';
 import { repoRoot, runCli } from './helpers/cli';
 
 const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
@@ -79,6 +80,29 @@ describe('the help documents exactly the flags each parser accepts', () => {
         Object.fromEntries(Object.entries(f).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, `${v.type}${v.short ? ` -${v.short}` : ''}`]));
       expect(norm(COMMAND_DOCS[c.name]?.options ? docFlags(c.name) : {}), `${c.name}: host/help.ts against the parser`).toEqual(norm(accepted!));
     }
+  });
+
+  it('plan: each documented number range is the one the parser enforces, at both ends', () => {
+    let checked = 0;
+    for (const o of COMMAND_DOCS.plan.options) {
+      const m = /^(above )?(-?[\d.]+)(?:,)? (?:up )?to (-?[\d.]+)/.exec(o.range ?? '');
+      if (!m || !/^[A-Z]/.test(o.value ?? '')) continue; // numbers only, not --palette's colours
+      const [lo, hi] = [Number(m[2]), Number(m[3])];
+      const step = /whole number/.test(o.range!) ? 1 : Math.max(1e-3, hi * 1e-3);
+      const context = o.name === 'groups' ? ['--colors', '3'] : [];
+      const parse = (v: number) => () => parsePlanArgs(['x.png', '-o', 'out', ...context, `--${o.name}=${v}`]);
+      expect(parse(hi), `--${o.name} ${hi}`).not.toThrow();
+      expect(parse(hi + step), `--${o.name} ${hi + step}`).toThrow(new RegExp(`^--${o.name}: `));
+      if (m[1]) {
+        expect(parse(lo), `--${o.name} ${lo}`).toThrow(new RegExp(`^--${o.name}: `));
+        expect(parse(lo + step), `--${o.name} ${lo + step}`).not.toThrow();
+      } else {
+        expect(parse(lo), `--${o.name} ${lo}`).not.toThrow();
+        expect(parse(lo - step), `--${o.name} ${lo - step}`).toThrow(new RegExp(`^--${o.name}: `));
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(12);
   });
 
   it('every documented option has a meaning; valued options a placeholder and a default', () => {
