@@ -4,12 +4,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { encodeFrame } from '../shared/link/frame';
-import { CMD_HOME, PROTOCOL_VERSION, T_CMD, T_HELLO_REPLY, putUint } from '../shared/link/protocol';
+import { CMD_HOME, PROTOCOL_VERSION, T_CMD, T_DATA, T_HELLO_REPLY, getUint, putUint } from '../shared/link/protocol';
+import { LinkReceiver } from '../shared/link/receiver';
+import { FaultyPipe, type PipeFaults } from '../host/link/faulty-pipe';
+import { seededRandom } from '../host/rng';
 import { machineHash } from '../host/stream/machine-hash';
-import { HostSession, SILENCE_MS } from '../host/link/session';
+import { HostSession, SILENCE_MS, dataEnd, recutData } from '../host/link/session';
 import { streamIdOf } from '../device/link-session';
 import { runLinkSim } from '../sim/session/link-sim';
 import { openSerial } from '../host/link/serial';
@@ -21,8 +25,8 @@ import { hasSocat, ptyPair } from './helpers/pty';
 const m = refGantry();
 const stream = (lines: number, seed = 3) => Uint8Array.from(encodeStream(samplePath(seed, lines), 160, [0], { version: 4, machineHash: machineHash(m) }));
 
-/** A HELLO_REPLY frame as device/link-session.ts sends it. */
-function helloReply(state: number, resumeLine: number, streamCrc: number): Uint8Array {
+/** A HELLO_REPLY payload as device/link-session.ts sends it. */
+function helloReplyPayload(state: number, resumeLine: number, streamCrc: number): number[] {
   const p: number[] = [PROTOCOL_VERSION, 0, 1];
   putUint(p, machineHash(m), 4);
   p.push(2, 8);
@@ -30,6 +34,12 @@ function helloReply(state: number, resumeLine: number, streamCrc: number): Uint8
   p.push(state);
   putUint(p, resumeLine, 4);
   putUint(p, streamCrc, 2);
+  return p;
+}
+
+/** A HELLO_REPLY frame as device/link-session.ts sends it. */
+function helloReply(state: number, resumeLine: number, streamCrc: number): Uint8Array {
+  const p = helloReplyPayload(state, resumeLine, streamCrc);
   const out: number[] = [];
   encodeFrame(T_HELLO_REPLY, 0, 0, p, out);
   return Uint8Array.from(out);
@@ -169,5 +179,135 @@ describe('a noisy line inside the documented fault range (up to 0.2)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^hookline: the simulated link gave up .* under --faults drop=0.2: /);
     expect(existsSync(join(out, 'report.json'))).toBe(false);
+  });
+});
+
+describe('the stream arrives exactly, whatever the line does (property)', () => {
+  it('random fault mixes up to 0.15 and power cuts: the plan wrapped exactly once with no violation, or an accurate stop', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.record({
+          corrupt: fc.constantFrom(0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15),
+          drop: fc.constantFrom(0, 0.005, 0.01, 0.02, 0.05, 0.1),
+          dup: fc.constantFrom(0, 0.005, 0.02),
+          reorder: fc.constantFrom(0, 0.005),
+        }),
+        fc.integer({ min: 0, max: 4 }),
+        (seed, faults, resets) => {
+          const r = runLinkSim(stream(30, 1 + (seed % 50)), m, { faults, resets, seed, maxMachineSeconds: 24 * 3600 });
+          if (r.error !== null) {
+            expect(r.error).toMatch(/^the simulated link gave up .* under --faults /);
+            return;
+          }
+          expect(r.wrapped).toEqual(r.planHooks);
+          expect(r.violations).toEqual([]);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 120_000);
+});
+
+/**
+ * The host session against a device that only takes stream bytes (as device/link-session.ts does:
+ * a DATA byte is taken only at the next stream offset) into a 256-byte ring that a consumer drains
+ * at `bytesPerS`, through two faulty lines: the bytes the device took, in order.
+ */
+function streamThrough(bytes: Uint8Array, faults: PipeFaults, seed: number, bytesPerS: number, limitMs = 12 * 3_600_000): { took: number[]; host: HostSession } {
+  const rnd = seededRandom(seed);
+  const toDevice = new FaultyPipe(115200, faults, rnd);
+  const toHost = new FaultyPipe(115200, faults, rnd);
+  let now = 0;
+  let ring = 0;
+  let streamPos = 0;
+  const took: number[] = [];
+  const rx: LinkReceiver = new LinkReceiver({
+    hello: () => rx.send(T_HELLO_REPLY, helloReplyPayload(3, 0xffffffff, 0)),
+    credit: () => 256 - ring,
+    deliver(type, p, len) {
+      if (type !== T_DATA) return;
+      const off = getUint(p, 0, 4);
+      for (let i = 4; i < len; i++) {
+        if (off + i - 4 !== streamPos) continue;
+        took.push(p[i]);
+        streamPos++;
+        ring++;
+      }
+    },
+  }, (b) => toHost.write(b, now));
+  const host = new HostSession(bytes, { byteMs: toDevice.byteMs }, 0);
+  let nextConsume = 100;
+  while (streamPos < bytes.length && now < limitMs && host.phase !== 'failed') {
+    for (const f of host.poll(now)) toDevice.write(f, now);
+    now = Math.min(toDevice.nextArrival(), toHost.nextArrival(), host.nextDeadline(), nextConsume);
+    for (const b of toDevice.receive(now)) rx.push(b);
+    host.receive(toHost.receive(now), now);
+    if (now >= nextConsume) {
+      ring = Math.max(0, ring - bytesPerS / 10);
+      nextConsume += 100;
+      rx.poll();
+    }
+  }
+  return { took, host };
+}
+
+describe('DATA frames re-cut on a noisy line (property)', () => {
+  it('the device takes the stream exactly, in order, with no gap, whatever the faults (up to 0.15) and the consumer speed', () => {
+    const long = stream(1000, 9);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.constantFrom(0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15),
+        fc.constantFrom(0, 0.005, 0.01, 0.05, 0.1),
+        fc.constantFrom(0, 0.005, 0.02),
+        fc.constantFrom(20, 200, 5000),
+        (seed, corrupt, drop, dup, bytesPerS) => {
+          const { took, host } = streamThrough(long, { corrupt, drop, dup, reorder: 0 }, seed, bytesPerS);
+          // Never a wrong or skipped byte: what the device took is the start of the stream...
+          expect(Uint8Array.from(took)).toEqual(long.subarray(0, took.length));
+          // ...and all of it, unless the host gave up on the line (too noisy to handshake).
+          if (host.phase === 'failed') expect(host.linkFailure).toBe('noisy');
+          else expect(took.length).toBe(long.length);
+        },
+      ),
+      { numRuns: 20 },
+    );
+  }, 60_000);
+
+  it('a re-cut frame never reaches further than the frame of its number did (else an ACK covers bytes the device never took)', () => {
+    const bytes = stream(1000, 4);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 400 }),
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 60 }),
+        (start, sizes, dataBytes) => {
+          const old: number[][] = [];
+          let off = start;
+          for (const n of sizes) {
+            const p: number[] = [];
+            putUint(p, off, 4);
+            for (let i = off; i < Math.min(bytes.length, off + n); i++) p.push(bytes[i]);
+            old.push(p);
+            off = Math.min(bytes.length, off + n);
+          }
+          const fresh = recutData(bytes, old, dataBytes);
+          expect(fresh.length).toBe(old.length);
+          let at = start;
+          for (let j = 0; j < fresh.length; j++) {
+            // contiguous from the first old offset, the stream's own bytes, at most dataBytes each
+            expect(getUint(fresh[j], 0, 4)).toBe(at);
+            expect(fresh[j].slice(4)).toEqual(Array.from(bytes.subarray(at, at + fresh[j].length - 4)));
+            expect(fresh[j].length - 4).toBeLessThanOrEqual(dataBytes);
+            at = dataEnd(fresh[j]);
+            // up to frame j, never beyond where the old frames up to j reached
+            expect(at).toBeLessThanOrEqual(dataEnd(old[j]));
+          }
+          // and progress: the first new frame carries at least one byte when the old one did
+          if (old[0].length > 4) expect(fresh[0].length).toBeGreaterThan(4);
+        },
+      ),
+    );
   });
 });

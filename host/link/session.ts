@@ -84,6 +84,32 @@ export function streamFacts(stream: Uint8Array): { machineHash: number; hookTota
   throw new Error('not a hookline stream (no valid header)');
 }
 
+/** Where a DATA payload's bytes end in the stream. */
+export function dataEnd(payload: number[]): number {
+  return getUint(payload, 0, 4) + payload.length - 4;
+}
+
+/**
+ * New payloads for DATA frames in flight (contiguous, oldest first), at most `dataBytes` stream
+ * bytes each and each no longer than the frame it replaces, from the first one's offset. The
+ * second bound is what makes re-cutting safe: the device may already hold the old frame of any
+ * number (its ACK lost), so the new frames up to each number must reach no further than the old
+ * ones did, or the ACK for a new frame would cover bytes the device never took.
+ */
+export function recutData(stream: Uint8Array, old: number[][], dataBytes: number): number[][] {
+  const fresh: number[][] = [];
+  let off = old.length ? getUint(old[0], 0, 4) : 0;
+  for (let i = 0; i < old.length; i++) {
+    const end = Math.min(stream.length, off + Math.min(dataBytes, old[i].length - 4));
+    const p: number[] = [];
+    putUint(p, off, 4);
+    for (let j = off; j < end; j++) p.push(stream[j]);
+    fresh.push(p);
+    off = end;
+  }
+  return fresh;
+}
+
 const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
 
 export class HostSession {
@@ -198,17 +224,14 @@ export class HostSession {
       // be resent as it is for ever. Only DATA may be re-cut (by offset; the device skips bytes it
       // has): while a command is pending, the frames stay as they are until the next resend round.
       if (tx.pendingTypes().every((t) => t === T_DATA) && tx.pendingPayloadMax() > this.dataBytes + 4) {
-        // The frames in flight keep their sequence numbers and get consecutive smaller chunks from
-        // the first one's offset; the queue is refilled after them.
+        // The frames in flight keep their sequence numbers and get consecutive chunks from the first
+        // one's offset, each no longer than the one it replaces: then whatever the device took under
+        // a number (old frame or new) reaches at least as far as the new frames up to it, so an ACK
+        // for a new frame never covers bytes the device does not have. The queue is refilled after.
         const old = tx.inFlightPayloads();
         const queued = tx.queuedPayloads();
-        let off = old.length ? getUint(old[0], 0, 4) : queued.length ? getUint(queued[0], 0, 4) : this.dataOffset;
-        const fresh: number[][] = [];
-        for (let i = 0; i < old.length; i++) {
-          const end = Math.min(this.stream.length, off + this.dataBytes);
-          fresh.push(this.dataPayload(off, end));
-          off = end;
-        }
+        const fresh = recutData(this.stream, old, this.dataBytes);
+        const off = fresh.length ? dataEnd(fresh[fresh.length - 1]) : queued.length ? getUint(queued[0], 0, 4) : this.dataOffset;
         tx.replaceInFlight(fresh);
         this.dataOffset = off;
       }
