@@ -35,7 +35,7 @@ export function checkPlanOnMachine(plan: Plan, machine: AnyMachine, planName: st
   }
   const hooks = planHooks(plan);
   if (hooks.length !== h.count) {
-    fail(`the plan has ${hooks.length} hooks, the machine has ${h.count} (hooks.count)`, `plan with --hooks ${h.count} or use the matching --machine`);
+    fail(`the plan has ${hooks.length} hooks but the machine has ${h.count} (hooks.count)`, `plan with --hooks ${h.count} or use the matching --machine`);
   }
   const tol = positionToleranceMm(machine);
   let worst = -1;

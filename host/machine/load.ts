@@ -170,7 +170,6 @@ export function validateGantry(json: unknown, where: string): MachineProfile {
     throw new UserError(`${where}: field ${field}: ${problem}; ${fix}`);
   };
 
-  checkHooksAndThread(m, bad);
   for (let a = 0; a < 3; a++) {
     const ax = axisAt(m, a);
     const name = AXIS_NAMES[a];
@@ -210,6 +209,7 @@ export function validateGantry(json: unknown, where: string): MachineProfile {
   if (!(w.travelHeightMm <= m.axes.z.travelMaxMm)) bad('wrap.travelHeightMm', `${w.travelHeightMm} mm is beyond the z travel (${m.axes.z.travelMaxMm} mm)`, 'lower it or extend axes.z.travelMaxMm');
   const clearance = (h.hookDiameterMm + w.nozzleDiameterMm) / 2;
   if (!(w.radiusMm > clearance)) bad('wrap.radiusMm', `${w.radiusMm} mm would hit the hook (hook and nozzle need ${clearance} mm)`, `use more than ${clearance}`);
+  checkHooksAndThread(m, bad);
   const spacing = hookSpacingMm(m);
   if (!(w.radiusMm + clearance < spacing)) bad('wrap.radiusMm', `${w.radiusMm} mm would hit the neighbouring hook (hooks are ${spacing.toFixed(2)} mm apart)`, `use less than ${(spacing - clearance).toFixed(2)} or fewer hooks`);
 

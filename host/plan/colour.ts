@@ -478,8 +478,11 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
 /** A colour with fewer lines than this share of the plan (and than MIN_COLOUR_LINES) hardly shows. */
 export const MIN_COLOUR_SHARE = 0.02;
 export const MIN_COLOUR_LINES = 20;
-/** Fewer lines than this per colour change: the thread changes by hand outweigh the stringing. */
-export const MIN_LINES_PER_CHANGE = 50;
+/**
+ * Fewer lines than this per colour change: the changes by hand (cut, tie on, about a minute each)
+ * take longer than the stringing between them (~2.5 s a line on the reference gantry).
+ */
+export const MIN_LINES_PER_CHANGE = 25;
 
 /** Warnings about an automatic split: colours that hardly show, too many thread changes. */
 function colourWarnings(plan: Plan, autoSplit: boolean, warn?: (text: string) => void): void {

@@ -101,19 +101,17 @@ export function validatePlan(json: unknown, where: string): Plan {
 }
 
 /**
- * The plan is physically possible: every hook centre on the board (inside the frame for a circle),
+ * The plan is physically possible: every hook centre on the board rectangle,
  * every flank within its hook's radius + thread of the centre, and hooks that neither overlap nor
  * leave the thread too little room (hookFitProblem).
  */
 function checkGeometry(plan: Plan, where: string): void {
   const { widthMm: w, heightMm: h, frame } = plan.board;
   const hooks = planHooks(plan);
-  const r = Math.min(w, h) / 2;
   const see = 'see docs/plan-format.md';
+  // The board rectangle, for either frame: the frame is the picture's outline, the board is what holds the hooks.
   hooks.forEach(([x, y], i) => {
-    const inside = frame === 'circle'
-      ? Math.hypot(x - w / 2, y - h / 2) <= r + ON_BOARD_MM
-      : x >= -ON_BOARD_MM && y >= -ON_BOARD_MM && x <= w + ON_BOARD_MM && y <= h + ON_BOARD_MM;
+    const inside = x >= -ON_BOARD_MM && y >= -ON_BOARD_MM && x <= w + ON_BOARD_MM && y <= h + ON_BOARD_MM;
     if (!inside) throw new UserError(`${where}: field nails: hook ${i} at (${x}, ${y}) mm is outside the ${w}×${h} mm ${frame} board; ${see}`);
   });
   const hookMm = plan.flanks === 2 ? (plan.hookDiameterMm ?? 0) : 0;
