@@ -237,7 +237,7 @@ describe('hookline gcode', () => {
     expectOneLineError(runCli(['gcode', p, '--machine', machinePath, '--lift', 'servo']), /needs --servo-up/);
     expectOneLineError(runCli(['gcode', p, '--machine', machinePath, '--lift', 'air']), /unknown --lift/);
     expectOneLineError(runCli(['gcode', p, '--machine', join(repoRoot, 'machines/ref-ring.json')]), /ring machine/);
-    const more = { ...mono, nails: [...mono.nails, ...mono.nails.slice(0, 40)] };
+    const more = { ...mono, nails: [...mono.nails, ...mono.nails.slice(0, 40).map(([x, y]) => [x * 0.9 + 30, y * 0.9 + 30])] }; // 40 more hooks, inside the ring
     writeFileSync(join(dir, 'more.json'), JSON.stringify(more));
     expectOneLineError(runCli(['gcode', join(dir, 'more.json'), '--machine', machinePath]), /has 200 hooks but .* has 160/);
     const moved = structuredClone(mono);

@@ -41,7 +41,8 @@ describe('makeMonoPlan', () => {
     for (const [hooks, lines] of [[3, 10], [7, 15], [500, 40], [1999, 12]] as const) {
       // 3 hooks on their centres: exactly three chords exist.
       const flanks = hooks === 3 ? 1 : 2;
-      const { plan, stoppedEarly } = await makeMonoPlan({ ...base, hooks, lines, flanks });
+      // 1999 hooks on 600 mm are 0.94 mm apart: 0.5 mm pins (2 mm hooks would overlap).
+      const { plan, stoppedEarly } = await makeMonoPlan({ ...base, hooks, lines, flanks, ...(hooks === 1999 ? { hookMm: 0.5 } : {}) });
       checkPlan(plan);
       expect(plan.nails).toHaveLength(hooks * flanks);
       expect(plan.lines.length).toBeGreaterThan(0);
