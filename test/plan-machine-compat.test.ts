@@ -43,7 +43,7 @@ describe('a plan meets a machine: one check, the mismatch named', () => {
   it.each([
     ['a rect frame', { frame: 'rect' as const }, /rect frame, the machine has a 600 mm circle of 160 hooks; re-plan with --hooks 160 --board-mm 600 --frame circle/],
     ['a 300 mm board', { boardMm: 300 }, /plan is for a 300 mm circle board, the machine has a 600 mm circle of hooks .*re-plan with .*--board-mm 600/],
-    ['120 hooks', { hooks: 120 }, /the plan has 120 hooks, the machine has 160 .*--hooks 160/],
+    ['120 hooks', { hooks: 120 }, /the plan has 120 hooks but the machine has 160 .*--hooks 160/],
     ['1 mm thread', { threadMm: 1 }, /plan is for 1 mm thread, the profile's is 0\.12 mm .*--thread-mm 0\.12/],
     ['0.05 mm thread', { threadMm: 0.05 }, /plan is for 0\.05 mm thread/],
     ['4 mm hooks', { hookMm: 4 }, /plan is for 4 mm hooks, the machine's are 2 mm .*--hook-mm 2/],
@@ -99,5 +99,8 @@ describe('a plan meets a machine: one check, the mismatch named', () => {
     expect(runCli(['encode', p, '-o', join(dir, 'h120.hls')]).code).toBe(0);
     expectOneLineError(runCli(['estimate', join(dir, 'h120.hls'), '--machine', gantry]), /planned for 120 hooks but .* has 160/);
     expectOneLineError(runCli(['sim', join(dir, 'h120.hls'), '--machine', gantry, '-o', join(dir, 'sim-h120')]), /planned for 120 hooks but .* has 160/);
+    // Was: "the machine raised alarm 6 at line 0".
+    expectOneLineError(runCli(['run', join(dir, 'h120.hls'), '--port', 'sim', '--machine', gantry, '-o', join(dir, 'run-h120'), '--quiet']), /planned for 120 hooks but .* has 160/);
+    expect(existsSync(join(dir, 'run-h120'))).toBe(false);
   });
 });

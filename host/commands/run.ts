@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../atomic-write';
 import { UserError, fsErrorText } from '../errors';
 import { loadMachine } from '../machine/load';
 import { machineHash } from '../stream/machine-hash';
-import { decodeStreamBytes } from '../stream/plan-stream';
+import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { HostSession } from '../link/session';
 import { askThreadChange } from '../link/thread-change';
 import { openSerial } from '../link/serial';
@@ -131,6 +131,7 @@ export const runCommand: Command = {
       if (!values.machine) throw new UserError('run --port sim: missing --machine MACHINE.json (the simulated machine)');
       const machine = loadMachine(values.machine);
       if (machine.kind === 'ring') throw new UserError('run --port sim: ring machines are not simulated behind the link yet; use hookline sim');
+      streamOnMachine(decodeStreamBytes(bytes, streamPath, machineHash(machine)), streamPath, machine.hooks.count, values.machine); // as sim: named, not alarm 6
       const { pipe, resets } = parseFaults(values.faults);
       const seed = numberFlag('seed', values.seed, 1, { integer: true, min: 0 });
       const threadChange = numberFlag('thread-change-s', values['thread-change-s'], 30, { min: 0 });
