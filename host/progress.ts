@@ -18,7 +18,14 @@ export interface ProgressOptions {
    */
   delayMs?: number;
   stream?: NodeJS.WriteStream;
+  /** Wall clock in ms (tests give a fake one). */
   now?: () => number;
+  /**
+   * CPU time this process has used, in ms: the work done so far. The bar appears only once the
+   * work, not just the wait, has passed the delay, so a short run on a busy machine stays silent
+   * too. Default: process.cpuUsage() when `now` is not given, else the `now` clock.
+   */
+  cpuNow?: () => number;
 }
 
 /** Time left as m:ss, or h:mm:ss from an hour on. */
@@ -34,13 +41,16 @@ export function formatEta(ms: number): string {
  * On a TTY: one line redrawn in place (`label [#####-----]  50% ETA 0:07`), at most 10 times a
  * second, cleared at the end. Otherwise: a plain line per 10 % step (`label: 50% ETA 0:07`). The ETA
  * is the time so far scaled by the fraction left (shown once both are above 0, not at 100 %).
- * Silent with `quiet`, for runs shorter than `delayMs`, and while the ETA says the run ends within
- * another `delayMs` (a bar that would vanish at once is noise).
+ * Silent with `quiet`, for runs shorter than `delayMs` (in wall time and in CPU time: `cpuNow`),
+ * and while the ETA says the run ends within another `delayMs` (a bar that would vanish at once is
+ * noise).
  */
 export function createProgress(o: ProgressOptions): Progress {
   const stream = o.stream ?? process.stderr;
   const now = o.now ?? (() => performance.now());
   const start = now();
+  const cpuNow = o.cpuNow ?? (o.now ? now : () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; });
+  const cpuStart = cpuNow();
   const delay = o.delayMs ?? envDelayMs() ?? 1000;
   const tty = stream.isTTY === true;
   let shown = false;
@@ -55,7 +65,7 @@ export function createProgress(o: ProgressOptions): Progress {
       if (elapsed < delay) return;
       const f = Math.max(0, Math.min(1, fraction));
       const etaMs = f > 0 && f < 1 && elapsed > 0 ? (elapsed * (1 - f)) / f : NaN;
-      if (!shown && (f >= 1 || etaMs < delay)) return;
+      if (!shown && (f >= 1 || etaMs < delay || cpuNow() - cpuStart < delay)) return;
       const eta = Number.isFinite(etaMs) ? ` ETA ${formatEta(etaMs)}` : '';
       if (tty) {
         if (t - lastDraw < 100) return;

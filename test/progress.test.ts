@@ -56,6 +56,25 @@ describe('progress with an ETA', () => {
     expect(out).toEqual(['score: 10% ETA 0:09\n', ...[2, 3, 4, 5, 6, 7, 8, 9].map((k) => `score: ${k}0% ETA 0:${String(10 - k).padStart(2, '0')}\n`), 'score: 100%\n']);
   });
 
+  it('a busy machine: the wait passes the delay but the work (CPU time) does not: silent', () => {
+    const { out, stream } = sink(false);
+    let t = 0;
+    let cpu = 0;
+    const p = createProgress({ label: 'sim', stream, now: () => t, cpuNow: () => cpu, delayMs: 1000 });
+    for (let i = 1; i <= 10; i++) {
+      t = i * 1000; // 10 s of waiting for 0.5 s of work
+      cpu = i * 50;
+      p.update(i / 10 - 0.05);
+    }
+    expect(out).toEqual([]);
+    // A long run gets its bar once the work passes the delay too.
+    const q = createProgress({ label: 'sim', stream, now: () => t, cpuNow: () => cpu, delayMs: 1000 });
+    t += 1500;
+    cpu += 1200;
+    q.update(0.2);
+    expect(out).toEqual(['sim: 20% ETA 0:06\n']);
+  });
+
   it('a short run prints nothing: under the delay, or about to end when the delay is over', () => {
     for (const tty of [true, false]) {
       const { out, stream } = sink(tty);
