@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../host/errors';
 import { validateMachine } from '../host/machine/load';
 import { MAX_PLAN_LINES, validatePlan } from '../host/plan/load';
-import { groupSchedule, splitExact } from '../host/plan/colour';
+import { colourWarnings, groupSchedule, splitExact } from '../host/plan/colour';
 import { planToJson } from '../host/plan/write';
 import type { Plan } from '../host/plan/types';
 import { type CliResult, repoRoot, runCli, stderrLines, tempDir } from './helpers/cli';
@@ -202,6 +202,18 @@ describe('colour budgets are exact', () => {
     const budgets = splitExact(2400, palette.map((_, i) => (i + 1) / 78));
     const s = groupSchedule(palette, budgets, 4);
     expect(s.reduce((t, [, n]) => t + n, 0)).toBe(2400);
+  });
+  it('an automatic split that leaves colours almost no lines is a warning, explicit budgets are not', () => {
+    const plan = testPlan({ lines: 600 });
+    plan.colors = ['#000000', '#d0803c', '#5a6e8c'];
+    plan.lines.forEach((l, i) => { l[0] = i < 598 ? 0 : i === 598 ? 1 : 2; });
+    plan.colorChanges = [{ line: 0, color: 0, hook: 0 }, { line: 598, color: 1, hook: 0 }, { line: 599, color: 2, hook: 0 }];
+    const said: string[] = [];
+    colourWarnings(plan, true, (t) => said.push(t));
+    expect(said).toEqual([expect.stringMatching(/^2 of 3 colours get almost no lines \(#d0803c: 1, #5a6e8c: 1 of 600\); use fewer --colors/)]);
+    said.length = 0;
+    colourWarnings(plan, false, (t) => said.push(t));
+    expect(said).toEqual([]);
   });
   it.each([
     [['--colors', '12', '--lines', '2400'], 2400],

@@ -485,7 +485,7 @@ export const MIN_COLOUR_LINES = 20;
 export const MIN_LINES_PER_CHANGE = 25;
 
 /** Warnings about an automatic split: colours that hardly show, too many thread changes. */
-function colourWarnings(plan: Plan, autoSplit: boolean, warn?: (text: string) => void): void {
+export function colourWarnings(plan: Plan, autoSplit: boolean, warn?: (text: string) => void): void {
   if (!warn) return;
   const n = plan.lines.length;
   if (autoSplit) {
