@@ -78,7 +78,7 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
   decode: {
     args: [STREAM_ARG],
     options: [
-      { name: 'json', type: 'boolean', meaning: 'print the header and the operations as JSON (machine format: flank indices 0..2N-1 on flanked plans, colours from 0) instead of one hook per line' },
+      { name: 'json', type: 'boolean', meaning: 'print the header and the operations as JSON (machine format: flank indices 0..2N-1 on flanked plans, colours from 0) instead of one hook per line as people number them (hook 0..N-1, with c or a for the winding on flanked streams, as on the stringing instructions)' },
       { ...MACHINE, meaning: 'refuse a stream made for another machine profile', default: 'none (not checked)' },
     ],
   },
