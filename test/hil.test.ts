@@ -18,10 +18,10 @@ const CASES = ['handshake', 'homing', 'malformed-frames', 'short-plan', 'pause-r
 /**
  * Limits for a hang, not for speed: the suite waits on protocol events (host/hil/cases.ts), so on a
  * busy machine it takes longer and still passes. Idle: ~11 s against the native device, ~12 s
- * Espruino, ~45 s NodeMCU in fengari (CPU-bound: it falls behind real time × 20); several times
- * that at load 10 on 2 cores.
+ * Espruino, 45-80 s NodeMCU in fengari (CPU-bound: it falls behind real time × 20); several times
+ * that at load 10 on 2 cores (NodeMCU: 282 s at load 12, its device getting ~12 % of a core).
  */
-const SUITE_LIMIT_MS = 420_000;
+const SUITE_LIMIT_MS = 600_000;
 const hex = (n: number) => '0x' + n.toString(16).padStart(8, '0');
 
 interface XmlNode {

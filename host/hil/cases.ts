@@ -49,7 +49,11 @@ const STOP_AFTER_LINE = 2;
 /** DATA chunk for the sequence case: small, so the 16-line plan spans several frames. */
 const SMALL_CHUNK = 8;
 
-/** Time for the built-in plan at real speed: twice the estimate plus a minute (a ring: 10 min). */
+/**
+ * Time for the built-in plan at real speed: twice the estimate plus a minute (a ring: 10 min),
+ * counted from the device's last progress (a STATUS with a new state, line or stored progress), so
+ * a device that falls behind but keeps stringing is waited for.
+ */
 function planTimeoutMs(ctx: HilContext): number {
   const est = ctx.plan!.estimateS;
   return Number.isFinite(est) ? Math.round(est * 2000) + 60_000 : 600_000;
@@ -98,11 +102,12 @@ function refusals(ctx: HilContext, from: number): string[] {
 
 /**
  * Wait for a STATUS (arriving after frame index `from`) that satisfies `want`; a STATUS in a state
- * listed in `failOn` ends the wait at once with that reason.
+ * listed in `failOn` ends the wait at once with that reason. `whileProgress`: the limit counts from
+ * the device's last progress (DeviceLink.progressAt).
  */
 async function waitStatus(
   ctx: HilContext, what: string, timeoutMs: number, from: number, want: (s: DeviceStatus) => boolean,
-  failOn: Record<number, string> = { [ST_ALARM]: 'the device raised an alarm' },
+  failOn: Record<number, string> = { [ST_ALARM]: 'the device raised an alarm' }, whileProgress = false,
 ): Promise<DeviceStatus> {
   let scanned = from;
   let bad: string | null = null;
@@ -118,7 +123,7 @@ async function waitStatus(
       }
     }
     return null;
-  });
+  }, whileProgress);
   if (bad) throw new CaseFailure(bad);
   return s;
 }
@@ -170,7 +175,7 @@ async function runningPastLine(ctx: HilContext, from: number, line: number): Pro
   return waitStatus(ctx, `the plan to run past line ${line}`, planTimeoutMs(ctx), from, (s) => s.state === ST_RUNNING && s.line >= line, {
     [ST_ALARM]: 'the device raised an alarm',
     [ST_DONE]: `the device reported done before line ${line} was seen running (it has not been sent the end of the stream yet)`,
-  });
+  }, true);
 }
 
 function checkFinished(ctx: HilContext, s: DeviceStatus, problems: string[]): void {
@@ -346,7 +351,7 @@ const shortPlan: HilCase = {
     const s = new HostSession(plan.stream, { byteMs: ctx.byteMs }, ctx.link.now());
     ctx.link.attachSession(s);
     try {
-      await ctx.link.waitFor('the plan to finish (HostSession done)', planTimeoutMs(ctx) + HOMING_TIMEOUT_MS, () => s.phase === 'done' || s.phase === 'failed');
+      await ctx.link.waitFor('the plan to finish (HostSession done)', planTimeoutMs(ctx) + HOMING_TIMEOUT_MS, () => s.phase === 'done' || s.phase === 'failed', true);
     } finally {
       ctx.link.attachSession(null);
     }
@@ -392,7 +397,7 @@ const pauseResume: HilCase = {
     fail(problems);
     const m2 = link.mark();
     link.cmd(CMD_RESUME);
-    const done = await waitStatus(ctx, 'the plan to finish after RESUME', planTimeoutMs(ctx), m2, (s) => s.state === ST_DONE);
+    const done = await waitStatus(ctx, 'the plan to finish after RESUME', planTimeoutMs(ctx), m2, (s) => s.state === ST_DONE, undefined, true);
     checkFinished(ctx, done, problems);
     fail(problems);
     return `paused at line ${paused.line}/${paused.lineCount} (PAUSE sent at line ${running.line}); ${during.length} STATUS frames over at least ${PAUSE_HOLD_MS / 1000} s without progress; resumed to done at line ${done.line}`;
@@ -503,7 +508,7 @@ const sequence: HilCase = {
         counts.stale++;
       }
     }
-    const done = await waitStatus(ctx, 'the plan to finish', planTimeoutMs(ctx), link.mark(), (s) => s.state === ST_DONE);
+    const done = await waitStatus(ctx, 'the plan to finish', planTimeoutMs(ctx), link.mark(), (s) => s.state === ST_DONE, undefined, true);
     checkFinished(ctx, done, problems);
     fail(problems);
     return `${counts.frames} frames for ${chunks} chunks: ${counts.outOfOrder} out of order, ${counts.duplicate} duplicates, ${counts.stale} stale, ${counts.overlap} overlapping, all answered right (${times}); done at line ${done.line}/${done.lineCount}, ${done.hooksDone} hooks`;

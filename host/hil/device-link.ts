@@ -50,6 +50,8 @@ export class DeviceLink {
   status: DeviceStatus | null = null;
   /** Statuses received, in order (for "no progress while paused"). */
   statusCount = 0;
+  /** Arrival (ms since the link was opened) of the last STATUS that differed in state, line or stored progress from the one before. */
+  progressAt = 0;
   info: DeviceInfo | null = null;
   closedWhy: string | null = null;
   private sender: LinkSender | null = null;
@@ -169,19 +171,23 @@ export class DeviceLink {
     return null;
   }
 
-  /** Wait until `check` returns a value other than null/undefined/false; fails after `timeoutMs` with "timed out … waiting for WHAT". */
-  async waitFor<T>(what: string, timeoutMs: number, check: () => T | null | undefined | false): Promise<T> {
-    const r = await this.waitQuiet(timeoutMs, check);
+  /**
+   * Wait until `check` returns a value other than null/undefined/false; fails after `timeoutMs` with
+   * "timed out … waiting for WHAT". With `whileProgress` the limit counts from the device's last
+   * progress (progressAt) instead: a device that keeps reporting new lines is waited for.
+   */
+  async waitFor<T>(what: string, timeoutMs: number, check: () => T | null | undefined | false, whileProgress = false): Promise<T> {
+    const r = await this.waitQuiet(timeoutMs, check, whileProgress);
     if (r === null) {
       if (this.closedWhy) throw new CaseFailure(`the link closed while waiting for ${what}: ${this.closedWhy}`);
       const st = this.status ? `; last status: ${describeStatus(this.status)}` : '; no STATUS received';
-      throw new CaseFailure(`timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for ${what}${st}`);
+      throw new CaseFailure(`timed out after ${(timeoutMs / 1000).toFixed(1)} s${whileProgress ? ' without progress' : ''} waiting for ${what}${st}`);
     }
     return r;
   }
 
   /** Like waitFor, but resolves null on a timeout or a closed link. */
-  waitQuiet<T>(timeoutMs: number, check: () => T | null | undefined | false): Promise<T | null> {
+  waitQuiet<T>(timeoutMs: number, check: () => T | null | undefined | false, whileProgress = false): Promise<T | null> {
     return new Promise((resolve) => {
       let value: T | null | undefined | false = null;
       const deadline = this.now() + timeoutMs;
@@ -189,7 +195,7 @@ export class DeviceLink {
         check: () => {
           value = check();
           if (value !== null && value !== undefined && value !== false) return true;
-          if (this.closedWhy || this.now() >= deadline) {
+          if (this.closedWhy || this.now() >= (whileProgress ? Math.max(deadline, this.progressAt + timeoutMs) : deadline)) {
             value = null;
             return true;
           }
@@ -218,8 +224,11 @@ export class DeviceLink {
     const f: DeviceFrame = { type: d.type, seq: d.seq, ack: d.ack, payload: d.payload.slice(0, d.length), at: now };
     this.frames.push(f);
     if (f.type === T_STATUS && f.payload.length >= STATUS_BYTES) {
+      const prev = this.status;
       this.status = parseStatus(f.payload);
       this.statusCount++;
+      const s = this.status;
+      if (!prev || s.state !== prev.state || s.line !== prev.line || s.hooksDone !== prev.hooksDone) this.progressAt = now;
     } else if (f.type === T_ACK && f.payload.length >= 2 && this.sender) {
       this.sender.acked(f.ack, getUint(f.payload, 0, 2), now);
     }
