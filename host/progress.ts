@@ -21,9 +21,10 @@ export interface ProgressOptions {
   /** Wall clock in ms (tests give a fake one). */
   now?: () => number;
   /**
-   * CPU time this process has used, in ms: the work done so far. The bar appears only once the
-   * work, not just the wait, has passed the delay, so a short run on a busy machine stays silent
-   * too. Default: process.cpuUsage() when `now` is not given, else the `now` clock.
+   * CPU time this process has used, in ms: the work done so far. The bar appears once the work,
+   * not just the wait, has passed the delay (so a short run on a busy machine stays silent too), or
+   * once the wait has passed three delays. Default: process.cpuUsage() when `now` is not given,
+   * else the `now` clock.
    */
   cpuNow?: () => number;
 }
@@ -41,7 +42,8 @@ export function formatEta(ms: number): string {
  * On a TTY: one line redrawn in place (`label [#####-----]  50% ETA 0:07`), at most 10 times a
  * second, cleared at the end. Otherwise: a plain line per 10 % step (`label: 50% ETA 0:07`). The ETA
  * is the time so far scaled by the fraction left (shown once both are above 0, not at 100 %).
- * Silent with `quiet`, for runs shorter than `delayMs` (in wall time and in CPU time: `cpuNow`),
+ * Silent with `quiet`, for runs shorter than `delayMs` (in wall time, and in CPU time until the wall
+ * time reaches three delays: `cpuNow`),
  * and while the ETA says the run ends within another `delayMs` (a bar that would vanish at once is
  * noise).
  */
@@ -65,7 +67,9 @@ export function createProgress(o: ProgressOptions): Progress {
       if (elapsed < delay) return;
       const f = Math.max(0, Math.min(1, fraction));
       const etaMs = f > 0 && f < 1 && elapsed > 0 ? (elapsed * (1 - f)) / f : NaN;
-      if (!shown && (f >= 1 || etaMs < delay || cpuNow() - cpuStart < delay)) return;
+      // Not yet shown: wait until the work (CPU time) passes the delay too, or the wait alone passes
+      // three delays (a busy machine's user still gets a bar for a long wait).
+      if (!shown && (f >= 1 || etaMs < delay || (cpuNow() - cpuStart < delay && elapsed < 3 * delay))) return;
       const eta = Number.isFinite(etaMs) ? ` ETA ${formatEta(etaMs)}` : '';
       if (tty) {
         if (t - lastDraw < 100) return;
