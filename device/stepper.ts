@@ -1,7 +1,15 @@
 /**
  * Step/dir pulse generation through the HAL: the blocks of the look-ahead planner
  * (shared/motion/planner.ts), executed back to back with their planned entry and exit speeds, and
- * constant-rate homing seeks. One pending timer at a time; nothing is allocated per step.
+ * homing seeks. One pending timer at a time; nothing is allocated per step.
+ *
+ * Homing seeks keep the axis' limits like every other motion: each starts from rest and
+ * accelerates at the axis' accelMmS2 to its rate; a seek of a fixed distance (clearing or backing
+ * off the switch) decelerates to rest at its end. A seek until the switch cruises until the switch
+ * closes and stops at that step: that stop is abrupt by nature (Grbl's homing cycle stops the same
+ * way), so the axis then rests SETTLE_FACTOR × its braking time before anything else moves (Grbl's
+ * homing debounce delay), and a verifier that judges speed from step intervals sees a stop within
+ * the acceleration limit.
  *
  * Step timing, per axis: a block moves axis i by n_i steps along a straight path of length L; the
  * axis' position is n_i·s/L after path distance s, so its j-th step (j = 1..n_i) is due when that
@@ -36,6 +44,9 @@ const MODE_SEEK = 2;
 const MODE_END = 3;
 const MODE_DWELL = 4;
 const NEVER = 1e15;
+/** Rest after a seek stopped at the switch: this many times the time an in-limits stop from the seek rate would take (at least MIN_SETTLE_US). */
+const SETTLE_FACTOR = 2;
+const MIN_SETTLE_US = 20000;
 
 export class Stepper {
   /** Current position, integer steps per axis. */
@@ -83,8 +94,12 @@ export class Stepper {
   private seekAxis = 0;
   private seekCount = 0;
   private seekMax = 0;
-  private seekIntervalUs = 0;
   private seekUntilEndstop = false;
+  private settling = false;
+  /** The speed a seek until the switch cruises at (steps/s): what it stops from. */
+  private seekTop = 0;
+  /** Acceleration per axis, steps/s². */
+  private accSteps: number[] = [0, 0, 0];
   private tickFn: () => void;
 
   constructor(hal: Hal, m: MachineProfile, planner: Planner, listener: StepperListener) {
@@ -101,6 +116,8 @@ export class Stepper {
       this.dirPlus[i] = a.invertDir ? 0 : 1;
       this.lo[i] = minSteps(a);
       this.hi[i] = maxSteps(a);
+      // (`/ 1` makes it a float in Lua 5.3: products with it must not overflow fengari's 32-bit integers.)
+      this.accSteps[i] = (a.accelMmS2 * a.stepsPerMm) / 1;
     }
     const self = this;
     this.tickFn = function () {
@@ -136,8 +153,10 @@ export class Stepper {
   }
 
   /**
-   * Constant-rate motion of one axis by up to maxSteps in direction dir (+1/−1). With untilEndstop
-   * the endstop is read before every step and the seek ends (seekFound = true) when it is pressed.
+   * Motion of one axis by up to maxCount steps in direction dir (+1/−1) at up to rateStepsS, from
+   * rest at the axis' acceleration. With untilEndstop the endstop is read before every step and the
+   * seek ends (seekFound = true) when it is pressed, at speed, followed by a rest (see the top);
+   * otherwise the seek brakes to rest at its last step.
    */
   seek(axis: number, dir: number, rateStepsS: number, maxCount: number, untilEndstop: boolean): void {
     this.busy = true;
@@ -145,12 +164,29 @@ export class Stepper {
     this.seekAxis = axis;
     this.seekCount = 0;
     this.seekMax = maxCount;
-    this.seekIntervalUs = 1000000 / rateStepsS;
     this.seekUntilEndstop = untilEndstop;
     this.seekFound = false;
+    this.settling = false;
     this.setDir(axis, dir);
+    // Positions in steps: the profile's unit length is one step. A seek until the switch does not
+    // plan to brake (it may still be cruising at maxCount: then it failed and an alarm follows).
+    const acc = this.accSteps[axis];
+    let exit = 0;
+    if (untilEndstop) {
+      exit = rateStepsS;
+      const reach = Math.sqrt(2 * acc * maxCount);
+      if (exit > reach) exit = reach;
+    }
+    this.seekTop = exit;
+    this.prof.plan(maxCount, 0, rateStepsS, exit, acc);
     this.baseUs = this.hal.micros();
-    this.scheduleAt(Math.floor(this.seekIntervalUs / this.hal.tickUs + 0.5) * this.hal.tickUs);
+    this.scheduleAt(this.seekStepUs(1));
+  }
+
+  /** Time offset (integer µs from baseUs, rounded to the tick) of the seek's step j (1-based): when the axis reaches j − ½. */
+  private seekStepUs(j: number): number {
+    const tick = this.hal.tickUs;
+    return Math.floor((this.prof.timeAt(j - 0.5) * 1000000) / tick + 0.5) * tick;
   }
 
   private setDir(axis: number, d: number): void {
@@ -305,9 +341,19 @@ export class Stepper {
 
   private seekTick(): void {
     const axis = this.seekAxis;
+    if (this.settling) {
+      this.finishSeek();
+      return;
+    }
     if (this.seekUntilEndstop && this.endstopPressed(axis)) {
       this.seekFound = true;
-      this.finishSeek();
+      // Stopped at the switch: rest before the next motion (see the top).
+      this.settling = true;
+      // (Divide first: the product 2·10⁶·rate overflows the 32-bit integers of some Lua builds.)
+      let settle = Math.floor((this.seekTop / this.accSteps[axis]) * SETTLE_FACTOR * 1000000) + 1;
+      if (settle < MIN_SETTLE_US) settle = MIN_SETTLE_US;
+      this.baseUs = this.hal.micros();
+      this.scheduleAt(settle);
       return;
     }
     if (this.seekCount >= this.seekMax) {
@@ -318,11 +364,16 @@ export class Stepper {
     this.pos[axis] = this.pos[axis] + this.sgn[axis];
     this.stepCount = this.stepCount + 1;
     this.seekCount = this.seekCount + 1;
-    const tick = this.hal.tickUs;
-    this.scheduleAt(Math.floor(((this.seekCount + 1) * this.seekIntervalUs) / tick + 0.5) * tick);
+    if (this.seekCount >= this.seekMax) {
+      // The last step: a fixed-distance seek is at rest when the axis reaches its target.
+      this.scheduleAt(Math.floor((this.prof.totalTime * 1000000) / this.hal.tickUs + 0.5) * this.hal.tickUs);
+      return;
+    }
+    this.scheduleAt(this.seekStepUs(this.seekCount + 1));
   }
 
   private finishSeek(): void {
+    this.settling = false;
     this.busy = false;
     this.mode = MODE_IDLE;
     this.listener.motionDone();

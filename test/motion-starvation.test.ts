@@ -22,12 +22,12 @@ const delivery = fc.record({
 /** Run a stream through the runtime on the simulated gantry, the bytes arriving on `schedule`. */
 function runWithSchedule(stream: Uint8Array, schedule: { size: number; gapMs: number }[], colourChangeMs = 2000) {
   const r = rig(m);
+  // Every step is judged for acceleration, homing included.
+  r.verifier.accelFromUs = 0;
   r.rt.setMachineHash(machineHash(m));
   r.rt.boot();
   r.rt.home();
   expect(r.run(() => r.rt.state === ST_IDLE)).toBe(true);
-  // From the end of homing on, every step is judged for acceleration too.
-  r.verifier.accelFromUs = r.mcu.now;
   const inbox: number[] = [];
   let sent = 0;
   let k = 0;
@@ -84,5 +84,27 @@ describe('motion when the stream runs dry (starved planner)', () => {
     const r = runWithSchedule(stream, [{ size: 1, gapMs: 3000 }]);
     expect(r.verifier.violations).toEqual([]);
     expect(r.verifier.wraps.map((w) => w.hook)).toEqual(path);
+  });
+});
+
+describe('homing within the motion limits', () => {
+  it('from anywhere in the travel, homing (twice: a host may home again) breaks no speed or acceleration limit', () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.double({ min: 0, max: 700, noNaN: true }), fc.double({ min: 0, max: 700, noNaN: true }), fc.double({ min: 0, max: 30, noNaN: true })),
+        (startMm) => {
+          const r = rig(m, { startMm });
+          r.verifier.accelFromUs = 0; // judged from the first step on
+          r.rt.boot();
+          r.rt.home();
+          expect(r.run(() => r.rt.state === ST_IDLE)).toBe(true);
+          r.rt.home();
+          expect(r.run(() => r.rt.state === ST_IDLE)).toBe(true);
+          r.verifier.finish(r.mcu.now);
+          expect(r.verifier.violations).toEqual([]);
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 });

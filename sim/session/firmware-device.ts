@@ -9,7 +9,7 @@ import type { MachineProfile } from '../../shared/machine';
 import { FR_OK, FrameDecoder } from '../../shared/link/frame';
 import { STATUS_BYTES, T_STATUS } from '../../shared/link/protocol';
 import { parseStatus } from '../../host/link/status';
-import { ST_DONE, ST_HOMING, ST_RUNNING, stateName } from '../../device/runtime';
+import { ST_DONE, stateName } from '../../device/runtime';
 import type { ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../mcu';
 import type { Verifier } from '../verify';
@@ -35,6 +35,8 @@ export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, bo
   const speed = opts.speed ?? 1;
   const mcu = new VirtualMcu();
   const verifier = watchedGantry(mcu, machine);
+  // Every motion is judged against the acceleration limit, homing included (device/stepper.ts).
+  verifier.accelFromUs = 0;
 
   // Watch the firmware's own frames for its state, as a host would.
   const frames = new FrameDecoder();
@@ -48,9 +50,6 @@ export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, bo
       state = st.state;
       line = st.line;
       lineCount = st.lineCount;
-      // A host may home again (a new job): homing seeks start at speed by design, as at power-on.
-      if (state === ST_HOMING) verifier.accelFromUs = Infinity;
-      if (state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
     }
   };
   const app = boot(mcu, machine, (bytes) => {

@@ -14,7 +14,7 @@
  * homes upwards). So the verifier's wrapped sequence across all resets must equal the plan exactly.
  */
 import type { MachineProfile } from '../../shared/machine';
-import { Runtime, ST_HOMING, ST_RUNNING } from '../../device/runtime';
+import { Runtime } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
 import { machineHash } from '../../host/stream/machine-hash';
 import { FaultyPipe, NO_FAULTS, type PipeFaults } from '../../host/link/faulty-pipe';
@@ -109,6 +109,8 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
   const deviceHash = opts.deviceMachineHash ?? machineHash(machine);
   const mcu = new VirtualMcu();
   const verifier = watchedGantry(mcu, machine);
+  // Every motion is judged against the acceleration limit, homing included (device/stepper.ts).
+  verifier.accelFromUs = 0;
 
   const toDevice = new FaultyPipe(baud, faults, rnd);
   const toHost = new FaultyPipe(baud, faults, rnd);
@@ -166,7 +168,9 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
     mcu.cancelTimer(0);
     deviceOn = false;
     toDevice.clear(nowMs());
-    verifier.accelFromUs = Infinity; // a power cut stops dead; re-homing seeks start at speed by design
+    // (The machine stops dead here, in the simulation; the next step comes after the power is back
+    // — at least offSeconds later — so the acceleration check, judging speed from step intervals,
+    // stays armed.)
     mcu.setTimer(SLOT_POWER, mcu.now + (opts.offSeconds ?? 1) * 1e6, powerOn);
   };
 
@@ -211,10 +215,6 @@ export function runLinkSim(stream: Uint8Array, machine: MachineProfile, opts: Li
     }
     if (deviceOn) {
       dev.tick();
-      // Homing, for whatever reason (power-on, a power cut, a host homing again), is treated as in
-      // serial-device.ts and firmware-device.ts: homing seeks start at speed by design.
-      if (rt.state === ST_HOMING) verifier.accelFromUs = Infinity;
-      if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
       if (!cutPending && nextCut < cutLines.length && dev.progress >= cutLines[nextCut]) {
         nextCut++;
         cutPending = true;

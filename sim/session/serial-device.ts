@@ -4,7 +4,7 @@
  * wall clock (times `speed`). Bytes from the link go to the session; the session's frames go back.
  */
 import type { MachineProfile } from '../../shared/machine';
-import { Runtime, ST_DONE, ST_HOMING, ST_RUNNING } from '../../device/runtime';
+import { Runtime, ST_DONE } from '../../device/runtime';
 import { LinkSession } from '../../device/link-session';
 import { machineHash } from '../../host/stream/machine-hash';
 import type { ByteLink } from '../../host/link/serial';
@@ -28,6 +28,8 @@ export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: {
   const speed = opts.speed ?? 1;
   const mcu = new VirtualMcu();
   const verifier = watchedGantry(mcu, machine);
+  // Every motion is judged against the acceleration limit, homing included (device/stepper.ts).
+  verifier.accelFromUs = 0;
   const hal = new SimHal(mcu, 0);
   const rt = new Runtime(hal, machine);
   const hash = opts.machineHash ?? machineHash(machine);
@@ -47,11 +49,8 @@ export function attachSimDevice(link: ByteLink, machine: MachineProfile, opts: {
       // STATUS frames go out on time between other events.
       const next = dev.nextStatusUs();
       if (next > mcu.now) mcu.setTimer(1, next, noop);
-      // A host may home again (a new job): homing seeks start at speed by design, as at power-on.
-      if (rt.state === ST_HOMING) verifier.accelFromUs = Infinity;
       mcu.runNext();
       dev.tick();
-      if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
     },
     done: () => rt.state === ST_DONE,
     heardAt: () => heardAt,
