@@ -136,6 +136,7 @@ export class HostSession {
   private seenResends = 0;
   private seenDelivered = 0;
   private cleanRun = 0;
+  private deliveredAtResend = -1;
   private damagedInHandshake = 0;
   private frames = new FrameDecoder();
   private facts: { machineHash: number; hookTotal: number; id: number };
@@ -219,6 +220,14 @@ export class HostSession {
     if (tx.resends > this.seenResends) {
       this.seenResends = tx.resends;
       this.cleanRun = 0;
+      // A resend round right after a delivery may be spurious (a repeated ACK answering a damaged
+      // duplicate): shrink only on a second round without any delivery in between.
+      const stuck = tx.delivered === this.deliveredAtResend;
+      this.deliveredAtResend = tx.delivered;
+      if (!stuck) {
+        this.seenDelivered = tx.delivered;
+        return this.queueData();
+      }
       this.dataBytes = Math.max(MIN_DATA_BYTES, this.dataBytes >> 1);
       // Cut up the frames not yet through as well: a big frame that keeps failing would otherwise
       // be resent as it is for ever. Only DATA may be re-cut (by offset; the device skips bytes it
@@ -243,6 +252,11 @@ export class HostSession {
       }
     }
     this.seenDelivered = tx.delivered;
+    this.queueData();
+  }
+
+  private queueData(): void {
+    const tx = this.sender;
     while (tx.queued < DATA_AHEAD && this.dataOffset < this.stream.length) {
       const off = this.dataOffset;
       const end = Math.min(this.stream.length, off + this.dataBytes);
