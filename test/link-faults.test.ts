@@ -104,6 +104,27 @@ describe('the link simulation at large virtual times', () => {
 });
 
 describe.skipIf(!hasSocat())('Ctrl-C during hookline run on a real port', () => {
+  it('before the device has answered: exits at once with one line, nothing was started', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'plan.hls');
+    writeFileSync(file, stream(10, 6));
+    const pty = await ptyPair();
+    try {
+      const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'run', file, '--port', pty.a, '--yes'], { cwd: repoRoot });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      const closed = new Promise<number | null>((r) => p.on('close', r));
+      await new Promise((r) => setTimeout(r, 800));
+      const t0 = Date.now();
+      p.kill('SIGINT');
+      expect(await closed).toBe(2);
+      expect(Date.now() - t0).toBeLessThan(1500);
+      expect(stderr).toBe('hookline: interrupted before the device answered HELLO: nothing was started\n');
+    } finally {
+      pty.close();
+    }
+  }, 20_000);
+
   it('exits promptly once the machine has stopped, with one line naming the line it reached and why --resume starts there', async () => {
     const dir = tempDir();
     const file = join(dir, 'plan.hls');

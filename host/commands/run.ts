@@ -257,6 +257,7 @@ export const runCommand: Command = {
       };
       function onInterrupt() {
         if (interruptedAt >= 0) return finish(stoppedMessage(false)); // a second Ctrl-C: leave now
+        if (s.device === null) return finish('interrupted before the device answered HELLO: nothing was started');
         // Ctrl-C: stop the machine at the next safe point (it finishes the moves it has queued and
         // pauses), wait for it to say so (at most INTERRUPT_WAIT_MS), then leave with one line.
         interruptedAt = now();
