@@ -27,9 +27,10 @@ export function tempDir(prefix = 'hookline-test-'): string {
 
 /**
  * A progress line (host/progress.ts): `label: 50%` or `label: 50% ETA 0:07` when stderr is not a
- * TTY, `label [#####-----]  50% ETA 0:07` redrawn after `\r` on a TTY.
+ * TTY, `label [#####-----]  50% ETA 0:07` redrawn after `\r` on a TTY; `hookline run`'s bar says
+ * `run: line 3/14 colour 1 of 1 ETA …` instead of a percentage.
  */
-export const PROGRESS_LINE = /^(?!hookline:)[A-Za-z][\w-]*(?: [\w-]+)?(?::| \[[#-]*\]) +\d{1,3}%(?: .*)?$/;
+export const PROGRESS_LINE = /^(?!hookline:)[A-Za-z][\w-]*(?: [\w-]+)?(?::| \[[#-]*\]) +(?:\d{1,3}%|line \d+\/\d+)(?: .*)?$/;
 
 /**
  * The lines of stderr that are not progress: what a test about something else should look at.
