@@ -9,6 +9,9 @@ import { decodeStreamBytes, streamOnMachine } from '../stream/plan-stream';
 import { HostSession } from '../link/session';
 import { askThreadChange } from '../link/thread-change';
 import { openSerial } from '../link/serial';
+import { LineEta } from '../link/eta';
+import { estimateMotion } from '../../shared/motion/estimate';
+import { RingPath, ringAxes } from '../../shared/geometry/ring';
 import type { PipeFaults } from '../link/faulty-pipe';
 import { runLinkSim } from '../../sim/session/link-sim';
 import type { MachineProfile } from '../../shared/machine';
@@ -102,7 +105,8 @@ export const runCommand: Command = {
     } catch (e) {
       throw new UserError(`cannot read stream ${streamPath}: ${fsErrorText(e)}; give a .hls file written by 'hookline encode'`);
     }
-    const palette = decodeStreamBytes(bytes, streamPath).colors;
+    const decoded = decodeStreamBytes(bytes, streamPath);
+    const palette = decoded.colors;
     const bar = progressBar(values.quiet === true, palette.length);
 
     if (values.target !== undefined && values.target !== 'johnny-five') {
@@ -183,7 +187,15 @@ export const runCommand: Command = {
       return r.ok ? 0 : 1;
     }
 
-    // A real serial port, real time.
+    // A real serial port, real time. The ETA follows the motion estimate when the machine is known.
+    let lineSeconds: number[] | null = null;
+    if (values.machine) {
+      const machine = loadMachine(values.machine);
+      const { ops, dirs } = streamOnMachine(decoded, streamPath, machine.hooks.count, values.machine);
+      lineSeconds = machine.kind === 'ring'
+        ? estimateMotion(ringAxes(machine), ops, false, new RingPath(machine), dirs ?? undefined).lineSeconds
+        : estimateMotion(machine, ops, false, undefined, dirs ?? undefined).lineSeconds;
+    }
     const link = await openSerial(values.port, baud);
     const t0 = performance.now();
     const now = () => performance.now() - t0;
@@ -195,6 +207,7 @@ export const runCommand: Command = {
       throw new UserError(`${streamPath}: ${(e as Error).message}`);
     }
     const s = session;
+    const eta = new LineEta(s.lineCount, lineSeconds);
     let closedWhy: string | null = null;
     let prompting = false;
     const result = await new Promise<string | null>((resolve) => {
@@ -236,7 +249,7 @@ export const runCommand: Command = {
           const st = s.status;
           if (st && (st.state === 5 || st.state === 7 || st.state === 6)) return finish(stoppedMessage(true));
         } else {
-          if (s.status) bar.update(s.status.line, s.lineCount, s.status.color, NaN);
+          if (s.status) bar.update(s.status.line, s.lineCount, s.status.color, eta.update(s.status.line, now(), s.status.state === 5));
           if (s.awaitingColour >= 0 && !prompting) {
             prompting = true;
             if (values.yes) {

@@ -18,6 +18,12 @@ export interface MotionEstimate {
   blocks: number;
   /** Highest pile on any hook at the end (mm). */
   pileMm: number;
+  /**
+   * Motion time (s) from the homed position until line i (0 = the start, hooks.length − 1 = the last
+   * line) has been handed to the planner: blocks are timed as the runtime takes them, so each figure
+   * lags its line by the planner's look-ahead (a few lines), and the last one is `seconds`.
+   */
+  lineSeconds: number[];
 }
 
 /**
@@ -77,6 +83,7 @@ export function estimateMotion(m: MachineProfile, ops: number[], exactStop: bool
       color = c;
     }
   }
+  const lineSeconds: number[] = [0];
   for (let i = 0; i < hooks.length; i++) {
     const h = hooks[i];
     const prev = i > 0 ? hooks[i - 1] : -1;
@@ -88,10 +95,12 @@ export function estimateMotion(m: MachineProfile, ops: number[], exactStop: bool
     pile.add(h);
     push(path.hook(h, dir, next, nextDir, pile.runHeightMm()));
     if (stopAfter[i]) flush();
+    if (i > 0) lineSeconds.push(us / 1000000);
   }
   push(path.finish(pile.runHeightMm(), m.wrap.travelHeightMm));
   flush();
-  return { seconds: us / 1000000, blocks: blocks, pileMm: pile.maxMm() };
+  if (lineSeconds.length > 1) lineSeconds[lineSeconds.length - 1] = us / 1000000;
+  return { seconds: us / 1000000, blocks: blocks, pileMm: pile.maxMm(), lineSeconds: lineSeconds };
 }
 
 /**
