@@ -103,6 +103,11 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   // Physical positions: the plant moves them from pin edges, the verifier reads them.
   const pos = Float64Array.from(startSteps);
   const verifier = new Verifier(machine, pos, !ring);
+  // Every motion is judged against the acceleration limit from the first step, homing included
+  // (device/stepper.ts ramps its seeks), as the simulated devices behind a link are; a target whose
+  // board runs the seeks at constant speed is judged from the start of the job.
+  const target = opts.target ?? nativeTarget;
+  verifier.accelFromUs = target.homingAtSpeed ? Infinity : 0;
   let tracker: RingTracker | null = null;
   if (ring) {
     const rp = new RingPlant(mcu, ring, machine, pos, verifier);
@@ -112,7 +117,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   } else mcu.addListener(new GantryPlant(mcu, machine, pos, verifier, opts.plantFaults));
 
   const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
-  const device = (opts.target ?? nativeTarget).create(mcu, opts.runtimeMachine ?? machine, ring, faults);
+  const device = target.create(mcu, opts.runtimeMachine ?? machine, ring, faults);
   const rt = device.runtime;
   rt.setMachineHash(opts.machineHash ?? machineHash(profile));
   rt.boot();
@@ -135,6 +140,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   for (;;) {
     if (onProgress && (++tick & 4095) === 0) onProgress(0.9 * Math.min(1, (tracker ? tracker.wraps : verifier.wraps).length / hookTotal));
     const s = rt.state;
+    if (s === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
     if (s === ST_IDLE || s === ST_RUNNING || s === ST_PAUSED) {
       while (fed < n && rt.canAccept()) rt.feed(stream[fed++]);
       if (rt.state === ST_PAUSED && !resumePending) {
@@ -143,7 +149,6 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
         mcu.setTimer(1, mcu.now + threadChangeUs, resume);
       }
     }
-    if (rt.state === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
     if (!mcu.runNext()) break;
     if (mcu.now > limitUs) {
       verifier.violation('timeout', `still running after ${opts.maxMachineSeconds ?? 7 * 24 * 3600} s of machine time`, mcu.now);

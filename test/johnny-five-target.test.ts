@@ -88,7 +88,7 @@ describe('sim --target johnny-five (runtime on the host, AccelStepperFirmata on 
     let board: ReturnType<typeof createJohnnyFiveSim> | null = null;
     const j5 = simulate(stream, m, {
       skipEstimates: true,
-      target: { name: 'johnny-five', create: (mcu, mm, ring, f) => (board = createJohnnyFiveSim(mcu, mm, ring, f)) },
+      target: { ...johnnyFiveTarget, create: (mcu, mm, ring, f) => (board = createJohnnyFiveSim(mcu, mm, ring, f)) },
     });
     expect(native.ok).toBe(true);
     expect(j5.violations).toEqual([]);

@@ -82,6 +82,7 @@ export function createJohnnyFiveSim(mcu: VirtualMcu, ...args: Parameters<SimTarg
 
 export const johnnyFiveTarget: SimTarget = {
   name: 'johnny-five',
+  homingAtSpeed: true,
   create(mcu, machine, ring, faults) {
     return createJohnnyFiveSim(mcu, machine, ring, faults);
   },

@@ -45,6 +45,12 @@ export interface FirmwareApp {
 export interface SimTarget {
   name: string;
   /**
+   * The target's homing seeks start and stop at their speed (Johnny-Five: the board's AccelStepper
+   * runs them with runSpeed), so acceleration is judged from the start of the job, not the first
+   * step. The runtime's own stepper ramps its seeks (device/stepper.ts).
+   */
+  homingAtSpeed?: boolean;
+  /**
    * Bring the runtime up on mcu: its pins and its timer (timer slot 0; slot 1 belongs to the
    * simulator's operator). The runtime is constructed but not booted. `ring` is given for a ring
    * machine (then `machine` is its axes, shared/geometry/ring.ts ringAxes).
