@@ -109,9 +109,10 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       { ...MACHINE, meaning: 'the gantry profile (kind "gantry"): hook positions, heights, speeds', default: 'required' },
       { name: 'out', short: 'o', type: 'string', value: 'FILE', meaning: 'write the G-code here and print a summary', default: 'standard output' },
       { name: 'dialect', type: 'string', value: 'grbl|marlin', meaning: 'the firmware that runs the G-code (docs/gcode.md)', default: 'grbl', range: 'grbl or marlin' },
-      { name: 'lift', type: 'string', value: 'z|servo', meaning: 'how the nozzle rises over the hooks: the Z axis, or a servo (then --servo-up and --servo-down are required)', default: 'z', range: 'z or servo' },
+      { name: 'lift', type: 'string', value: 'z|servo', meaning: 'how the nozzle rises over the hooks: the Z axis, or a servo (then --servo-up and --servo-down are required; Marlin only: stock Grbl has no servo output)', default: 'z', range: 'z or servo' },
       { name: 'servo-up', type: 'string', value: 'S', meaning: 'the firmware\'s S value for nozzle up (--lift servo)', unit: 'firmware S units', default: 'none', range: '0 to 100000' },
       { name: 'servo-down', type: 'string', value: 'S', meaning: 'the firmware\'s S value for nozzle down (--lift servo)', unit: 'firmware S units', default: 'none', range: '0 to 100000' },
+      { name: 'settings', type: 'boolean', meaning: 'print the firmware settings that match the profile instead (Grbl $0..$132, Marlin M92/M203/M201/M205), and what the firmware cannot be set to (e.g. Grbl\'s 3 µs minimum step pulse); no PLAN' },
     ],
   },
   instructions: {

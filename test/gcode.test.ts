@@ -48,13 +48,18 @@ interface Run {
   ended: boolean;
 }
 
-/** A tiny G-code interpreter: absolute mode, G0/G1/G2/G3 (I/J centre offsets), M0, $H / G28. */
+/**
+ * A tiny G-code interpreter: absolute mode, G0/G1/G2/G3 (I/J centre offsets), M0, $H / G28; G10 L2
+ * and G54 (the Grbl work offset) are taken as "coordinates are the profile's". Consecutive arcs
+ * around the same centre in the same direction are one turn (the generator writes two halves).
+ */
 function interpret(text: string, home: [number, number, number]): Run {
   let [x, y, z] = home;
   let f = 0;
   let homed = false;
   let moved = false;
   let lastComment = '';
+  let lastArc: Arc | null = null;
   const run: Run = { homedFirst: false, arcs: [], pauses: [], points: [], maxXYFeed: 0, maxZFeed: 0, ended: false };
   for (const raw of text.split('\n')) {
     const line = raw.trim();
@@ -80,7 +85,10 @@ function interpret(text: string, home: [number, number, number]): Run {
     const words = new Map<string, number>();
     for (const w of line.split(/\s+/).slice(1)) words.set(w[0], Number(w.slice(1)));
     const g = line.split(/\s+/)[0];
-    if (['G21', 'G90', 'G17'].includes(g) || g.startsWith('M3') || g.startsWith('M280') || g === 'G4') continue;
+    if (['G21', 'G90', 'G17', 'G54', 'G10'].includes(g) || g.startsWith('M3') || g.startsWith('M280') || g === 'G4') {
+      lastArc = null;
+      continue;
+    }
     expect(['G0', 'G1', 'G2', 'G3']).toContain(g);
     expect(homed).toBe(true);
     moved = true;
@@ -100,10 +108,16 @@ function interpret(text: string, home: [number, number, number]): Run {
       let sweep = dir * (a1 - a0);
       while (sweep <= 1e-9) sweep += 2 * Math.PI; // end == start: one full turn
       a1 = a0 + dir * sweep;
-      run.arcs.push({ cx, cy, dir, turns: sweep / (2 * Math.PI), z });
+      if (lastArc && Math.hypot(lastArc.cx - cx, lastArc.cy - cy) < 0.002 && lastArc.dir === dir && lastArc.z === z) {
+        lastArc.turns += sweep / (2 * Math.PI);
+      } else {
+        lastArc = { cx, cy, dir, turns: sweep / (2 * Math.PI), z };
+        run.arcs.push(lastArc);
+      }
       // Extreme points of the arc for the travel check (a full turn reaches all four).
       run.points.push([cx - r0, cy - r0, z], [cx + r0, cy + r0, z]);
     }
+    else lastArc = null;
     x = nx;
     y = ny;
     z = nz;
@@ -126,7 +140,7 @@ function checkRun(plan: Plan, m: MachineProfile, text: string) {
     expect(Math.abs(a.cx - (hookXMm(m, h) + m.board.originMm[0]))).toBeLessThan(0.002);
     expect(Math.abs(a.cy - (hookYMm(m, h) + m.board.originMm[1]))).toBeLessThan(0.002);
     expect(a.dir).toBe(dirs[i]);
-    expect(a.turns).toBeCloseTo(1, 6);
+    expect(a.turns).toBeCloseTo(1, 3); // two half turns through a point rounded to 0.001 mm
     expect(a.z).toBeLessThan(m.hooks.headHeightMm);
   });
   for (const [x, y, z] of run.points) {
@@ -160,9 +174,31 @@ describe('hookline gcode', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^; hookline gcode \(grbl\)/);
     expect(r.stdout).toMatch(/\nG21\nG90\n/);
-    expect(r.stdout).toContain('\n$H\n');
+    // Stock Grbl with homing on is alarm-locked until $H: $H before any modal line; then the work
+    // offset that maps Grbl's homed machine space (-travel..0) onto the profile's coordinates.
+    const code = r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith(';'));
+    expect(code.slice(0, 6)).toEqual(['$H', 'G21', 'G90', 'G17', 'G10 L2 P1 X-700 Y-700 Z-30', 'G54']);
+    // Parked where homing leaves X/Y (the $27 pull-off off the min switches), not on the switches.
+    expect(code.slice(-2)).toEqual(['G1 X3 Y3 F12000', 'M2']);
+    // Each full turn is two half turns (a Grbl full circle with end = start can come out as no turn).
+    expect(r.stdout.match(/^G[23] /gm)?.length).toBe(2 * (mono.lines.length + 1));
     const run = checkRun(mono, machine, r.stdout);
     expect(run.pauses).toHaveLength(0);
+  });
+
+  it('--settings: the Grbl $ settings that match the profile, and what cannot be matched', () => {
+    const r = runCli(['gcode', '--settings', '--machine', machinePath]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const set = new Map(r.stdout.split('\n').filter((l) => l.startsWith('$')).map((l) => l.split(';')[0].trim().split('=') as [string, string]));
+    expect(Object.fromEntries(set)).toMatchObject({
+      $0: '3', $3: '0', $4: '0', $5: '0', $11: '0.01', $100: '20', $101: '20', $102: '400', $110: '12000', $112: '1200',
+      $120: '1500', $122: '200', $130: '700', $131: '700', $132: '30', $20: '1', $21: '1', $22: '1', $23: '3', $27: '3',
+    });
+    expect(r.stdout).toMatch(/^; not matched: stepPulseUs 2: Grbl's shortest step pulse is 3 µs/m);
+    const marlin = runCli(['gcode', '--settings', '--machine', machinePath, '--dialect', 'marlin']);
+    expect(marlin.code).toBe(0);
+    expect(marlin.stdout).toContain('\nM92 X20 Y20 Z400 ');
+    expect(marlin.stdout).toMatch(/^; not matched at run time/m);
   });
 
   it('piped into a reader that stops early (| head -1): stops quietly, no stack trace', () => {
@@ -209,15 +245,22 @@ describe('hookline gcode', () => {
     expect(readFileSync(out, 'utf8')).toBe(r.stdout);
   });
 
-  it('GRBL colour plan pauses with M0; servo lift replaces the Z moves', () => {
-    const r = runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath, '--lift', 'servo', '--servo-up', '1000', '--servo-down', '0']);
+  it('GRBL colour plan pauses with M0', () => {
+    const r = runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath]);
+    expect(r.code).toBe(0);
+    const run = checkRun(plan, machine, r.stdout);
+    expect(run.pauses.length).toBeGreaterThan(5);
+    expect(r.stdout.match(/^M0$/gm)?.length).toBe(run.pauses.length);
+  });
+
+  it('Marlin servo lift replaces the Z moves (M280); Grbl refuses it (stock Grbl has no servo output) and names --lift z', () => {
+    const r = runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath, '--dialect', 'marlin', '--lift', 'servo', '--servo-up', '1000', '--servo-down', '0']);
     expect(r.code).toBe(0);
     const run = checkRun(plan, machine, r.stdout);
     expect(run.maxZFeed).toBe(0);
-    expect(r.stdout).toContain('\nM3 S1000\n');
-    expect(r.stdout).toContain('\nM3 S0\n');
-    expect(run.pauses.length).toBeGreaterThan(5);
-    expect(r.stdout.match(/^M0$/gm)?.length).toBe(run.pauses.length);
+    expect(r.stdout).toContain('\nM280 P0 S1000\n');
+    expect(r.stdout).toContain('\nM280 P0 S0\n');
+    expectOneLineError(runCli(['gcode', join(dir, 'plan.json'), '--machine', machinePath, '--lift', 'servo', '--servo-up', '1000', '--servo-down', '0']), /stock Grbl's M3 S… is spindle PWM.*use --lift z/);
   });
 
   it('refuses coordinates outside the travel', () => {
@@ -226,7 +269,7 @@ describe('hookline gcode', () => {
     expect(() => generateGcode(mono, small, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'p' }))
       .toThrow(UserError);
     expect(() => generateGcode(mono, small, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'p' }))
-      .toThrow(/outside the travel x 0\.\.640/);
+      .toThrow(/outside the travel x 3\.\.640, y 3\.\.700 mm \(the travel, kept the 3 mm pull-off away from the endstops\)/);
   });
 
   it('bad input: one line on stderr, exit 2, nothing written', () => {

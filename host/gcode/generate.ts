@@ -3,8 +3,8 @@
  *
  * Per hook of the plan's path, in machine mm (board mm + board.originMm), the same wrap geometry
  * as the device runtime (shared/geometry/wrap.ts): come in to I = P − R·u inside the ring at
- * travel height, cross over the ring to O = P + R·u, drop below the hook head, one full G2/G3
- * turn around P (direction: the planned flank's, or the way the thread turns; sim/verify.ts
+ * travel height, cross over the ring to O = P + R·u, drop below the hook head, one full turn
+ * around P as two G2/G3 half turns (direction: the planned flank's, or the way the thread turns; sim/verify.ts
  * hooksAndDirections), rise, leave back to I.
  */
 import { UserError } from '../errors';
@@ -13,6 +13,7 @@ import { nailsPerHook, planPath } from '../plan/types';
 import { type MachineProfile, hookXMm, hookYMm } from '../../shared/machine';
 import { hooksAndDirections } from '../../sim/verify';
 import { hookLabel, pathPlace } from '../numbering';
+import { grblSettings, grblWorkOffset } from './grbl-settings';
 
 export type Dialect = 'grbl' | 'marlin';
 
@@ -47,6 +48,9 @@ function fmt(v: number): string {
 
 export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions): GcodeResult {
   const { dialect, lift } = opts;
+  if (dialect === 'grbl' && lift.mode === 'servo') {
+    throw new UserError("gcode: --lift servo with --dialect grbl: stock Grbl's M3 S… is spindle PWM (~1 kHz on D11), not a 50 Hz hobby-servo pulse; use --lift z (the Z axis), or --dialect marlin (M280)");
+  }
   const ox = m.board.originMm[0];
   const oy = m.board.originMm[1];
   const R = m.wrap.radiusMm;
@@ -59,19 +63,29 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
 
   const out: string[] = [];
   let seconds = 0;
-  let x = ax.x.travelMinMm;
-  let y = ax.y.travelMinMm;
-  let z = ax.z.travelMinMm;
+  // Where homing leaves each axis: its pull-off from the switch (Grbl: one $27 for all axes).
+  const grblPullOff = dialect === 'grbl' ? grblSettings(m).pullOffMm : 0;
+  const homed = (a: MachineProfile['axes']['x']) => {
+    const off = dialect === 'grbl' ? grblPullOff : a.homing.backoffMm;
+    return a.homing.toMax === true ? a.travelMaxMm - off : a.travelMinMm + off;
+  };
+  // Grbl: hard limits are on, so nothing goes nearer a switch than the pull-off (soft limits are the travel).
+  const lo = (a: MachineProfile['axes']['x']) => a.travelMinMm + (a.homing.toMax === true ? 0 : grblPullOff);
+  const hi = (a: MachineProfile['axes']['x']) => a.travelMaxMm - (a.homing.toMax === true ? grblPullOff : 0);
+  const kept = grblPullOff > 0 ? ` mm (the travel, kept the ${fmt(grblPullOff)} mm pull-off away from the endstops)` : '';
+  let x = homed(ax.x);
+  let y = homed(ax.y);
+  let z = homed(ax.z);
   let servoUp = true;
 
   const checkXY = (px: number, py: number, what: string) => {
-    if (px < ax.x.travelMinMm - 1e-9 || px > ax.x.travelMaxMm + 1e-9 || py < ax.y.travelMinMm - 1e-9 || py > ax.y.travelMaxMm + 1e-9) {
-      throw new UserError(`gcode: ${what} at (${fmt(px)}, ${fmt(py)}) mm is outside the travel x ${ax.x.travelMinMm}..${ax.x.travelMaxMm}, y ${ax.y.travelMinMm}..${ax.y.travelMaxMm}; fix board.originMm or the axes' travel in the profile`);
+    if (px < lo(ax.x) - 1e-9 || px > hi(ax.x) + 1e-9 || py < lo(ax.y) - 1e-9 || py > hi(ax.y) + 1e-9) {
+      throw new UserError(`gcode: ${what} at (${fmt(px)}, ${fmt(py)}) mm is outside the travel x ${fmt(lo(ax.x))}..${fmt(hi(ax.x))}, y ${fmt(lo(ax.y))}..${fmt(hi(ax.y))}${kept}; fix board.originMm or the axes' travel in the profile`);
     }
   };
   const checkZ = (pz: number, what: string) => {
-    if (pz < ax.z.travelMinMm - 1e-9 || pz > ax.z.travelMaxMm + 1e-9) {
-      throw new UserError(`gcode: ${what}: z ${fmt(pz)} mm is outside the z travel ${ax.z.travelMinMm}..${ax.z.travelMaxMm}; fix the wrap heights or axes.z travel in the profile`);
+    if (pz < lo(ax.z) - 1e-9 || pz > hi(ax.z) + 1e-9) {
+      throw new UserError(`gcode: ${what}: z ${fmt(pz)} mm is outside the z travel ${fmt(lo(ax.z))}..${fmt(hi(ax.z))}${kept}; fix the wrap heights or axes.z travel in the profile`);
     }
   };
   const moveXY = (px: number, py: number, what: string) => {
@@ -153,8 +167,14 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     moveXY(px - R * ux, py - R * uy, `inside point of hook ${h}`);
     moveXY(px + R * ux, py + R * uy, `outside point of hook ${h}`);
     down(runZ, h);
-    // One full turn: end point = start point, centre offset I/J = P − O.
-    out.push(`${s > 0 ? 'G3' : 'G2'} X${fmt(x)} Y${fmt(y)} I${fmt(-R * ux)} J${fmt(-R * uy)} F${fmt(arcFeed)}`);
+    // One full turn as two half turns: O → I (centre offset P − O), then I → O (centre offset P − I).
+    // Not one arc with end point = start point: Grbl computes the angle of such an arc in float32
+    // from (O + I/J) − O, which is a few 1e-5 rad off zero far from the origin, and then turns by
+    // that much instead of 360° when the sign comes out the wrong way (seen on stock Grbl 1.1h:
+    // about half of the hooks were not wound, every line ok). A half turn is ±π either way.
+    const g = s > 0 ? 'G3' : 'G2';
+    out.push(`${g} X${fmt(px - R * ux)} Y${fmt(py - R * uy)} I${fmt(-R * ux)} J${fmt(-R * uy)} F${fmt(arcFeed)}`);
+    out.push(`${g} X${fmt(x)} Y${fmt(y)} I${fmt(R * ux)} J${fmt(R * uy)}`);
     seconds += (2 * Math.PI * R) / (arcFeed / 60);
     pile[h] += m.thread.widthMm * m.pile.packing;
     if (pile[h] > highest) highest = pile[h];
@@ -164,10 +184,10 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     if (i < plan.lines.length && i > 0 && plan.lines[i][0] !== plan.lines[i - 1][0]) pause(plan.lines[i][0], false);
   }
 
-  // End: lift, park at the homing corner, end of program.
+  // End: lift, park where homing left X and Y (off the switches by the pull-off), end of program.
   out.push('; ---- end');
   up();
-  moveXY(ax.x.travelMinMm, ax.y.travelMinMm, 'park');
+  moveXY(homed(ax.x), homed(ax.y), 'park');
   out.push('M2');
   body.push(...out);
 
@@ -180,11 +200,24 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     `; thread: ${fmt(threadMm / 1000)} m`,
     `; estimated time: ${hours} h ${mins} min (moves at full feed, acceleration ignored)`,
     `; feeds: XY ${fmt(xyFeed)} mm/min, arcs ${fmt(arcFeed)} mm/min, Z ${fmt(zFeed)} mm/min; lift: ${lift.mode === 'z' ? 'Z' : `servo up S${fmt(lift.servoUp)} down S${fmt(lift.servoDown)}`}`,
-    '; coordinates: machine mm = board mm + board.originMm; machine zero at the min endstops',
-    'G21',
-    'G90',
-    'G17',
-    dialect === 'grbl' ? '$H' : 'G28',
+    ...(dialect === 'grbl'
+      ? [
+        '; coordinates: work (G54) mm = board mm + board.originMm, Z = height above the board; stock Grbl homes to machine',
+        `; positions -travel..0, G10 L2 P1 puts work = profile travel (X ${ax.x.travelMinMm}..${ax.x.travelMaxMm}, Y ${ax.y.travelMinMm}..${ax.y.travelMaxMm}, Z ${ax.z.travelMinMm}..${ax.z.travelMaxMm}); $ settings: hookline gcode --settings`,
+        '$H',
+        'G21',
+        'G90',
+        'G17',
+        `G10 L2 P1 X${fmt(grblWorkOffset(m)[0])} Y${fmt(grblWorkOffset(m)[1])} Z${fmt(grblWorkOffset(m)[2])}`,
+        'G54',
+      ]
+      : [
+        '; coordinates: machine mm = board mm + board.originMm, Z = height above the board; G28 homes to the profile travel ends',
+        'G21',
+        'G90',
+        'G17',
+        'G28',
+      ]),
   ];
   return { text: header.concat(body).join('\n') + '\n', seconds, threadMm };
 }
