@@ -5,6 +5,7 @@ const TOOLS: [string, string][] = [
   ['socat', 'serial-link tests over a pseudo-terminal pair (hil, run, flash, link-serial)'],
   ['lua5.3', 'the NodeMCU build in native Lua 5.3 (fengari covers the rest)'],
   ['lua5.1', 'the NodeMCU build in native Lua 5.1'],
+  ['simavr', 'stock Grbl 1.1h on a simulated Uno (grbl-real; also needs ../shared/realchips and libsimavr-dev)'],
 ];
 
 // End-to-end tests drive the built CLI and device artifacts: build them once per run.

@@ -1,0 +1,159 @@
+/**
+ * `hookline gcode` on real firmware: stock Grbl 1.1h (gnea/grbl, prebuilt hex) on a cycle-accurate
+ * simulated Arduino Uno (Debian's simavr, ../shared/realchips/avr). Configured with the settings
+ * `hookline gcode --settings` prints (homing on), power-cycled with its EEPROM kept (so it boots
+ * alarm-locked, as a configured machine does), then a 20-line plan's G-code streamed as generated.
+ * simavr runs near real time: short plans only (a 20-line job is about a minute of machine time).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateGcode } from '../host/gcode/generate';
+import { validateGantry } from '../host/machine/load';
+import { planPath, type Plan } from '../host/plan/types';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
+import { GrblSender, grblUnavailable, startBridge, type Bridge, type StatusSample } from './helpers/simavr-grbl';
+
+const why = grblUnavailable();
+if (why) console.warn(`note: ${why}`);
+
+const machinePath = join(repoRoot, 'machines/ref-gantry.json');
+const machine = validateGantry(JSON.parse(readFileSync(machinePath, 'utf8')), machinePath);
+
+interface Arc { cx: number; cy: number; dir: number }
+
+/** The G2/G3 turns of a G-code file, in order: centre (work mm) and direction (G3 = +1). */
+function arcsOf(gcode: string): Arc[] {
+  const arcs: Arc[] = [];
+  let x = 0;
+  let y = 0;
+  let lastWasArc = false;
+  for (const raw of gcode.split('\n')) {
+    const line = raw.split(';')[0].trim();
+    const w = new Map(line.split(/\s+/).slice(1).map((t) => [t[0], Number(t.slice(1))] as const));
+    const g = line.split(/\s+/)[0];
+    if (g === 'G2' || g === 'G3') {
+      const arc = { cx: Math.round((x + w.get('I')!) * 1000) / 1000, cy: Math.round((y + w.get('J')!) * 1000) / 1000, dir: g === 'G3' ? 1 : -1 };
+      const last = arcs[arcs.length - 1];
+      // A turn is written as two half turns; the next one starts after a lift.
+      if (!(last && lastWasArc && Math.hypot(last.cx - arc.cx, last.cy - arc.cy) < 0.005 && last.dir === arc.dir)) arcs.push(arc);
+    }
+    if (line) lastWasArc = g === 'G2' || g === 'G3';
+    if (/^G[0-3]$/.test(g)) {
+      x = w.get('X') ?? x;
+      y = w.get('Y') ?? y;
+    }
+  }
+  return arcs;
+}
+
+/**
+ * The turns the machine made, from Grbl's own position reports: runs of samples below the middle
+ * of run and travel height, near one of the arcs' centres at the wrap radius; the sum of the angle
+ * steps around that centre gives the direction (and roughly how far it went).
+ */
+function turnsSeen(samples: StatusSample[], offset: number[], arcs: Arc[]): { cx: number; cy: number; sweep: number }[] {
+  const zMid = (machine.wrap.wrapHeightMm + machine.wrap.travelHeightMm) / 2;
+  const R = machine.wrap.radiusMm;
+  const out: { cx: number; cy: number; sweep: number }[] = [];
+  let cur: { cx: number; cy: number; sweep: number; a: number } | null = null;
+  for (const s of samples) {
+    const [x, y, z] = s.mpos.map((v, i) => v - offset[i]);
+    const c = z < zMid ? arcs.find((a) => Math.abs(Math.hypot(x - a.cx, y - a.cy) - R) < 0.5) : undefined;
+    if (!c) {
+      cur = null;
+      continue;
+    }
+    const ang = Math.atan2(y - c.cy, x - c.cx);
+    if (!cur || cur.cx !== c.cx || cur.cy !== c.cy) {
+      cur = { cx: c.cx, cy: c.cy, sweep: 0, a: ang };
+      out.push(cur);
+      continue;
+    }
+    let d = ang - cur.a;
+    while (d > Math.PI) d -= 2 * Math.PI;
+    while (d <= -Math.PI) d += 2 * Math.PI;
+    cur.sweep += d;
+    cur.a = ang;
+  }
+  return out.map(({ cx, cy, sweep }) => ({ cx, cy, sweep }));
+}
+
+describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)', () => {
+  const dir = tempDir('hookline-grbl-');
+  let bridge: Bridge | null = null;
+  afterAll(async () => {
+    await bridge?.stop();
+  });
+
+  it('a 20-line plan as generated: homes first, every line ok, no alarm, each hook turned on its planned side, parked off the switches and idle', async () => {
+    expect(runCli(['plan', 'examples/coffee.png', '--lines', '20', '-o', join(dir, 'p'), '--quiet']).code).toBe(0);
+    const planFile = join(dir, 'p/plan.json');
+    const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
+    const gcodeFile = join(dir, 'job.gcode');
+    const g = runCli(['gcode', planFile, '--machine', machinePath, '--dialect', 'grbl', '-o', gcodeFile]);
+    expect([g.code, g.stderr]).toEqual([0, '']);
+    const gcode = readFileSync(gcodeFile, 'utf8');
+    const settings = runCli(['gcode', '--settings', '--machine', machinePath]);
+    expect([settings.code, settings.stderr]).toEqual([0, '']);
+
+    // Power-on 1, empty EEPROM: the profile's settings.
+    const eeprom = join(dir, 'grbl.eeprom');
+    bridge = await startBridge(dir, eeprom);
+    let grbl = await GrblSender.open(bridge.pty);
+    await grbl.wake();
+    const settingLines = settings.stdout.split('\n').filter((l) => l.startsWith('$'));
+    await grbl.sendEach(settingLines);
+    expect(grbl.answers.map((a) => `${a.line} -> ${a.answer}`)).toEqual(settingLines.map((l) => `${l.split(';')[0].trim()} -> ok`));
+    await grbl.close();
+    await bridge.stop();
+
+    // Power-on 2: settings from EEPROM, homing on, so alarm-locked until $H. Stream the file.
+    bridge = await startBridge(dir, eeprom);
+    grbl = await GrblSender.open(bridge.pty);
+    await grbl.wake();
+    expect(grbl.messages.join('\n')).toMatch(/Grbl 1\.1h/);
+    const lines = gcode.split('\n');
+    const first = lines.findIndex((l) => l.trim() !== '' && !l.startsWith(';'));
+    expect(lines[first]).toBe('$H');
+    const wall0 = Date.now();
+    await grbl.stream([lines[first]]);
+    await new Promise((r) => setTimeout(r, 1200)); // the bridge rewrites its status file every ~0.5 s wall
+    const homedAt = bridge.status()!;
+    await grbl.stream(lines.slice(first + 1), 10);
+    const wallS = (Date.now() - wall0) / 1000;
+    await grbl.close();
+    await bridge.stop();
+    const end = bridge.status()!;
+    bridge = null;
+
+    const sent = lines.map((l) => l.split(';')[0].trim()).filter((l) => l !== '');
+    const bad = grbl.answers.filter((a) => a.answer !== 'ok');
+    expect(bad).toEqual([]);
+    expect(grbl.alarms).toEqual([]);
+    expect(grbl.answers.map((a) => a.line)).toEqual(sent);
+    expect(grbl.state()).toBe('Idle');
+
+    // Turned on the planned sides: flank 0 (even) is G3 (+1), flank 1 G2 (−1), in path order.
+    const arcs = arcsOf(gcode);
+    const path = planPath(plan);
+    expect(arcs.map((a) => a.dir)).toEqual(path.map((v) => (v % 2 === 0 ? 1 : -1)));
+    const turns = turnsSeen(grbl.samples, [-700, -700, -30], arcs);
+    expect(turns.map((t) => [t.cx, t.cy, Math.sign(t.sweep)])).toEqual(arcs.map((a) => [a.cx, a.cy, a.dir]));
+    for (const t of turns) expect(Math.abs(t.sweep)).toBeGreaterThan(Math.PI);
+    const samplesPerTurn = Math.round(grbl.samples.length / arcs.length);
+
+    // Parked where homing left X/Y (the 3 mm pull-off off the min switches), Z at travel height;
+    // no switch touched after homing (the bridge counts presses from the step counts).
+    expect(end.axes.x.posMm).toBeCloseTo(3, 2);
+    expect(end.axes.y.posMm).toBeCloseTo(3, 2);
+    expect(end.axes.z.posMm).toBeCloseTo(machine.wrap.travelHeightMm, 2);
+    for (const a of ['x', 'y', 'z']) {
+      expect(end.axes[a].endstop, a).toBe(false);
+      expect(end.axes[a].presses, a).toBe(homedAt.axes[a].presses);
+    }
+
+    const header = generateGcode(plan, machine, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: planFile }).seconds;
+    console.log(`grbl-real: ${sent.length} lines ok, ${arcs.length} turns; job ${(end.simSeconds - homedAt.simSeconds).toFixed(1)} s simulated after homing (${homedAt.simSeconds.toFixed(1)} s), header estimate ${header.toFixed(1)} s, wall ${wallS.toFixed(1)} s, ${grbl.samples.length} position reports (~${samplesPerTurn} per hook)`);
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * Stock Grbl 1.1h on a simulated Arduino Uno (simavr), from ../shared/realchips/avr: the bridge
+ * (gantry_bridge.c: UART0 on a pty, STEP/DIR counting, endstops driven from the counted position,
+ * a JSON status file) is built into a temp folder once per run, then started as run-grbl.sh does.
+ * A Grbl sender in TypeScript (character counting on Grbl's 128-byte RX buffer; `$` lines
+ * send-response), so the tests need no Python packages.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, tempDir } from './cli';
+
+export const REALCHIPS_AVR = join(repoRoot, '../shared/realchips/avr');
+export const GRBL_HEX = join(REALCHIPS_AVR, 'hex/grbl-1.1h-atmega328p-16MHz.hex');
+
+/** Why the real-Grbl tests cannot run here (one line), or null when they can. */
+export function grblUnavailable(): string | null {
+  if (!existsSync(join(REALCHIPS_AVR, 'bridge/gantry_bridge.c')) || !existsSync(GRBL_HEX)) {
+    return `../shared/realchips/avr (stock Grbl 1.1h hex and the simavr bridge) is absent: the real-Grbl tests are skipped`;
+  }
+  const pc = spawnSync('pkg-config', ['--exists', 'simavr', 'simavrparts']);
+  if (pc.status !== 0) return 'simavr headers/libraries missing (Debian: simavr libsimavr-dev libsimavrparts1 pkg-config libelf-dev build-essential; .ci/run installs them): the real-Grbl tests are skipped';
+  if (spawnSync('sh', ['-c', 'command -v cc && command -v make']).status !== 0) return 'no C compiler/make (build-essential): the real-Grbl tests are skipped';
+  return null;
+}
+
+let bridgeBin: string | null = null;
+
+/** Build gantry_bridge from ../shared (read-only) into a temp folder, once per process. */
+export function buildBridge(): string {
+  if (bridgeBin) return bridgeBin;
+  const dir = tempDir('hookline-simavr-');
+  cpSync(join(REALCHIPS_AVR, 'bridge'), dir, { recursive: true });
+  const r = spawnSync('make', ['-s', '-C', dir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building gantry_bridge failed: ${r.stderr}`);
+  bridgeBin = join(dir, 'gantry_bridge');
+  return bridgeBin;
+}
+
+export interface BridgeStatus {
+  simSeconds: number;
+  axes: Record<string, { posMm: number; posSteps: number; steps: number; endstop: boolean; presses: number }>;
+}
+
+export interface Bridge {
+  pty: string;
+  statusFile: string;
+  status(): BridgeStatus | null;
+  /** Stop the simulated board (SIGTERM: the bridge saves the EEPROM image, as at power-off). */
+  stop(): Promise<void>;
+  log(): string;
+}
+
+/**
+ * Power on a simulated Uno running stock Grbl, wired as run-grbl.sh wires it: X/Y/Z step 2/3/4,
+ * dir 5/6/7 (low = +), limits X min D9, Y min D10, Z max D12 (Grbl 1.1's Z limit with variable
+ * spindle), 20/20/400 steps/mm, travel 700/700/30 mm, power-on position 100/100/10 mm.
+ * `-P 0x88=0xff`: OCR1AL preset, the simavr work-around for Grbl's first stepper wake-up (README).
+ */
+export async function startBridge(work: string, eeprom: string): Promise<Bridge> {
+  const bin = buildBridge();
+  const pty = join(work, `grbl-${Date.now()}.pty`);
+  const statusFile = join(work, 'status.json');
+  rmSync(statusFile, { force: true });
+  const proc: ChildProcess = spawn(bin, [
+    '-P', '0x88=0xff', '-e', eeprom, '-p', pty, '-s', statusFile,
+    '-a', 'x,2,5,9,20,min,100,low,700', '-a', 'y,3,6,10,20,min,100,low,700', '-a', 'z,4,7,12,400,max,10,low,30',
+    GRBL_HEX,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => proc.on('exit', () => { exited = true; resolve(); }));
+  const t0 = Date.now();
+  while (!existsSync(pty)) {
+    if (exited || Date.now() - t0 > 60_000) {
+      proc.kill();
+      throw new Error(`gantry_bridge did not create its pty: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    pty,
+    statusFile,
+    status() {
+      try {
+        return JSON.parse(readFileSync(statusFile, 'utf8')) as BridgeStatus;
+      } catch {
+        return null;
+      }
+    },
+    async stop() {
+      if (!exited) proc.kill('SIGTERM');
+      await exit;
+    },
+    log: () => stderr,
+  };
+}
+
+export interface StatusSample {
+  state: string;
+  mpos: [number, number, number];
+  wallMs: number;
+}
+
+export interface LineAnswer {
+  line: string;
+  answer: string;
+}
+
+export interface StreamResult {
+  answers: LineAnswer[];
+  /** Everything Grbl said that is not ok/error/status: ALARM:N, [MSG:…], the banner. */
+  messages: string[];
+  alarms: string[];
+  samples: StatusSample[];
+  lastState: string;
+}
+
+/** A Grbl 1.1 sender on a serial port (here the bridge's pty). */
+export class GrblSender {
+  private buf = '';
+  private pending: { line: string; bytes: number }[] = [];
+  private lastRx = Date.now();
+  readonly answers: LineAnswer[] = [];
+  readonly messages: string[] = [];
+  readonly alarms: string[] = [];
+  readonly samples: StatusSample[] = [];
+  private lastState = '';
+  private waiters: (() => void)[] = [];
+
+  private constructor(private port: { write(b: Buffer): void; close(cb: () => void): void; isOpen: boolean }) {}
+
+  static async open(path: string): Promise<GrblSender> {
+    const { SerialPort } = await import('serialport');
+    const port = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+    const s = new GrblSender(port);
+    port.on('data', (d: Buffer) => s.onData(d.toString('latin1')));
+    return s;
+  }
+
+  private onData(text: string) {
+    this.lastRx = Date.now();
+    this.buf += text;
+    let i: number;
+    while ((i = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, i).trim();
+      this.buf = this.buf.slice(i + 1);
+      if (line) this.onLine(line);
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private onLine(line: string) {
+    if (line.startsWith('<')) {
+      const m = /^<([A-Za-z]+)[^|]*\|MPos:(-?[\d.]+),(-?[\d.]+),(-?[\d.]+)/.exec(line);
+      if (m) {
+        this.lastState = m[1];
+        this.samples.push({ state: m[1], mpos: [Number(m[2]), Number(m[3]), Number(m[4])], wallMs: Date.now() });
+      }
+      return;
+    }
+    if (line === 'ok' || line.startsWith('error:')) {
+      const p = this.pending.shift();
+      this.answers.push({ line: p ? p.line : '(unmatched)', answer: line });
+      return;
+    }
+    if (line.startsWith('ALARM:')) this.alarms.push(line);
+    this.messages.push(line);
+  }
+
+  private waitRx(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => { clearTimeout(t); resolve(); });
+    });
+  }
+
+  /** Wake the board: a newline (its `ok` is not a line of ours) and the banner. */
+  async wake(): Promise<void> {
+    this.pending.push({ line: '(wake)', bytes: 1 });
+    this.port.write(Buffer.from('\n')); // one line end: "\r\n" would be two empty lines, two oks
+    const t0 = Date.now();
+    while (this.pending.length && Date.now() - t0 < 60_000) await this.waitRx(100);
+    await new Promise((r) => setTimeout(r, 300));
+    this.answers.length = 0;
+  }
+
+  /**
+   * Stream lines: comments and blank lines stripped as senders do, `$` lines after every earlier
+   * line is answered; G-code by character counting. A `?` every pollMs (realtime: does not use the
+   * RX buffer) records the position, and the stream ends when Grbl is Idle again; pollMs 0: no
+   * polling, ends at the last answer. Stops at the first ALARM. `stallMs`: a limit for a hang.
+   */
+  async stream(lines: string[], pollMs = 40, stallMs = 120_000): Promise<void> {
+    let polling = true;
+    const poll = (async () => {
+      while (polling && pollMs > 0) {
+        this.port.write(Buffer.from('?'));
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    })();
+    try {
+      for (const raw of lines) {
+        const line = raw.replace(/\(.*?\)/g, '').split(';')[0].trim();
+        if (!line) continue;
+        const bytes = line.length + 1;
+        const sync = line.startsWith('$');
+        while (this.alarms.length === 0) {
+          const inflight = this.pending.reduce((s, p) => s + p.bytes, 0);
+          if (sync ? this.pending.length === 0 : inflight + bytes <= 128) break;
+          if (Date.now() - this.lastRx > stallMs) throw new Error(`Grbl stopped answering (waiting to send '${line}')`);
+          await this.waitRx(200);
+        }
+        if (this.alarms.length) return;
+        this.pending.push({ line, bytes });
+        this.port.write(Buffer.from(line + '\n'));
+      }
+      while (this.pending.length && this.alarms.length === 0) {
+        if (Date.now() - this.lastRx > stallMs) throw new Error('Grbl stopped answering (draining)');
+        await this.waitRx(200);
+      }
+      // Until the motion is done: Idle (or Alarm) after the last line's ok.
+      const n0 = this.samples.length;
+      while (pollMs > 0 && this.alarms.length === 0) {
+        const last = this.samples[this.samples.length - 1];
+        if (this.samples.length > n0 && last && last.state !== 'Run' && last.state !== 'Home') break;
+        if (Date.now() - this.lastRx > stallMs) throw new Error('Grbl stopped answering (waiting for Idle)');
+        await this.waitRx(200);
+      }
+    } finally {
+      polling = false;
+      await poll;
+    }
+  }
+
+  /** Send lines one by one, each after the previous answer (settings). */
+  async sendEach(lines: string[]): Promise<void> {
+    for (const l of lines) await this.stream([l], 0);
+  }
+
+  state(): string {
+    return this.lastState;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.port.isOpen ? this.port.close(() => resolve()) : resolve()));
+  }
+}
