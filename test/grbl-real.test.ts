@@ -154,6 +154,9 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
     }
 
     const header = generateGcode(plan, machine, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: planFile }).seconds;
-    console.log(`grbl-real: ${sent.length} lines ok, ${arcs.length} turns; job ${(end.simSeconds - homedAt.simSeconds).toFixed(1)} s simulated after homing (${homedAt.simSeconds.toFixed(1)} s), header estimate ${header.toFixed(1)} s, wall ${wallS.toFixed(1)} s, ${grbl.samples.length} position reports (~${samplesPerTurn} per hook)`);
+    // The header's estimate (hookline's motion planner over the G-code's moves) within 10 % of Grbl's time.
+    const job = end.simSeconds - homedAt.simSeconds;
+    expect(Math.abs(header - job) / job).toBeLessThan(0.1);
+    console.log(`grbl-real: ${sent.length} lines ok, ${arcs.length} turns; job ${job.toFixed(1)} s simulated after homing (${homedAt.simSeconds.toFixed(1)} s), header estimate ${header.toFixed(1)} s, wall ${wallS.toFixed(1)} s, ${grbl.samples.length} position reports (~${samplesPerTurn} per hook)`);
   });
 });

@@ -14,6 +14,7 @@ import { type MachineProfile, hookXMm, hookYMm } from '../../shared/machine';
 import { hooksAndDirections } from '../../sim/verify';
 import { hookLabel, pathPlace } from '../numbering';
 import { grblSettings, grblWorkOffset } from './grbl-settings';
+import { GcodeTimer } from './timing';
 
 export type Dialect = 'grbl' | 'marlin';
 
@@ -34,8 +35,10 @@ export interface GcodeOptions {
 
 export interface GcodeResult {
   text: string;
-  /** Estimated run time, seconds (distance / feed per move; acceleration ignored). */
+  /** Estimated run time, seconds: hookline's motion planner (as `hookline estimate`) over the G-code's moves. */
   seconds: number;
+  /** Distance / feed per move plus dwells, acceleration ignored (the header's figure before). */
+  fullFeedSeconds: number;
   threadMm: number;
 }
 
@@ -76,6 +79,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   let x = homed(ax.x);
   let y = homed(ax.y);
   let z = homed(ax.z);
+  const timer = new GcodeTimer(m, x, y, z);
   let servoUp = true;
 
   const checkXY = (px: number, py: number, what: string) => {
@@ -94,6 +98,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     if (d < 1e-6) return;
     out.push(`G1 X${fmt(px)} Y${fmt(py)} F${fmt(xyFeed)}`);
     seconds += d / (xyFeed / 60);
+    timer.line(px, py, z, xyFeed / 60);
     x = px;
     y = py;
   };
@@ -102,6 +107,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     if (Math.abs(pz - z) < 1e-6) return;
     out.push(`G1 Z${fmt(pz)} F${fmt(zFeed)}`);
     seconds += Math.abs(pz - z) / (zFeed / 60);
+    timer.line(x, y, pz, zFeed / 60);
     z = pz;
   };
   const servo = (up: boolean) => {
@@ -110,6 +116,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     out.push(dialect === 'grbl' ? `M3 S${fmt(s)}` : `M280 P0 S${fmt(s)}`);
     out.push(`G4 P${dialect === 'grbl' ? fmt(SERVO_DWELL_S) : fmt(SERVO_DWELL_S * 1000)}`);
     seconds += SERVO_DWELL_S;
+    timer.stop(SERVO_DWELL_S);
     servoUp = up;
   };
   const up = () => (lift.mode === 'z' ? moveZ(m.wrap.travelHeightMm, 'lift') : servo(true));
@@ -133,6 +140,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   const pause = (c: number, first: boolean) => {
     out.push(`; ---- ${first ? '' : 'colour change: '}load thread ${colorName(c)}`);
     out.push(dialect === 'grbl' ? 'M0' : `M0 Load thread ${plan.colors[c]}`);
+    timer.stop();
   };
 
   // Header is assembled after the body (it carries the estimated time).
@@ -176,6 +184,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     out.push(`${g} X${fmt(px - R * ux)} Y${fmt(py - R * uy)} I${fmt(-R * ux)} J${fmt(-R * uy)} F${fmt(arcFeed)}`);
     out.push(`${g} X${fmt(x)} Y${fmt(y)} I${fmt(R * ux)} J${fmt(R * uy)}`);
     seconds += (2 * Math.PI * R) / (arcFeed / 60);
+    timer.arc(x, y, px, py, s > 0 ? 2 * Math.PI : -2 * Math.PI, z, arcFeed / 60);
     pile[h] += m.thread.widthMm * m.pile.packing;
     if (pile[h] > highest) highest = pile[h];
     up();
@@ -191,14 +200,15 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   out.push('M2');
   body.push(...out);
 
-  const hours = Math.floor(seconds / 3600);
-  const mins = Math.round((seconds - hours * 3600) / 60);
+  const planned = timer.seconds();
+  const hours = Math.floor(planned / 3600);
+  const mins = Math.round((planned - hours * 3600) / 60);
   const header = [
     `; hookline gcode (${dialect}) for machine ${m.name}`,
     `; plan: ${opts.planName}`,
     `; lines: ${plan.lines.length}, hooks in path: ${path.length}, colours: ${plan.colors.join(' ')}`,
     `; thread: ${fmt(threadMm / 1000)} m`,
-    `; estimated time: ${hours} h ${mins} min (moves at full feed, acceleration ignored)`,
+    `; estimated time: ${hours} h ${mins} min (${fmt(Math.round(planned))} s: hookline's motion planner over these moves, as hookline estimate; at full feed ${fmt(Math.round(seconds))} s)`,
     `; feeds: XY ${fmt(xyFeed)} mm/min, arcs ${fmt(arcFeed)} mm/min, Z ${fmt(zFeed)} mm/min; lift: ${lift.mode === 'z' ? 'Z' : `servo up S${fmt(lift.servoUp)} down S${fmt(lift.servoDown)}`}`,
     ...(dialect === 'grbl'
       ? [
@@ -219,5 +229,5 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
         'G28',
       ]),
   ];
-  return { text: header.concat(body).join('\n') + '\n', seconds, threadMm };
+  return { text: header.concat(body).join('\n') + '\n', seconds: planned, fullFeedSeconds: seconds, threadMm };
 }
