@@ -5,7 +5,7 @@
  * alarm-locked, as a configured machine does), then a 20-line plan's G-code streamed as generated.
  * simavr runs near real time: short plans only (a 20-line job is about a minute of machine time).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateGcode } from '../host/gcode/generate';
@@ -84,6 +84,7 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
   let bridge: Bridge | null = null;
   afterAll(async () => {
     await bridge?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a 20-line plan as generated: homes first, every line ok, no alarm, each hook turned on its planned side, parked off the switches and idle', async () => {
