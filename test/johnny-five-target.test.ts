@@ -9,7 +9,7 @@ import { VirtualMcu } from '../sim/mcu';
 import { AccelStepperModel, MultiStepperModel } from '../sim/targets/accel-stepper';
 import { connectFakeBoard, createJohnnyFiveSim, johnnyFiveTarget } from '../sim/targets/johnny-five';
 import { boardProblem } from '../device/johnny-five/setup';
-import { attachFirmataBoard } from '../device/johnny-five/connect';
+import { attachFirmataBoard, handshakeFailure } from '../device/johnny-five/connect';
 import { runJohnnyFive } from '../device/johnny-five/host-run';
 import { machineHash } from '../host/stream/machine-hash';
 import { runCli, tempDir, runCliAsync } from './helpers/cli';
@@ -187,10 +187,38 @@ describe('Johnny-Five Board over firmata-io over MockBinding, real time', () => 
       expect(v.violations).toEqual([]);
       expect(v.wrapped).toEqual(path);
       expect(v.firstMismatch).toBeNull();
+      // The board without AnalogInputFirmata (the default, as docs/targets/johnny-five.md builds it)
+      // lists no analog pin, so it is not asked for the analog mapping it would never answer.
+      expect(fake.rt.board.received.get('analog-mapping-query')).toBeUndefined();
     } finally {
       await fake.close();
     }
   }, 180_000);
+
+  it('a board with AnalogInputFirmata is asked for the analog mapping and answers it', async () => {
+    const fake = await fakeFirmataOnMock(refGantry(), { speedup: 100, analog: true });
+    try {
+      const { io } = await attachFirmataBoard(fake.host, 'mock', 60_000);
+      expect(fake.rt.board.received.get('analog-mapping-query')).toBe(1);
+      expect((io as unknown as { analogPins: number[] }).analogPins).toEqual([14, 15, 16, 17, 18, 19]);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+});
+
+describe('handshake failure lines say how far the board got', () => {
+  const seen = (n: number) => ({ version: n > 0, firmware: n > 1, capabilities: n > 2, mapping: n > 3 });
+  it.each([
+    [0, 0, 57600, /^no bytes from P at 57600 baud within 8 s .*try --baud 115200$/],
+    [0, 0, 115200, /^no bytes from P at 115200 baud within 8 s .*try --baud 57600$/],
+    [12, 0, 57600, /^P sent 12 bytes at 57600 baud within 8 s but no Firmata version report; wrong baud rate .*try --baud 115200$/],
+    [5, 1, 57600, /reported its Firmata version but not its firmware name/],
+    [30, 2, 57600, /answered version and firmware name but not the capability query \(F0 6B F7\)/],
+    [90, 3, 57600, /answered version, firmware name and capabilities but not the analog-mapping query \(F0 69 F7\)/],
+  ] as const)('%i bytes, stage %i, %i baud', (bytes, stage, baud, re) => {
+    expect(handshakeFailure('P', 8000, baud, bytes, seen(stage))).toMatch(re);
+  });
 });
 
 describe.skipIf(!hasSocat())('hookline run --target johnny-five over a pseudo-terminal', () => {
@@ -227,7 +255,20 @@ describe.skipIf(!hasSocat())('hookline run --target johnny-five over a pseudo-te
       expect(r.code).toBe(2);
       const lines = r.stderr.split('\n').filter((l) => l);
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^hookline: no Firmata board answered on .* within 8 s; check the port/);
+      expect(lines[0]).toMatch(/^hookline: no bytes from .* at 57600 baud within 8 s .*check the port.*try --baud 115200$/);
+    } finally {
+      pty.close();
+    }
+  }, 180_000);
+
+  it.concurrent('--baud reaches the Firmata port and the silent-port line names it', async () => {
+    const pty = await ptyPair();
+    try {
+      const r = await runCliAsync(['run', file, '--target', 'johnny-five', '--port', pty.a, '--machine', machinePath, '--baud', '115200']);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.split('\n').filter((l) => l);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^hookline: no bytes from .* at 115200 baud within 8 s .*try --baud 57600$/);
     } finally {
       pty.close();
     }

@@ -8,7 +8,7 @@ import { machineHash } from '../../host/stream/machine-hash';
 import { askThreadChange } from '../../host/link/thread-change';
 import { colorHex } from '../../host/stream/plan-stream';
 import { streamPalette } from '../../shared/stream/palette';
-import { BoardError, openFirmataBoard } from './connect';
+import { BoardError, FIRMATA_BAUD, openFirmataBoard } from './connect';
 import { alarmText, runJohnnyFive } from './host-run';
 
 export interface JohnnyFiveCliOptions {
@@ -20,6 +20,8 @@ export interface JohnnyFiveCliOptions {
   done: () => void;
   /** Seconds to wait for the Firmata handshake (default 8, so the CLI fails within 10 s; env HOOKLINE_FIRMATA_TIMEOUT_S). */
   timeoutS?: number;
+  /** Serial rate (--baud); default FIRMATA_BAUD (57600). Must match the sketch's Firmata.begin(). */
+  baud?: number;
 }
 
 export async function runJohnnyFiveCli(o: JohnnyFiveCliOptions): Promise<number> {
@@ -27,7 +29,7 @@ export async function runJohnnyFiveCli(o: JohnnyFiveCliOptions): Promise<number>
   const machine = o.machine as MachineProfile;
   const palette = streamPalette(o.stream).map(colorHex);
   const timeoutS = o.timeoutS ?? Number(process.env.HOOKLINE_FIRMATA_TIMEOUT_S ?? 8);
-  const b = await openFirmataBoard(o.port, timeoutS * 1000);
+  const b = await openFirmataBoard(o.port, timeoutS * 1000, o.baud ?? FIRMATA_BAUD);
   const fw = b.io.firmware;
   process.stderr.write(`johnny-five: ${fw.name ?? 'Firmata'} ${fw.version ? fw.version.major + '.' + fw.version.minor : ''} on ${o.port}; homing\n`);
   let t0 = performance.now();

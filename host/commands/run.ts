@@ -121,6 +121,8 @@ export const runCommand: Command = {
       try {
         return await runJohnnyFiveCli({
           port: values.port, machine: loadMachine(values.machine), stream: bytes, yes: values.yes === true,
+          // Firmata's own default (57600), not the link's 115200, unless --baud is given.
+          baud: values.baud !== undefined ? baud : undefined,
           onProgress: (line, lineCount, color, etaS) => bar.update(line, lineCount, color, etaS),
           done: () => bar.done(),
         });

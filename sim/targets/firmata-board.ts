@@ -1,7 +1,8 @@
 /**
  * A fake Arduino Uno running ConfigurableFirmata with AccelStepperFirmata, on the VirtualMcu: it
  * speaks the Firmata protocol on its serial line (version and firmware reports at power-on,
- * capability and analog-mapping queries, pin modes, digital writes, digital input reporting) and
+ * capability query (and the analog-mapping query only with `analog`: ConfigurableFirmata without
+ * AnalogInputFirmata, the build docs/targets/johnny-five.md asks for, ignores F0 69 F7), pin modes, digital writes, digital input reporting) and
  * runs AccelStepperFirmata's sysex 0x62 (config, zero, step, to, stop, report position,
  * acceleration, speed, multiStepper config/to/stop) with the AccelStepper algorithm itself
  * (accel-stepper.ts), so every step edge lands on the mcu's pins at the time AccelStepper would
@@ -32,6 +33,13 @@ export interface FakeBoardOptions {
   silent?: boolean;
   /** Firmware name reported (default ConfigurableFirmata.ino). */
   firmwareName?: string;
+  /**
+   * Include AnalogInputFirmata: ANALOG (and PWM) modes on A0–A5 in the capability report and an
+   * answer to the analog-mapping query. Default false, as the real ConfigurableFirmata 3.4 built
+   * with Digital + AccelStepper only (../shared/realchips, test/firmata-real.test.ts): it never
+   * answers F0 69 F7.
+   */
+  analog?: boolean;
 }
 
 /** Uno: 20 pins, 0/1 are the serial port, A0–A5 = 14–19, PWM on 3, 5, 6, 9, 10, 11. */
@@ -60,6 +68,7 @@ export class FakeFirmataBoard implements EdgeListener {
   private passToken = 0;
   private passAt = Infinity;
   private readonly accel: boolean;
+  private readonly analog: boolean;
   private readonly silent: boolean;
   private readonly name: string;
 
@@ -70,6 +79,7 @@ export class FakeFirmataBoard implements EdgeListener {
     opts: FakeBoardOptions = {},
   ) {
     this.accel = opts.accelStepper !== false;
+    this.analog = opts.analog === true;
     this.silent = opts.silent === true;
     this.name = opts.firmwareName ?? 'ConfigurableFirmata.ino';
     mcu.addListener(this);
@@ -176,6 +186,7 @@ export class FakeFirmataBoard implements EdgeListener {
       this.sendCapabilities();
     } else if (cmd === 0x69) {
       this.count('analog-mapping-query');
+      if (!this.analog) return; // only AnalogInputFirmata handles it
       const out = [START_SYSEX, 0x6a];
       for (let p = 0; p < PIN_COUNT; p++) out.push(p >= 14 ? p - 14 : 0x7f);
       out.push(END_SYSEX);
@@ -199,9 +210,8 @@ export class FakeFirmataBoard implements EdgeListener {
     for (let p = 0; p < PIN_COUNT; p++) {
       if (p >= 2) {
         out.push(FIRMATA_MODE.INPUT, 1, FIRMATA_MODE.OUTPUT, 1, FIRMATA_MODE.PULLUP, 1);
-        if (p >= 14) out.push(FIRMATA_MODE.ANALOG, 10);
-        if (PWM_PINS.includes(p)) out.push(FIRMATA_MODE.PWM, 8);
-        out.push(FIRMATA_MODE.SERVO, 14);
+        if (p >= 14 && this.analog) out.push(FIRMATA_MODE.ANALOG, 10);
+        if (PWM_PINS.includes(p) && this.analog) out.push(FIRMATA_MODE.PWM, 8);
         if (this.accel) out.push(FIRMATA_MODE.STEPPER, 21);
       }
       out.push(0x7f);

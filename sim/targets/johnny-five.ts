@@ -11,7 +11,7 @@
 import firmataIo from 'firmata-io';
 import { RingPath } from '../../shared/geometry/ring';
 import { UserError } from '../../host/errors';
-import type { FirmataIo } from '../../device/johnny-five/firmata-io';
+import { skipAnalogMappingWithoutAnalogPins, type FirmataIo } from '../../device/johnny-five/firmata-io';
 import type { HostClock } from '../../device/johnny-five/firmata-hal';
 import { boardProblem, createJohnnyFiveRuntime, watchEndstops } from '../../device/johnny-five/setup';
 import type { FirmataMotion } from '../../device/johnny-five/firmata-motion';
@@ -39,6 +39,7 @@ export function connectFakeBoard(mcu: VirtualMcu, opts: FakeBoardOptions = {}, m
   const board = new FakeFirmataBoard(mcu, events, (b) => line.sendToHost(b), opts);
   line.onBoardReceive((b) => board.receive(b));
   const io = new FirmataCtor(line.host, { reportVersionTimeout: 1e9 });
+  skipAnalogMappingWithoutAnalogPins(io); // as connect.ts: the board without analog never answers F0 69 F7
   // The real timer firmata-io arms for a missing version report must not outlive the simulation.
   clearTimeout((io as unknown as { reportVersionTimeoutId: ReturnType<typeof setTimeout> }).reportVersionTimeoutId);
   board.powerOn();
