@@ -12,7 +12,7 @@ import { generateGcode } from '../host/gcode/generate';
 import { validateGantry } from '../host/machine/load';
 import { planPath, type Plan } from '../host/plan/types';
 import { repoRoot, runCli, tempDir } from './helpers/cli';
-import { GrblSender, grblUnavailable, startBridge, type Bridge, type StatusSample } from './helpers/simavr-grbl';
+import { GrblSender, grblUnavailable, startGrblBridge, type Bridge, type StatusSample } from './helpers/simavr-grbl';
 
 const why = grblUnavailable();
 if (why) console.warn(`note: ${why}`);
@@ -100,7 +100,7 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
 
     // Power-on 1, empty EEPROM: the profile's settings.
     const eeprom = join(dir, 'grbl.eeprom');
-    bridge = await startBridge(dir, eeprom);
+    bridge = await startGrblBridge(dir, eeprom);
     let grbl = await GrblSender.open(bridge.pty);
     await grbl.wake();
     const settingLines = settings.stdout.split('\n').filter((l) => l.startsWith('$'));
@@ -110,7 +110,7 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
     await bridge.stop();
 
     // Power-on 2: settings from EEPROM, homing on, so alarm-locked until $H. Stream the file.
-    bridge = await startBridge(dir, eeprom);
+    bridge = await startGrblBridge(dir, eeprom);
     grbl = await GrblSender.open(bridge.pty);
     await grbl.wake();
     expect(grbl.messages.join('\n')).toMatch(/Grbl 1\.1h/);

@@ -1,54 +1,19 @@
 /**
  * Stock Grbl 1.1h on a simulated Arduino Uno (simavr), from ../shared/realchips/avr: the bridge
- * (gantry_bridge.c: UART0 on a pty, STEP/DIR counting, endstops driven from the counted position,
- * a JSON status file) is built into a temp folder once per run, then started as run-grbl.sh does.
+ * (simavr-bridge.ts) started as run-grbl.sh does.
  * A Grbl sender in TypeScript (character counting on Grbl's 128-byte RX buffer; `$` lines
  * send-response), so the tests need no Python packages.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, tempDir } from './cli';
+import { REALCHIPS_AVR, bridgeUnavailable, startBridge, type Bridge } from './simavr-bridge';
 
-export const REALCHIPS_AVR = join(repoRoot, '../shared/realchips/avr');
+export { REALCHIPS_AVR, type Bridge, type BridgeStatus } from './simavr-bridge';
+
 export const GRBL_HEX = join(REALCHIPS_AVR, 'hex/grbl-1.1h-atmega328p-16MHz.hex');
 
 /** Why the real-Grbl tests cannot run here (one line), or null when they can. */
 export function grblUnavailable(): string | null {
-  if (!existsSync(join(REALCHIPS_AVR, 'bridge/gantry_bridge.c')) || !existsSync(GRBL_HEX)) {
-    return `../shared/realchips/avr (stock Grbl 1.1h hex and the simavr bridge) is absent: the real-Grbl tests are skipped`;
-  }
-  const pc = spawnSync('pkg-config', ['--exists', 'simavr', 'simavrparts']);
-  if (pc.status !== 0) return 'simavr headers/libraries missing (Debian: simavr libsimavr-dev libsimavrparts1 pkg-config libelf-dev build-essential; .ci/run installs them): the real-Grbl tests are skipped';
-  if (spawnSync('sh', ['-c', 'command -v cc && command -v make']).status !== 0) return 'no C compiler/make (build-essential): the real-Grbl tests are skipped';
-  return null;
-}
-
-let bridgeBin: string | null = null;
-
-/** Build gantry_bridge from ../shared (read-only) into a temp folder, once per process. */
-export function buildBridge(): string {
-  if (bridgeBin) return bridgeBin;
-  const dir = tempDir('hookline-simavr-');
-  cpSync(join(REALCHIPS_AVR, 'bridge'), dir, { recursive: true });
-  const r = spawnSync('make', ['-s', '-C', dir], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`building gantry_bridge failed: ${r.stderr}`);
-  bridgeBin = join(dir, 'gantry_bridge');
-  return bridgeBin;
-}
-
-export interface BridgeStatus {
-  simSeconds: number;
-  axes: Record<string, { posMm: number; posSteps: number; steps: number; endstop: boolean; presses: number }>;
-}
-
-export interface Bridge {
-  pty: string;
-  statusFile: string;
-  status(): BridgeStatus | null;
-  /** Stop the simulated board (SIGTERM: the bridge saves the EEPROM image, as at power-off). */
-  stop(): Promise<void>;
-  log(): string;
+  return bridgeUnavailable('Grbl', GRBL_HEX);
 }
 
 /**
@@ -57,44 +22,11 @@ export interface Bridge {
  * spindle), 20/20/400 steps/mm, travel 700/700/30 mm, power-on position 100/100/10 mm.
  * `-P 0x88=0xff`: OCR1AL preset, the simavr work-around for Grbl's first stepper wake-up (README).
  */
-export async function startBridge(work: string, eeprom: string): Promise<Bridge> {
-  const bin = buildBridge();
-  const pty = join(work, `grbl-${Date.now()}.pty`);
-  const statusFile = join(work, 'status.json');
-  rmSync(statusFile, { force: true });
-  const proc: ChildProcess = spawn(bin, [
-    '-P', '0x88=0xff', '-e', eeprom, '-p', pty, '-s', statusFile,
-    '-a', 'x,2,5,9,20,min,100,low,700', '-a', 'y,3,6,10,20,min,100,low,700', '-a', 'z,4,7,12,400,max,10,low,30',
-    GRBL_HEX,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  let exited = false;
-  const exit = new Promise<void>((resolve) => proc.on('exit', () => { exited = true; resolve(); }));
-  const t0 = Date.now();
-  while (!existsSync(pty)) {
-    if (exited || Date.now() - t0 > 60_000) {
-      proc.kill();
-      throw new Error(`gantry_bridge did not create its pty: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    pty,
-    statusFile,
-    status() {
-      try {
-        return JSON.parse(readFileSync(statusFile, 'utf8')) as BridgeStatus;
-      } catch {
-        return null;
-      }
-    },
-    async stop() {
-      if (!exited) proc.kill('SIGTERM');
-      await exit;
-    },
-    log: () => stderr,
-  };
+export function startGrblBridge(work: string, eeprom: string): Promise<Bridge> {
+  return startBridge({
+    hex: GRBL_HEX, work, eeprom, name: 'grbl', extra: ['-P', '0x88=0xff'],
+    axes: ['x,2,5,9,20,min,100,low,700', 'y,3,6,10,20,min,100,low,700', 'z,4,7,12,400,max,10,low,30'],
+  });
 }
 
 export interface StatusSample {
