@@ -127,7 +127,7 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       { name: 'port', short: 'p', type: 'string', value: 'PORT|sim', meaning: 'the machine\'s serial port (e.g. /dev/ttyUSB0), or sim: the simulated machine in-process, in virtual time', default: 'required' },
       { name: 'target', short: 't', type: 'string', value: 'johnny-five', meaning: 'run the device runtime here and drive a Firmata board on --port (docs/targets.md)', default: 'none (the device runs its own runtime)', range: 'johnny-five' },
       { ...MACHINE, meaning: 'the machine profile (needed with --port sim and --target johnny-five; on a real port it gives the ETA from the motion estimate)', default: 'none' },
-      BAUD,
+      { ...BAUD, meaning: 'serial line speed (with --target johnny-five: the rate of the sketch\'s Firmata.begin(); ConfigurableFirmata 3.4\'s example sketch uses 115200)', default: '115200; 57600 with --target johnny-five' },
       { name: 'out', short: 'o', type: 'string', value: 'DIR', meaning: 'write DIR/report.json (--port sim)', default: 'none' },
       { name: 'faults', type: 'string', value: 'corrupt=P,drop=P,dup=P,reorder=P,resets=N', meaning: 'faults on the simulated line (--port sim): P is the fraction of bytes corrupted, dropped, duplicated or reordered; N power cuts', default: 'none', range: 'P 0 to 0.2; N 0 up' },
       { name: 'seed', type: 'string', value: 'S', meaning: 'random seed for --faults', default: '1', range: '0 up, whole number' },
