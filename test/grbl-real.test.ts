@@ -87,7 +87,10 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a 20-line plan as generated: homes first, every line ok, no alarm, each hook turned on its planned side, parked off the switches and idle', async () => {
+  // retry: once in about ten runs the simulated board stopped answering during its first settings
+  // (before any hookline G-code; cause not found): that attempt fails within 30 s and a new board
+  // runs the whole test again.
+  it('a 20-line plan as generated: homes first, every line ok, no alarm, each hook turned on its planned side, parked off the switches and idle', { retry: 1 }, async () => {
     expect(runCli(['plan', 'examples/coffee.png', '--lines', '20', '-o', join(dir, 'p'), '--quiet']).code).toBe(0);
     const planFile = join(dir, 'p/plan.json');
     const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
@@ -98,8 +101,10 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
     const settings = runCli(['gcode', '--settings', '--machine', machinePath]);
     expect([settings.code, settings.stderr]).toEqual([0, '']);
 
-    // Power-on 1, empty EEPROM: the profile's settings.
+    // Power-on 1, empty EEPROM: the profile's settings. (A retry starts from a new board.)
+    await bridge?.stop();
     const eeprom = join(dir, 'grbl.eeprom');
+    rmSync(eeprom, { force: true });
     bridge = await startGrblBridge(dir, eeprom);
     let grbl = await GrblSender.open(bridge.pty);
     await grbl.wake();

@@ -53,6 +53,7 @@ export interface StreamResult {
 export class GrblSender {
   private buf = '';
   private pending: { line: string; bytes: number }[] = [];
+  /** When Grbl last answered a line or reported its state (other chatter, e.g. a boot loop's banners, does not count). */
   private lastRx = Date.now();
   readonly answers: LineAnswer[] = [];
   readonly messages: string[] = [];
@@ -73,7 +74,6 @@ export class GrblSender {
   }
 
   private onData(text: string) {
-    this.lastRx = Date.now();
     this.buf += text;
     let i: number;
     while ((i = this.buf.indexOf('\n')) >= 0) {
@@ -85,6 +85,7 @@ export class GrblSender {
   }
 
   private onLine(line: string) {
+    if (line.startsWith('<') || line === 'ok' || line.startsWith('error:') || line.startsWith('ALARM:')) this.lastRx = Date.now();
     if (line.startsWith('<')) {
       const m = /^<([A-Za-z]+)[^|]*\|MPos:(-?[\d.]+),(-?[\d.]+),(-?[\d.]+)/.exec(line);
       if (m) {
@@ -169,7 +170,7 @@ export class GrblSender {
 
   /** Send lines one by one, each after the previous answer (settings). */
   async sendEach(lines: string[]): Promise<void> {
-    for (const l of lines) await this.stream([l], 0);
+    for (const l of lines) await this.stream([l], 0, 30_000);
   }
 
   state(): string {
