@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, runCli, runCliAsync, tempDir } from '../test/helpers/cli';
 import { REALCHIPS_AVR, bridgeUnavailable, startBridge, type BridgeStatus } from '../test/helpers/simavr-bridge';
-import { GrblSender, grblUnavailable, startGrblBridge } from '../test/helpers/simavr-grbl';
+import { grblUnavailable, runGrblJob } from '../test/helpers/simavr-grbl';
 
 const machinePath = join(repoRoot, 'machines/ref-gantry.json');
 const FIRMATA_HEX = join(REALCHIPS_AVR, 'hex/ConfigurableFirmata-uno-accelstepper-57600.hex');
@@ -53,28 +53,8 @@ try {
   const headerS = Number(/\((\d+(?:\.\d+)?) s:/.exec(headerLine)?.[1] ?? NaN);
   const settings = cli(['gcode', '--settings', '--machine', machinePath]).split('\n').filter((l) => l.startsWith('$'));
 
-  // Grbl: power-on 1 (empty EEPROM) takes the settings; power-on 2 boots alarm-locked, $H, stream.
-  const eeprom = join(dir, 'grbl.eeprom');
-  let bridge = await startGrblBridge(dir, eeprom);
-  let grbl = await GrblSender.open(bridge.pty);
-  await grbl.wake();
-  await grbl.sendEach(settings);
-  await grbl.close();
-  await bridge.stop();
-  bridge = await startGrblBridge(dir, eeprom);
-  grbl = await GrblSender.open(bridge.pty);
-  await grbl.wake();
-  const lines = gcode.split('\n');
-  const first = lines.findIndex((l) => l.trim() !== '' && !l.startsWith(';'));
-  const wall0 = Date.now();
-  await grbl.stream([lines[first]]);
-  await settle();
-  const homed = bridge.status()!;
-  await grbl.stream(lines.slice(first + 1), 10);
-  const grblWall = (Date.now() - wall0) / 1000;
-  await grbl.close();
-  await bridge.stop();
-  const gEnd = bridge.status()!;
+  // Grbl: power-on 1 (new EEPROM) takes the settings; power-on 2 boots alarm-locked, $H, stream.
+  const { job: grbl, homed, end: gEnd, wallSeconds: grblWall } = await runGrblJob(dir, settings, gcode);
   const bad = grbl.answers.filter((a) => a.answer !== 'ok').length;
   const job = gEnd.simSeconds - homed.simSeconds;
 

@@ -12,7 +12,7 @@ import { generateGcode } from '../host/gcode/generate';
 import { validateGantry } from '../host/machine/load';
 import { planPath, type Plan } from '../host/plan/types';
 import { repoRoot, runCli, tempDir } from './helpers/cli';
-import { GrblSender, grblUnavailable, startGrblBridge, type Bridge, type StatusSample } from './helpers/simavr-grbl';
+import { grblUnavailable, runGrblJob, type StatusSample } from './helpers/simavr-grbl';
 
 const why = grblUnavailable();
 if (why) console.warn(`note: ${why}`);
@@ -81,15 +81,11 @@ function turnsSeen(samples: StatusSample[], offset: number[], arcs: Arc[]): { cx
 
 describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)', () => {
   const dir = tempDir('hookline-grbl-');
-  let bridge: Bridge | null = null;
-  afterAll(async () => {
-    await bridge?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   // retry: once in about ten runs the simulated board stopped answering during its first settings
   // (before any hookline G-code; cause not found): that attempt fails within 30 s and a new board
-  // runs the whole test again.
+  // (runGrblJob: new bridges, new EEPROM) runs the whole test again.
   it('a 20-line plan as generated: homes first, every line ok, no alarm, each hook turned on its planned side, parked off the switches and idle', { retry: 1 }, async () => {
     expect(runCli(['plan', 'examples/coffee.png', '--lines', '20', '-o', join(dir, 'p'), '--quiet']).code).toBe(0);
     const planFile = join(dir, 'p/plan.json');
@@ -101,37 +97,14 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
     const settings = runCli(['gcode', '--settings', '--machine', machinePath]);
     expect([settings.code, settings.stderr]).toEqual([0, '']);
 
-    // Power-on 1, empty EEPROM: the profile's settings. (A retry starts from a new board.)
-    await bridge?.stop();
-    const eeprom = join(dir, 'grbl.eeprom');
-    rmSync(eeprom, { force: true });
-    bridge = await startGrblBridge(dir, eeprom);
-    let grbl = await GrblSender.open(bridge.pty);
-    await grbl.wake();
+    // Power-on 1, new EEPROM: the profile's settings; power-on 2: settings from EEPROM, homing on,
+    // so alarm-locked until $H; then the file.
     const settingLines = settings.stdout.split('\n').filter((l) => l.startsWith('$'));
-    await grbl.sendEach(settingLines);
-    expect(grbl.answers.map((a) => `${a.line} -> ${a.answer}`)).toEqual(settingLines.map((l) => `${l.split(';')[0].trim()} -> ok`));
-    await grbl.close();
-    await bridge.stop();
-
-    // Power-on 2: settings from EEPROM, homing on, so alarm-locked until $H. Stream the file.
-    bridge = await startGrblBridge(dir, eeprom);
-    grbl = await GrblSender.open(bridge.pty);
-    await grbl.wake();
+    const { setup, job: grbl, firstLine, homed: homedAt, end, wallSeconds: wallS } = await runGrblJob(dir, settingLines, gcode);
+    expect(setup.answers.map((a) => `${a.line} -> ${a.answer}`)).toEqual(settingLines.map((l) => `${l.split(';')[0].trim()} -> ok`));
     expect(grbl.messages.join('\n')).toMatch(/Grbl 1\.1h/);
+    expect(firstLine).toBe('$H');
     const lines = gcode.split('\n');
-    const first = lines.findIndex((l) => l.trim() !== '' && !l.startsWith(';'));
-    expect(lines[first]).toBe('$H');
-    const wall0 = Date.now();
-    await grbl.stream([lines[first]]);
-    await new Promise((r) => setTimeout(r, 1200)); // the bridge rewrites its status file every ~0.5 s wall
-    const homedAt = bridge.status()!;
-    await grbl.stream(lines.slice(first + 1), 10);
-    const wallS = (Date.now() - wall0) / 1000;
-    await grbl.close();
-    await bridge.stop();
-    const end = bridge.status()!;
-    bridge = null;
 
     const sent = lines.map((l) => l.split(';')[0].trim()).filter((l) => l !== '');
     const bad = grbl.answers.filter((a) => a.answer !== 'ok');

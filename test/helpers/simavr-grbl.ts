@@ -4,8 +4,9 @@
  * A Grbl sender in TypeScript (character counting on Grbl's 128-byte RX buffer; `$` lines
  * send-response), so the tests need no Python packages.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REALCHIPS_AVR, bridgeUnavailable, startBridge, type Bridge } from './simavr-bridge';
+import { REALCHIPS_AVR, bridgeUnavailable, startBridge, type Bridge, type BridgeStatus } from './simavr-bridge';
 
 export { REALCHIPS_AVR, type Bridge, type BridgeStatus } from './simavr-bridge';
 
@@ -179,5 +180,58 @@ export class GrblSender {
 
   close(): Promise<void> {
     return new Promise((resolve) => (this.port.isOpen ? this.port.close(() => resolve()) : resolve()));
+  }
+}
+
+/** A G-code file run on a configured Grbl: what the test and bench:realchips judge. */
+export interface GrblJob {
+  /** The sender of power-on 1 (the settings and their answers). */
+  setup: GrblSender;
+  /** The sender of power-on 2 (the banner, the file's answers, alarms, position samples). */
+  job: GrblSender;
+  /** The file's first line (stock Grbl with homing on needs `$H` there). */
+  firstLine: string;
+  /** Bridge status after homing and at the end (simulated time, step counts, peaks). */
+  homed: BridgeStatus;
+  end: BridgeStatus;
+  /** Wall seconds from `$H` to Idle. */
+  wallSeconds: number;
+}
+
+/**
+ * Power-on 1 with a new EEPROM takes `settings` one at a time; power-on 2 boots from that EEPROM
+ * (alarm-locked with homing on), runs the file's first line (`$H`), then streams the rest with a
+ * `?` every 10 ms until Idle. The bridges are stopped whatever happens.
+ */
+export async function runGrblJob(work: string, settings: string[], gcode: string): Promise<GrblJob> {
+  const eeprom = join(work, 'grbl.eeprom');
+  rmSync(eeprom, { force: true });
+  let bridge: Bridge | null = null;
+  try {
+    bridge = await startGrblBridge(work, eeprom);
+    const setup = await GrblSender.open(bridge.pty);
+    await setup.wake();
+    await setup.sendEach(settings);
+    await setup.close();
+    await bridge.stop();
+
+    bridge = await startGrblBridge(work, eeprom);
+    const job = await GrblSender.open(bridge.pty);
+    await job.wake();
+    const lines = gcode.split('\n');
+    const first = lines.findIndex((l) => l.trim() !== '' && !l.startsWith(';'));
+    const wall0 = Date.now();
+    await job.stream([lines[first]]);
+    await new Promise((r) => setTimeout(r, 1200)); // the bridge rewrites its status file every ~0.5 s wall
+    const homed = bridge.status()!;
+    await job.stream(lines.slice(first + 1), 10);
+    const wallSeconds = (Date.now() - wall0) / 1000;
+    await job.close();
+    await bridge.stop();
+    const end = bridge.status()!;
+    bridge = null;
+    return { setup, job, firstLine: lines[first], homed, end, wallSeconds };
+  } finally {
+    await bridge?.stop();
   }
 }
