@@ -12,72 +12,14 @@ import { generateGcode } from '../host/gcode/generate';
 import { validateGantry } from '../host/machine/load';
 import { planPath, type Plan } from '../host/plan/types';
 import { repoRoot, runCli, tempDir } from './helpers/cli';
-import { grblUnavailable, runGrblJob, type StatusSample } from './helpers/simavr-grbl';
+import { grblUnavailable, runGrblJob } from './helpers/simavr-grbl';
+import { arcsOf, turnsSeen } from './helpers/grbl-turns';
 
 const why = grblUnavailable();
 if (why) console.warn(`note: ${why}`);
 
 const machinePath = join(repoRoot, 'machines/ref-gantry.json');
 const machine = validateGantry(JSON.parse(readFileSync(machinePath, 'utf8')), machinePath);
-
-interface Arc { cx: number; cy: number; dir: number }
-
-/** The G2/G3 turns of a G-code file, in order: centre (work mm) and direction (G3 = +1). */
-function arcsOf(gcode: string): Arc[] {
-  const arcs: Arc[] = [];
-  let x = 0;
-  let y = 0;
-  let lastWasArc = false;
-  for (const raw of gcode.split('\n')) {
-    const line = raw.split(';')[0].trim();
-    const w = new Map(line.split(/\s+/).slice(1).map((t) => [t[0], Number(t.slice(1))] as const));
-    const g = line.split(/\s+/)[0];
-    if (g === 'G2' || g === 'G3') {
-      const arc = { cx: Math.round((x + w.get('I')!) * 1000) / 1000, cy: Math.round((y + w.get('J')!) * 1000) / 1000, dir: g === 'G3' ? 1 : -1 };
-      const last = arcs[arcs.length - 1];
-      // A turn is written as two half turns; the next one starts after a lift.
-      if (!(last && lastWasArc && Math.hypot(last.cx - arc.cx, last.cy - arc.cy) < 0.005 && last.dir === arc.dir)) arcs.push(arc);
-    }
-    if (line) lastWasArc = g === 'G2' || g === 'G3';
-    if (/^G[0-3]$/.test(g)) {
-      x = w.get('X') ?? x;
-      y = w.get('Y') ?? y;
-    }
-  }
-  return arcs;
-}
-
-/**
- * The turns the machine made, from Grbl's own position reports: runs of samples below the middle
- * of run and travel height, near one of the arcs' centres at the wrap radius; the sum of the angle
- * steps around that centre gives the direction (and roughly how far it went).
- */
-function turnsSeen(samples: StatusSample[], offset: number[], arcs: Arc[]): { cx: number; cy: number; sweep: number }[] {
-  const zMid = (machine.wrap.wrapHeightMm + machine.wrap.travelHeightMm) / 2;
-  const R = machine.wrap.radiusMm;
-  const out: { cx: number; cy: number; sweep: number }[] = [];
-  let cur: { cx: number; cy: number; sweep: number; a: number } | null = null;
-  for (const s of samples) {
-    const [x, y, z] = s.mpos.map((v, i) => v - offset[i]);
-    const c = z < zMid ? arcs.find((a) => Math.abs(Math.hypot(x - a.cx, y - a.cy) - R) < 0.5) : undefined;
-    if (!c) {
-      cur = null;
-      continue;
-    }
-    const ang = Math.atan2(y - c.cy, x - c.cx);
-    if (!cur || cur.cx !== c.cx || cur.cy !== c.cy) {
-      cur = { cx: c.cx, cy: c.cy, sweep: 0, a: ang };
-      out.push(cur);
-      continue;
-    }
-    let d = ang - cur.a;
-    while (d > Math.PI) d -= 2 * Math.PI;
-    while (d <= -Math.PI) d += 2 * Math.PI;
-    cur.sweep += d;
-    cur.a = ang;
-  }
-  return out.map(({ cx, cy, sweep }) => ({ cx, cy, sweep }));
-}
 
 describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)', () => {
   const dir = tempDir('hookline-grbl-');
@@ -117,7 +59,7 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
     const arcs = arcsOf(gcode);
     const path = planPath(plan);
     expect(arcs.map((a) => a.dir)).toEqual(path.map((v) => (v % 2 === 0 ? 1 : -1)));
-    const turns = turnsSeen(grbl.samples, [-700, -700, -30], arcs);
+    const turns = turnsSeen(grbl.samples.map((s) => s.mpos.map((v, i) => v - [-700, -700, -30][i])), arcs, machine);
     expect(turns.map((t) => [t.cx, t.cy, Math.sign(t.sweep)])).toEqual(arcs.map((a) => [a.cx, a.cy, a.dir]));
     for (const t of turns) expect(Math.abs(t.sweep)).toBeGreaterThan(Math.PI);
     const samplesPerTurn = Math.round(grbl.samples.length / arcs.length);

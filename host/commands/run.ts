@@ -16,6 +16,7 @@ import type { PipeFaults } from '../link/faulty-pipe';
 import { runLinkSim } from '../../sim/session/link-sim';
 import type { MachineProfile } from '../../shared/machine';
 import type { Command } from './command';
+import { streamJob } from '../controller/stream-job';
 
 /** `--faults corrupt=0.01,drop=0.01,dup=0.005,reorder=0,resets=20` */
 export function parseFaults(raw: string | undefined): { pipe: PipeFaults; resets: number } {
@@ -80,7 +81,7 @@ export const INTERRUPT_WAIT_MS = 5000;
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'run PLAN.hls --port PORT|sim [--target johnny-five] [--machine MACHINE.json] [--baud B] [-o DIR] [--faults corrupt=P,drop=P,dup=P,reorder=P,resets=N] [--seed S] [--resume] [--yes] [--quiet]',
+  usage: 'run PLAN.hls --port PORT|sim [--target johnny-five|grbl] [--apply-settings] [--machine MACHINE.json] [--baud B] [-o DIR] [--faults corrupt=P,drop=P,dup=P,reorder=P,resets=N] [--seed S] [--resume] [--yes] [--quiet]',
   summary: 'stream a plan to the machine over the link protocol (docs/protocol.md), with progress, colour-change prompts and resume after a disconnect or power cut; --port sim runs the simulated device in-process in virtual time (with --faults) and writes DIR/report.json',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('run', argv, {
@@ -95,6 +96,7 @@ export const runCommand: Command = {
       quiet: { type: 'boolean', short: 'q' },
       'thread-change-s': { type: 'string' },
       target: { type: 'string', short: 't' },
+      'apply-settings': { type: 'boolean' },
     });
     const [streamPath] = positionals('run', pos, ['plan.hls']);
     if (!values.port) throw new UserError('run: missing --port (a serial device such as /dev/ttyUSB0, or sim for the simulated machine)');
@@ -109,8 +111,27 @@ export const runCommand: Command = {
     const palette = decoded.colors;
     const bar = progressBar(values.quiet === true, palette.length);
 
-    if (values.target !== undefined && values.target !== 'johnny-five') {
-      throw new UserError(`run: unknown --target '${values.target}'; the only host-side target is johnny-five (the others run the link protocol: leave --target out)`);
+    if (values.target !== undefined && !['johnny-five', 'grbl'].includes(values.target)) {
+      throw new UserError(`run: unknown --target '${values.target}'; host-side targets: johnny-five (a Firmata board), grbl (a Grbl 1.1 controller); the hookline device runs the link protocol: leave --target out`);
+    }
+    if (values['apply-settings'] && values.target !== 'grbl') throw new UserError('run: --apply-settings is for --target grbl (it writes the profile\'s $ settings to the controller)');
+    if (values.target === 'grbl') {
+      if (!values.machine) throw new UserError(`run --target ${values.target}: missing --machine MACHINE.json (the machine the controller drives)`);
+      if (values.port === 'sim') throw new UserError(`run --target ${values.target}: --port must be the controller's serial port; to check the G-code, use hookline gcode and hookline sim`);
+      if (values.faults !== undefined) throw new UserError('run: --faults is for --port sim');
+      const machine = loadMachine(values.machine);
+      if (machine.kind === 'ring') throw new UserError(`run --target ${values.target}: ${values.machine} is a ring machine; G-code controllers drive XY gantries (kind "gantry")`);
+      const hash = machineHash(machine);
+      const job = streamJob(decodeStreamBytes(bytes, streamPath, hash), machine, streamPath, values.machine);
+      const tty = process.stderr.isTTY === true;
+      const { runGrbl } = await import('../controller/grbl-run');
+      return runGrbl({
+        port: values.port, baud, machine, machinePath: values.machine, machineHash: hash, job, streamPath, bytes,
+        resume: values.resume === true, applySettings: values['apply-settings'] === true, yes: values.yes === true, out: values.out,
+        progress: (line, lineCount, color, etaS, extra) => bar.update(line, lineCount, color, etaS, extra),
+        progressDone: () => bar.done(),
+        say: (text) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${text}\n`),
+      });
     }
     if (values.target === 'johnny-five') {
       // The runtime runs here and drives a Firmata board (device/johnny-five, docs/targets.md).

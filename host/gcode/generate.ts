@@ -31,10 +31,53 @@ export interface GcodeOptions {
   lift: LiftOptions;
   /** Name shown in the header comment (the plan file). */
   planName: string;
+  /**
+   * Resume: the path index to start at (hooks before it are already wound: their thread pile is
+   * counted, nothing is emitted for them). 0 or absent: the whole path.
+   */
+  startAt?: number;
+}
+
+/** What a sender needs to know about one G-code line it streams (the header's and comments excluded). */
+export interface ProgramLine {
+  /** The line as sent (no comment). */
+  text: string;
+  /** The path index of the hook this line works on; -1 before the first hook and after the last. */
+  hook: number;
+  /** Motion in work mm (G1/G2/G3): where it starts and ends; arcs also their centre and turn (+1 G3, −1 G2). */
+  from?: [number, number, number];
+  to?: [number, number, number];
+  centre?: [number, number];
+  turn?: 1 | -1;
+  /** The second half turn of a hook: when it is done, that hook is wound. */
+  woundAfter?: boolean;
+  /** M0: a colour change (thread colour index to load). */
+  loadColor?: number;
+}
+
+/**
+ * The job a G-code file strings, machine-side: the hook path (machine hook indices), the
+ * winding direction per hook, the colour of each line (line i runs from path[i] to path[i+1]).
+ */
+export interface GcodeJob {
+  path: number[];
+  dirs: number[];
+  lineColors: number[];
+  colors: string[];
+  /** Flanked plan: hooks are labelled with their winding side (host/numbering.ts). */
+  flanked: boolean;
+}
+
+/** The job of a plan: its path on the machine's hooks, sides as planned (or as the thread turns). */
+export function planJob(plan: Plan, m: MachineProfile): GcodeJob {
+  const { hooks, dirs } = hooksAndDirections(m, planPath(plan), nailsPerHook(plan));
+  return { path: hooks, dirs, lineColors: plan.lines.map((l) => l[0]), colors: plan.colors, flanked: plan.flanks === 2 };
 }
 
 export interface GcodeResult {
   text: string;
+  /** The lines a sender streams, in order, with what each does. */
+  program: ProgramLine[];
   /** Estimated run time, seconds: hookline's motion planner (as `hookline estimate`) over the G-code's moves. */
   seconds: number;
   /** Distance / feed per move plus dwells, acceleration ignored (the header's figure before). */
@@ -50,7 +93,12 @@ function fmt(v: number): string {
 }
 
 export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions): GcodeResult {
+  return generateJobGcode(planJob(plan, m), m, opts);
+}
+
+export function generateJobGcode(job: GcodeJob, m: MachineProfile, opts: GcodeOptions): GcodeResult {
   const { dialect, lift } = opts;
+  const startAt = opts.startAt ?? 0;
   if (dialect === 'grbl' && lift.mode === 'servo') {
     throw new UserError("gcode: --lift servo with --dialect grbl: stock Grbl's M3 S… is spindle PWM (~1 kHz on D11), not a 50 Hz hobby-servo pulse; use --lift z (the Z axis), or --dialect marlin (M280)");
   }
@@ -62,9 +110,17 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   // Round the arc: centripetal acceleration v²/R within the smaller XY acceleration.
   const arcFeed = Math.min(xyFeed, Math.sqrt(Math.min(ax.x.accelMmS2, ax.y.accelMmS2) * R) * 60);
   const zFeed = ax.z.maxSpeedMmS * 60;
-  const { hooks: path, dirs } = hooksAndDirections(m, planPath(plan), nailsPerHook(plan));
+  const { path, dirs } = job;
+  if (startAt < 0 || startAt >= Math.max(1, path.length)) throw new UserError(`gcode: cannot start at hook ${startAt} of a path of ${path.length}`);
 
   const out: string[] = [];
+  const program: ProgramLine[] = [];
+  /** The path index the lines pushed now belong to. */
+  let atHook = -1;
+  const emit = (text: string, info: Omit<ProgramLine, 'text' | 'hook'> = {}) => {
+    out.push(text);
+    program.push({ text, hook: atHook, ...info });
+  };
   let seconds = 0;
   // Where homing leaves each axis: its pull-off from the switch (Grbl: one $27 for all axes).
   const grblPullOff = dialect === 'grbl' ? grblSettings(m).pullOffMm : 0;
@@ -96,7 +152,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     checkXY(px, py, what);
     const d = Math.hypot(px - x, py - y);
     if (d < 1e-6) return;
-    out.push(`G1 X${fmt(px)} Y${fmt(py)} F${fmt(xyFeed)}`);
+    emit(`G1 X${fmt(px)} Y${fmt(py)} F${fmt(xyFeed)}`, { from: [x, y, z], to: [px, py, z] });
     seconds += d / (xyFeed / 60);
     timer.line(px, py, z, xyFeed / 60);
     x = px;
@@ -105,7 +161,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   const moveZ = (pz: number, what: string) => {
     checkZ(pz, what);
     if (Math.abs(pz - z) < 1e-6) return;
-    out.push(`G1 Z${fmt(pz)} F${fmt(zFeed)}`);
+    emit(`G1 Z${fmt(pz)} F${fmt(zFeed)}`, { from: [x, y, z], to: [x, y, pz] });
     seconds += Math.abs(pz - z) / (zFeed / 60);
     timer.line(x, y, pz, zFeed / 60);
     z = pz;
@@ -113,8 +169,8 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   const servo = (up: boolean) => {
     if (servoUp === up) return;
     const s = up ? lift.servoUp : lift.servoDown;
-    out.push(dialect === 'grbl' ? `M3 S${fmt(s)}` : `M280 P0 S${fmt(s)}`);
-    out.push(`G4 P${dialect === 'grbl' ? fmt(SERVO_DWELL_S) : fmt(SERVO_DWELL_S * 1000)}`);
+    emit(dialect === 'grbl' ? `M3 S${fmt(s)}` : `M280 P0 S${fmt(s)}`);
+    emit(`G4 P${dialect === 'grbl' ? fmt(SERVO_DWELL_S) : fmt(SERVO_DWELL_S * 1000)}`);
     seconds += SERVO_DWELL_S;
     timer.stop(SERVO_DWELL_S);
     servoUp = up;
@@ -135,24 +191,34 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   const ceiling = m.hooks.headHeightMm - m.pile.clearanceMm;
 
   const body: string[] = [];
-  const colorName = (c: number) => `${plan.colors[c]} (colour ${c + 1} of ${plan.colors.length})`;
-  const multi = new Set(plan.lines.map((l) => l[0])).size > 1;
+  const colors = job.colors;
+  const lineColors = job.lineColors;
+  const colorName = (c: number) => `${colors[c]} (colour ${c + 1} of ${colors.length})`;
+  const multi = new Set(lineColors).size > 1;
   const pause = (c: number, first: boolean) => {
     out.push(`; ---- ${first ? '' : 'colour change: '}load thread ${colorName(c)}`);
-    out.push(dialect === 'grbl' ? 'M0' : `M0 Load thread ${plan.colors[c]}`);
+    emit(dialect === 'grbl' ? 'M0' : `M0 Load thread ${colors[c]}`, { loadColor: c });
     timer.stop();
   };
 
   // Header is assembled after the body (it carries the estimated time).
   if (lift.mode === 'servo') {
-    out.push(dialect === 'grbl' ? `M3 S${fmt(lift.servoUp)}` : `M280 P0 S${fmt(lift.servoUp)}`);
-    out.push(`G4 P${dialect === 'grbl' ? fmt(SERVO_DWELL_S) : fmt(SERVO_DWELL_S * 1000)}`);
+    emit(dialect === 'grbl' ? `M3 S${fmt(lift.servoUp)}` : `M280 P0 S${fmt(lift.servoUp)}`);
+    emit(`G4 P${dialect === 'grbl' ? fmt(SERVO_DWELL_S) : fmt(SERVO_DWELL_S * 1000)}`);
   } else {
     moveZ(m.wrap.travelHeightMm, 'travel height');
   }
-  if (multi && plan.lines.length) pause(plan.lines[0][0], true);
+  if (startAt === 0 && multi && lineColors.length) pause(lineColors[0], true);
 
-  for (let i = 0; i < path.length; i++) {
+  // Resume: the hooks before startAt are wound; only their pile counts.
+  for (let i = 0; i < startAt; i++) {
+    pile[path[i]] += m.thread.widthMm * m.pile.packing;
+    if (pile[path[i]] > highest) highest = pile[path[i]];
+  }
+  if (startAt > 0) out.push(`; ---- resume at hook ${hookLabel(path[startAt], job.flanked ? dirs[startAt] : null)} (line ${startAt} of ${path.length - 1}); the thread on the nozzle: ${colorName(lineColors[startAt - 1])}`);
+
+  for (let i = startAt; i < path.length; i++) {
+    atHook = i;
     const h = path[i];
     const px = hookXMm(m, h) + ox;
     const py = hookYMm(m, h) + oy;
@@ -167,7 +233,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
       throw new UserError(`gcode: hook ${h} (${pathPlace(i)}): the thread pile (${fmt(highest)} mm) reaches the hook heads (hooks.headHeightMm ${m.hooks.headHeightMm}, clearance ${m.pile.clearanceMm}); use fewer lines or longer hooks`);
     }
     // As the instructions number them (host/numbering.ts): the winding after the hook on flanked plans, lines from 1.
-    out.push(`; hook ${hookLabel(h, plan.flanks === 2 ? s : null)} (${i === 0 ? 'start' : `line ${i} of ${path.length - 1}`}), ${s > 0 ? 'G3' : 'G2'}`);
+    out.push(`; hook ${hookLabel(h, job.flanked ? s : null)} (${i === 0 ? 'start' : `line ${i} of ${path.length - 1}`}), ${s > 0 ? 'G3' : 'G2'}`);
     // The whole wrap circle must be inside the travel (the arc's extreme points).
     checkXY(px - R, py - R, `hook ${h}'s wrap circle`);
     checkXY(px + R, py + R, `hook ${h}'s wrap circle`);
@@ -181,8 +247,9 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     // that much instead of 360° when the sign comes out the wrong way (seen on stock Grbl 1.1h:
     // about half of the hooks were not wound, every line ok). A half turn is ±π either way.
     const g = s > 0 ? 'G3' : 'G2';
-    out.push(`${g} X${fmt(px - R * ux)} Y${fmt(py - R * uy)} I${fmt(-R * ux)} J${fmt(-R * uy)} F${fmt(arcFeed)}`);
-    out.push(`${g} X${fmt(x)} Y${fmt(y)} I${fmt(R * ux)} J${fmt(R * uy)}`);
+    const turn = s > 0 ? 1 : -1;
+    emit(`${g} X${fmt(px - R * ux)} Y${fmt(py - R * uy)} I${fmt(-R * ux)} J${fmt(-R * uy)} F${fmt(arcFeed)}`, { from: [x, y, z], to: [px - R * ux, py - R * uy, z], centre: [px, py], turn });
+    emit(`${g} X${fmt(x)} Y${fmt(y)} I${fmt(R * ux)} J${fmt(R * uy)}`, { from: [px - R * ux, py - R * uy, z], to: [x, y, z], centre: [px, py], turn, woundAfter: true });
     seconds += (2 * Math.PI * R) / (arcFeed / 60);
     timer.arc(x, y, px, py, s > 0 ? 2 * Math.PI : -2 * Math.PI, z, arcFeed / 60);
     pile[h] += m.thread.widthMm * m.pile.packing;
@@ -190,14 +257,15 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
     up();
     moveXY(px - R * ux, py - R * uy, `inside point of hook ${h}`);
     // Colour change between line i−1 (ending here) and line i (leaving from here).
-    if (i < plan.lines.length && i > 0 && plan.lines[i][0] !== plan.lines[i - 1][0]) pause(plan.lines[i][0], false);
+    if (i < lineColors.length && i > 0 && lineColors[i] !== lineColors[i - 1]) pause(lineColors[i], false);
   }
 
   // End: lift, park where homing left X and Y (off the switches by the pull-off), end of program.
+  atHook = -1;
   out.push('; ---- end');
   up();
   moveXY(homed(ax.x), homed(ax.y), 'park');
-  out.push('M2');
+  emit('M2');
   body.push(...out);
 
   const planned = timer.seconds();
@@ -206,7 +274,7 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
   const header = [
     `; hookline gcode (${dialect}) for machine ${m.name}`,
     `; plan: ${opts.planName}`,
-    `; lines: ${plan.lines.length}, hooks in path: ${path.length}, colours: ${plan.colors.join(' ')}`,
+    `; lines: ${lineColors.length}, hooks in path: ${path.length}, colours: ${colors.join(' ')}`,
     `; thread: ${fmt(threadMm / 1000)} m`,
     `; estimated time: ${hours} h ${mins} min (${fmt(Math.round(planned))} s: hookline's motion planner over these moves, as hookline estimate; at full feed ${fmt(Math.round(seconds))} s)`,
     `; feeds: XY ${fmt(xyFeed)} mm/min, arcs ${fmt(arcFeed)} mm/min, Z ${fmt(zFeed)} mm/min; lift: ${lift.mode === 'z' ? 'Z' : `servo up S${fmt(lift.servoUp)} down S${fmt(lift.servoDown)}`}`,
@@ -229,5 +297,6 @@ export function generateGcode(plan: Plan, m: MachineProfile, opts: GcodeOptions)
         'G28',
       ]),
   ];
-  return { text: header.concat(body).join('\n') + '\n', seconds: planned, fullFeedSeconds: seconds, threadMm };
+  const headerProgram: ProgramLine[] = header.filter((l) => !l.startsWith(';')).map((text) => ({ text, hook: -1 }));
+  return { text: header.concat(body).join('\n') + '\n', program: headerProgram.concat(program), seconds: planned, fullFeedSeconds: seconds, threadMm };
 }

@@ -65,3 +65,65 @@ export function runCliAsync(args: string[], timeoutMs = 120_000): Promise<CliRes
     });
   });
 }
+
+export interface SpawnedCli {
+  /** Everything printed so far. */
+  out(): { stdout: string; stderr: string };
+  /** Write to the command's stdin (operator keys: one per line on a pipe). */
+  type(text: string): void;
+  /** Resolves when stderr matches `re` (a limit for a hang: timeoutMs). */
+  waitStderr(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  done: Promise<CliResult & { ms: number }>;
+  kill(sig?: NodeJS.Signals): void;
+}
+
+/** The built CLI in a child process with stdin as a pipe, watched while it runs. */
+export function spawnCli(args: string[], timeoutMs = 300_000): SpawnedCli {
+  const t0 = Date.now();
+  const p = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const watchers: (() => void)[] = [];
+  p.stdout!.on('data', (d) => (stdout += d));
+  p.stderr!.on('data', (d) => {
+    stderr += d;
+    for (const w of watchers.slice()) w();
+  });
+  p.stdin!.on('error', () => {}); // the command may exit before reading what was typed
+  const t = setTimeout(() => p.kill(), timeoutMs);
+  const done = new Promise<CliResult & { ms: number }>((resolve) => {
+    p.on('close', (code) => {
+      clearTimeout(t);
+      for (const w of watchers.slice()) w();
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+  let exited = false;
+  void done.then(() => (exited = true));
+  return {
+    out: () => ({ stdout, stderr }),
+    type: (text) => void p.stdin!.write(text),
+    waitStderr: (re, ms = 300_000) => new Promise((resolve, reject) => {
+      const check = () => {
+        const m = stderr.match(re);
+        if (m) {
+          watchers.splice(watchers.indexOf(check), 1);
+          clearTimeout(limit);
+          resolve(m);
+        } else if (exited) {
+          watchers.splice(watchers.indexOf(check), 1);
+          clearTimeout(limit);
+          reject(new Error(`the command exited before stderr matched ${re}: ${stderr.slice(-500)}${stdout.slice(-300)}`));
+        }
+      };
+      const limit = setTimeout(() => {
+        watchers.splice(watchers.indexOf(check), 1);
+        reject(new Error(`stderr did not match ${re} within ${ms} ms: ${stderr.slice(-500)}`));
+      }, ms);
+      watchers.push(check);
+      check();
+    }),
+    done,
+    kill: (sig = 'SIGTERM') => void p.kill(sig),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * `hookline run --target grbl` on real firmware: stock Grbl 1.1h (prebuilt hex) on a cycle-accurate
+ * simulated Arduino Uno (Debian's simavr, ../shared/realchips/avr). One board through the whole
+ * file, as a maker's controller: new (default settings), then configured by --apply-settings, a
+ * 20-line plan with a feed hold, then a reset by the operator in the middle and --resume.
+ * The hooks wound are judged from Grbl's own position reports (report.json).
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateGantry } from '../host/machine/load';
+import { generateGcode } from '../host/gcode/generate';
+import type { Plan } from '../host/plan/types';
+import { planPath } from '../host/plan/types';
+import { repoRoot, runCli, spawnCli, stderrLines, tempDir } from './helpers/cli';
+import { arcsOf, turnsSeen, type Turn } from './helpers/grbl-turns';
+import { grblUnavailable, startGrblBridge, type Bridge } from './helpers/simavr-grbl';
+
+const why = grblUnavailable();
+if (why) console.warn(`note: ${why}`);
+
+const machinePath = join(repoRoot, 'machines/ref-gantry.json');
+const machine = validateGantry(JSON.parse(readFileSync(machinePath, 'utf8')), machinePath);
+
+interface Report { ok: boolean; startAt: number; wound: number; samples: [number, string, number, number, number][]; events: string[] }
+
+describe.skipIf(why !== null)('hookline run --target grbl on stock Grbl 1.1h (simulated Uno)', () => {
+  const dir = tempDir('hookline-grbl-run-');
+  const eeprom = join(dir, 'grbl.eeprom');
+  let bridge: Bridge | null = null;
+  let plan: Plan;
+  let hls: string;
+  let gcode: string;
+  afterAll(async () => {
+    await bridge?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeAll(async () => {
+    expect(runCli(['plan', 'examples/coffee.png', '--lines', '20', '-o', join(dir, 'p'), '--quiet']).code).toBe(0);
+    plan = JSON.parse(readFileSync(join(dir, 'p/plan.json'), 'utf8')) as Plan;
+    hls = join(dir, 'p/plan.hls');
+    expect(runCli(['encode', join(dir, 'p/plan.json'), '--machine', machinePath, '-o', hls]).code).toBe(0);
+    gcode = generateGcode(plan, machine, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'p' }).text;
+    bridge = await startGrblBridge(dir, eeprom);
+  }, 120_000);
+
+  const run = (extra: string[], out: string) => spawnCli(['run', hls, '--target', 'grbl', '--port', bridge!.pty, '--machine', machinePath, '--yes', '-o', out, ...extra]);
+  const report = (out: string) => JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+  const turns = (r: Report): Turn[] => turnsSeen(r.samples.map((s) => [s[2], s[3], s[4]]), arcsOf(gcode), machine);
+
+  it('a new Grbl (default settings): the differences in one line, exit 2, nothing moved', async () => {
+    const r = await run([], join(dir, 'r0')).done;
+    expect(r.code, r.stderr).toBe(2);
+    const lines = stderrLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hookline: run --target grbl: Grbl's settings differ from .*ref-gantry\.json: .*\$100=250 \(profile 20: x steps\/mm\).*; nothing was moved; .*--apply-settings/);
+    await new Promise((res) => setTimeout(res, 1200));
+    const st = bridge!.status()!;
+    for (const a of ['x', 'y', 'z']) expect(st.axes[a].steps, a).toBe(0);
+  }, 60_000);
+
+  it('--apply-settings, homing, the 20-line plan to done with a feed hold and resume; every hook turned once on its planned side', async () => {
+    const out = join(dir, 'r1');
+    const p = run(['--apply-settings'], out);
+    await p.waitStderr(/run: line [5-9]\/20|run: line 1\d\/20/);
+    p.type('p\n');
+    await p.waitStderr(/paused at line \d+ of 20 \(feed hold\)/);
+    await new Promise((res) => setTimeout(res, 1500)); // decelerating, then Hold:0
+    const held0 = bridge!.status()!;
+    await new Promise((res) => setTimeout(res, 1500));
+    const held1 = bridge!.status()!;
+    p.type('r\n');
+    const r = await p.done;
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^run OK: 20 lines done on Grbl; job [\d.]+ s after homing, \d+ G-code lines$/m);
+    expect(r.stderr).toMatch(/^grbl: Grbl 1\.1h\.\d+ on .*; wrote \d+ settings from .*ref-gantry\.json; homing$/m);
+    // Held: not a step between two looks 1.5 s apart (the simulated clock ran meanwhile).
+    expect(held1.simSeconds).toBeGreaterThan(held0.simSeconds);
+    for (const a of ['x', 'y', 'z']) expect(held1.axes[a].steps, a).toBe(held0.axes[a].steps);
+    const rep = report(out);
+    expect(rep.ok).toBe(true);
+    const arcs = arcsOf(gcode);
+    const path = planPath(plan);
+    expect(arcs.map((a) => a.dir)).toEqual(path.map((v) => (v % 2 === 0 ? 1 : -1)));
+    const t = turns(rep);
+    expect(t.map((x) => [x.cx, x.cy, Math.sign(x.sweep)])).toEqual(arcs.map((a) => [a.cx, a.cy, a.dir]));
+    for (const x of t) expect(Math.abs(x.sweep)).toBeGreaterThan(1.8 * Math.PI);
+    await new Promise((res) => setTimeout(res, 1200)); // the bridge rewrites its status file every ~0.5 s wall
+    const end = bridge!.status()!;
+    expect(end.axes.x.posMm).toBeCloseTo(3, 2);
+    expect(end.axes.y.posMm).toBeCloseTo(3, 2);
+    expect(end.axes.z.posMm).toBeCloseTo(machine.wrap.travelHeightMm, 2);
+  }, 400_000);
+
+  it('a reset (Ctrl-X) in the middle stops the job with ALARM:3 in words; --resume re-homes and finishes: every hook turned exactly once', async () => {
+    const outA = join(dir, 'r2');
+    const a = run([], outA);
+    await a.waitStderr(/run: line (?:[7-9]|1[0-3])\/20/);
+    a.type('x\n');
+    const ra = await a.done;
+    expect(ra.code, ra.stderr + ra.stdout).toBe(1);
+    const last = stderrLines(ra.stderr).pop()!;
+    expect(last).toMatch(/^hookline: reset by the operator at line (\d+) of 20 \(ALARM:3 \(reset while in motion: the position is likely lost\)\); run again with --resume to re-home and continue at line \1 of 20$/);
+    const repA = report(outA);
+    expect(repA.ok).toBe(false);
+    expect(repA.events).toContain('ALARM:3');
+    const resumeAt = repA.wound;
+    expect(resumeAt).toBeGreaterThan(5);
+    expect(resumeAt).toBeLessThan(21);
+
+    const outB = join(dir, 'r3');
+    const b = run(['--resume'], outB);
+    const rb = await b.done;
+    expect(rb.code, rb.stderr + rb.stdout).toBe(0);
+    expect(rb.stderr).toMatch(new RegExp(`^grbl: resuming at line ${resumeAt} of 20`, 'm'));
+    expect(rb.stdout).toMatch(new RegExp(`^run OK: 20 lines done on Grbl \\(resumed at line ${resumeAt}\\)`, 'm'));
+    const repB = report(outB);
+    expect(repB.startAt).toBe(resumeAt);
+
+    // Whole turns over both runs, in order, are the plan's, each once; a turn the reset cut short
+    // (less than a whole turn) is wound again by the resumed run.
+    const arcs = arcsOf(gcode);
+    const whole = (t: Turn[]) => t.filter((x) => Math.abs(x.sweep) > 1.8 * Math.PI).map((x) => [x.cx, x.cy, Math.sign(x.sweep)]);
+    const tA = turns(repA);
+    const tB = turns(repB);
+    expect(whole(tA)).toEqual(arcs.slice(0, resumeAt).map((x) => [x.cx, x.cy, x.dir]));
+    expect(whole(tB)).toEqual(arcs.slice(resumeAt).map((x) => [x.cx, x.cy, x.dir]));
+    expect(whole(tA).length + whole(tB).length).toBe(arcs.length);
+  }, 400_000);
+});
