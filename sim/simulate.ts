@@ -9,7 +9,7 @@
 import { decodeExpected } from './expected-path';
 import { type MachineProfile, axisAt, mmToSteps } from '../shared/machine';
 import {
-  type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
+  type RuntimeFaults, type RuntimeStatus, ST_ALARM, ST_DONE, ST_HOMING, ST_IDLE, ST_PAUSED, ST_RUNNING, noFaults,
 } from '../device/runtime';
 import { runtimeErrorText } from '../device/errors';
 import { machineHash } from '../host/stream/machine-hash';
@@ -108,6 +108,13 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   // board runs the seeks at constant speed is judged from the start of the job.
   const target = opts.target ?? nativeTarget;
   verifier.accelFromUs = target.homingAtSpeed ? Infinity : 0;
+  if (target.stepJitterUs) verifier.setStepJitter(target.stepJitterUs);
+  if (target.homingOvertravelMs) {
+    for (let a = 0; a < 3; a++) {
+      const ax = axisAt(machine, a);
+      verifier.overtravel[a] = Math.ceil((target.homingOvertravelMs / 1000) * ax.homing.seekSpeedMmS * ax.stepsPerMm) + 1;
+    }
+  }
   let tracker: RingTracker | null = null;
   if (ring) {
     const rp = new RingPlant(mcu, ring, machine, pos, verifier);
@@ -141,6 +148,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     if (onProgress && (++tick & 4095) === 0) onProgress(0.9 * Math.min(1, (tracker ? tracker.wraps : verifier.wraps).length / hookTotal));
     const s = rt.state;
     if (s === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
+    verifier.homing = s === ST_HOMING;
     if (s === ST_IDLE || s === ST_RUNNING || s === ST_PAUSED) {
       while (fed < n && rt.canAccept()) rt.feed(stream[fed++]);
       if (rt.state === ST_PAUSED && !resumePending) {

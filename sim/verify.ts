@@ -89,6 +89,23 @@ export class Verifier implements PlantObserver {
   maxPileMm = 0;
   /** Acceleration is checked from this time on (simulate sets it when the job starts: homing seeks start at speed by design). */
   accelFromUs = Infinity;
+  /**
+   * Steps an axis may run past its own switch while the runtime homes (simulate sets both): a target
+   * whose seek is stopped by the host on the switch's report runs on for that round trip
+   * (SimTarget.homingOvertravelMs). 0 for the others: their seeks stop at the closing step.
+   */
+  overtravel = new Float64Array(3);
+  homing = false;
+  private vmax = new Float64Array(3);
+
+  /**
+   * Step times on the target are only good to `us` (Johnny-Five: a step waits for another axis'
+   * ~252 µs AccelStepper pass on the Uno; SimTarget.stepJitterUs): the timing error allowed in a
+   * velocity sample is that, not 1 µs.
+   */
+  setStepJitter(us: number): void {
+    for (let a = 0; a < 3; a++) this.qf[a] = (us * 1e-6) / Math.max(0.01, 1 - this.vmax[a] * us * 1e-6);
+  }
   private pos: Float64Array;
   private lo = new Float64Array(3);
   private amax = new Float64Array(3);
@@ -147,6 +164,7 @@ export class Verifier implements PlantObserver {
       this.amax[a] = ax.accelMmS2 * ax.stepsPerMm;
       this.jump[a] = ax.jerkMmS * ax.stepsPerMm;
       this.qf[a] = 1e-6 / Math.max(0.01, 1 - ax.maxSpeedMmS * ax.stepsPerMm * 1e-6);
+      this.vmax[a] = ax.maxSpeedMmS * ax.stepsPerMm;
     }
     this.pileWraps = new Int32Array(m.hooks.count);
     for (let a = 0; a < 3; a++) this.homes[a] = m.homingOrder.includes(AXIS_NAMES[a]);
@@ -191,6 +209,11 @@ export class Verifier implements PlantObserver {
     if (all && this.homedUs < 0) this.homedUs = timeUs;
   }
 
+  private overtravelling(axis: number, p: number): boolean {
+    if (!this.homing) return false;
+    return this.homeDir[axis] < 0 ? p < this.lo[axis] && p >= this.lo[axis] - this.overtravel[axis] : p > this.hi[axis] && p <= this.hi[axis] + this.overtravel[axis];
+  }
+
   disabledPulse(axis: number, timeUs: number): void {
     this.violation('disabled-step', `${AXIS_NAMES[axis]} step pulse while the motors were disabled`, timeUs, { axis: AXIS_NAMES[axis] });
   }
@@ -199,7 +222,7 @@ export class Verifier implements PlantObserver {
     if (this.firstStepUs < 0) this.firstStepUs = timeUs;
     this.steps[axis]++;
     const p = this.pos[axis];
-    if (p < this.lo[axis] || p > this.hi[axis]) {
+    if ((p < this.lo[axis] || p > this.hi[axis]) && !this.overtravelling(axis, p)) {
       this.violation('travel', `${AXIS_NAMES[axis]} at ${(p / this.spm[axis]).toFixed(2)} mm, outside its travel`, timeUs, { axis: AXIS_NAMES[axis] });
     }
     if (dir !== this.homeDir[axis] && !this.homedAxis[axis]) {

@@ -40,6 +40,8 @@ export async function runJohnnyFiveCli(o: JohnnyFiveCliOptions): Promise<number>
       stream: o.stream,
       machineHash: machineHash(machine),
       onLog: (line) => process.stderr.write(`device: ${line}\n`),
+      // A line the moment homing is over (tests read the board's simulated clock on it).
+      onHomed: (sec) => process.stderr.write(`johnny-five: homed in ${sec.toFixed(1)} s\n`),
       onStatus: (s) => {
         if (s.state === 4 && s.line === 0) t0 = performance.now();
         const rate = s.line > 0 ? (performance.now() - t0) / 1000 / s.line : NaN;

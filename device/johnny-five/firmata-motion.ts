@@ -17,8 +17,13 @@
  * number of µs per step that the 4 µs micros() makes a multiple of 4 µs, so the axes' cruise
  * intervals are chosen together (cruiseIntervals()) to keep their ratio the block's.
  *
- * Homing seeks towards a switch go one step at a time with a fence (see seek()); back-offs are one
- * constant-speed move (acceleration 0 = AccelStepperFirmata's "full speed from the first step").
+ * Homing seeks are AccelStepper moves the board runs itself, ramped at the axis' acceleration (see
+ * seek()): a seek towards a switch is stopped by the host when the switch's digital report arrives,
+ * then located to the step by single steps; back-offs are one move that brakes to rest.
+ *
+ * The board cannot step as fast as a profile may ask (UNO_ACCELSTEPPER: ~252 µs of AVR time per
+ * step, measured on ConfigurableFirmata 3.4 in simavr): every axis' rate and the sum of the axes'
+ * rates are capped (capProfile() for the planner, cruiseIntervals() per block).
  */
 import { Hal } from '../hal';
 import { Stepper, StepperListener } from '../stepper';
@@ -33,8 +38,13 @@ const PH_DWELL = 2;
 const PH_SEEK = 3;
 const PH_SEEK_STEP = 4;
 const PH_SEEK_FENCE = 5;
+const PH_SEEK_RUN = 6;
+const PH_SEEK_STOP = 7;
+const PH_SEEK_REST = 8;
 /** micros() resolution of a 16 MHz AVR. */
 const BOARD_MICROS_RES = 4;
+/** Mean delay of an AccelStepper step after it is due on the Uno (measured 14–31 µs; sim/targets/firmata-board.ts POLL_LATE_US). */
+const BOARD_LATE_US = 0;
 /** Time an accelStepperTo (10 bytes, 8N1) takes on the line: the axes of a block start this far apart. */
 const TO_MESSAGE_S = (10 * 10) / FIRMATA_BAUD;
 /** Start skew (in mm an axis would be off) worth aligning the axes' starts for, at the cost of the skew in time. */
@@ -43,6 +53,38 @@ const ALIGN_MM = 0.05;
 const CRUISE_DRIFT_MM = 0.25;
 /** Slowest a block's cruise may become (×) to find intervals that keep the drift within CRUISE_DRIFT_MM. */
 const CRUISE_MAX_SLOWDOWN = 1.25;
+
+/**
+ * What AccelStepperFirmata on a 16 MHz ATmega328p (Arduino Uno) can step, from ConfigurableFirmata
+ * 3.4 in simavr (../shared/realchips; docs/targets/johnny-five.md): a pass of the sketch's loop that
+ * takes a step costs ~252 µs (AccelStepper's computeNewSpeed in software float), so one axis alone
+ * reached at most 3600–3800 steps/s (shortest interval 262–271 µs where 256 µs was asked) and all
+ * axes together ~4000 steps/s; each step also comes 14–31 µs after it is due. The host keeps below
+ * that with a margin: the steps of different axes then seldom queue behind each other.
+ */
+export const UNO_ACCELSTEPPER = {
+  /** Most steps/s the host asks of one axis. */
+  axisStepsS: 3200,
+  /** Most steps/s the host asks of all axes of a block together. */
+  totalStepsS: 2400,
+};
+
+/**
+ * The profile the runtime plans with on this target: each axis' maxSpeedMmS capped to
+ * UNO_ACCELSTEPPER.axisStepsS (ref-gantry's Z: 20 → 8 mm/s; X/Y 200 → 160 mm/s), homing speeds
+ * too. The sum of the axes' rates is capped per block by FirmataMotion.
+ */
+export function capProfile(m: MachineProfile): MachineProfile {
+  const c = JSON.parse(JSON.stringify(m)) as MachineProfile;
+  for (let i = 0; i < 3; i++) {
+    const a = axisAt(c, i);
+    const top = UNO_ACCELSTEPPER.axisStepsS / a.stepsPerMm;
+    if (a.maxSpeedMmS > top) a.maxSpeedMmS = top;
+    if (a.homing.seekSpeedMmS > top) a.homing.seekSpeedMmS = top;
+    if (a.homing.latchSpeedMmS > top) a.homing.latchSpeedMmS = top;
+  }
+  return c;
+}
 
 /** Messages sent and their bytes (for the docs' latency figures and tests). */
 export interface FirmataTraffic {
@@ -100,6 +142,7 @@ export class FirmataMotion extends Stepper {
     this.clock = hal;
     this.owner = listener;
     this.plan = planner;
+    this.machine = m;
     planner.lookAhead = false;
     this.seekStepFn = () => this.seekStep();
     for (let i = 0; i < 3; i++) {
@@ -229,8 +272,6 @@ export class FirmataMotion extends Stepper {
       const len = pl.len[k];
       const v = pl.vNom[k];
       const acc = pl.acc[k];
-      this.profile.plan(len, 0, v, 0, acc);
-      this.motionSeconds = this.motionSeconds + this.profile.totalTime;
       pl.pop();
       let any = false;
       for (let i = 0; i < 3; i++) {
@@ -252,6 +293,8 @@ export class FirmataMotion extends Stepper {
         const dom = this.cruiseIntervals(d, len, v);
         // Ramp time to the speed the block reaches (its cruise, or the middle of a triangle).
         const vCruise = (len * 1e6) / (this.interval[dom] * Math.abs(d[dom]));
+        this.profile.plan(len, 0, vCruise, 0, acc);
+        this.motionSeconds = this.motionSeconds + this.profile.totalTime;
         let ramp = vCruise / acc;
         if (ramp * vCruise > len) ramp = Math.sqrt(len / acc);
         this.alignStarts(d, len, acc, ramp);
@@ -335,18 +378,25 @@ export class FirmataMotion extends Stepper {
     const nd = Math.abs(d[dom]);
     let first = Math.ceil(1e6 / ((v * nd) / len) / res) * res;
     if (first < this.minInterval[dom]) first = this.minInterval[dom];
+    // All axes together within the board's step budget: Σ rateᵢ = rate_dom · Σ nᵢ / n_dom.
+    const sum = Math.abs(d[0]) + Math.abs(d[1]) + Math.abs(d[2]);
+    const byTotal = Math.ceil((1e6 * sum) / (UNO_ACCELSTEPPER.totalStepsS * nd) / res) * res;
+    if (first < byTotal) first = byTotal;
     const last = first * CRUISE_MAX_SLOWDOWN;
     let best = first;
     let bestDrift = Infinity;
+    // Each step comes ~BOARD_LATE_US after it is due and AccelStepper times the next from there:
+    // an axis really cruises at its interval + BOARD_LATE_US, and those must keep the block's ratio.
+    const late = BOARD_LATE_US;
     for (let id = first; id <= last; id += res) {
-      const dur = id * nd;
+      const dur = (id + late) * nd;
       let drift = 0;
       for (let i = 0; i < 3; i++) {
         const n = Math.abs(d[i]);
         if (n === 0 || i === dom) continue;
-        let ii = Math.round(dur / n / res) * res;
+        let ii = Math.round((dur / n - late) / res) * res;
         if (ii < this.minInterval[i]) ii = this.minInterval[i];
-        const e = (Math.abs(ii * n - dur) / dur) * len;
+        const e = (Math.abs((ii + late) * n - dur) / dur) * len;
         if (e > drift) drift = e;
       }
       if (drift < bestDrift) {
@@ -355,11 +405,11 @@ export class FirmataMotion extends Stepper {
       }
       if (drift <= CRUISE_DRIFT_MM) break;
     }
-    const dur = best * nd;
+    const dur = (best + late) * nd;
     for (let i = 0; i < 3; i++) {
       const n = Math.abs(d[i]);
       if (n === 0) continue;
-      let ii = i === dom ? best : Math.round(dur / n / res) * res;
+      let ii = i === dom ? best : Math.round((dur / n - late) / res) * res;
       if (ii < this.minInterval[i]) ii = this.minInterval[i];
       this.interval[i] = ii;
     }
@@ -367,14 +417,20 @@ export class FirmataMotion extends Stepper {
   }
 
   /**
-   * A seek until the endstop goes one step at a time — move one step, wait for its completion, then
-   * a position query as a fence (ConfigurableFirmata reports an input change on the loop pass after
-   * the step's completion, so the reply to the query comes after it), read the switch — and never
-   * faster than the rate asked: exactly the native stepper's "read the switch before every step", so
-   * it stops on the first pressed step and never overshoots the switch. A constant-speed move with a
-   * STOP on the switch report would run on for the report's and the STOP's transmission time (a few
-   * steps at seek speed: outside the travel). Seeks that do not look for the switch (back-offs) are
-   * one constant-speed move.
+   * A homing seek, run by the board: one AccelStepper move of maxCount steps at the axis'
+   * acceleration and at most rateStepsS. Without untilEndstop (clearing or backing off the switch)
+   * it brakes to rest at its end. With untilEndstop the host stops it when the switch's digital
+   * report arrives: STOP (AccelStepperFirmata stops the stepper at once — it clears isRunning and
+   * AccelStepper::stop()'s braking move is never run — and reports the position) then ZERO
+   * (setCurrentPosition(0): clears AccelStepper's speed, else its next move would first "brake" on
+   * in the old direction). The axis has then run past the switch by the report's round trip
+   * (a few steps: docs/targets/johnny-five.md), rests as device/stepper.ts does after an abrupt stop
+   * (twice an in-limits stop from the seek rate, at least 20 ms), and is located to the step: single
+   * steps away from the switch until it releases, then towards it until it closes, each step
+   * followed by a position query as a fence (the board reports an input change on the loop pass
+   * after the step, so the reply to the query comes after it). The seek ends on the first closed
+   * step coming from the free side: exactly where the native stepper's "read the switch before every
+   * step" stops.
    */
   seek(axis: number, dir: number, rateStepsS: number, maxCount: number, untilEndstop: boolean): void {
     this.configure();
@@ -386,27 +442,56 @@ export class FirmataMotion extends Stepper {
     this.moveSign[axis] = dir;
     this.seekDir = dir;
     this.seekLeft = maxCount;
-    this.seekGapUs = 1e6 / rateStepsS;
-    this.setRate(axis, 0, rateStepsS);
-    if (untilEndstop) {
-      this.phase = PH_SEEK_STEP;
-      this.clock.setTimer(0, this.seekStepFn);
+    const a = axisAt(this.machine, axis);
+    const rate = Math.min(rateStepsS, UNO_ACCELSTEPPER.axisStepsS);
+    const accel = a.accelMmS2 * a.stepsPerMm;
+    // Single locating steps: no faster than the seek, nor a jump beyond the axis' jerk from rest.
+    this.seekGapUs = Math.max(1e6 / rate, 1e6 / (a.jerkMmS * a.stepsPerMm));
+    this.seekRestUs = Math.max(20000, (2 * rate * 1e6) / accel);
+    if (untilEndstop && this.endstopPressed(axis)) {
+      this.phase = PH_SEEK_REST;
+      this.clock.setTimer(0, () => this.endSeek(true));
       return;
     }
-    this.phase = PH_SEEK;
+    this.setRate(axis, accel, rate);
+    this.phase = untilEndstop ? PH_SEEK_RUN : PH_SEEK;
     this.moveTo(axis, this.pos[axis] + dir * maxCount);
   }
 
+  /** Steps the last seek until the switch ran past the closing step before the STOP took hold (for the docs and tests). */
+  readonly seekOvershoot: number[] = [0, 0, 0];
+  private seekRestUs = 0;
+  private stopPos = 0;
+  private locateDir = 0;
+  private readonly machine: MachineProfile;
+
+  /** The seek's STOP has been reported: rest, then locate the switch by single steps. */
+  private locate(): void {
+    this.phase = PH_SEEK_REST;
+    this.locateDir = -this.seekDir;
+    this.setRate(this.seekAx, 0, 1e6 / this.seekGapUs);
+    this.seekStartUs = this.clock.micros() + this.seekRestUs - this.seekGapUs;
+    this.clock.setTimer(this.seekRestUs, this.seekStepFn);
+  }
+
   private seekStep(): void {
-    if (this.phase !== PH_SEEK_STEP) return;
+    if (this.phase !== PH_SEEK_REST && this.phase !== PH_SEEK_STEP) return;
+    this.phase = PH_SEEK_STEP;
     const axis = this.seekAx;
-    if (this.endstopPressed(axis) || this.seekLeft <= 0) {
-      this.endSeek(this.endstopPressed(axis));
+    const pressed = this.endstopPressed(axis);
+    if (this.locateDir !== this.seekDir && !pressed) this.locateDir = this.seekDir;
+    else if (this.locateDir === this.seekDir && pressed) {
+      this.seekOvershoot[axis] = Math.abs(this.stopPos - this.pos[axis]);
+      this.endSeek(true);
+      return;
+    }
+    if (this.seekLeft <= 0) {
+      this.endSeek(false);
       return;
     }
     this.seekLeft--;
     this.seekStartUs = this.clock.micros();
-    this.moveTo(axis, this.pos[axis] + this.seekDir);
+    this.moveTo(axis, this.pos[axis] + this.locateDir);
   }
 
   private endSeek(found: boolean): void {
@@ -419,6 +504,13 @@ export class FirmataMotion extends Stepper {
   private onEndstop(axis: number, level: number): void {
     const pressed = level === this.endActive[axis];
     if (!pressed) return;
+    if (this.phase === PH_SEEK_RUN && axis === this.seekAx && this.pending[axis]) {
+      this.phase = PH_SEEK_STOP;
+      this.io.accelStepperStop(axis);
+      this.io.accelStepperZero(axis);
+      this.send(10);
+      return;
+    }
     // A min switch pressed while moving towards it above 0: lost steps or a crash (as Stepper).
     if (this.phase === PH_BLOCK && this.pending[axis] && this.moveSign[axis] < 0 && this.limitSwitch[axis]) {
       this.stop();
@@ -428,12 +520,19 @@ export class FirmataMotion extends Stepper {
 
   private onDone(axis: number, boardPosition: number): void {
     this.boardPos[axis] = boardPosition;
-    if ((this.phase === PH_SEEK || this.phase === PH_SEEK_STEP) && axis === this.seekAx && this.pending[axis]) {
+    const seeking = this.phase === PH_SEEK || this.phase === PH_SEEK_RUN || this.phase === PH_SEEK_STOP || this.phase === PH_SEEK_STEP;
+    if (seeking && axis === this.seekAx && this.pending[axis]) {
       this.pending[axis] = false;
       const p = this.fromBoard(axis, boardPosition);
       this.stepCount = this.stepCount + Math.abs(p - this.pos[axis]);
       this.pos[axis] = p;
-      if (this.phase === PH_SEEK) this.endSeek(false);
+      if (this.phase === PH_SEEK_STOP) {
+        // The ZERO sent after the STOP has set the board's count to 0 here.
+        this.boardPos[axis] = 0;
+        this.sync();
+        this.stopPos = p;
+        this.locate();
+      } else if (this.phase === PH_SEEK || this.phase === PH_SEEK_RUN) this.endSeek(false);
       else {
         this.phase = PH_SEEK_FENCE;
         this.io.accelStepperReportPosition(axis);

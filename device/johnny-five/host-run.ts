@@ -21,6 +21,8 @@ export interface JohnnyFiveRunOptions {
   /** A colour change paused the machine: resolve when the new thread is in. */
   onColourChange?: (color: number) => Promise<void>;
   onLog?: (line: string) => void;
+  /** Homing is over (the runtime left the homing state), after homingSeconds of host time. */
+  onHomed?: (homingSeconds: number) => void;
   /** Poll period of the feeder, ms. */
   pollMs?: number;
 }
@@ -72,7 +74,10 @@ export async function runJohnnyFive(o: JohnnyFiveRunOptions): Promise<JohnnyFive
     const timer = setInterval(() => {
       if (waiting) return;
       const s = rt.status();
-      if (homedAt < 0 && s.state !== 2 && s.state !== 1) homedAt = performance.now();
+      if (homedAt < 0 && s.state !== 2 && s.state !== 1) {
+        homedAt = performance.now();
+        if (o.onHomed) o.onHomed((homedAt - t0) / 1000);
+      }
       if (s.state === ST_ALARM || s.state === ST_DONE) {
         clearInterval(timer);
         resolve(s);

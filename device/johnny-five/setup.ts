@@ -9,7 +9,7 @@ import { MachineProfile, axisAt } from '../../shared/machine';
 import { PathMaker } from '../../shared/motion/job';
 import { FirmataHal, HostClock } from './firmata-hal';
 import { FirmataIo, MODE_INPUT, MODE_PULLUP, hasAccelStepper } from './firmata-io';
-import { FirmataMotion } from './firmata-motion';
+import { FirmataMotion, capProfile } from './firmata-motion';
 
 /** Why a board cannot run the target (null: it can). */
 export function boardProblem(io: FirmataIo, m: MachineProfile): string | null {
@@ -64,7 +64,8 @@ export function createJohnnyFiveRuntime(
 ): JohnnyFiveDevice {
   const hal = new FirmataHal(io, clock, print);
   let motion: FirmataMotion | null = null;
-  const runtime = new Runtime(hal, m, faults, path, (h, mm, planner, listener) => {
+  // Planned within what AccelStepper on an Uno can step (UNO_ACCELSTEPPER), not the profile's top speeds.
+  const runtime = new Runtime(hal, capProfile(m), faults, path, (h, mm, planner, listener) => {
     motion = new FirmataMotion(h, mm, planner, listener, io);
     return motion;
   });

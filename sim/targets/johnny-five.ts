@@ -83,7 +83,10 @@ export function createJohnnyFiveSim(mcu: VirtualMcu, ...args: Parameters<SimTarg
 
 export const johnnyFiveTarget: SimTarget = {
   name: 'johnny-five',
-  homingAtSpeed: true,
+  // Homing seeks ramp on the board (FirmataMotion.seek): judged from the first step like the others.
+  // Each seek towards a switch is stopped by the host on the switch's report: the 3-byte report and
+  // the 10-byte STOP + ZERO take ~2.3 ms at 57600 baud; 10 ms of seek speed is allowed past the switch.
+  homingOvertravelMs: 10,
   create(mcu, machine, ring, faults) {
     return createJohnnyFiveSim(mcu, machine, ring, faults);
   },

@@ -51,6 +51,18 @@ export interface SimTarget {
    */
   homingAtSpeed?: boolean;
   /**
+   * The target's seeks towards a switch are stopped by a host on the switch's report (Johnny-Five:
+   * the board's digital report, then STOP), so an axis runs past its switch for that round trip:
+   * while homing the verifier lets it go that many ms of its seek speed (+1 step) beyond the switch.
+   */
+  homingOvertravelMs?: number;
+  /**
+   * How late a step may come on the target's board, µs, when the verifier judges velocity from step
+   * intervals (default 1 µs: the runtime times its own steps). Johnny-Five: a step due while the Uno
+   * runs another axis' AccelStepper pass waits for it.
+   */
+  stepJitterUs?: number;
+  /**
    * Bring the runtime up on mcu: its pins and its timer (timer slot 0; slot 1 belongs to the
    * simulator's operator). The runtime is constructed but not booted. `ring` is given for a ring
    * machine (then `machine` is its axes, shared/geometry/ring.ts ringAxes).

@@ -9,7 +9,8 @@
  */
 import { SerialPort, SerialPortMock } from 'serialport';
 import { SerialPortStream } from '@serialport/stream';
-import type { MachineProfile } from '../../shared/machine';
+import { type MachineProfile, axisAt } from '../../shared/machine';
+import { johnnyFiveTarget } from '../../sim/targets/johnny-five';
 import { VirtualMcu } from '../../sim/mcu';
 import { watchedGantry } from '../../sim/session/watched-gantry';
 import { type Verifier, expectedDirections, firstMismatch, type Mismatch, type Violation } from '../../sim/verify';
@@ -41,12 +42,21 @@ export class RealTimeFirmataBoard {
   private timer: ReturnType<typeof setInterval>;
   private t0 = performance.now();
   private speedup: number;
-  private accelStarted = false;
 
   constructor(private m: MachineProfile, private write: (bytes: number[]) => void, opts: RealTimeBoardOptions = {}) {
     this.speedup = opts.speedup ?? 20;
     const startMm = opts.startMm ?? [15, 15, m.axes.z.travelMaxMm - 2];
     this.verifier = watchedGantry(this.mcu, m, startMm);
+    // As the simulator's johnny-five target (sim/targets/johnny-five.ts): seeks ramp, so acceleration
+    // is judged from the first step; a seek runs past
+    // its switch for the report's round trip (here for the whole run: this rig does not see the
+    // runtime's state).
+    this.verifier.accelFromUs = 0;
+    this.verifier.homing = true;
+    for (let a = 0; a < 3; a++) {
+      const ax = axisAt(m, a);
+      this.verifier.overtravel[a] = Math.ceil((johnnyFiveTarget.homingOvertravelMs! / 1000) * this.speedup * ax.homing.seekSpeedMmS * ax.stepsPerMm) + 1;
+    }
     this.events = new EventQueue(this.mcu, 2);
     this.board = new FakeFirmataBoard(this.mcu, this.events, (b) => this.write(b), opts);
     this.timer = setInterval(() => this.advance(), 1);
@@ -68,11 +78,6 @@ export class RealTimeFirmataBoard {
   receive(bytes: Uint8Array): void {
     this.advance();
     for (const b of bytes) this.board.receive(b);
-    // The verifier judges acceleration from the first ramped move on (homing moves start at speed).
-    if (!this.accelStarted && this.board.steppers.some((s) => s !== null && s !== undefined && s.model.acceleration < 1e6)) {
-      this.accelStarted = true;
-      this.verifier.accelFromUs = this.mcu.now;
-    }
   }
 
   verdict(plan: number[]): BoardVerdict {
