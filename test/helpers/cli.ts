@@ -84,6 +84,7 @@ export function spawnCli(args: string[], timeoutMs = 300_000): SpawnedCli {
   let stdout = '';
   let stderr = '';
   const watchers: (() => void)[] = [];
+  let exited = false;
   p.stdout!.on('data', (d) => (stdout += d));
   p.stderr!.on('data', (d) => {
     stderr += d;
@@ -94,12 +95,11 @@ export function spawnCli(args: string[], timeoutMs = 300_000): SpawnedCli {
   const done = new Promise<CliResult & { ms: number }>((resolve) => {
     p.on('close', (code) => {
       clearTimeout(t);
+      exited = true;
       for (const w of watchers.slice()) w();
       resolve({ code, stdout, stderr, ms: Date.now() - t0 });
     });
   });
-  let exited = false;
-  void done.then(() => (exited = true));
   return {
     out: () => ({ stdout, stderr }),
     type: (text) => void p.stdin!.write(text),

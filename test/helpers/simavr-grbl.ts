@@ -20,13 +20,14 @@ export function grblUnavailable(): string | null {
 /**
  * Power on a simulated Uno running stock Grbl, wired as run-grbl.sh wires it: X/Y/Z step 2/3/4,
  * dir 5/6/7 (low = +), limits X min D9, Y min D10, Z max D12 (Grbl 1.1's Z limit with variable
- * spindle), 20/20/400 steps/mm, travel 700/700/30 mm, power-on position 100/100/10 mm.
+ * spindle), 20/20/400 steps/mm, travel 700/700/30 mm, power-on position `at` (switch-side mm;
+ * default 100/100/10: a machine that stands where a power cut left it is given that position).
  * `-P 0x88=0xff`: OCR1AL preset, the simavr work-around for Grbl's first stepper wake-up (README).
  */
-export function startGrblBridge(work: string, eeprom: string): Promise<Bridge> {
+export function startGrblBridge(work: string, eeprom: string, at: [number, number, number] = [100, 100, 10]): Promise<Bridge> {
   return startBridge({
     hex: GRBL_HEX, work, eeprom, name: 'grbl', extra: ['-P', '0x88=0xff'],
-    axes: ['x,2,5,9,20,min,100,low,700', 'y,3,6,10,20,min,100,low,700', 'z,4,7,12,400,max,10,low,30'],
+    axes: [`x,2,5,9,20,min,${at[0]},low,700`, `y,3,6,10,20,min,${at[1]},low,700`, `z,4,7,12,400,max,${at[2]},low,30`],
   });
 }
 
