@@ -81,8 +81,8 @@ export const INTERRUPT_WAIT_MS = 5000;
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'run PLAN.hls --port PORT|sim [--target johnny-five|grbl] [--apply-settings] [--machine MACHINE.json] [--baud B] [-o DIR] [--faults corrupt=P,drop=P,dup=P,reorder=P,resets=N] [--seed S] [--resume] [--yes] [--quiet]',
-  summary: 'stream a plan to the machine over the link protocol (docs/protocol.md), with progress, colour-change prompts and resume after a disconnect or power cut; --port sim runs the simulated device in-process in virtual time (with --faults) and writes DIR/report.json',
+  usage: 'run PLAN.hls --port PORT|sim [--target johnny-five|grbl|marlin] [--apply-settings] [--machine MACHINE.json] [--baud B] [-o DIR] [--faults corrupt=P,drop=P,dup=P,reorder=P,resets=N] [--seed S] [--resume] [--yes] [--quiet]',
+  summary: 'stream a plan to the machine, with progress, colour-change prompts and resume after a disconnect or power cut: the hookline device over the link protocol (docs/protocol.md), a Firmata board (--target johnny-five) or a stock Grbl 1.1 controller as G-code (--target grbl, docs/targets/grbl.md); --port sim runs the simulated device in-process in virtual time (with --faults) and writes DIR/report.json',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('run', argv, {
       port: { type: 'string', short: 'p' },
@@ -111,11 +111,11 @@ export const runCommand: Command = {
     const palette = decoded.colors;
     const bar = progressBar(values.quiet === true, palette.length);
 
-    if (values.target !== undefined && !['johnny-five', 'grbl'].includes(values.target)) {
-      throw new UserError(`run: unknown --target '${values.target}'; host-side targets: johnny-five (a Firmata board), grbl (a Grbl 1.1 controller); the hookline device runs the link protocol: leave --target out`);
+    if (values.target !== undefined && !['johnny-five', 'grbl', 'marlin'].includes(values.target)) {
+      throw new UserError(`run: unknown --target '${values.target}'; host-side targets: johnny-five (a Firmata board), grbl (a Grbl 1.1 controller), marlin (a Marlin 2 controller); the hookline device runs the link protocol: leave --target out`);
     }
-    if (values['apply-settings'] && values.target !== 'grbl') throw new UserError('run: --apply-settings is for --target grbl (it writes the profile\'s $ settings to the controller)');
-    if (values.target === 'grbl') {
+    if (values['apply-settings'] && values.target !== 'grbl' && values.target !== 'marlin') throw new UserError('run: --apply-settings is for --target grbl or marlin (it writes the profile\'s settings to the controller)');
+    if (values.target === 'grbl' || values.target === 'marlin') {
       if (!values.machine) throw new UserError(`run --target ${values.target}: missing --machine MACHINE.json (the machine the controller drives)`);
       if (values.port === 'sim') throw new UserError(`run --target ${values.target}: --port must be the controller's serial port; to check the G-code, use hookline gcode and hookline sim`);
       if (values.faults !== undefined) throw new UserError('run: --faults is for --port sim');
@@ -124,8 +124,8 @@ export const runCommand: Command = {
       const hash = machineHash(machine);
       const job = streamJob(decodeStreamBytes(bytes, streamPath, hash), machine, streamPath, values.machine);
       const tty = process.stderr.isTTY === true;
-      const { runGrbl } = await import('../controller/grbl-run');
-      return runGrbl({
+      const runController = values.target === 'marlin' ? (await import('../controller/marlin-run')).runMarlin : (await import('../controller/grbl-run')).runGrbl;
+      return runController({
         port: values.port, baud, machine, machinePath: values.machine, machineHash: hash, job, streamPath, bytes,
         resume: values.resume === true, applySettings: values['apply-settings'] === true, yes: values.yes === true, out: values.out,
         progress: (line, lineCount, color, etaS, extra) => bar.update(line, lineCount, color, etaS, extra),
