@@ -125,8 +125,8 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
     args: [STREAM_ARG],
     options: [
       { name: 'port', short: 'p', type: 'string', value: 'PORT|sim', meaning: 'the machine\'s serial port (e.g. /dev/ttyUSB0), or sim: the simulated machine in-process, in virtual time', default: 'required' },
-      { name: 'target', short: 't', type: 'string', value: 'johnny-five|grbl', meaning: 'johnny-five: run the device runtime here and drive a Firmata board on --port (docs/targets/johnny-five.md); grbl: stream the plan\'s G-code to a stock Grbl 1.1 controller (docs/targets/grbl.md)', default: 'none (the device runs its own runtime)', range: 'johnny-five, grbl' },
-      { name: 'apply-settings', type: 'boolean', meaning: '--target grbl: write the profile\'s $ settings to Grbl when they differ (without it the run stops with the differences, nothing moved)' },
+      { name: 'target', short: 't', type: 'string', value: 'johnny-five|grbl|marlin', meaning: 'johnny-five: run the device runtime here and drive a Firmata board on --port (docs/targets/johnny-five.md); grbl: stream the plan\'s G-code to a stock Grbl 1.1 controller (docs/targets/grbl.md); marlin: to a Marlin 2 controller (docs/targets/marlin.md)', default: 'none (the device runs its own runtime)', range: 'johnny-five, grbl, marlin' },
+      { name: 'apply-settings', type: 'boolean', meaning: '--target grbl: write the profile\'s $ settings to Grbl when they differ; --target marlin: send its M92/M203/M201/M205 (not saved: no M500); without it the run stops with the differences, nothing moved' },
       { ...MACHINE, meaning: 'the machine profile (needed with --port sim and --target johnny-five; on a real port it gives the ETA from the motion estimate)', default: 'none' },
       { ...BAUD, meaning: 'serial line speed (with --target johnny-five: the rate of the sketch\'s Firmata.begin(); ConfigurableFirmata 3.4\'s example sketch uses 115200)', default: '115200; 57600 with --target johnny-five' },
       { name: 'out', short: 'o', type: 'string', value: 'DIR', meaning: 'write DIR/report.json (--port sim; --target grbl: its position reports and events)', default: 'none' },

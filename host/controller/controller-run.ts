@@ -1,0 +1,111 @@
+/**
+ * What a G-code controller run does the same whatever the firmware (grbl-run.ts's shape, for
+ * marlin-run.ts and any later sender): the options the CLI passes, where to start (the resume point
+ * beside the stream), keeping that resume point as hooks are wound, the report, the bar's line and
+ * colour from the hooks wound, and how long homing may take.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write';
+import type { GcodeJob } from '../gcode/generate';
+import type { MachineProfile } from '../../shared/machine';
+import { loadResumePoint, resumeFile, saveResumePoint, streamDigest, type ResumePoint } from './resume-point';
+
+export interface ControllerRunOptions {
+  port: string;
+  baud: number;
+  machine: MachineProfile;
+  machinePath: string;
+  machineHash: number;
+  job: GcodeJob;
+  streamPath: string;
+  bytes: Uint8Array;
+  resume: boolean;
+  applySettings: boolean;
+  yes: boolean;
+  out?: string;
+  progress: (line: number, lineCount: number, color: number, etaS: number, extra?: string) => void;
+  progressDone: () => void;
+  say: (text: string) => void;
+}
+
+/** Stops the run with one line on stderr and exit code 1 (a machine-side problem, not bad input). */
+export class ControllerStop extends Error {}
+
+/**
+ * Keeps `PLAN.hls.resume.json` for one run: where it starts (`--resume`: the hooks already wound),
+ * each newly wound hook, and why it stopped.
+ */
+export class ResumeKeeper {
+  readonly file: string;
+  /** Path index the run starts at; `null` when --resume finds every hook wound. */
+  readonly startAt: number | null;
+  private saved: number;
+  private readonly digest: string;
+
+  constructor(private readonly o: ControllerRunOptions, private readonly target: string) {
+    this.file = resumeFile(o.streamPath);
+    this.digest = streamDigest(o.bytes);
+    const pathLength = o.job.path.length;
+    let startAt: number | null = 0;
+    if (o.resume) {
+      const p = loadResumePoint(this.file, o.bytes, o.machineHash, target, o.streamPath);
+      startAt = p.wound;
+      if (startAt >= pathLength) {
+        o.say(`${target}: nothing to resume: ${this.file} says all ${pathLength} hooks are wound`);
+        startAt = null;
+      }
+    } else if (existsSync(this.file)) {
+      o.say(`${target}: starting ${o.streamPath} from the beginning; ${this.file} holds where an earlier run stopped (--resume continues from there)`);
+    }
+    this.startAt = startAt;
+    this.saved = startAt ?? pathLength;
+  }
+
+  private point(wound: number, why: string): ResumePoint {
+    return { format: 'hookline-resume', stream: this.digest, machineHash: this.o.machineHash, target: this.target, wound, pathLength: this.o.job.path.length, why, at: new Date().toISOString() };
+  }
+
+  /** The run is under way from startAt. */
+  started(): void {
+    saveResumePoint(this.file, this.point(this.saved, 'running'));
+  }
+
+  /** Hooks [0, k) are certainly wound. */
+  wound(k: number): void {
+    if (k > this.saved) {
+      this.saved = k;
+      saveResumePoint(this.file, this.point(k, 'running'));
+    }
+  }
+
+  woundSoFar(): number {
+    return this.saved;
+  }
+
+  /** The run is over: done (every hook) or stopped with `why` at `wound`. */
+  stopped(ok: boolean, wound: number, why: string): void {
+    if (ok) saveResumePoint(this.file, this.point(this.o.job.path.length, 'done'));
+    else saveResumePoint(this.file, this.point(Math.max(wound, this.saved), why));
+  }
+}
+
+/** DIR/report.json of a controller run (one line of JSON, as grbl-run writes it). */
+export function writeControllerReport(out: string | undefined, report: Record<string, unknown>): void {
+  if (out) writeFileAtomic(join(out, 'report.json'), JSON.stringify(report) + '\n');
+}
+
+/** The bar's line (counted from 0 as the device reports) and colour when hooks [0, wound) are done. */
+export function lineAndColour(job: GcodeJob, wound: number): { line: number; color: number } {
+  const line = Math.max(0, wound - 1);
+  return { line, color: job.lineColors[Math.min(line, job.lineColors.length - 1)] ?? 0 };
+}
+
+/** Homing takes at most: per axis 1.5 × travel at the seek rate plus the locate phases, and a margin. */
+export function homingLimitMs(m: MachineProfile): number {
+  let s = 10;
+  for (const a of [m.axes.x, m.axes.y, m.axes.z]) {
+    s += (1.5 * (a.travelMaxMm - a.travelMinMm)) / a.homing.seekSpeedMmS + (10 * a.homing.backoffMm) / a.homing.latchSpeedMmS + 1;
+  }
+  return s * 1000;
+}
