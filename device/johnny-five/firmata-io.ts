@@ -23,6 +23,9 @@ export interface FirmataIo {
   accelStepperReportPosition(deviceNum: number): void;
   accelStepperAcceleration(deviceNum: number, acceleration: number): void;
   accelStepperSpeed(deviceNum: number, speed: number): void;
+  multiStepperConfig(opts: { groupNum: number; devices: number[] }): void;
+  multiStepperTo(groupNum: number, positions: number[]): void;
+  multiStepperStop(groupNum: number): void;
   on(event: string, fn: (...args: any[]) => void): unknown;
   once(event: string, fn: (...args: any[]) => void): unknown;
   removeListener(event: string, fn: (...args: any[]) => void): unknown;

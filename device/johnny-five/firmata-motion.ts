@@ -3,14 +3,20 @@
  * (57600 baud carries ~5700 bytes/s, a step message per step is impossible) it sends each planned
  * block to the Arduino's AccelStepperFirmata as one move per axis and waits for the moves to finish.
  *
- * Per block of length L (mm) with nominal speed v (mm/s) and acceleration a (mm/s²), axis i moving
- * nᵢ steps gets acceleration a·nᵢ/L and maximum speed v·nᵢ/L (steps/s, steps/s²): every axis then
- * follows the same trapezoid in time (AccelStepper starts and ends each move at rest), so the path
- * stays straight between the block's ends — an exact stop at every block. The planner is put into
- * exact-stop mode so its speeds agree. Messages per block: for each moving axis acceleration and
- * speed (9 bytes each, only when changed), then all `to`s back to back (10 bytes each, most steps
- * first), so the axes start ~1.7 ms apart (corrected with the accelerations: alignStarts()); each
- * axis reports its completion (10 bytes).
+ * A block that moves two or three axes is one MultiStepper group move (all axes arrive together
+ * at constant speeds the board derives from the remaining distances), re-aimed by the host along the
+ * block's line at every speed level of a staircase ramp and every REAIM_S of the cruise (see
+ * startGroup()): separate AccelStepper moves per axis held the faster axis to the slower one's pace
+ * on the Uno (28 mm off a 390 mm tangent). The planner is put into exact-stop mode, so every block
+ * starts and ends at rest.
+ *
+ * A block that moves one axis is one AccelStepper move: the board ramps it itself. For such a block
+ * of length L (mm) with nominal speed v (mm/s) and acceleration a (mm/s²), the axis moving n steps
+ * gets acceleration a·n/L and maximum speed v·n/L (steps/s, steps/s²). (Multi-axis blocks went
+ * this way before; useGroup = false still does, for measurements: for each moving axis
+ * acceleration and speed (9 bytes each, only when changed), then all `to`s back to back (10 bytes
+ * each, most steps first), so the axes start ~1.7 ms apart (corrected with the accelerations:
+ * alignStarts()); each axis reports its completion (10 bytes).)
  *
  * AccelStepper's step times are read on a 4 µs micros(): an interval may come out up to 4 µs short of
  * the commanded one, so the cruise interval is kept 4 µs above the axis' limit. It cruises at a whole
@@ -41,6 +47,7 @@ const PH_SEEK_FENCE = 5;
 const PH_SEEK_RUN = 6;
 const PH_SEEK_STOP = 7;
 const PH_SEEK_REST = 8;
+const PH_GROUP = 9;
 /** micros() resolution of a 16 MHz AVR. */
 const BOARD_MICROS_RES = 4;
 /** Mean delay of an AccelStepper step after it is due on the Uno (measured 14–31 µs; sim/targets/firmata-board.ts POLL_LATE_US). */
@@ -51,6 +58,34 @@ const TO_MESSAGE_S = (10 * 10) / FIRMATA_BAUD;
 const ALIGN_MM = 0.05;
 /** Most the nozzle may leave a block's straight line because the axes' cruise intervals are whole multiples of 4 µs. */
 const CRUISE_DRIFT_MM = 0.25;
+/**
+ * Blocks moving two or three axes run as a MultiStepper group (see startGroup()). Its timer is a
+ * fourth AccelStepper on two pins no driver is wired to (the Uno's 12 and 13; 13 is the LED), which
+ * steps at PHANTOM_STEPS_S: AccelStepperFirmata sets a group's speed only through its steppers'
+ * maximum speeds, and a maximum speed changed while a stepper runs makes AccelStepper recompute its
+ * acceleration ramp on the spot (a jump in that axis' speed until the next group move).
+ */
+export const PHANTOM_DEVICE = 3;
+export const PHANTOM_STEP_PIN = 12;
+export const PHANTOM_DIR_PIN = 13;
+const PHANTOM_STEPS_S = 500;
+/** The group's real axes' maximum speed: above any speed asked, so the phantom sets the group's time. */
+const GROUP_AXIS_MAX_S = 4000;
+/** A speed level changes each axis' speed by at most this share of its jerkMmS. */
+const LEVEL_JERK_SHARE = 0.7;
+/** A group move (4 positions, 25 bytes) on the line, s: levels are at least this + 1 ms apart. */
+const GROUP_MESSAGE_S = (25 * 10) / FIRMATA_BAUD;
+/** A cruise is re-aimed at the block's end this often, s (each re-aim bounds the axes' drift). */
+const REAIM_S = 0.02;
+/**
+ * How far ahead on the line each update aims: LOOKAHEAD_S of travel at its speed (three re-aims:
+ * a host timer that late still finds the group moving), within LOOKAHEAD_MIN_MM..LOOKAHEAD_MAX_MM.
+ * The off-line error of the group's steps (lateness differs between axes: ~1.5 % of the ratio on
+ * ConfigurableFirmata in simavr) settles at about that error × the lookahead.
+ */
+const LOOKAHEAD_S = 0.06;
+const LOOKAHEAD_MIN_MM = 1;
+const LOOKAHEAD_MAX_MM = 10;
 /** Slowest a block's cruise may become (×) to find intervals that keep the drift within CRUISE_DRIFT_MM. */
 const CRUISE_MAX_SLOWDOWN = 1.25;
 
@@ -135,6 +170,20 @@ export class FirmataMotion extends Stepper {
   private seekGapUs = 0;
   private seekStartUs = 0;
   private readonly seekStepFn: () => void;
+  /** The phantom's board position (it only ever moves forwards, PHANTOM_STEPS_S while a group runs). */
+  private phantomPos = 0;
+  /** The running group block: update times (µs from its start), phantom targets, real axes' board targets. */
+  private grpAt: number[] = [];
+  private grpPh: number[] = [];
+  private grpNext = 0;
+  private grpT0 = 0;
+  private grpEndUs = 0;
+  private grpTarget: number[] = [0, 0, 0, 0];
+  private grpAim: number[] = [];
+  private grpFrom: number[] = [0, 0, 0];
+  private grpEnd: number[] = [0, 0, 0];
+  private grpD: number[] = [0, 0, 0];
+  private readonly groupFn: () => void;
 
   constructor(hal: Hal, m: MachineProfile, planner: Planner, listener: StepperListener, io: FirmataIo) {
     super(hal, m, planner, listener);
@@ -145,6 +194,8 @@ export class FirmataMotion extends Stepper {
     this.machine = m;
     planner.lookAhead = false;
     this.seekStepFn = () => this.seekStep();
+    this.groupFn = () => this.groupUpdate();
+    io.on('multi-stepper-done-0', () => this.onGroupDone());
     for (let i = 0; i < 3; i++) {
       const a = axisAt(m, i);
       this.stepPins.push(a.pins.step);
@@ -174,6 +225,11 @@ export class FirmataMotion extends Stepper {
       this.send(9);
       this.boardPos[i] = 0;
     }
+    this.io.accelStepperConfig({ deviceNum: PHANTOM_DEVICE, type: STEPPER_DRIVER, stepPin: PHANTOM_STEP_PIN, directionPin: PHANTOM_DIR_PIN });
+    this.io.accelStepperSpeed(PHANTOM_DEVICE, PHANTOM_STEPS_S);
+    this.io.multiStepperConfig({ groupNum: 0, devices: [0, 1, 2, PHANTOM_DEVICE] });
+    this.send(9 + 9 + 8);
+    this.phantomPos = 0;
   }
 
   /** The runtime may have set pos itself (homing): re-derive the offsets from where the board is. */
@@ -211,6 +267,10 @@ export class FirmataMotion extends Stepper {
 
   stop(): void {
     this.clock.cancelTimer();
+    if (this.phase === PH_GROUP) {
+      this.io.multiStepperStop(0);
+      this.send(5);
+    }
     this.phase = PH_IDLE;
     this.busy = false;
     for (let i = 0; i < 3; i++) {
@@ -274,9 +334,19 @@ export class FirmataMotion extends Stepper {
       const acc = pl.acc[k];
       pl.pop();
       let any = false;
+      let moving = 0;
       for (let i = 0; i < 3; i++) {
         this.moveSign[i] = d[i] > 0 ? 1 : d[i] < 0 ? -1 : 0;
-        if (d[i] !== 0) any = true;
+        if (d[i] !== 0) {
+          any = true;
+          moving++;
+        }
+      }
+      if (moving >= 2 && this.useGroup) {
+        this.blockTagNow = tag;
+        this.traffic.blocks++;
+        this.startGroup(d, t, len, v, acc);
+        return;
       }
       if (any) {
         const o = this.order;
@@ -416,6 +486,161 @@ export class FirmataMotion extends Stepper {
     return dom;
   }
 
+  /** Multi-axis blocks as MultiStepper groups (false: one AccelStepper move per axis, as before; for measurements). */
+  useGroup = true;
+
+  /**
+   * A block moving two or three axes, as a MultiStepper group: MultiStepper::moveTo gives every
+   * stepper of the group the constant speed that makes all arrive together, and runs them by
+   * runSpeed() alone. Separate AccelStepper moves drifted off the line: a step costs the Uno ~252 µs
+   * (AccelStepper's computeNewSpeed), and an axis due while another one steps waits for it and times
+   * its next step from then, so an axis up to ~250 µs per step faster than another was held to the
+   * other's pace (X and Y of a 390 mm tangent at 905 and 772 µs both stepped every ~934 µs: 28 mm off
+   * the line on ConfigurableFirmata 3.4 in simavr, as in the fake board). A group's step costs ~65 µs
+   * and every group move re-aims all axes from where they are at the block's end, so the host:
+   * - ramps the block as a staircase of speed levels (each changes every axis' speed by at most
+   *   LEVEL_JERK_SHARE of its jerk, at most acc on average, at least GROUP_MESSAGE_S + 1 ms apart),
+   *   arriving at the first level's speed;
+   * - re-aims the cruise every REAIM_S;
+   * - sets each level's speed through the phantom stepper's target: the phantom runs at
+   *   PHANTOM_STEPS_S, so a target PHANTOM_STEPS_S·T ahead makes the group take T to arrive.
+   * The updates are timed by the host's clock from the first group move; the board's steps come
+   * late (its loop), so it runs behind that schedule, never ahead: a level comes early, not late.
+   */
+  private startGroup(d: number[], t: number[], len: number, vNom: number, acc: number): void {
+    let v = vNom;
+    let sum = 0;
+    let dv = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const n = Math.abs(d[i]);
+      if (n === 0) continue;
+      sum += n;
+      v = Math.min(v, (UNO_ACCELSTEPPER.axisStepsS * len) / n);
+      const a = axisAt(this.machine, i);
+      dv = Math.min(dv, (LEVEL_JERK_SHARE * a.jerkMmS * len * a.stepsPerMm) / n);
+    }
+    v = Math.min(v, (UNO_ACCELSTEPPER.totalStepsS * len) / sum);
+    const tau = Math.max(dv / acc, GROUP_MESSAGE_S + 0.001);
+    // Levels u_k = k·dv (k < K), u_K = the cruise; K as high as the block's length allows: ramps of
+    // K−1 levels up and down, the first level once more at the end (a margin: the board runs late).
+    let K = Math.max(1, Math.ceil(v / dv));
+    const ramp = (k: number) => (tau * dv * k * (k - 1)) / 2;
+    while (K > 1 && 2 * ramp(K) + tau * dv > len) K--;
+    const top = K === 1 ? Math.min(v, dv) : Math.min(v, K * dv);
+    const at: number[] = [];
+    const speed: number[] = [];
+    const dur: number[] = [];
+    if (K === 1) {
+      at.push(0);
+      speed.push(top);
+      dur.push(len / top);
+    } else {
+      let time = 0;
+      for (let k = 1; k < K; k++) {
+        at.push(time);
+        speed.push(k * dv);
+        dur.push(tau);
+        time += tau;
+      }
+      at.push(time);
+      speed.push(top);
+      dur.push((len - 2 * ramp(K) - tau * dv) / top);
+      time += dur[dur.length - 1];
+      for (let k = K - 1; k >= 1; k--) {
+        at.push(time);
+        speed.push(k * dv);
+        dur.push(k === 1 ? 2 * tau : tau);
+        time += k === 1 ? 2 * tau : tau;
+      }
+    }
+    // Updates: every level, and every REAIM_S within a longer one. Each aims at the point of the
+    // line (LOOKAHEAD_S at its speed) beyond where the schedule has the nozzle then (the end, once within reach),
+    // so an axis that ran behind is pulled back onto the line, not only towards the end.
+    let x = 0;
+    let total = 0;
+    this.grpAt.length = 0;
+    this.grpPh.length = 0;
+    this.grpAim.length = 0;
+    for (let j = 0; j < at.length; j++) {
+      const parts = Math.max(1, Math.floor(dur[j] / REAIM_S));
+      for (let p = 0; p < parts; p++) {
+        const t0 = at[j] + (dur[j] * p) / parts;
+        const ahead = Math.min(LOOKAHEAD_MAX_MM, Math.max(LOOKAHEAD_MIN_MM, speed[j] * LOOKAHEAD_S));
+        const aim = Math.min(len, x + ahead);
+        this.grpAt.push(Math.round(t0 * 1e6));
+        this.grpAim.push(aim / len);
+        this.grpPh.push(this.phantomPos + Math.max(1, Math.round(PHANTOM_STEPS_S * (t0 + (aim - x) / speed[j]))));
+        x += (speed[j] * dur[j]) / parts;
+      }
+      total = at[j] + dur[j];
+    }
+    this.grpAim[this.grpAim.length - 1] = 1;
+    this.motionSeconds = this.motionSeconds + total;
+    for (let i = 0; i < 3; i++) {
+      this.grpD[i] = d[i];
+      this.grpFrom[i] = this.boardPos[i];
+      this.grpEnd[i] = d[i] !== 0 ? this.toBoard(i, t[i]) : this.boardPos[i];
+      if (d[i] !== 0 && this.lastSpeed[i] !== GROUP_AXIS_MAX_S) {
+        this.io.accelStepperSpeed(i, GROUP_AXIS_MAX_S);
+        this.send(9);
+        this.lastSpeed[i] = GROUP_AXIS_MAX_S;
+      }
+      this.pending[i] = false;
+    }
+    this.grpEndUs = Math.round(total * 1e6);
+    this.phase = PH_GROUP;
+    this.grpNext = 0;
+    this.grpT0 = this.clock.micros();
+    this.traffic.blockMoves++;
+    this.traffic.blockSteps += sum;
+    this.groupUpdate();
+  }
+
+  /** Send the group's next update (re-aim at the block's end at the next level's speed) and time the one after. */
+  private groupUpdate(): void {
+    if (this.phase !== PH_GROUP) return;
+    const j = this.grpNext;
+    if (j >= this.grpAt.length) return;
+    const now = this.clock.micros() - this.grpT0;
+    // An update so late that the group may already be done would start it again: skipped.
+    if (j > 0 && this.grpAim[j - 1] >= 1 && now > this.grpEndUs - (this.grpEndUs - this.grpAt[this.grpAt.length - 1]) / 2) return;
+    const f = this.grpAim[j];
+    for (let i = 0; i < 3; i++) this.grpTarget[i] = f >= 1 ? this.grpEnd[i] : this.grpFrom[i] + Math.round(f * (this.grpEnd[i] - this.grpFrom[i]));
+    this.grpTarget[3] = this.grpPh[j];
+    this.io.multiStepperTo(0, this.grpTarget);
+    this.send(25);
+    this.traffic.moves++;
+    this.grpNext = j + 1;
+    if (j + 1 < this.grpAt.length) {
+      const wait = this.grpAt[j + 1] - (this.clock.micros() - this.grpT0);
+      this.clock.setTimer(wait > 0 ? wait : 0, this.groupFn);
+    }
+  }
+
+  private onGroupDone(): void {
+    if (this.phase !== PH_GROUP) return;
+    if (this.grpAim[this.grpNext - 1] < 1) {
+      // The group reached an update's aim short of the end before the next update: the host ran
+      // late (or the board fast: a test rig's speed-up). Go on at once, from rest.
+      this.clock.cancelTimer();
+      this.grpT0 = this.clock.micros() - this.grpAt[this.grpNext];
+      this.groupUpdate();
+      return;
+    }
+    this.clock.cancelTimer();
+    this.phantomPos = this.grpTarget[3];
+    for (let i = 0; i < 3; i++) {
+      if (this.grpD[i] === 0) continue;
+      this.boardPos[i] = this.grpEnd[i];
+      const p = this.fromBoard(i, this.grpEnd[i]);
+      this.stepCount = this.stepCount + Math.abs(p - this.pos[i]);
+      this.pos[i] = p;
+    }
+    this.phase = PH_BLOCK;
+    this.owner.blockDone(this.blockTagNow);
+    this.sendNextBlock();
+  }
+
   /**
    * A homing seek, run by the board: one AccelStepper move of maxCount steps at the axis'
    * acceleration and at most rateStepsS. Without untilEndstop (clearing or backing off the switch)
@@ -512,7 +737,8 @@ export class FirmataMotion extends Stepper {
       return;
     }
     // A min switch pressed while moving towards it above 0: lost steps or a crash (as Stepper).
-    if (this.phase === PH_BLOCK && this.pending[axis] && this.moveSign[axis] < 0 && this.limitSwitch[axis]) {
+    const moving = (this.phase === PH_BLOCK && this.pending[axis]) || (this.phase === PH_GROUP && this.grpD[axis] !== 0);
+    if (moving && this.moveSign[axis] < 0 && this.limitSwitch[axis]) {
       this.stop();
       this.owner.endstopHit(axis);
     }

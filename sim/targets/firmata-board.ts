@@ -8,11 +8,19 @@
  * (accel-stepper.ts), so every step edge lands on the mcu's pins at the time AccelStepper would
  * make it and the plant and verifier judge exactly that.
  *
- * Model of the sketch's loop(): it runs infinitely fast (a pass whenever a message arrives and
- * whenever a stepper is due), micros() advances in 4 µs steps as on a 16 MHz AVR, and a pass checks
- * the digital inputs, handles the input, then runs the groups and the steppers (in that order, as
- * AccelStepperFirmata::report does) and reports completed moves. A real Uno adds the loop's own
- * duration (tens of µs with three steppers) to every step time; that jitter is not modelled.
+ * Model of the sketch's loop() on a 16 MHz ATmega328p, fitted to ConfigurableFirmata 3.4 in simavr
+ * (../shared/realchips, every step and UART byte timed; docs/targets/johnny-five.md): the loop runs
+ * one pass after another; micros() advances in 4 µs steps; a pass handles the input, reports
+ * digital inputs that changed, then runs the steppers in order (AccelStepperFirmata::report), and
+ * a pass in which a stepper steps costs STEP_CPU_US (AccelStepper's step and computeNewSpeed in
+ * software float): two or three axes at their limit alternated every ~252 µs, ~4000 steps/s in
+ * all. A step falls POLL_LATE_US after it is due when the loop is idle (one axis at 256, 400 and
+ * 1000 µs asked stepped at 270, 416 and 1013 µs) and on the first pass after the CPU is free
+ * otherwise; AccelStepper times the next step from that moment, so lateness slows the axis (it
+ * never catches up). An AccelStepper message costs MESSAGE_CPU_US once received (a `to`'s first
+ * step came ~190 µs after its last byte; a MultiStepper group move is charged the same, an
+ * estimate). A MultiStepper group's step (runSpeed alone) costs GROUP_STEP_CPU_US. A switch's change
+ * is reported on the pass after the step that made it.
  */
 import { PIN_INPUT, PIN_INPUT_PULLUP, PIN_OUTPUT } from '../../device/hal';
 import type { EdgeListener, VirtualMcu } from '../mcu';
@@ -25,6 +33,20 @@ const END_SYSEX = 0xf7;
 const ACCELSTEPPER = 0x62;
 const MAX_ACCELERATION = 1000000;
 const MICROS_RES = 4;
+/** AVR time of a loop pass that takes a step (see the top), µs. */
+export const STEP_CPU_US = 252;
+/** Mean delay from a step falling due to the idle loop's pass that takes it, µs. */
+export const POLL_LATE_US = 16;
+/** AVR time to handle an AccelStepper message once its last byte is in, µs. */
+export const MESSAGE_CPU_US = 190;
+/**
+ * AVR time of a MultiStepper group's step (runSpeed only, no computeNewSpeed), µs: two steppers of
+ * a group due together stepped 64.8 µs apart (ConfigurableFirmata 3.4 in simavr, 2-stepper group at
+ * 3000 steps/s each).
+ */
+export const GROUP_STEP_CPU_US = 65;
+/** Slots per group in a pass's cursor (MultiStepper holds at most 10 steppers). */
+const GROUP_SLOTS = 11;
 
 export interface FakeBoardOptions {
   /** Include AccelStepperFirmata (STEPPER in the capability report, sysex 0x62 handled); default true. */
@@ -61,12 +83,19 @@ export class FakeFirmataBoard implements EdgeListener {
   private groups: (MultiStepperModel | null)[] = [];
   private groupRunning: boolean[] = [];
   private groupDevs: number[][] = [];
+  private groupLeft: boolean[] = [];
   private mode = new Int16Array(PIN_COUNT).fill(-1);
   private reportPort = new Uint8Array(3);
   private buf: number[] = [];
   private inSysex = false;
   private passToken = 0;
   private passAt = Infinity;
+  /** The AVR is busy (a step's pass, a message) until this time, µs. */
+  private cpuFree = 0;
+  /** The stepper the current pass checks next (a step's pass resumes after STEP_CPU_US). */
+  private cursor = 0;
+  private portDirty = new Uint8Array(3);
+  private reportQueued = false;
   private readonly accel: boolean;
   private readonly analog: boolean;
   private readonly silent: boolean;
@@ -271,7 +300,8 @@ export class FakeFirmataBoard implements EdgeListener {
       const a = decodeCustomFloat(d, 3);
       st.model.setAcceleration(a === 0 ? MAX_ACCELERATION : a);
     } else if (sub === 0x09) st.model.setMaxSpeed(decodeCustomFloat(d, 3));
-    this.schedulePass(this.mcu.now);
+    this.cpuFree = Math.max(this.cpuFree, this.mcu.now) + MESSAGE_CPU_US;
+    this.schedulePass(this.cpuFree);
   }
 
   private multiStepper(sub: number, group: number, d: number[]): void {
@@ -296,7 +326,8 @@ export class FakeFirmataBoard implements EdgeListener {
       const pos: number[] = [];
       for (let i = 0; i < g.steppers.length; i++) pos.push(decodeInt32(d, 3 + i * 5));
       g.moveTo(pos);
-      this.schedulePass(this.mcu.now);
+      this.cpuFree = Math.max(this.cpuFree, this.mcu.now) + MESSAGE_CPU_US;
+      this.schedulePass(this.cpuFree);
     } else if (sub === 0x23) {
       this.groupRunning[group] = false;
       if (this.groups[group]) this.send([START_SYSEX, ACCELSTEPPER, 0x24, group, END_SYSEX]);
@@ -318,6 +349,7 @@ export class FakeFirmataBoard implements EdgeListener {
   // ---- loop() --------------------------------------------------------------------------------
 
   private schedulePass(at: number): void {
+    if (at < this.cpuFree) at = this.cpuFree;
     if (at >= this.passAt) return;
     this.passAt = at;
     const token = ++this.passToken;
@@ -328,29 +360,88 @@ export class FakeFirmataBoard implements EdgeListener {
     });
   }
 
+  /**
+   * The steppers' part of a loop pass from this.cursor at the current time, in
+   * AccelStepperFirmata::report's order: the running groups' steppers (MultiStepper::run: runSpeed
+   * only), then the running steppers (AccelStepper::run). The first one that steps ends this event:
+   * the pass goes on STEP_CPU_US (GROUP_STEP_CPU_US for a group's) later with the next one. After
+   * the last one the pass is over and the next is scheduled when a stepper is next due.
+   */
   private pass(): void {
-    const time = this.micros();
-    for (let g = 0; g < this.groups.length; g++) {
-      const grp = this.groups[g];
-      if (grp && this.groupRunning[g] && !grp.run(time)) {
-        this.groupRunning[g] = false;
-        this.send([START_SYSEX, ACCELSTEPPER, 0x24, g, END_SYSEX]);
-      }
+    const now = this.mcu.now;
+    if (now < this.cpuFree) {
+      this.schedulePass(this.cpuFree);
+      return;
     }
-    for (let i = 0; i < this.steppers.length; i++) {
+    const time = this.micros();
+    const groupSlots = this.groups.length * GROUP_SLOTS;
+    for (let c = this.cursor; c < groupSlots + this.steppers.length; c++) {
+      if (c < groupSlots) {
+        const g = Math.floor(c / GROUP_SLOTS);
+        const j = c % GROUP_SLOTS;
+        const grp = this.groups[g];
+        if (!grp || !this.groupRunning[g]) {
+          c = (g + 1) * GROUP_SLOTS - 1;
+          continue;
+        }
+        if (j === 0) this.groupLeft[g] = false;
+        if (j >= grp.steppers.length) {
+          // MultiStepper::run returned false: no stepper of the group had a step left.
+          if (!this.groupLeft[g]) {
+            this.groupRunning[g] = false;
+            this.send([START_SYSEX, ACCELSTEPPER, 0x24, g, END_SYSEX]);
+          }
+          c = (g + 1) * GROUP_SLOTS - 1;
+          continue;
+        }
+        const s = grp.steppers[j];
+        if (s.distanceToGo() === 0) continue;
+        this.groupLeft[g] = true;
+        if (s.runSpeed(time)) {
+          this.cpuFree = now + GROUP_STEP_CPU_US;
+          this.cursor = c + 1;
+          this.schedulePass(this.cpuFree);
+          return;
+        }
+        continue;
+      }
+      const i = c - groupSlots;
       const st = this.steppers[i];
-      if (st && st.running && !st.model.run(time)) {
+      if (!st || !st.running) continue;
+      const before = st.model.currentPos;
+      const left = st.model.run(time);
+      if (!left) {
         st.running = false;
         this.reportPosition(i, true);
       }
+      if (st.model.currentPos !== before) {
+        this.cpuFree = now + STEP_CPU_US;
+        this.cursor = c + 1;
+        this.schedulePass(this.cpuFree);
+        return;
+      }
     }
+    this.cursor = 0;
     let next = Infinity;
     for (let g = 0; g < this.groups.length; g++) {
       const grp = this.groups[g];
-      if (grp && this.groupRunning[g]) for (const s of grp.steppers) if (s.distanceToGo() !== 0) next = Math.min(next, s.nextStepAt());
+      if (grp && this.groupRunning[g]) {
+        let any = false;
+        for (const s of grp.steppers) {
+          if (s.distanceToGo() !== 0) {
+            any = true;
+            next = Math.min(next, s.nextStepAt());
+          }
+        }
+        if (!any) next = Math.min(next, now); // report the group's completion on the next pass
+      }
     }
     for (const st of this.steppers) if (st && st.running) next = Math.min(next, st.model.nextStepAt());
-    if (next < Infinity) this.schedulePass(Math.max(Math.ceil(next / MICROS_RES) * MICROS_RES, this.mcu.now));
+    if (next < Infinity) {
+      // Due during this pass: taken on the next one at once; due later: the idle loop's lateness.
+      const due = Math.ceil(next / MICROS_RES) * MICROS_RES;
+      this.schedulePass(due <= now ? now + MICROS_RES : due + POLL_LATE_US);
+    }
   }
 
   // ---- digital inputs ------------------------------------------------------------------------
@@ -360,7 +451,26 @@ export class FakeFirmataBoard implements EdgeListener {
     const m = this.mode[pin];
     if (m !== FIRMATA_MODE.INPUT && m !== FIRMATA_MODE.PULLUP) return;
     const port = pin >> 3;
-    if (this.reportPort[port]) this.sendPort(port);
+    if (!this.reportPort[port]) return;
+    // DigitalInputFirmata reads the ports at the start of the next loop pass.
+    this.portDirty[port] = 1;
+    if (this.reportQueued) return;
+    this.reportQueued = true;
+    this.events.schedule(this.mcu.now, () => this.reportPorts());
+  }
+
+  private reportPorts(): void {
+    if (this.mcu.now < this.cpuFree) {
+      this.events.schedule(this.cpuFree, () => this.reportPorts());
+      return;
+    }
+    this.reportQueued = false;
+    for (let p = 0; p < this.portDirty.length; p++) {
+      if (this.portDirty[p]) {
+        this.portDirty[p] = 0;
+        this.sendPort(p);
+      }
+    }
   }
 
   private sendPort(port: number): void {

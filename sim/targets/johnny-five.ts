@@ -17,7 +17,7 @@ import { boardProblem, createJohnnyFiveRuntime, watchEndstops } from '../../devi
 import type { FirmataMotion } from '../../device/johnny-five/firmata-motion';
 import type { VirtualMcu } from '../mcu';
 import { EventQueue } from './event-queue';
-import { FakeFirmataBoard, type FakeBoardOptions } from './firmata-board';
+import { FakeFirmataBoard, STEP_CPU_US, type FakeBoardOptions } from './firmata-board';
 import { VirtualSerialLine } from './virtual-serial';
 import type { SimTarget, TargetDevice } from './target';
 
@@ -87,6 +87,8 @@ export const johnnyFiveTarget: SimTarget = {
   // Each seek towards a switch is stopped by the host on the switch's report: the 3-byte report and
   // the 10-byte STOP + ZERO take ~2.3 ms at 57600 baud; 10 ms of seek speed is allowed past the switch.
   homingOvertravelMs: 10,
+  // A step due while the Uno runs another axis' step waits for that pass (firmata-board.ts).
+  stepJitterUs: STEP_CPU_US + 4,
   create(mcu, machine, ring, faults) {
     return createJohnnyFiveSim(mcu, machine, ring, faults);
   },

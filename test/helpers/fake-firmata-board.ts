@@ -48,10 +48,11 @@ export class RealTimeFirmataBoard {
     const startMm = opts.startMm ?? [15, 15, m.axes.z.travelMaxMm - 2];
     this.verifier = watchedGantry(this.mcu, m, startMm);
     // As the simulator's johnny-five target (sim/targets/johnny-five.ts): seeks ramp, so acceleration
-    // is judged from the first step; a seek runs past
+    // is judged from the first step; step times are good to one AccelStepper pass; a seek runs past
     // its switch for the report's round trip (here for the whole run: this rig does not see the
     // runtime's state).
     this.verifier.accelFromUs = 0;
+    this.verifier.setStepJitter(johnnyFiveTarget.stepJitterUs!);
     this.verifier.homing = true;
     for (let a = 0; a < 3; a++) {
       const ax = axisAt(m, a);
