@@ -375,7 +375,16 @@ async function stream(g: MarlinLink, o: ControllerRunOptions, program: ProgramLi
         prompting = true;
         show(' (colour change)');
         const m0 = c.emergencyParser ? send(l.text) : null;
-        if (!o.yes) await Promise.race([c.input.ask(threadChangePrompt(l.loadColor, job.colors)), failedP, new Promise<void>((r) => { const t = setInterval(() => { if (stopping) { clearInterval(t); r(); } }, 100); })]);
+        if (!o.yes) {
+          // Enter, or the operator stopping (x, Ctrl-C) meanwhile; the M108 below releases M0 either way.
+          let watch: NodeJS.Timeout | undefined;
+          const stopped = new Promise<void>((r) => (watch = setInterval(() => stopping && r(), 100)));
+          try {
+            await Promise.race([c.input.ask(threadChangePrompt(l.loadColor, job.colors)), failedP, stopped]);
+          } finally {
+            clearInterval(watch);
+          }
+        }
         if (m0) {
           await sleep(50);
           await Promise.all([m0, send('M108')]); // M108 ends M0's wait (EMERGENCY_PARSER reads it as it arrives)
