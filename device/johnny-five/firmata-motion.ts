@@ -28,8 +28,9 @@
  * then located to the step by single steps; back-offs are one move that brakes to rest.
  *
  * The board cannot step as fast as a profile may ask (UNO_ACCELSTEPPER: ~252 µs of AVR time per
- * step, measured on ConfigurableFirmata 3.4 in simavr): every axis' rate and the sum of the axes'
- * rates are capped (capProfile() for the planner, cruiseIntervals() per block).
+ * AccelStepper step, ~65 µs per group step, measured on ConfigurableFirmata 3.4 in simavr): every
+ * axis' rate and the sum of the axes' rates are capped (capProfile() for the planner, startGroup()
+ * and cruiseIntervals() per block).
  */
 import { Hal } from '../hal';
 import { Stepper, StepperListener } from '../stepper';
@@ -91,11 +92,16 @@ const CRUISE_MAX_SLOWDOWN = 1.25;
 
 /**
  * What AccelStepperFirmata on a 16 MHz ATmega328p (Arduino Uno) can step, from ConfigurableFirmata
- * 3.4 in simavr (../shared/realchips; docs/targets/johnny-five.md): a pass of the sketch's loop that
- * takes a step costs ~252 µs (AccelStepper's computeNewSpeed in software float), so one axis alone
- * reached at most 3600–3800 steps/s (shortest interval 262–271 µs where 256 µs was asked) and all
- * axes together ~4000 steps/s; each step also comes 14–31 µs after it is due. The host keeps below
- * that with a margin: the steps of different axes then seldom queue behind each other.
+ * 3.4 in simavr (../shared/realchips; docs/targets/johnny-five.md). One axis as an AccelStepper move
+ * reached at most 3600–3800 steps/s (shortest interval 262–271 µs where 256 µs was asked): the
+ * per-axis cap keeps below that. A MultiStepper group's step costs ~65 µs (two axes held together
+ * ran at 5450 steps/s in all), so the CPU no longer sets the total: the group's steps come late by
+ * different amounts per axis and the faster the axes, the farther the nozzle settles off the line.
+ * On the fake board's long tangents (the test plan in test/johnny-five-target.test.ts) the worst
+ * deviation was 0.11 mm with 2400 steps/s in all, 0.25 mm with 3200 (hook 121 at 2.999 mm, under the
+ * test's 3 mm) and 0.39 mm with 4000 (machine time 54.2, 48.4, 45.6 s): 2400 is the largest of
+ * these that keeps the planned clearance; the real firmware already settles farther off (0.17–0.63
+ * mm at 2400).
  */
 export const UNO_ACCELSTEPPER = {
   /** Most steps/s the host asks of one axis. */

@@ -9,13 +9,23 @@ import { MachineProfile, axisAt } from '../../shared/machine';
 import { PathMaker } from '../../shared/motion/job';
 import { FirmataHal, HostClock } from './firmata-hal';
 import { FirmataIo, MODE_INPUT, MODE_PULLUP, hasAccelStepper } from './firmata-io';
-import { FirmataMotion, capProfile } from './firmata-motion';
+import { FirmataMotion, PHANTOM_DIR_PIN, PHANTOM_STEP_PIN, capProfile } from './firmata-motion';
 
 /** Why a board cannot run the target (null: it can). */
 export function boardProblem(io: FirmataIo, m: MachineProfile): string | null {
   const fw = io.firmware && io.firmware.name ? `${io.firmware.name} ${io.firmware.version ? io.firmware.version.major + '.' + io.firmware.version.minor : ''}`.trim() : 'unknown firmware';
   if (!hasAccelStepper(io)) {
     return `the board runs ${fw} without AccelStepperFirmata (no pin offers the stepper mode); flash ConfigurableFirmata with AccelStepperFirmata enabled (docs/targets.md, Johnny-Five)`;
+  }
+  const used: number[] = m.motors ? [m.motors.enablePin] : [];
+  for (let i = 0; i < 3; i++) {
+    const a = axisAt(m, i);
+    used.push(a.pins.step, a.pins.dir, a.pins.endstop);
+  }
+  for (const pin of [PHANTOM_STEP_PIN, PHANTOM_DIR_PIN]) {
+    if (used.includes(pin)) {
+      return `the machine profile uses pin ${pin}, which this target keeps for the phantom stepper that times group moves (pins ${PHANTOM_STEP_PIN} and ${PHANTOM_DIR_PIN}, docs/targets/johnny-five.md); move it to another pin`;
+    }
   }
   for (let i = 0; i < 3; i++) {
     const a = axisAt(m, i);
