@@ -61,7 +61,10 @@ describe.skipIf(why !== null)('hookline gcode on stock Grbl 1.1h (simulated Uno)
     expect(arcs.map((a) => a.dir)).toEqual(path.map((v) => (v % 2 === 0 ? 1 : -1)));
     const turns = turnsSeen(grbl.samples.map((s) => s.mpos.map((v, i) => v - [-700, -700, -30][i])), arcs, machine);
     expect(turns.map((t) => [t.cx, t.cy, Math.sign(t.sweep)])).toEqual(arcs.map((a) => [a.cx, a.cy, a.dir]));
-    for (const t of turns) expect(Math.abs(t.sweep)).toBeGreaterThan(Math.PI);
+    for (const t of turns) {
+      expect(Math.abs(t.sweep)).toBeGreaterThan(Math.PI);
+      expect([t.agreeing > 0, t.opposed]).toEqual([true, 0]);
+    }
     const samplesPerTurn = Math.round(grbl.samples.length / arcs.length);
 
     // Parked where homing left X/Y (the 3 mm pull-off off the min switches), Z at travel height;

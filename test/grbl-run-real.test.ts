@@ -3,7 +3,8 @@
  * simulated Arduino Uno (Debian's simavr, ../shared/realchips/avr). One board through the whole
  * file, as a maker's controller: new (default settings), then configured by --apply-settings, a
  * 20-line plan with a feed hold, then a reset by the operator in the middle and --resume.
- * The hooks wound are judged from Grbl's own position reports (report.json).
+ * The hooks wound are judged from the board's own STEP/DIR pins: the bridge's step trace, sampled
+ * every 2 ms of simulated time (readStepTrace), not from what Grbl or the sender says.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { planPath } from '../host/plan/types';
 import { repoRoot, runCli, spawnCli, stderrLines, tempDir } from './helpers/cli';
 import { arcsOf, turnsSeen, type Turn } from './helpers/grbl-turns';
 import { grblUnavailable, startGrblBridge, type Bridge } from './helpers/simavr-grbl';
+import { readStepTrace } from './helpers/simavr-bridge';
 
 const why = grblUnavailable();
 if (why) console.warn(`note: ${why}`);
@@ -41,12 +43,24 @@ describe.skipIf(why !== null)('hookline run --target grbl on stock Grbl 1.1h (si
     hls = join(dir, 'p/plan.hls');
     expect(runCli(['encode', join(dir, 'p/plan.json'), '--machine', machinePath, '-o', hls]).code).toBe(0);
     gcode = generateGcode(plan, machine, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'p' }).text;
-    bridge = await startGrblBridge(dir, eeprom);
+    bridge = await powerOn([100, 100, 10]);
   }, 120_000);
+
+  /** Power the board on at `at` (switch-side mm) with its EEPROM; its steps go to a new trace file. */
+  let traces = 0;
+  let trace = '';
+  let traceStart: [number, number, number] = [0, 0, 0];
+  const powerOn = (at: [number, number, number]) => {
+    trace = join(dir, `steps-${++traces}.txt`);
+    traceStart = at;
+    return startGrblBridge(dir, eeprom, at, trace);
+  };
+  /** Turns the board made while it was on (its trace, after it stopped), or so far (flushed by the bridge: read after stopping). */
+  const traceTurns = (file: string, at: [number, number, number]): Turn[] =>
+    turnsSeen(readStepTrace(file, { x: 20, y: 20, z: 400 }, { x: at[0], y: at[1], z: at[2] }).map((p) => p.slice(1)), arcsOf(gcode), machine);
 
   const run = (extra: string[], out: string) => spawnCli(['run', hls, '--target', 'grbl', '--port', bridge!.pty, '--machine', machinePath, '--yes', '-o', out, ...extra]);
   const report = (out: string) => JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
-  const turns = (r: Report): Turn[] => turnsSeen(r.samples.map((s) => [s[2], s[3], s[4]]), arcsOf(gcode), machine);
 
   it('a new Grbl (default settings): the differences in one line, exit 2, nothing moved', async () => {
     const r = await run([], join(dir, 'r0')).done;
@@ -82,11 +96,17 @@ describe.skipIf(why !== null)('hookline run --target grbl on stock Grbl 1.1h (si
     const arcs = arcsOf(gcode);
     const path = planPath(plan);
     expect(arcs.map((a) => a.dir)).toEqual(path.map((v) => (v % 2 === 0 ? 1 : -1)));
-    const t = turns(rep);
-    expect(t.map((x) => [x.cx, x.cy, Math.sign(x.sweep)])).toEqual(arcs.map((a) => [a.cx, a.cy, a.dir]));
-    for (const x of t) expect(Math.abs(x.sweep)).toBeGreaterThan(1.8 * Math.PI);
     await new Promise((res) => setTimeout(res, 1200)); // the bridge rewrites its status file every ~0.5 s wall
     const end = bridge!.status()!;
+    // Power off (the trace is complete), and on again where it stands, for the next test.
+    await bridge!.stop();
+    const t = traceTurns(trace, traceStart);
+    bridge = await powerOn([end.axes.x.posMm, end.axes.y.posMm, end.axes.z.posMm]);
+    expect(t.map((x) => [x.cx, x.cy, Math.sign(x.sweep)])).toEqual(arcs.map((a) => [a.cx, a.cy, a.dir]));
+    for (const x of t) {
+      expect(Math.abs(x.sweep)).toBeGreaterThan(2 * Math.PI - 0.05);
+      expect([x.agreeing > 0, x.opposed]).toEqual([true, 0]);
+    }
     expect(end.axes.x.posMm).toBeCloseTo(3, 2);
     expect(end.axes.y.posMm).toBeCloseTo(3, 2);
     expect(end.axes.z.posMm).toBeCloseTo(machine.wrap.travelHeightMm, 2);
@@ -115,6 +135,7 @@ describe.skipIf(why !== null)('hookline run --target grbl on stock Grbl 1.1h (si
     await new Promise((res) => setTimeout(res, 1000));
     const cut = bridge!.status()!;
     await bridge!.stop();
+    const turnsAB = traceTurns(trace, traceStart);
     const rb = await b.done;
     expect(rb.code, rb.stderr + rb.stdout).toBe(1);
     expect(stderrLines(rb.stderr).pop()).toMatch(/^hookline: (?:the controller disconnected|Grbl stopped answering) at line \d+ of 20.*; run again with --resume to re-home and continue at line \d+ of 20$/);
@@ -124,24 +145,54 @@ describe.skipIf(why !== null)('hookline run --target grbl on stock Grbl 1.1h (si
     expect(atC).toBeGreaterThan(atB);
 
     // Power back on where the machine stood; --resume re-homes and finishes.
-    bridge = await startGrblBridge(dir, eeprom, [cut.axes.x.posMm, cut.axes.y.posMm, cut.axes.z.posMm]);
+    bridge = await powerOn([cut.axes.x.posMm, cut.axes.y.posMm, cut.axes.z.posMm]);
     const outC = join(dir, 'r4');
     const rc = await run(['--resume'], outC).done;
     expect(rc.code, rc.stderr + rc.stdout).toBe(0);
     expect(rc.stdout).toMatch(new RegExp(`^run OK: 20 lines done on Grbl \\(resumed at line ${atC}\\)`, 'm'));
     expect(report(outC).startAt).toBe(atC);
 
+    await new Promise((res) => setTimeout(res, 1200));
+    const end = bridge!.status()!;
+    await bridge!.stop();
+    const turnsC = traceTurns(trace, traceStart);
+    bridge = await powerOn([end.axes.x.posMm, end.axes.y.posMm, end.axes.z.posMm]);
+
     // Whole turns, in order, over the three runs: the plan's, each once. A turn a stop cut short
     // (less than a whole turn) is wound again by the next run. After the power cut the last
     // position Grbl reported (at most 50 ms old) decides: a turn finished in those last
     // milliseconds is wound again, so one repeat is allowed there and only there (docs/targets/grbl.md).
     const arcs = arcsOf(gcode).map((x) => [x.cx, x.cy, x.dir]);
-    const whole = (r: Report) => turns(r).filter((x) => Math.abs(x.sweep) > 1.8 * Math.PI).map((x) => [x.cx, x.cy, Math.sign(x.sweep)]);
-    const [tA, tB, tC] = [repA, repB, report(outC)].map(whole);
-    expect(tA).toEqual(arcs.slice(0, atB));
-    expect(tB.slice(0, atC - atB)).toEqual(arcs.slice(atB, atC));
-    expect(tB.length - (atC - atB)).toBeLessThanOrEqual(1);
+    const whole = (t: Turn[]) => t.filter((x) => Math.abs(x.sweep) > 2 * Math.PI - 0.05 && x.opposed === 0).map((x) => [x.cx, x.cy, Math.sign(x.sweep)]);
+    const partial = (t: Turn[]) => t.filter((x) => Math.abs(x.sweep) <= 2 * Math.PI - 0.05).length;
+    const [tAB, tC] = [turnsAB, turnsC].map(whole);
+    expect(tAB.slice(0, atC)).toEqual(arcs.slice(0, atC));
+    expect(tAB.length - atC).toBeLessThanOrEqual(1);
+    if (tAB.length > atC) expect(tAB[atC]).toEqual(arcs[atC]);
     expect(tC).toEqual(arcs.slice(atC));
-    console.log(`grbl-run-real: reset at line ${atB - 1}, power cut at line ${atC - 1} (${tB.length - (atC - atB)} turn wound twice), whole turns ${tA.length}+${tB.length}+${tC.length} for ${arcs.length}; at the cut: ${stderrLines(rb.stderr).pop()}`);
+    expect(partial(turnsAB)).toBeLessThanOrEqual(2); // at most the turns the reset and the power cut interrupted
+    console.log(`grbl-run-real: reset at line ${atB - 1}, power cut at line ${atC - 1} (${tAB.length - atC} turn wound twice; ${partial(turnsAB)} cut short), whole turns ${tAB.length}+${tC.length} for ${arcs.length} (from the board's step trace); at the cut: ${stderrLines(rb.stderr).pop()}`);
   }, 600_000);
+
+  it('a 2-colour plan: Grbl holds at each M0, the operator is asked for the colour, nothing moves until Enter', async () => {
+    const cp = join(dir, 'c');
+    expect(runCli(['plan', 'examples/coffee.png', '--palette', '#000000,#d0803c', '--lines-per-color', '3,3', '--groups', '1', '-o', cp, '--quiet']).code).toBe(0);
+    expect(runCli(['encode', join(cp, 'plan.json'), '--machine', machinePath, '-o', join(cp, 'plan.hls')]).code).toBe(0);
+    const p = spawnCli(['run', join(cp, 'plan.hls'), '--target', 'grbl', '--port', bridge!.pty, '--machine', machinePath]);
+    const asked: string[] = [];
+    for (const colour of ['colour 2 of 2, #d0803c', 'colour 1 of 2, #000000']) {
+      await p.waitStderr(new RegExp(`change the thread to ${colour}, then press Enter to continue $`));
+      await new Promise((res) => setTimeout(res, 1200));
+      const s0 = bridge!.status()!;
+      await new Promise((res) => setTimeout(res, 1500));
+      const s1 = bridge!.status()!;
+      for (const a of ['x', 'y', 'z']) expect(s1.axes[a].steps, `${colour}: ${a}`).toBe(s0.axes[a].steps);
+      asked.push(colour);
+      p.type('\n');
+    }
+    const r = await p.done;
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(asked).toHaveLength(2);
+    expect(r.stdout).toMatch(/^run OK: 6 lines done on Grbl; /m);
+  }, 300_000);
 });

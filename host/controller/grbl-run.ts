@@ -7,41 +7,21 @@
  * cut can be continued with `--resume` (re-home, restore the pile height, the next hook not
  * certainly wound).
  */
-import { writeFileAtomic } from '../atomic-write';
 import { UserError } from '../errors';
-import { generateJobGcode, type GcodeJob, type ProgramLine } from '../gcode/generate';
+import { generateJobGcode, type ProgramLine } from '../gcode/generate';
 import { grblWorkOffset } from '../gcode/grbl-settings';
 import { openSerial } from '../link/serial';
 import { LineEta } from '../link/eta';
 import { threadChangePrompt } from '../link/thread-change';
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import type { MachineProfile } from '../../shared/machine';
 import { estimateMotion } from '../../shared/motion/estimate';
 import { grblAlarmText, grblErrorText } from './grbl-codes';
 import { GrblLink, type GrblEvent, type GrblStatus } from './grbl-link';
 import { compareGrblSettings, expectedGrblSettings, parseGrblSettings, settingDiffText } from './grbl-settings-check';
 import { ProgramProgress } from './program-progress';
-import { loadResumePoint, resumeFile, saveResumePoint, streamDigest, type ResumePoint } from './resume-point';
 import { OperatorInput } from './operator-input';
+import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, writeControllerReport, type ControllerRunOptions } from './controller-run';
 
-export interface GrblRunOptions {
-  port: string;
-  baud: number;
-  machine: MachineProfile;
-  machinePath: string;
-  machineHash: number;
-  job: GcodeJob;
-  streamPath: string;
-  bytes: Uint8Array;
-  resume: boolean;
-  applySettings: boolean;
-  yes: boolean;
-  out?: string;
-  progress: (line: number, lineCount: number, color: number, etaS: number, extra?: string) => void;
-  progressDone: () => void;
-  say: (text: string) => void;
-}
+export type GrblRunOptions = ControllerRunOptions;
 
 /** How long the board may stay silent before it is not taken for a Grbl (it gets one soft reset half way). */
 export const IDENTIFY_MS = 5000;
@@ -49,9 +29,6 @@ export const IDENTIFY_MS = 5000;
 const POLL_MS = 50;
 /** A Grbl that answers nothing for this long while it should be working has hung or lost power. */
 const SILENCE_MS = 10_000;
-
-/** Stops the run with one line on stderr and exit code 1 (a machine-side problem, not bad input). */
-export class RunStop extends Error {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -117,30 +94,12 @@ async function checkSettings(g: GrblLink, o: GrblRunOptions): Promise<string> {
   return `wrote ${list.split(', ').length} settings from ${o.machinePath}`;
 }
 
-/** Homing takes at most: per axis 1.5 × travel at the seek rate plus the locate phases, and a margin. */
-function homingLimitMs(m: MachineProfile): number {
-  let s = 10;
-  for (const a of [m.axes.x, m.axes.y, m.axes.z]) {
-    s += (1.5 * (a.travelMaxMm - a.travelMinMm)) / a.homing.seekSpeedMmS + (10 * a.homing.backoffMm) / a.homing.latchSpeedMmS + 1;
-  }
-  return s * 1000;
-}
-
 export async function runGrbl(o: GrblRunOptions): Promise<number> {
   const { machine: m, job } = o;
-  const stateFile = resumeFile(o.streamPath);
+  const keeper = new ResumeKeeper(o, 'grbl');
+  if (keeper.startAt === null) return 0;
+  const startAt = keeper.startAt;
   const lineCount = job.path.length - 1;
-  let startAt = 0;
-  if (o.resume) {
-    const p = loadResumePoint(stateFile, o.bytes, o.machineHash, 'grbl', o.streamPath);
-    startAt = p.wound;
-    if (startAt >= job.path.length) {
-      o.say(`grbl: nothing to resume: ${stateFile} says all ${job.path.length} hooks are wound`);
-      return 0;
-    }
-  } else if (existsSync(stateFile)) {
-    o.say(`grbl: starting ${o.streamPath} from the beginning; ${stateFile} holds where an earlier run stopped (--resume continues from there)`);
-  }
   const gc = generateJobGcode(job, m, { dialect: 'grbl', lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: o.streamPath, startAt });
   const program = gc.program;
   const homeAt = program.findIndex((l) => l.text === '$H');
@@ -149,10 +108,6 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
   const progress = new ProgramProgress(program, tol);
   const est = estimateMotion(m, job.path, false, undefined, job.dirs);
   const eta = new LineEta(lineCount, est.lineSeconds);
-  const digest = streamDigest(o.bytes);
-  const point = (wound: number, why: string): ResumePoint => ({
-    format: 'hookline-resume', stream: digest, machineHash: o.machineHash, target: 'grbl', wound, pathLength: job.path.length, why, at: new Date().toISOString(),
-  });
 
   const link = await openSerial(o.port, o.baud);
   const g = new GrblLink(link);
@@ -160,15 +115,23 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
   const events: string[] = [];
   const t0 = Date.now();
   let homingS = 0;
-  let woundSaved = startAt;
   let outcome: { code: number; message: string } | null = null;
   const input = new OperatorInput();
+  // Ctrl-C before the job: a soft reset stops homing at once; nothing to resume.
+  input.onInterrupt(() => {
+    g.realtime('\x18');
+    setTimeout(() => {
+      input.close();
+      process.stderr.write('\nhookline: interrupted before the job started (Grbl was reset, which stops homing); nothing was strung\n');
+      process.exit(130);
+    }, 200);
+  });
   try {
     const version = await identify(g, o);
     const settings = await checkSettings(g, o);
     o.say(`grbl: Grbl ${version} on ${o.port}; ${settings}; homing`);
     if (startAt > 0) o.say(`grbl: resuming at line ${startAt} of ${lineCount} (hooks before it are wound; the pile height is restored); the thread on the nozzle must be colour ${job.lineColors[startAt - 1] + 1} of ${job.colors.length}, ${job.colors[job.lineColors[startAt - 1]]}`);
-    saveResumePoint(stateFile, point(startAt, 'running'));
+    keeper.started();
 
     // Homing: the program's first line. Alarm-locked Grbl accepts nothing else.
     const poll = setInterval(() => g.realtime('?'), 250);
@@ -176,9 +139,9 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
       await g.command(program[homeAt].text, homingLimitMs(m));
     } catch (e) {
       const err = e as { alarmCode?: number; errorCode?: number; why?: string };
-      if (err.alarmCode !== undefined) throw new RunStop(`homing failed: ${grblAlarmText(err.alarmCode)}; nothing was strung; check the switches, then run again${startAt ? ' with --resume' : ''}`);
-      if (err.errorCode !== undefined) throw new RunStop(`$H was refused: ${grblErrorText(err.errorCode)}`);
-      throw new RunStop(`homing did not finish: ${err.why ?? String(e)}`);
+      if (err.alarmCode !== undefined) throw new ControllerStop(`homing failed: ${grblAlarmText(err.alarmCode)}; nothing was strung; check the switches, then run again${startAt ? ' with --resume' : ''}`);
+      if (err.errorCode !== undefined) throw new ControllerStop(`$H was refused: ${grblErrorText(err.errorCode)}`);
+      throw new ControllerStop(`homing did not finish: ${err.why ?? String(e)}`);
     } finally {
       clearInterval(poll);
     }
@@ -187,33 +150,24 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
 
     outcome = await stream(g, o, program, homeAt + 1, progress, {
       startAt, lineCount, eta, input, samples, events, off,
-      woundChanged: (k) => {
-        if (k > woundSaved) {
-          woundSaved = k;
-          saveResumePoint(stateFile, point(k, 'running'));
-        }
-      },
+      woundChanged: (k) => keeper.wound(k),
     });
   } catch (e) {
-    if (e instanceof RunStop) outcome = { code: 1, message: e.message };
+    if (e instanceof ControllerStop) outcome = { code: 1, message: e.message };
     else throw e;
   } finally {
     input.close();
     o.progressDone();
-    const wound = Math.max(woundSaved, progress.wound(startAt));
-    if (outcome && outcome.code === 0) saveResumePoint(stateFile, point(job.path.length, 'done'));
-    else if (outcome) saveResumePoint(stateFile, point(wound, outcome.message));
-    if (o.out) {
-      writeFileAtomic(join(o.out, 'report.json'), JSON.stringify({
-        format: 'hookline-grbl-run', stream: o.streamPath, machine: o.machinePath, port: o.port,
-        ok: outcome?.code === 0, error: outcome && outcome.code !== 0 ? outcome.message : null,
-        startAt, wound: outcome?.code === 0 ? job.path.length : wound, pathLength: job.path.length,
-        homingSeconds: homingS, wallSeconds: (Date.now() - t0) / 1000,
-        estimateSeconds: gc.seconds, events,
-        workOffset: off,
-        samples,
-      }) + '\n');
-    }
+    const wound = Math.max(keeper.woundSoFar(), progress.wound(startAt));
+    if (outcome) keeper.stopped(outcome.code === 0, wound, outcome.message);
+    // Bad input (not a Grbl, settings differ) is one line and nothing else: no report of a run that did not happen.
+    if (outcome) writeControllerReport(o.out, {
+      format: 'hookline-grbl-run', stream: o.streamPath, machine: o.machinePath, port: o.port,
+      ok: outcome?.code === 0, error: outcome && outcome.code !== 0 ? outcome.message : null,
+      startAt, wound: outcome?.code === 0 ? job.path.length : wound, pathLength: job.path.length,
+      homingSeconds: homingS, wallSeconds: (Date.now() - t0) / 1000,
+      estimateSeconds: gc.seconds, events, workOffset: off, samples,
+    });
     await g.close();
   }
   if (outcome.code !== 0) {
@@ -295,7 +249,7 @@ function stream(g: GrblLink, o: GrblRunOptions, program: ProgramLine[], from: nu
         case 'ok': {
           acked++;
           const l = program[acked - 1];
-          // Grbl answers M0 after the moves before it are done (it synchronises, then holds).
+          // Grbl answers M0 after the moves before it are done and the hold is over.
           if (l && l.loadColor !== undefined) progress.finishedBefore(acked - 1);
           send();
           return;
@@ -337,10 +291,13 @@ function stream(g: GrblLink, o: GrblRunOptions, program: ProgramLine[], from: nu
           if (s.state === 'Idle' && next >= program.length && acked === next) {
             return finish(0, `run OK: ${c.lineCount} lines done on Grbl${c.startAt ? ` (resumed at line ${c.startAt})` : ''}; job ${((Date.now() - t0) / 1000).toFixed(1)} s after homing, ${next - from} G-code lines`);
           }
+          // M0: Grbl finishes the moves before it, holds, and answers its ok only after the
+          // cycle start (gcode.c: the pause runs inside the line's execution).
           if (s.state === 'Hold' && s.sub === 0 && held === null) {
-            const last = program[acked - 1];
-            if (last && last.loadColor !== undefined && colourPrompted !== acked - 1) {
-              colourPrompted = acked - 1;
+            const last = program[acked];
+            if (last && last.loadColor !== undefined && colourPrompted !== acked) {
+              colourPrompted = acked;
+              progress.finishedBefore(acked);
               held = 'colour';
               if (o.yes) {
                 held = null;
@@ -354,8 +311,7 @@ function stream(g: GrblLink, o: GrblRunOptions, program: ProgramLine[], from: nu
               }
             }
           }
-          const line = Math.max(0, k - 1);
-          const color = job.lineColors[Math.min(line, job.lineColors.length - 1)] ?? 0;
+          const { line, color } = lineAndColour(job, k);
           if (held === null) o.progress(line, c.lineCount, color, c.eta.update(line, Date.now(), s.state === 'Hold'), s.state === 'Hold' ? ' (held)' : '');
           return;
         }

@@ -44,8 +44,11 @@ export class OperatorInput {
   }
 
   private interrupt() {
-    if (this.interruptFn) this.interruptFn();
-    else process.exit(130);
+    if (this.interruptFn) return this.interruptFn();
+    // Before the run is under way (identify, settings, homing): nothing to save; leave the terminal as it was.
+    this.close();
+    process.stderr.write('\ninterrupted before the job started\n');
+    process.exit(130);
   }
 
   onKey(fn: (k: string) => void): void {

@@ -31,7 +31,14 @@ export function arcsOf(gcode: string): Arc[] {
   return arcs;
 }
 
-export interface Turn { cx: number; cy: number; sweep: number }
+export interface Turn {
+  cx: number;
+  cy: number;
+  sweep: number;
+  /** Steps between reports close together (≤ 2.5 rad) that turned the G-code's way, and against it. */
+  agreeing: number;
+  opposed: number;
+}
 
 /**
  * The turns the machine made, from positions it reported (work mm): runs of samples below the
@@ -51,15 +58,23 @@ export function turnsSeen(points: readonly (readonly number[])[], arcs: readonly
     }
     const ang = Math.atan2(y - c.cy, x - c.cx);
     if (!cur || cur.cx !== c.cx || cur.cy !== c.cy) {
-      cur = { cx: c.cx, cy: c.cy, sweep: 0, a: ang };
+      cur = { cx: c.cx, cy: c.cy, sweep: 0, agreeing: 0, opposed: 0, a: ang };
       out.push(cur);
       continue;
     }
     let d = ang - cur.a;
     while (d > Math.PI) d -= 2 * Math.PI;
     while (d <= -Math.PI) d += 2 * Math.PI;
+    // Two reports more than ~140° apart (the host was late to ask: a busy machine) say nothing
+    // about the way round; such a step is counted the way the G-code turns. The steps between
+    // reports close together decide the sign of the sweep.
+    if (Math.abs(d) > 2.5) d = c.dir > 0 ? (d + 2 * Math.PI) % (2 * Math.PI) : -((-d + 2 * Math.PI) % (2 * Math.PI));
+    else if (Math.abs(d) > 1e-6) {
+      if (Math.sign(d) === c.dir) cur.agreeing++;
+      else cur.opposed++;
+    }
     cur.sweep += d;
     cur.a = ang;
   }
-  return out.map(({ cx, cy, sweep }) => ({ cx, cy, sweep }));
+  return out.map(({ cx, cy, sweep, agreeing, opposed }) => ({ cx, cy, sweep, agreeing, opposed }));
 }

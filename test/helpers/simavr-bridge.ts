@@ -5,7 +5,7 @@
  * firmata-real.test.ts). Built into a temp folder once per process from the read-only sources.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, tempDir } from './cli';
 
@@ -24,15 +24,60 @@ export function bridgeUnavailable(what: string, hex: string): string | null {
 
 let bridgeBin: string | null = null;
 
+/**
+ * One addition to the bridge, made to the temp copy at build time: `-L FILE` writes every step
+ * edge as `cycle axis position` (position in steps from the switch-side zero, as the status file's
+ * posSteps). A judge from the board's own pins in simulated time, whatever the host's load; the
+ * firmware and the simulation are untouched.
+ */
+function addStepTrace(src: string): string {
+  const edits: [string, string][] = [
+    ['static avr_t *avr;', 'static avr_t *avr;\nstatic FILE *steptrace;'],
+    ['\t\ta->pos += plus ? 1 : -1;\n', '\t\ta->pos += plus ? 1 : -1;\n\t\tif (steptrace) fprintf(steptrace, "%llu %s %ld\\n", (unsigned long long)avr->cycle, a->name, a->pos);\n'],
+    ['"f:p:s:r:a:P:e:"', '"f:p:s:r:a:P:e:L:"'],
+    ["\t\tcase 'e': eeprom_path = optarg; break;", "\t\tcase 'e': eeprom_path = optarg; break;\n\t\tcase 'L': steptrace = fopen(optarg, \"w\"); break;"],
+    ['\twrite_status(1);\n\tif (eeprom_path) {', '\twrite_status(1);\n\tif (steptrace) fclose(steptrace);\n\tif (eeprom_path) {'],
+  ];
+  for (const [from, to] of edits) {
+    if (!src.includes(from)) throw new Error(`gantry_bridge.c changed: cannot add the step trace at '${from.trim()}'`);
+    src = src.replace(from, to);
+  }
+  return src;
+}
+
 /** Build gantry_bridge from ../shared (read-only) into a temp folder, once per process. */
 export function buildBridge(): string {
   if (bridgeBin) return bridgeBin;
   const dir = tempDir('hookline-simavr-');
   cpSync(join(REALCHIPS_AVR, 'bridge'), dir, { recursive: true });
+  const c = join(dir, 'gantry_bridge.c');
+  writeFileSync(c, addStepTrace(readFileSync(c, 'utf8')));
   const r = spawnSync('make', ['-s', '-C', dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building gantry_bridge failed: ${r.stderr}`);
   bridgeBin = join(dir, 'gantry_bridge');
   return bridgeBin;
+}
+
+/** Step positions of a `-L` trace, in mm, sampled every `everyMs` of simulated time: [s, x, y, z]. */
+export function readStepTrace(file: string, stepsPerMm: Record<string, number>, startMm: Record<string, number>, everyMs = 2): number[][] {
+  const names = Object.keys(stepsPerMm);
+  const pos = names.map((n) => startMm[n]);
+  const out: number[][] = [];
+  const every = (everyMs / 1000) * 16e6;
+  let next = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const sp = line.split(' ');
+    if (sp.length !== 3) continue;
+    const cyc = Number(sp[0]);
+    while (cyc >= next) {
+      out.push([next / 16e6, ...pos]);
+      next += every;
+    }
+    const i = names.indexOf(sp[1]);
+    if (i >= 0) pos[i] = Number(sp[2]) / stepsPerMm[sp[1]];
+  }
+  out.push([next / 16e6, ...pos]);
+  return out;
 }
 
 export interface BridgeStatus {
@@ -61,6 +106,8 @@ export interface BridgeOptions {
   extra?: string[];
   /** pty file name prefix. */
   name?: string;
+  /** Write every step edge to this file (`-L`, readStepTrace). */
+  trace?: string;
 }
 
 /** Power on a simulated Uno running `hex` in the bridge; resolves when its pty exists. */
@@ -69,7 +116,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const pty = join(o.work, `${o.name ?? 'uno'}-${Date.now()}.pty`);
   const statusFile = join(o.work, 'status.json');
   rmSync(statusFile, { force: true });
-  const args = [...(o.extra ?? []), ...(o.eeprom ? ['-e', o.eeprom] : []), '-p', pty, '-s', statusFile, ...o.axes.flatMap((a) => ['-a', a]), o.hex];
+  const args = [...(o.extra ?? []), ...(o.eeprom ? ['-e', o.eeprom] : []), ...(o.trace ? ['-L', o.trace] : []), '-p', pty, '-s', statusFile, ...o.axes.flatMap((a) => ['-a', a]), o.hex];
   const proc: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d));

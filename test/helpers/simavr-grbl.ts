@@ -24,9 +24,9 @@ export function grblUnavailable(): string | null {
  * default 100/100/10: a machine that stands where a power cut left it is given that position).
  * `-P 0x88=0xff`: OCR1AL preset, the simavr work-around for Grbl's first stepper wake-up (README).
  */
-export function startGrblBridge(work: string, eeprom: string, at: [number, number, number] = [100, 100, 10]): Promise<Bridge> {
+export function startGrblBridge(work: string, eeprom: string, at: [number, number, number] = [100, 100, 10], trace?: string): Promise<Bridge> {
   return startBridge({
-    hex: GRBL_HEX, work, eeprom, name: 'grbl', extra: ['-P', '0x88=0xff'],
+    hex: GRBL_HEX, work, eeprom, name: 'grbl', extra: ['-P', '0x88=0xff'], trace,
     axes: [`x,2,5,9,20,min,${at[0]},low,700`, `y,3,6,10,20,min,${at[1]},low,700`, `z,4,7,12,400,max,${at[2]},low,30`],
   });
 }
