@@ -78,7 +78,7 @@ function interpret(text: string, home: [number, number, number]): Run {
       run.pauses.push({ afterArcs: run.arcs.length, comment: lastComment + ' ' + line });
       continue;
     }
-    if (line === 'M2') {
+    if (line === 'M2' || line === 'M400') {
       run.ended = true;
       continue;
     }

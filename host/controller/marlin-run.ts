@@ -393,8 +393,8 @@ async function stream(g: MarlinLink, o: ControllerRunOptions, program: ProgramLi
         next++;
         continue;
       }
-      if (l.text === 'M2') {
-        // Marlin has no M2 (program end): wait for the last moves instead.
+      if (l.text === 'M400' && l.hook === -1) {
+        // The program's end (Marlin has no M2): its ok comes when the last move is done.
         await send('M400');
         doneBefore(program.length);
         next++;

@@ -265,7 +265,8 @@ export function generateJobGcode(job: GcodeJob, m: MachineProfile, opts: GcodeOp
   out.push('; ---- end');
   up();
   moveXY(homed(ax.x), homed(ax.y), 'park');
-  emit('M2');
+  // Marlin has no M2 (program end; unknown there): M400 waits until the last move is done.
+  emit(dialect === 'grbl' ? 'M2' : 'M400');
   body.push(...out);
 
   const planned = timer.seconds();
