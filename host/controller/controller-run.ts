@@ -90,9 +90,40 @@ export class ResumeKeeper {
   }
 }
 
-/** DIR/report.json of a controller run (one line of JSON, as grbl-run writes it). */
-export function writeControllerReport(out: string | undefined, report: Record<string, unknown>): void {
-  if (out) writeFileAtomic(join(out, 'report.json'), JSON.stringify(report) + '\n');
+export interface RunRecord {
+  /** report.json's format, e.g. hookline-grbl-run. */
+  format: string;
+  startAt: number;
+  /** Hooks the sender has seen wound (the resume keeper may know more). */
+  woundSeen: number;
+  homingSeconds: number;
+  /** Date.now() when the port was opened. */
+  t0: number;
+  estimateSeconds: number;
+  events: string[];
+  samples: unknown[];
+  /** Fields only this firmware's report has. */
+  extra: Record<string, unknown>;
+}
+
+/**
+ * The run is over: the resume point says where (done, or stopped and why) and DIR/report.json
+ * records it (one line of JSON). `outcome` null: bad input before anything ran (not a controller,
+ * settings differ), which is one line and nothing else: no report of a run that did not happen.
+ */
+export function recordOutcome(o: ControllerRunOptions, keeper: ResumeKeeper, outcome: { code: number; message: string } | null, r: RunRecord): void {
+  if (!outcome) return;
+  const ok = outcome.code === 0;
+  const wound = Math.max(keeper.woundSoFar(), r.woundSeen);
+  keeper.stopped(ok, wound, outcome.message);
+  if (!o.out) return;
+  writeFileAtomic(join(o.out, 'report.json'), JSON.stringify({
+    format: r.format, stream: o.streamPath, machine: o.machinePath, port: o.port, ...r.extra,
+    ok, error: ok ? null : outcome.message,
+    startAt: r.startAt, wound: ok ? o.job.path.length : wound, pathLength: o.job.path.length,
+    homingSeconds: r.homingSeconds, wallSeconds: (Date.now() - r.t0) / 1000,
+    estimateSeconds: r.estimateSeconds, events: r.events, samples: r.samples,
+  }) + '\n');
 }
 
 /** The bar's line (counted from 0 as the device reports) and colour when hooks [0, wound) are done. */
@@ -108,4 +139,14 @@ export function homingLimitMs(m: MachineProfile): number {
     s += (1.5 * (a.travelMaxMm - a.travelMinMm)) / a.homing.seekSpeedMmS + (10 * a.homing.backoffMm) / a.homing.latchSpeedMmS + 1;
   }
   return s * 1000;
+}
+
+/** The run's last word: done on stdout (exit 0), or why it stopped on stderr (its exit code). */
+export function reportOutcome(outcome: { code: number; message: string }): number {
+  if (outcome.code !== 0) {
+    process.stderr.write(`hookline: ${outcome.message}\n`);
+    return outcome.code;
+  }
+  process.stdout.write(`${outcome.message}\n`);
+  return 0;
 }

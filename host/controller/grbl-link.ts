@@ -5,6 +5,7 @@
  * Ctrl-X soft reset) sent at once, outside the buffer.
  */
 import type { ByteLink } from '../link/serial';
+import { LineLink } from './line-link';
 
 /** Grbl's serial receive buffer (RX_BUFFER_SIZE on an ATmega328p). */
 export const GRBL_RX_BUFFER = 128;
@@ -36,49 +37,16 @@ export function parseStatus(line: string): GrblStatus | null {
   return { state: m[1], sub: m[2] ? Number(m[2]) : 0, mpos: [pos[0], pos[1], pos[2]], pins: fields.get('Pn') ?? '' };
 }
 
-export class GrblLink {
-  private text = '';
+export class GrblLink extends LineLink<GrblEvent> {
   /** Lines sent and not yet answered, oldest first, with their byte counts. */
   private inflight: { line: string; bytes: number }[] = [];
-  private listeners: ((e: GrblEvent) => void)[] = [];
-  /** Everything received, for error messages ("got …"). */
-  received = '';
-  closed: string | null = null;
   lastStatus: GrblStatus | null = null;
 
-  constructor(private readonly link: ByteLink) {
-    link.onData((b) => this.onBytes(b));
-    link.onClose((why) => {
-      this.closed = why;
-      this.emit({ kind: 'closed', why });
-    });
+  constructor(link: ByteLink) {
+    super(link, (why) => ({ kind: 'closed', why }));
   }
 
-  on(fn: (e: GrblEvent) => void): () => void {
-    this.listeners.push(fn);
-    return () => {
-      this.listeners = this.listeners.filter((f) => f !== fn);
-    };
-  }
-
-  private emit(e: GrblEvent) {
-    for (const f of this.listeners.slice()) f(e);
-  }
-
-  private onBytes(b: Uint8Array) {
-    const s = Buffer.from(b).toString('latin1');
-    if (this.received.length < 4096) this.received += s;
-    this.text += s;
-    let i: number;
-    while ((i = this.text.search(/[\r\n]/)) >= 0) {
-      const line = this.text.slice(0, i).trim();
-      this.text = this.text.slice(i + 1);
-      if (line) this.onLine(line);
-    }
-    if (this.text.length > 1024) this.text = this.text.slice(-256); // not line-structured: not Grbl
-  }
-
-  private onLine(line: string) {
+  protected onLine(line: string): void {
     if (line.startsWith('<')) {
       const st = parseStatus(line);
       if (st) {
@@ -134,25 +102,6 @@ export class GrblLink {
     this.inflight = [];
   }
 
-  /** Wait for an event `pick` accepts (returns non-undefined), at most `ms`; null on timeout or close. */
-  wait<T>(ms: number, pick: (e: GrblEvent) => T | undefined): Promise<T | null> {
-    return new Promise((resolve) => {
-      let off = () => {};
-      const t = setTimeout(() => {
-        off();
-        resolve(null);
-      }, ms);
-      off = this.on((e) => {
-        const v = e.kind === 'closed' ? null : pick(e);
-        if (v !== undefined) {
-          clearTimeout(t);
-          off();
-          resolve(v);
-        }
-      });
-    });
-  }
-
   /**
    * A `$` command or a single line, answered before anything else is sent: resolves with the
    * lines Grbl said before its ok, or throws with its error/alarm. `ms`: a limit for a hang.
@@ -175,9 +124,6 @@ export class GrblLink {
     }
   }
 
-  close(): Promise<void> {
-    return this.link.close();
-  }
 }
 
 export class GrblCommandError extends Error {

@@ -19,7 +19,7 @@ import { GrblLink, type GrblEvent, type GrblStatus } from './grbl-link';
 import { compareGrblSettings, expectedGrblSettings, parseGrblSettings, settingDiffText } from './grbl-settings-check';
 import { ProgramProgress } from './program-progress';
 import { OperatorInput } from './operator-input';
-import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, writeControllerReport, type ControllerRunOptions } from './controller-run';
+import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, recordOutcome, reportOutcome, type ControllerRunOptions } from './controller-run';
 
 export type GrblRunOptions = ControllerRunOptions;
 
@@ -158,24 +158,13 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
   } finally {
     input.close();
     o.progressDone();
-    const wound = Math.max(keeper.woundSoFar(), progress.wound(startAt));
-    if (outcome) keeper.stopped(outcome.code === 0, wound, outcome.message);
-    // Bad input (not a Grbl, settings differ) is one line and nothing else: no report of a run that did not happen.
-    if (outcome) writeControllerReport(o.out, {
-      format: 'hookline-grbl-run', stream: o.streamPath, machine: o.machinePath, port: o.port,
-      ok: outcome?.code === 0, error: outcome && outcome.code !== 0 ? outcome.message : null,
-      startAt, wound: outcome?.code === 0 ? job.path.length : wound, pathLength: job.path.length,
-      homingSeconds: homingS, wallSeconds: (Date.now() - t0) / 1000,
-      estimateSeconds: gc.seconds, events, workOffset: off, samples,
+    recordOutcome(o, keeper, outcome, {
+      format: 'hookline-grbl-run', startAt, woundSeen: progress.wound(startAt), homingSeconds: homingS, t0,
+      estimateSeconds: gc.seconds, events, samples, extra: { workOffset: off },
     });
     await g.close();
   }
-  if (outcome.code !== 0) {
-    process.stderr.write(`hookline: ${outcome.message}\n`);
-    return outcome.code;
-  }
-  process.stdout.write(`${outcome.message}\n`);
-  return 0;
+  return reportOutcome(outcome);
 }
 
 interface StreamContext {

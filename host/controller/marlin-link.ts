@@ -6,6 +6,7 @@
  * Pronterface do; docs/targets/marlin.md says why not a window).
  */
 import type { ByteLink } from '../link/serial';
+import { LineLink } from './line-link';
 import { frameLine, parseMarlinLine, type MarlinLine } from './marlin-protocol';
 
 export type MarlinEvent =
@@ -28,59 +29,29 @@ const MAX_RESENDS_PER_LINE = 10;
 
 export class MarlinLinkClosed extends Error {}
 
-export class MarlinLink {
-  private text = '';
+export class MarlinLink extends LineLink<MarlinEvent> {
   private nextN = 1;
   private history = new Map<number, string>();
   private pending: Pending[] = [];
   /** `ok`s that answer a `Resend:` (Marlin 2.1's flush_and_request_resend), not a line. */
   private swallow = 0;
   private resendsOf = new Map<number, number>();
-  private listeners: ((e: MarlinEvent) => void)[] = [];
-  /** Everything received (the first 4 KB), for error messages ("got …"). */
-  received = '';
-  closed: string | null = null;
   /** Lines sent again after a `Resend:`. */
   resent = 0;
   /** Date.now() of the last line from Marlin. */
   lastHeard = Date.now();
 
-  constructor(private readonly link: ByteLink) {
-    link.onData((b) => this.onBytes(b));
-    link.onClose((why) => {
-      this.closed = why;
-      const p = this.pending;
-      this.pending = [];
-      for (const x of p) x.reject(new MarlinLinkClosed(why));
-      this.emit({ kind: 'closed', why });
-    });
+  constructor(link: ByteLink) {
+    super(link, (why) => ({ kind: 'closed', why }));
   }
 
-  on(fn: (e: MarlinEvent) => void): () => void {
-    this.listeners.push(fn);
-    return () => {
-      this.listeners = this.listeners.filter((f) => f !== fn);
-    };
+  protected onClosed(why: string): void {
+    const p = this.pending;
+    this.pending = [];
+    for (const x of p) x.reject(new MarlinLinkClosed(why));
   }
 
-  private emit(e: MarlinEvent) {
-    for (const f of this.listeners.slice()) f(e);
-  }
-
-  private onBytes(b: Uint8Array) {
-    const s = Buffer.from(b).toString('latin1');
-    if (this.received.length < 4096) this.received += s;
-    this.text += s;
-    let i: number;
-    while ((i = this.text.search(/[\r\n]/)) >= 0) {
-      const line = this.text.slice(0, i).trim();
-      this.text = this.text.slice(i + 1);
-      if (line) this.onLine(line);
-    }
-    if (this.text.length > 1024) this.text = this.text.slice(-256); // not line-structured: not Marlin
-  }
-
-  private onLine(raw: string) {
+  protected onLine(raw: string): void {
     this.lastHeard = Date.now();
     const l = parseMarlinLine(raw);
     if (l.kind === 'ok') {
@@ -168,28 +139,5 @@ export class MarlinLink {
       this.pending.push({ n, text, said: [], resolve, reject });
       this.write(frameLine(n, text));
     });
-  }
-
-  /** Wait for an event `pick` accepts (returns non-undefined), at most `ms`; null on timeout or close. */
-  wait<T>(ms: number, pick: (e: MarlinEvent) => T | undefined): Promise<T | null> {
-    return new Promise((resolve) => {
-      let off = () => {};
-      const t = setTimeout(() => {
-        off();
-        resolve(null);
-      }, ms);
-      off = this.on((e) => {
-        const v = e.kind === 'closed' ? null : pick(e);
-        if (v !== undefined) {
-          clearTimeout(t);
-          off();
-          resolve(v);
-        }
-      });
-    });
-  }
-
-  close(): Promise<void> {
-    return this.link.close();
   }
 }

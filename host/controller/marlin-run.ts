@@ -16,7 +16,7 @@ import { LineEta } from '../link/eta';
 import { threadChangePrompt } from '../link/thread-change';
 import type { MachineProfile } from '../../shared/machine';
 import { estimateMotion } from '../../shared/motion/estimate';
-import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, writeControllerReport, type ControllerRunOptions } from './controller-run';
+import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, recordOutcome, reportOutcome, type ControllerRunOptions } from './controller-run';
 import { MarlinLink, MarlinLinkClosed, type MarlinEvent } from './marlin-link';
 import { frameLine, marlinErrorText, unknownCommandText } from './marlin-protocol';
 import { compareMarlinSettings, expectedMarlinSettings, marlinDiffText, parseMarlinSettings } from './marlin-settings-check';
@@ -230,25 +230,17 @@ export async function runMarlin(o: ControllerRunOptions): Promise<number> {
   } finally {
     input.close();
     o.progressDone();
-    const wound = Math.max(keeper.woundSoFar(), progress.wound(startAt));
-    if (outcome) keeper.stopped(outcome.code === 0, wound, outcome.message);
-    writeControllerReport(o.out, {
-      format: 'hookline-marlin-run', stream: o.streamPath, machine: o.machinePath, port: o.port, firmware: firmware ? `Marlin ${firmware}` : null,
-      ok: outcome?.code === 0, error: outcome && outcome.code !== 0 ? outcome.message : null,
-      startAt, wound: outcome?.code === 0 ? job.path.length : wound, pathLength: job.path.length,
-      homingSeconds: homingS, wallSeconds: (Date.now() - t0) / 1000,
-      estimateSeconds: gc.seconds, events, resent: g.resent,
-      positions: 'M114 Count (steps) / steps per mm: the end of the moves Marlin has planned, not where the machine is',
-      samples,
+    recordOutcome(o, keeper, outcome, {
+      format: 'hookline-marlin-run', startAt, woundSeen: progress.wound(startAt), homingSeconds: homingS, t0,
+      estimateSeconds: gc.seconds, events, samples,
+      extra: {
+        firmware: firmware ? `Marlin ${firmware}` : null, resent: g.resent,
+        positions: 'M114 Count (steps) / steps per mm: the end of the moves Marlin has planned, not where the machine is',
+      },
     });
     await g.close();
   }
-  if (outcome.code !== 0) {
-    process.stderr.write(`hookline: ${outcome.message}\n`);
-    return outcome.code;
-  }
-  process.stdout.write(`${outcome.message}\n`);
-  return 0;
+  return reportOutcome(outcome);
 }
 
 interface StreamContext {
