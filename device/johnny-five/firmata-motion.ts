@@ -79,14 +79,14 @@ const GROUP_MESSAGE_S = (25 * 10) / FIRMATA_BAUD;
 /** A cruise is re-aimed at the block's end this often, s (each re-aim bounds the axes' drift). */
 const REAIM_S = 0.02;
 /**
- * How far ahead on the line each update aims: LOOKAHEAD_S of travel at its speed (three re-aims:
- * a host timer that late still finds the group moving), within LOOKAHEAD_MIN_MM..LOOKAHEAD_MAX_MM.
- * The off-line error of the group's steps (lateness differs between axes: ~1.5 % of the ratio on
- * ConfigurableFirmata in simavr) settles at about that error × the lookahead.
+ * How far ahead on the line each update aims, mm: several re-aims' travel at the top speed, so a
+ * host timer that runs late still finds the group moving. The off-line error of the group's steps
+ * (their lateness differs between axes: ~1.5 % of the step ratio on ConfigurableFirmata in simavr)
+ * settles at about that error × the lookahead. Tangents' worst deviation on the real firmware at
+ * real time: 0.17–0.75 mm with 10 mm (two runs); 0.31–1.35 mm with 60 ms of travel (1–10 mm)
+ * instead, which stopped more groups at their aim (fake board: 0.08–0.13 mm either way).
  */
-const LOOKAHEAD_S = 0.06;
-const LOOKAHEAD_MIN_MM = 1;
-const LOOKAHEAD_MAX_MM = 10;
+const LOOKAHEAD_MM = 10;
 /** Slowest a block's cruise may become (×) to find intervals that keep the drift within CRUISE_DRIFT_MM. */
 const CRUISE_MAX_SLOWDOWN = 1.25;
 
@@ -98,9 +98,9 @@ const CRUISE_MAX_SLOWDOWN = 1.25;
  * ran at 5450 steps/s in all), so the CPU no longer sets the total: the group's steps come late by
  * different amounts per axis and the faster the axes, the farther the nozzle settles off the line.
  * On the fake board's long tangents (the test plan in test/johnny-five-target.test.ts) the worst
- * deviation was 0.11 mm with 2400 steps/s in all, 0.25 mm with 3200 (hook 121 at 2.999 mm, under the
- * test's 3 mm) and 0.39 mm with 4000 (machine time 54.2, 48.4, 45.6 s): 2400 is the largest of
- * these that keeps the planned clearance; the real firmware already settles farther off (0.17–0.63
+ * deviation was 0.13 mm with 2400 steps/s in all, 0.24 mm with 3200 (hook 121 at 2.98 mm, under the
+ * test's 3 mm) and 0.37 mm with 4000 (machine time 54.2, 48.4, 45.6 s): 2400 is the largest of
+ * these that keeps the planned clearance; the real firmware already settles farther off (0.17–0.75
  * mm at 2400).
  */
 export const UNO_ACCELSTEPPER = {
@@ -560,7 +560,7 @@ export class FirmataMotion extends Stepper {
       }
     }
     // Updates: every level, and every REAIM_S within a longer one. Each aims at the point of the
-    // line (LOOKAHEAD_S at its speed) beyond where the schedule has the nozzle then (the end, once within reach),
+    // line LOOKAHEAD_MM beyond where the schedule has the nozzle then (the end, once within reach),
     // so an axis that ran behind is pulled back onto the line, not only towards the end.
     let x = 0;
     let total = 0;
@@ -571,8 +571,7 @@ export class FirmataMotion extends Stepper {
       const parts = Math.max(1, Math.floor(dur[j] / REAIM_S));
       for (let p = 0; p < parts; p++) {
         const t0 = at[j] + (dur[j] * p) / parts;
-        const ahead = Math.min(LOOKAHEAD_MAX_MM, Math.max(LOOKAHEAD_MIN_MM, speed[j] * LOOKAHEAD_S));
-        const aim = Math.min(len, x + ahead);
+        const aim = Math.min(len, x + LOOKAHEAD_MM);
         this.grpAt.push(Math.round(t0 * 1e6));
         this.grpAim.push(aim / len);
         this.grpPh.push(this.phantomPos + Math.max(1, Math.round(PHANTOM_STEPS_S * (t0 + (aim - x) / speed[j]))));
