@@ -197,6 +197,9 @@ export interface GrblJob {
   end: BridgeStatus;
   /** Wall seconds from `$H` to Idle. */
   wallSeconds: number;
+  /** Power-on 2's step trace (readStepTrace) and where the axes stood at power-on. */
+  trace: string;
+  traceStart: [number, number, number];
 }
 
 /**
@@ -216,7 +219,9 @@ export async function runGrblJob(work: string, settings: string[], gcode: string
     await setup.close();
     await bridge.stop();
 
-    bridge = await startGrblBridge(work, eeprom);
+    const trace = join(work, 'job-steps.txt');
+    const traceStart: [number, number, number] = [100, 100, 10];
+    bridge = await startGrblBridge(work, eeprom, traceStart, trace);
     const job = await GrblSender.open(bridge.pty);
     await job.wake();
     const lines = gcode.split('\n');
@@ -231,7 +236,7 @@ export async function runGrblJob(work: string, settings: string[], gcode: string
     await bridge.stop();
     const end = bridge.status()!;
     bridge = null;
-    return { setup, job, firstLine: lines[first], homed, end, wallSeconds };
+    return { setup, job, firstLine: lines[first], homed, end, wallSeconds, trace, traceStart };
   } finally {
     await bridge?.stop();
   }
