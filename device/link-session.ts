@@ -90,7 +90,7 @@ export class LinkSession implements LinkHandler {
     const hash = length >= 5 ? getUint(payload, 1, 4) : 0;
     if (length < 1 || payload[0] !== PROTOCOL_VERSION || (hash !== 0 && hash !== this.machineHash)) {
       this.rx.expected = this.seqBeforeHello;
-      this.pl.length = 0;
+      this.pl.splice(0, this.pl.length);
       if (length >= 1 && payload[0] === PROTOCOL_VERSION) {
         this.pl.push(REJECT_PROFILE);
         putUint(this.pl, this.machineHash, 4);
@@ -144,7 +144,7 @@ export class LinkSession implements LinkHandler {
       ok = length >= 6 && this.rt.jog(payload[1], steps);
     } else ok = false; // unknown commands
     if (!ok) {
-      this.pl.length = 0;
+      this.pl.splice(0, this.pl.length);
       this.pl.push(EVT_REFUSED);
       this.pl.push(c);
       this.pl.push(this.rt.state);
@@ -180,7 +180,7 @@ export class LinkSession implements LinkHandler {
     if (st.state !== this.lastState) {
       this.lastState = st.state;
       this.forceStatus = true;
-      this.pl.length = 0;
+      this.pl.splice(0, this.pl.length);
       if (st.state === ST_PAUSED) {
         this.pauseId = (this.pauseId + 1) % 256;
         this.pl.push(EVT_COLOR);
@@ -200,7 +200,7 @@ export class LinkSession implements LinkHandler {
       this.forceStatus = false;
       this.lastStatusUs = now;
       const p = this.pl;
-      p.length = 0;
+      p.splice(0, p.length);
       p.push(st.state);
       p.push(st.error);
       putUint(p, st.line, 4);
@@ -250,7 +250,7 @@ export class LinkSession implements LinkHandler {
 
   private sendHelloReply(): void {
     const p = this.pl;
-    p.length = 0;
+    p.splice(0, p.length);
     p.push(PROTOCOL_VERSION);
     p.push(FIRMWARE_MAJOR);
     p.push(FIRMWARE_MINOR);

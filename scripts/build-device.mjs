@@ -3,9 +3,10 @@
 //   dist/nodemcu/hookline.lua  typescript-to-lua (Lua 5.3), one bundled chunk returning the API
 //   dist/nodemcu/5.3/hookline.lua, dist/nodemcu/5.1/hookline.lua  the NodeMCU app (device/nodemcu/main.ts)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'acorn';
 import { build } from 'esbuild';
 
 const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
@@ -41,6 +42,39 @@ await build({
 });
 
 rmSync(es5, { recursive: true, force: true });
+
+// Espruino rejects what V8 accepts: an array's `length` is read-only there (since 2v25, 2023), so
+// `a.length = 0` throws "Assignment to a constant" on the board. Fail the build on any assignment
+// (or ++/--) to a `.length` member in the Espruino bundles; an object's own field called `length`
+// (`this.length = n`, the frame decoder) is allowed. Empty arrays with `a.splice(0, a.length)`.
+function rejectLengthAssignments(file) {
+  const src = readFileSync(file, 'utf8');
+  const bad = [];
+  const check = (target, node) => {
+    if (target.type !== 'MemberExpression') return;
+    const named = target.computed
+      ? target.property.type === 'Literal' && target.property.value === 'length'
+      : target.property.name === 'length';
+    if (named && target.object.type !== 'ThisExpression') bad.push(node.start);
+  };
+  const walk = (node) => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node.type === 'AssignmentExpression') check(node.left, node);
+    if (node.type === 'UpdateExpression') check(node.argument, node);
+    for (const key in node) if (key !== 'type') walk(node[key]);
+  };
+  walk(parse(src, { ecmaVersion: 5 }));
+  if (bad.length > 0) {
+    const at = bad.map((i) => `  ${file} @${i}: ${src.slice(Math.max(0, i - 30), i + 30)}`).join('\n');
+    throw new Error(
+      `build-device: ${bad.length} assignment(s) to .length in ${file}. Espruino makes an array's ` +
+        `length read-only ("Assignment to a constant"); use a.splice(0, a.length) instead:\n${at}`,
+    );
+  }
+}
+rejectLengthAssignments('dist/espruino/app.js');
+rejectLengthAssignments('dist/espruino/hookline.js');
 
 run(bin('tstl'), ['-p', 'tsconfig.lua.json']);
 // The NodeMCU app (device/nodemcu/main.ts: runtime + NodeMcuHal + link session) for both Lua

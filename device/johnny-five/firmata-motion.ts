@@ -49,6 +49,8 @@ const PH_SEEK_RUN = 6;
 const PH_SEEK_STOP = 7;
 const PH_SEEK_REST = 8;
 const PH_GROUP = 9;
+/** A group reported done at its final aim: the moving axes' positions are asked to confirm it. */
+const PH_GROUP_CONFIRM = 10;
 /** micros() resolution of a 16 MHz AVR. */
 const BOARD_MICROS_RES = 4;
 /** Mean delay of an AccelStepper step after it is due on the Uno (measured 14–31 µs; sim/targets/firmata-board.ts POLL_LATE_US). */
@@ -189,6 +191,8 @@ export class FirmataMotion extends Stepper {
   private grpFrom: number[] = [0, 0, 0];
   private grpEnd: number[] = [0, 0, 0];
   private grpD: number[] = [0, 0, 0];
+  /** Position reports still awaited in PH_GROUP_CONFIRM. */
+  private confirmLeft = 0;
   private readonly groupFn: () => void;
 
   constructor(hal: Hal, m: MachineProfile, planner: Planner, listener: StepperListener, io: FirmataIo) {
@@ -273,7 +277,7 @@ export class FirmataMotion extends Stepper {
 
   stop(): void {
     this.clock.cancelTimer();
-    if (this.phase === PH_GROUP) {
+    if (this.phase === PH_GROUP || this.phase === PH_GROUP_CONFIRM) {
       this.io.multiStepperStop(0);
       this.send(5);
     }
@@ -564,9 +568,9 @@ export class FirmataMotion extends Stepper {
     // so an axis that ran behind is pulled back onto the line, not only towards the end.
     let x = 0;
     let total = 0;
-    this.grpAt.length = 0;
-    this.grpPh.length = 0;
-    this.grpAim.length = 0;
+    this.grpAt.splice(0, this.grpAt.length);
+    this.grpPh.splice(0, this.grpPh.length);
+    this.grpAim.splice(0, this.grpAim.length);
     for (let j = 0; j < at.length; j++) {
       const parts = Math.max(1, Math.floor(dur[j] / REAIM_S));
       for (let p = 0; p < parts; p++) {
@@ -633,6 +637,21 @@ export class FirmataMotion extends Stepper {
       return;
     }
     this.clock.cancelTimer();
+    // A group's done report names no move: one can come from an earlier running spell (an update
+    // that reached the board after the group had finished makes it run, and report, again). So
+    // the moving axes' positions decide: the block is done when they are at its end.
+    this.phase = PH_GROUP_CONFIRM;
+    this.confirmLeft = 0;
+    for (let i = 0; i < 3; i++) {
+      if (this.grpD[i] === 0) continue;
+      this.confirmLeft++;
+      this.io.accelStepperReportPosition(i);
+      this.send(5);
+    }
+    if (this.confirmLeft === 0) this.groupConfirmed();
+  }
+
+  private groupConfirmed(): void {
     this.phantomPos = this.grpTarget[3];
     for (let i = 0; i < 3; i++) {
       if (this.grpD[i] === 0) continue;
@@ -742,7 +761,7 @@ export class FirmataMotion extends Stepper {
       return;
     }
     // A min switch pressed while moving towards it above 0: lost steps or a crash (as Stepper).
-    const moving = (this.phase === PH_BLOCK && this.pending[axis]) || (this.phase === PH_GROUP && this.grpD[axis] !== 0);
+    const moving = (this.phase === PH_BLOCK && this.pending[axis]) || ((this.phase === PH_GROUP || this.phase === PH_GROUP_CONFIRM) && this.grpD[axis] !== 0);
     if (moving && this.moveSign[axis] < 0 && this.limitSwitch[axis]) {
       this.stop();
       this.owner.endstopHit(axis);
@@ -790,6 +809,13 @@ export class FirmataMotion extends Stepper {
 
   private onPosition(axis: number, boardPosition: number): void {
     this.boardPos[axis] = boardPosition;
+    if (this.phase === PH_GROUP_CONFIRM && this.grpD[axis] !== 0 && --this.confirmLeft === 0) {
+      let there = true;
+      for (let i = 0; i < 3; i++) if (this.grpD[i] !== 0 && this.boardPos[i] !== this.grpEnd[i]) there = false;
+      if (there) this.groupConfirmed();
+      else this.phase = PH_GROUP; // an earlier spell's report: the group is still on its way
+      return;
+    }
     if (this.phase !== PH_SEEK_FENCE || axis !== this.seekAx) return;
     this.phase = PH_SEEK_STEP;
     const wait = this.seekStartUs + this.seekGapUs - this.clock.micros();

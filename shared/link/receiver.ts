@@ -42,7 +42,7 @@ export class LinkReceiver {
   /** Send a device frame (the ack field always carries the expected host sequence). `write` must
    * copy or transmit the bytes before returning: the buffer is reused. */
   send(type: number, payload: number[]): void {
-    this.out.length = 0;
+    this.out.splice(0, this.out.length);
     encodeFrame(type, this.txSeq, this.expected, payload, this.out);
     this.txSeq = (this.txSeq + 1) % 256;
     this.write(this.out);
