@@ -180,6 +180,23 @@ describe('johnny-five: long tangents stay straight (a MultiStepper group, re-aim
   });
 });
 
+describe('johnny-five: a group\'s done report from an earlier spell does not end the next block', () => {
+  // From the coffee bench plan (lines 1890-1893): hooks 4 → 65 → 84 → 130 → 90 on their flanks.
+  // A late re-aim reached the board after the group had finished; the board ran the (empty) move
+  // and reported done again, and the host took that report for the next, short block's end: the
+  // nozzle cut across hook 65's turn (wrapped 4, 84, 130: 3 of 5), no violation. Now the moving
+  // axes' positions confirm a group's done report.
+  it('winds every hook of the path, verdict ok', () => {
+    const m = refGantry();
+    const ops = [8, 130, 168, 261, 181];
+    const stream = Uint8Array.from(encodeStream(ops, 320, [0], { version: FORMAT_VERSION_FLANKS }));
+    const j5 = simulate(stream, m, { skipEstimates: true, target: johnnyFiveTarget, startMm: [300, 300, 20] });
+    expect(j5.violations).toEqual([]);
+    expect(j5.wrapped).toEqual(ops.map((v) => v >> 1));
+    expect(j5.ok).toBe(true);
+  });
+});
+
 // The host times a group move's speed levels (FirmataMotion.startGroup) on its own clock, every few
 // ms: a board run faster than real time would outrun them, so these rigs run at real time.
 describe('Johnny-Five Board over firmata-io over MockBinding, real time', () => {
