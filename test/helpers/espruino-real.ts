@@ -1,0 +1,132 @@
+// The real Espruino interpreter (../shared/realchips/espruino: Espruino's own firmware built for
+// Linux with a Pico's interpreter settings, 5100 JsVars) driven as a board is: its REPL on
+// stdin/stdout, the upload body `hookline flash --target espruino` sends, paced as EspruinoTools
+// paces it, then the app's link on the same port (the Linux build's console device).
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, runCli, tempDir } from './cli';
+
+export const REALCHIPS_ESPRUINO = join(repoRoot, '../shared/realchips/espruino');
+export const PICOLIKE_BIN = join(REALCHIPS_ESPRUINO, 'bin/espruino_picolike');
+
+/** Why the real-interpreter tests cannot run here, or null when they can. */
+export function espruinoUnavailable(): string | null {
+  if (!existsSync(PICOLIKE_BIN)) return '../shared/realchips/espruino (the Pico-like Espruino build for Linux) is absent: the real-Espruino tests are skipped';
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `the Pico-like Espruino build is x86-64 Linux, this is ${process.platform}/${process.arch}: the real-Espruino tests are skipped`;
+  return null;
+}
+
+/** The bytes `hookline flash --target espruino --dry-run` writes (the built CLI, the default machine). */
+export function dryRunUpload(machine?: string): Buffer {
+  const file = join(tempDir(), 'upload.js');
+  const r = runCli(['flash', '--target', 'espruino', '--dry-run', '-o', file, ...(machine ? ['--machine', machine] : [])]);
+  if (r.code !== 0) throw new Error(`hookline flash --dry-run failed: ${r.stderr}`);
+  return readFileSync(file);
+}
+
+/**
+ * The upload split where EspruinoTools' Serial.write pauses 250 ms: after each reset(), load() and
+ * require("Storage").write(...) line (its core/serial.js). Each piece is sent, then the pause.
+ */
+export function pacedPieces(body: Buffer): Buffer[] {
+  const text = body.toString('latin1');
+  const re = /(reset\(\);?\n|load\(\);?\n|require\("Storage"\)\.write\([^\n]*\);?\n)/g;
+  const out: Buffer[] = [];
+  let last = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    out.push(Buffer.from(text.slice(last, m.index + m[0].length), 'latin1'));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(Buffer.from(text.slice(last), 'latin1'));
+  return out;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class RealEspruino {
+  readonly out: number[] = [];
+  private dir = mkdtempSync(join(tmpdir(), 'hookline-espruino-'));
+  readonly p: ChildProcessWithoutNullStreams;
+  exitCode: number | null = null;
+  exited = false;
+  private listeners: ((b: Buffer) => void)[] = [];
+
+  constructor(env: Record<string, string> = {}) {
+    // A fresh directory: its fake flash (espruino.flash) starts empty, as a fresh board's Storage.
+    this.p = spawn(PICOLIKE_BIN, [], { cwd: this.dir, env: { ...process.env, ...env } });
+    this.p.stdout.on('data', (b: Buffer) => {
+      for (const x of b) this.out.push(x);
+      for (const l of this.listeners) l(b);
+    });
+    this.p.stderr.on('data', (b: Buffer) => {
+      for (const x of b) this.out.push(x);
+    });
+    this.p.on('close', (code) => { // (after stdout and stderr ended: the pin counters are in)
+      this.exited = true;
+      this.exitCode = code;
+    });
+  }
+
+  onData(l: (b: Buffer) => void): void {
+    this.listeners.push(l);
+  }
+
+  text(from = 0): string {
+    return Buffer.from(this.out.slice(from)).toString('latin1');
+  }
+
+  /** Write in 256-byte pieces a few ms apart (a serial line, not one burst). */
+  async send(data: Buffer | Uint8Array, chunk = 256, pauseMs = 3): Promise<void> {
+    for (let i = 0; i < data.length; i += chunk) {
+      this.p.stdin.write(Buffer.from(data.subarray(i, i + chunk)));
+      await sleep(pauseMs);
+    }
+  }
+
+  /** The upload body as EspruinoTools sends it: 250 ms after reset(), load() and each Storage.write. */
+  async sendLikeTools(body: Buffer): Promise<void> {
+    for (const piece of pacedPieces(body)) {
+      await this.send(piece);
+      await sleep(250);
+    }
+  }
+
+  async waitFor(pred: (out: number[]) => number, what: string, timeoutMs: number): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+      const i = pred(this.out);
+      if (i >= 0) return i;
+      if (this.exited) throw new Error(`the interpreter exited (code ${this.exitCode}) waiting for ${what}; output tail: ${JSON.stringify(this.text(Math.max(0, this.out.length - 1500)))}`);
+      if (Date.now() - t0 > timeoutMs) throw new Error(`no ${what} within ${timeoutMs} ms; output tail: ${JSON.stringify(this.text(Math.max(0, this.out.length - 1500)))}`);
+      await sleep(20);
+    }
+  }
+
+  waitForText(s: string, from: number, timeoutMs: number): Promise<number> {
+    return this.waitFor(() => this.text(from).indexOf(s), JSON.stringify(s), timeoutMs).then((i) => i + from);
+  }
+
+  async close(): Promise<string> {
+    if (!this.exited) {
+      // E.reboot(): the Linux build runs jshKill, which prints the pin counters
+      // (ESPRUINO_PIN_STATS=1), then exits ("Not implemented"). (quit() is gone after reset(); a
+      // Ctrl-D exits without the counters.) Where the app still holds the port: SIGKILL.
+      this.p.stdin.write('\x10E.reboot()\n');
+      const t0 = Date.now();
+      while (!this.exited && Date.now() - t0 < 2000) await sleep(20);
+      if (!this.exited) this.p.kill('SIGKILL'); // (it ignores SIGTERM)
+      const t1 = Date.now();
+      while (!this.exited && Date.now() - t1 < 2000) await sleep(20);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    return this.text();
+  }
+}
+
+/** `file` of the interpreter binary: a sanity line for the test log. */
+export function describeBinary(): string {
+  const r = spawnSync('file', ['-b', PICOLIKE_BIN], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim().split(',')[0] : PICOLIKE_BIN;
+}
