@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { HostSession } from '../host/link/session';
+import { uploadPieces } from '../host/flash/espruino-upload';
 import { describeBinary, dryRunUpload, espruinoUnavailable, RealEspruino, sleep } from './helpers/espruino-real';
 import { refGantry, samplePath } from './helpers/rig';
 import { machineHash } from '../host/stream/machine-hash';
@@ -31,6 +32,9 @@ describe.skipIf(unavailable !== null)('the ES5 app in the real Espruino interpre
     // After the console escape (96 Ctrl-C) and the prompt probe: on the Linux build two Ctrl-C on
     // an empty line within 5 s exit the process (a board clears the line).
     const body = upload.subarray(upload.indexOf(0x0a) + 1);
+    const pieces = uploadPieces(body.toString('latin1'));
+    expect(pieces.map((p) => p.data).join('')).toBe(body.toString('latin1'));
+    console.log(`espruino-real: upload body ${body.length} B in ${pieces.length} pieces, ${pieces.filter((p) => p.pauseMs > 0).length} pauses of ${pieces[0].pauseMs} ms (flasher's uploadPieces)`);
     chip = new RealEspruino({ ESPRUINO_PIN_STATS: '1' });
     await chip.waitForText('>', 0, 20_000);
     bootAt = chip.out.length;

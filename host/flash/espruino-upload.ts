@@ -84,6 +84,43 @@ export interface EspruinoUpload {
   profileJson: string;
   /** Bytes stored: .bootcde (the pretokenised app), the profile and the hash. */
   storedBytes: number;
+  /** The body as EspruinoTools' Serial.write sends it: each piece, then a pause (uploadPieces). */
+  pieces: UploadPiece[];
+}
+
+/** A piece of the upload body and the pause the sender keeps after it. */
+export interface UploadPiece {
+  data: string;
+  pauseMs: number;
+}
+
+/** EspruinoTools' pause after a Ctrl-C, reset(), load(), Modules.addCached or Storage.write line. */
+export const UPLOAD_PAUSE_MS = 250;
+const SPLIT_AFTER = [/\x03/, /reset\(\);?\n/, /load\(\);?\n/, /Modules\.addCached\("[^\n]*"\);?\n/, /require\("Storage"\)\.write\([^\n]*\);?\n/];
+
+/**
+ * Split an upload body where EspruinoTools' own Serial.write (core/serial.js, findSplitIdx) splits
+ * it and pauses 250 ms: after each Ctrl-C, reset(), load(), Modules.addCached(...) and
+ * require("Storage").write(...) line. Sent without the pause after reset(), the REPL has already
+ * taken the start of the next line into its input line when the reset runs and loses it (the real
+ * interpreter: `Uncaught ReferenceError: "iOjMs…" is not defined`, then `Unable to find or create
+ * file`). The pieces joined are the body.
+ */
+export function uploadPieces(body: string): UploadPiece[] {
+  const out: UploadPiece[] = [];
+  let rest = body;
+  for (;;) {
+    let end = -1;
+    for (const re of SPLIT_AFTER) {
+      const m = re.exec(rest);
+      if (m && (end < 0 || m.index + m[0].length < end)) end = m.index + m[0].length;
+    }
+    if (end < 0) break;
+    out.push({ data: rest.slice(0, end), pauseMs: UPLOAD_PAUSE_MS });
+    rest = rest.slice(end);
+  }
+  if (rest.length > 0) out.push({ data: rest, pauseMs: 0 });
+  return out;
 }
 
 export async function makeEspruinoUpload(app: string, profile: object, board: string): Promise<EspruinoUpload> {
@@ -130,6 +167,6 @@ export async function makeEspruinoUpload(app: string, profile: object, board: st
     const preamble = PREAMBLE;
     const bootLen = Number(/,0,(\d+)\);?$/.exec(app2.split('\n')[0])?.[1] ?? app2.length);
     const storedBytes = bootLen + profileJson.length + String(hash).length;
-    return { bytes: preamble + body, preamble, body, hash, profileJson, storedBytes };
+    return { bytes: preamble + body, preamble, body, hash, profileJson, storedBytes, pieces: uploadPieces(body) };
   });
 }

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { uploadPieces } from '../../host/flash/espruino-upload';
 import { repoRoot, runCli, tempDir } from './cli';
 
 export const REALCHIPS_ESPRUINO = join(repoRoot, '../shared/realchips/espruino');
@@ -24,23 +25,6 @@ export function dryRunUpload(machine?: string): Buffer {
   const r = runCli(['flash', '--target', 'espruino', '--dry-run', '-o', file, ...(machine ? ['--machine', machine] : [])]);
   if (r.code !== 0) throw new Error(`hookline flash --dry-run failed: ${r.stderr}`);
   return readFileSync(file);
-}
-
-/**
- * The upload split where EspruinoTools' Serial.write pauses 250 ms: after each reset(), load() and
- * require("Storage").write(...) line (its core/serial.js). Each piece is sent, then the pause.
- */
-export function pacedPieces(body: Buffer): Buffer[] {
-  const text = body.toString('latin1');
-  const re = /(reset\(\);?\n|load\(\);?\n|require\("Storage"\)\.write\([^\n]*\);?\n)/g;
-  const out: Buffer[] = [];
-  let last = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    out.push(Buffer.from(text.slice(last, m.index + m[0].length), 'latin1'));
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) out.push(Buffer.from(text.slice(last), 'latin1'));
-  return out;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -85,11 +69,11 @@ export class RealEspruino {
     }
   }
 
-  /** The upload body as EspruinoTools sends it: 250 ms after reset(), load() and each Storage.write. */
+  /** The upload body as EspruinoTools sends it (the flasher's uploadPieces): 250 ms after reset(), load() and each Storage.write. */
   async sendLikeTools(body: Buffer): Promise<void> {
-    for (const piece of pacedPieces(body)) {
-      await this.send(piece);
-      await sleep(250);
+    for (const piece of uploadPieces(body.toString('latin1'))) {
+      await this.send(Buffer.from(piece.data, 'latin1'));
+      await sleep(piece.pauseMs);
     }
   }
 
