@@ -128,4 +128,22 @@ describe.skipIf(unavailable !== null)('the ES5 app in the real Espruino interpre
     expect(pins.get(m.axes.x.pins.step)?.rise ?? 0).toBe(0); // X and Y wait for Z
     expect(pins.get(m.axes.y.pins.step)?.rise ?? 0).toBe(0);
   }, 75_000);
+
+  it('sent without the pauses (256 B every 22 ms) the REPL loses the start of the first Storage.write line', async () => {
+    // Why uploadPieces pauses: reset() frees the input line the REPL has already filled.
+    const upload = dryRunUpload();
+    const body = upload.subarray(upload.indexOf(0x0a) + 1);
+    const c = new RealEspruino();
+    try {
+      await c.waitForText('>', 0, 20_000);
+      const mark = c.out.length;
+      await c.send(body, 256, 22);
+      await c.waitForText('Unable to find or create file', mark, 20_000);
+      const lines = c.text(mark).split(/\r?\n/).filter((l) => l.includes('Uncaught'));
+      console.log(`espruino-real: unpaced upload: ${JSON.stringify(lines.slice(0, 2).map((l) => l.slice(0, 60)))}`);
+      expect(lines[0]).toMatch(/^Uncaught ReferenceError: "[A-Za-z0-9+/]+" is not defined/);
+    } finally {
+      await c.close();
+    }
+  }, 45_000);
 });
