@@ -90,15 +90,22 @@ async function sendUpload(link: ByteLink, making: Promise<EspruinoUpload>, port:
   }
   const up = await making;
   opts.log(`REPL prompt on ${port}; sending ${up.body.length} bytes`);
-  const body = Buffer.from(up.body, 'latin1');
   const chunkMs = (CHUNK * 10 * 1000) / opts.baud;
-  for (let i = 0; i < body.length; i += CHUNK) {
-    if (paused && !(await until(() => !paused, Date.now() + opts.timeoutMs))) {
-      throw new UserError(`flash: the board on ${port} paused the upload (XOFF) and did not resume within ${Math.round(opts.timeoutMs / 1000)} s; reset the board and flash again`);
+  // Paced as EspruinoTools paces it: a pause after Ctrl-C, reset(), load() and each Storage.write
+  // (without it the real interpreter lost the start of the first Storage.write after reset()).
+  for (let p = 0; p < up.pieces.length; p++) {
+    const piece = Buffer.from(up.pieces[p].data, 'latin1');
+    // The app boots on load() (during the pause after it): its frames count from there on.
+    const boots = p === up.pieces.length - 1 || /\bload\(\)/.test(up.pieces[p].data);
+    for (let i = 0; i < piece.length; i += CHUNK) {
+      if (paused && !(await until(() => !paused, Date.now() + opts.timeoutMs))) {
+        throw new UserError(`flash: the board on ${port} paused the upload (XOFF) and did not resume within ${Math.round(opts.timeoutMs / 1000)} s; reset the board and flash again`);
+      }
+      if (boots && i + CHUNK >= piece.length) bodySent = true; // the app's frames may follow this chunk at once
+      link.write(piece.subarray(i, i + CHUNK));
+      await new Promise((r) => setTimeout(r, chunkMs));
     }
-    if (i + CHUNK >= body.length) bodySent = true; // the app's frames may follow the last chunk at once
-    link.write(body.subarray(i, i + CHUNK));
-    await new Promise((r) => setTimeout(r, chunkMs));
+    if (up.pieces[p].pauseMs > 0) await new Promise((r) => setTimeout(r, up.pieces[p].pauseMs));
   }
   await until(() => hello !== null || /Uncaught[^\r\n]*\r?\n/.test(text), Date.now() + BOOT_WAIT_MS);
   const uncaught = /Uncaught[^\r\n]*/.exec(text);
