@@ -5,7 +5,8 @@
 // simavr time is simulated: AVR cycles / 16 MHz; the sender runs in host wall time.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, runCli, spawnCli, tempDir } from '../test/helpers/cli';
+import { repoRoot, spawnCli, tempDir } from '../test/helpers/cli';
+import { cli, f1, settle } from './realchips-helpers';
 import { grblUnavailable, startGrblBridge, type Bridge } from '../test/helpers/simavr-grbl';
 
 const machinePath = join(repoRoot, 'machines/ref-gantry.json');
@@ -15,13 +16,6 @@ if (why) {
   process.exit(0);
 }
 
-function cli(args: string[]): string {
-  const r = runCli(args, { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`hookline ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-const settle = () => new Promise((r) => setTimeout(r, 1200)); // the bridge rewrites its status file every ~0.5 s wall
-const f1 = (s: number) => `${s.toFixed(1)} s`;
 
 const dir = tempDir('hookline-bench-grbl-run-');
 let bridge: Bridge | null = null;

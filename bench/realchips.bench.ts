@@ -12,7 +12,8 @@
 // simavr time is simulated: AVR cycles / 16 MHz; the host side runs in wall time.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, runCli, spawnCli, tempDir } from '../test/helpers/cli';
+import { repoRoot, spawnCli, tempDir } from '../test/helpers/cli';
+import { cli, f1, settle } from './realchips-helpers';
 import { REALCHIPS_AVR, bridgeUnavailable, startBridge, type BridgeStatus } from '../test/helpers/simavr-bridge';
 import { grblUnavailable, runGrblJob } from '../test/helpers/simavr-grbl';
 import { simulate } from '../sim/simulate';
@@ -28,13 +29,6 @@ if (whyGrbl) {
   process.exit(0);
 }
 
-function cli(args: string[]): string {
-  const r = runCli(args, { timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`hookline ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
-const settle = () => new Promise((r) => setTimeout(r, 1200)); // the bridge rewrites its status file every ~0.5 s wall
-const f1 = (s: number) => `${s.toFixed(1)} s`;
 function peaks(s: BridgeStatus): string {
   const st = s as BridgeStatus & { peakTotalStepsPerS_10ms?: number };
   const ax = ['x', 'y', 'z'].map((a) => {

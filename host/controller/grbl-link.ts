@@ -40,7 +40,6 @@ export function parseStatus(line: string): GrblStatus | null {
 export class GrblLink extends LineLink<GrblEvent> {
   /** Lines sent and not yet answered, oldest first, with their byte counts. */
   private inflight: { line: string; bytes: number }[] = [];
-  lastStatus: GrblStatus | null = null;
 
   constructor(link: ByteLink) {
     super(link, (why) => ({ kind: 'closed', why }));
@@ -49,10 +48,7 @@ export class GrblLink extends LineLink<GrblEvent> {
   protected onLine(line: string): void {
     if (line.startsWith('<')) {
       const st = parseStatus(line);
-      if (st) {
-        this.lastStatus = st;
-        this.emit({ kind: 'status', status: st });
-      }
+      if (st) this.emit({ kind: 'status', status: st });
       return;
     }
     if (line === 'ok' || /^error:\d+$/.test(line)) {
@@ -76,10 +72,6 @@ export class GrblLink extends LineLink<GrblEvent> {
     let n = 0;
     for (const p of this.inflight) n += p.bytes;
     return n;
-  }
-
-  inflightLines(): number {
-    return this.inflight.length;
   }
 
   /** Whether `line` fits in Grbl's receive buffer now (character counting). */
