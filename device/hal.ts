@@ -32,4 +32,41 @@ export interface Hal {
   storageRead(key: string): number;
   /** One line of text to the operator / host (status changes, alarms). */
   print(line: string): void;
+  /**
+   * The target's hardware-timed step generator, or null where the runtime times every step itself
+   * through setTimer (one interpreted callback per step: only for targets fast enough for that).
+   */
+  steps: StepOutput | null;
+}
+
+/**
+ * A hardware-timed step generator fed with step segments (Klipper's queue_step model): per axis a
+ * queue of segments; a segment makes `count` steps, the first `interval` µs after the axis' previous
+ * step (after start() for its first), each following one `add` µs longer than the one before (add may
+ * be negative or fractional). Times are exact sums of the segments' numbers; the generator rounds
+ * each step to its own timer resolution without accumulating the rounding (docs/runtime.md,
+ * "Step segments"). The stepper keeps `leadUs` of motion queued ahead of the generator's clock and
+ * refills every `refillUs`; a segment pushed after its first step was due is late (the simulator
+ * counts that as a violation, a board as a stall).
+ */
+export interface StepOutput {
+  /** Motion the stepper keeps queued ahead of the generator (µs), and how often it refills (µs). */
+  leadUs: number;
+  refillUs: number;
+  /** Largest error (µs) the stepper may introduce in a step's time by compressing steps into segments. */
+  maxErrorUs: number;
+  /** The generator's timer resolution, µs (each step time is rounded to it). */
+  tickUs: number;
+  /** Axis i steps on stepPin with pulses pulseUs wide; DIR is dirPin, at plusLevel for +1 steps. */
+  setup(axis: number, stepPin: number, dirPin: number, plusLevel: number, pulseUs: number): void;
+  /** Segments axis can still take. */
+  free(axis: number): number;
+  /** Start the generator's clock at HAL time atUs (µs, ≥ now), with every queue empty. */
+  start(atUs: number): void;
+  /** Queue count ≥ 1 steps in direction dir (+1/−1) on axis (see above for interval and add). */
+  push(axis: number, dir: number, interval: number, count: number, add: number): void;
+  /** Signed steps axis has made since start(). */
+  position(axis: number): number;
+  /** Stop at once: no further steps, every queue emptied. */
+  stop(): void;
 }

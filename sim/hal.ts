@@ -1,9 +1,11 @@
-import type { Hal } from '../device/hal';
+import type { Hal, StepOutput } from '../device/hal';
 import type { VirtualMcu } from './mcu';
 
 /** The HAL a target would implement, over the virtual microcontroller (timer slot `slot`). */
 export class SimHal implements Hal {
   tickUs = 1;
+  /** No hardware step generator (yet): the runtime times each step through setTimer. */
+  steps: StepOutput | null = null;
   readonly storage = new Map<string, number>();
   /** Flash writes so far (storageWrite calls): the wear a piece costs. */
   writes = 0;

@@ -7,7 +7,7 @@
  * late by the interpreter's work since the last one (see the step-rate ceiling in the docs).
  * Storage keeps each progress integer in its own small file; unchanged values are not rewritten.
  */
-import { Hal, PIN_INPUT, PIN_INPUT_PULLUP } from '../hal';
+import { Hal, PIN_INPUT, PIN_INPUT_PULLUP, StepOutput } from '../hal';
 
 // Declared here rather than in espruino.d.ts: these names clash with Node's global types, and a
 // module-local declaration shadows them.
@@ -23,6 +23,8 @@ export function storageFile(key: string): string {
 export class EspruinoHal implements Hal {
   /** Step times are computed in whole µs; Espruino's timers take fractional milliseconds. */
   tickUs = 1;
+  /** No hardware step generator (yet): the runtime times each step through setTimer. */
+  steps: StepOutput | null = null;
   private timerId = -1;
   private timerFn: () => void = noop;
   private fire: () => void;

@@ -5,7 +5,7 @@
  * the simulator's virtual clock). Step pulses never go through here: FirmataMotion sends whole
  * moves to AccelStepperFirmata instead.
  */
-import { Hal, PIN_INPUT, PIN_OUTPUT } from '../hal';
+import { Hal, PIN_INPUT, PIN_OUTPUT, StepOutput } from '../hal';
 import { FirmataIo, MODE_INPUT, MODE_OUTPUT, MODE_PULLUP } from './firmata-io';
 
 /** The host's µs clock and one-shot timer. */
@@ -36,6 +36,8 @@ export function realClock(): HostClock {
 
 export class FirmataHal implements Hal {
   tickUs = 1;
+  /** No hardware step generator (yet): the runtime times each step through setTimer. */
+  steps: StepOutput | null = null;
   readonly storage = new Map<string, number>();
 
   constructor(

@@ -15,7 +15,7 @@
  *
  * Storage: each key is a small file "hl_<key>" holding the number as text.
  */
-import { Hal, PIN_INPUT_PULLUP, PIN_OUTPUT } from '../hal';
+import { Hal, PIN_INPUT_PULLUP, PIN_OUTPUT, StepOutput } from '../hal';
 
 /** Waits up to this long are busy-waited; longer ones arm a millisecond alarm first. */
 export const SPIN_MAX_US = 3000;
@@ -26,6 +26,8 @@ export const PULSE_FREE_US = 5;
 
 export class NodeMcuHal implements Hal {
   tickUs = 1;
+  /** No hardware step generator (yet): the runtime times each step through setTimer. */
+  steps: StepOutput | null = null;
   /** Called after each slice of timer events and before yielding (main.ts: the link session's tick). */
   onSlice: (() => void) | undefined = undefined;
   private timer: NodeMcuTimer;
