@@ -410,6 +410,10 @@ export class Runtime implements StepperListener {
     if (this.state === ST_RUNNING) this.advance();
   }
 
+  blockTaken(): void {
+    if (this.state === ST_RUNNING) this.advance();
+  }
+
   motionDone(): void {
     if (this.state === ST_HOMING) this.homeStep();
     else if (this.state === ST_RUNNING) this.advance();

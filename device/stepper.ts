@@ -22,7 +22,7 @@
  *
  * Positions are integer steps in machine coordinates (0 = where the min endstop triggers).
  */
-import { Hal } from './hal';
+import { Hal, StepOutput } from './hal';
 import { MachineProfile, axisAt, maxSteps, minSteps } from '../shared/machine';
 import { Planner } from '../shared/motion/planner';
 import { Profile } from '../shared/motion/profile';
@@ -33,6 +33,11 @@ export interface StepperListener {
   blockDone(tag: number): void;
   /** The machine is at rest: the planner ran dry after the last block's end, or a seek ended. */
   motionDone(): void;
+  /**
+   * A block left the planner for the step generator (hal.steps targets queue motion ahead of time):
+   * the planner has room again.
+   */
+  blockTaken(): void;
   endstopHit(axis: number): void;
   /** A block's target is outside the travel (defence in depth; nothing of it moved). */
   limitHit(axis: number): void;
@@ -43,6 +48,12 @@ const MODE_BLOCK = 1;
 const MODE_SEEK = 2;
 const MODE_END = 3;
 const MODE_DWELL = 4;
+/** Blocks are being turned into step segments for the HAL's hardware step generator. */
+const MODE_GEN = 5;
+/** Blocks handed to the generator and not yet finished (a ring): more than the planner holds. */
+const FLIGHT = 40;
+/** First chunk size tried on each axis of a block (steps); it doubles while the fit holds. */
+const FIRST_CHUNK = 4;
 const NEVER = 1e15;
 /** Rest after a seek stopped at the switch: this many times the time an in-limits stop from the seek rate would take (at least MIN_SETTLE_US). */
 const SETTLE_FACTOR = 2;
@@ -102,6 +113,36 @@ export class Stepper {
   private accSteps: number[] = [0, 0, 0];
   private tickFn: () => void;
 
+  // ---- hardware step generator (hal.steps) ----
+  private gen: StepOutput | null;
+  /** HAL time (µs) of the generator's time 0, and the positions there. */
+  private genStartUs = 0;
+  private genBase: number[] = [0, 0, 0];
+  /** Generator time (µs) at which the queued motion ends: the start of the next block taken. */
+  private genEndUs = 0;
+  /** The block being cut into segments: whether there is one, and its start (generator µs). */
+  private segActive = false;
+  private segStartUs = 0;
+  /** Per axis: the block's next step to queue (1-based), the time of its last queued step, chunk size to try. */
+  private segNext: number[] = [0, 0, 0];
+  private segLast: number[] = [0, 0, 0];
+  private segK: number[] = [0, 0, 0];
+  /** Per axis: the last step of the block's acceleration phase and of its cruise. */
+  private segAccEnd: number[] = [0, 0, 0];
+  private segCruiseEnd: number[] = [0, 0, 0];
+  /** Blocks in flight: start and end (generator µs), tag, a pin to write at the start (dwell; −1 none). */
+  private flStart: number[] = [];
+  private flEnd: number[] = [];
+  private flTag: number[] = [];
+  private flPin: number[] = [];
+  private flLevel: number[] = [];
+  private flHead = 0;
+  private flCount = 0;
+  /** An axis whose next block leaves the travel: alarm once the queued motion has been made. */
+  private pendingLimit = -1;
+  /** Generator time by which a full queue will have drained about half way (refill then); NEVER if none is full. */
+  private drainUs = NEVER;
+
   constructor(hal: Hal, m: MachineProfile, planner: Planner, listener: StepperListener) {
     this.hal = hal;
     this.planner = planner;
@@ -123,6 +164,17 @@ export class Stepper {
     this.tickFn = function () {
       self.tick();
     };
+    this.gen = hal.steps;
+    if (this.gen !== null) {
+      for (let i = 0; i < 3; i++) this.gen.setup(i, this.stepPin[i], this.dirPin[i], this.dirPlus[i], this.pulseUs);
+      for (let i = 0; i < FLIGHT; i++) {
+        this.flStart.push(0);
+        this.flEnd.push(0);
+        this.flTag.push(-1);
+        this.flPin.push(-1);
+        this.flLevel.push(0);
+      }
+    }
   }
 
   /** Whether axis's endstop input reads "pressed". */
@@ -138,6 +190,12 @@ export class Stepper {
   /** Stop at once (alarm): no further steps, no callbacks. */
   stop(): void {
     this.hal.cancelTimer();
+    if (this.mode === MODE_GEN && this.gen !== null) {
+      this.gen.stop();
+      this.readGenPosition();
+      this.segActive = false;
+      this.flCount = 0;
+    }
     this.busy = false;
     this.mode = MODE_IDLE;
   }
@@ -146,6 +204,10 @@ export class Stepper {
   kick(): void {
     if (this.busy || this.planner.count === 0) return;
     this.busy = true;
+    if (this.gen !== null) {
+      this.startGen(this.gen);
+      return;
+    }
     this.mode = MODE_BLOCK;
     this.baseUs = this.hal.micros();
     this.blockUs = 0;
@@ -298,6 +360,7 @@ export class Stepper {
       this.listener.blockDone(this.blockTag);
       if (this.mode === MODE_BLOCK) this.nextBlock();
     }
+    else if (mode === MODE_GEN) this.refill();
     else if (mode === MODE_END) {
       this.mode = MODE_IDLE;
       this.busy = false;
@@ -378,4 +441,239 @@ export class Stepper {
     this.mode = MODE_IDLE;
     this.listener.motionDone();
   }
+
+  // ---- hardware step generator ------------------------------------------------------------------
+  //
+  // Blocks leave the planner up to leadUs ahead of the generator's clock; each axis' steps in a block
+  // are cut into chunks whose step times fit one segment (interval, count, add): the segment passes
+  // exactly through the axis' previous step, the chunk's first step and its last, and a chunk is
+  // accepted when its middle step is within maxErrorUs of its exact time (profile.timeAt), else it is
+  // halved. A chunk never spans two phases of the block's profile (the time is smooth inside each).
+  // The interpreter's work is per chunk and per refill, never per step (docs/runtime.md).
+
+  private startGen(gen: StepOutput): void {
+    this.mode = MODE_GEN;
+    // The first segments are queued now and start one refill period later.
+    this.genStartUs = this.hal.micros() + gen.refillUs;
+    gen.start(this.genStartUs);
+    for (let i = 0; i < 3; i++) {
+      this.genBase[i] = this.pos[i];
+      this.segLast[i] = 0;
+    }
+    this.genEndUs = 0;
+    this.segActive = false;
+    this.flHead = 0;
+    this.flCount = 0;
+    this.pendingLimit = -1;
+    this.refill();
+  }
+
+  private readGenPosition(): void {
+    const gen = this.gen;
+    if (gen === null) return;
+    for (let i = 0; i < 3; i++) this.pos[i] = this.genBase[i] + gen.position(i);
+  }
+
+  /** Generator time now (µs). */
+  private genNow(): number {
+    return this.hal.micros() - this.genStartUs;
+  }
+
+  private refill(): void {
+    const gen = this.gen;
+    if (gen === null) return;
+    const now = this.genNow();
+    this.readGenPosition();
+    // A limit switch pressed anywhere but at or below 0 means lost steps: alarm (checked per refill).
+    for (let i = 0; i < 3; i++) {
+      if (this.pos[i] > 0 && this.limitSwitch[i] && this.endstopPressed(i)) {
+        this.stop();
+        this.listener.endstopHit(i);
+        return;
+      }
+    }
+    // Blocks whose time has come: dwell outputs at their start, blockDone at their end.
+    while (this.flCount > 0) {
+      const k = this.flHead;
+      if (this.flPin[k] >= 0 && this.flStart[k] <= now) {
+        this.hal.write(this.flPin[k], this.flLevel[k]);
+        this.flPin[k] = -1;
+      }
+      if (this.flEnd[k] > now) break;
+      this.flHead = (k + 1) % FLIGHT;
+      this.flCount = this.flCount - 1;
+      this.listener.blockDone(this.flTag[k]);
+      if (this.mode !== MODE_GEN) return;
+    }
+    this.fill(gen, now, now + gen.leadUs);
+    if (this.mode !== MODE_GEN) return;
+    if (this.flCount === 0 && !this.segActive && (this.planner.count === 0 || this.pendingLimit >= 0)) {
+      // Everything queued has been made: at rest.
+      if (this.pendingLimit >= 0) return this.limit(this.pendingLimit);
+      gen.stop();
+      this.mode = MODE_IDLE;
+      this.busy = false;
+      this.listener.motionDone();
+      return;
+    }
+    let next = now + gen.refillUs;
+    if (this.drainUs < next) next = this.drainUs;
+    if (this.flCount > 0) {
+      const k = this.flHead;
+      if (this.flPin[k] >= 0 && this.flStart[k] < next) next = this.flStart[k];
+      if (this.flEnd[k] < next) next = this.flEnd[k];
+    }
+    let delay = this.genStartUs + next - this.hal.micros();
+    if (delay < 0) delay = 0;
+    this.hal.setTimer(delay, this.tickFn);
+  }
+
+  /** Queue segments until every axis is queued up to horizon (generator µs), or a queue is full. */
+  private fill(gen: StepOutput, now: number, horizon: number): void {
+    this.drainUs = NEVER;
+    for (;;) {
+      if (this.segActive) {
+        let left = false;
+        for (let i = 0; i < 3; i++) {
+          const n = this.nSteps[i];
+          while (this.segNext[i] <= n && this.segLast[i] < horizon && gen.free(i) > 0) this.queueChunk(gen, i);
+          if (this.segNext[i] <= n) {
+            left = true;
+            if (gen.free(i) <= 0) {
+              // Its queue is full short of the horizon: come back when about half of it has been made.
+              const half = now + (this.segLast[i] - now) / 2;
+              if (half < this.drainUs) this.drainUs = half;
+            }
+          }
+        }
+        if (left) return;
+        this.segActive = false;
+      }
+      if (this.genEndUs >= horizon || this.pendingLimit >= 0 || this.planner.count === 0) return;
+      if (this.flCount >= FLIGHT) return;
+      this.takeBlock();
+      if (this.mode !== MODE_GEN) return;
+    }
+  }
+
+  /** Move the planner's head block to the generator's schedule (no steps queued yet). */
+  private takeBlock(): void {
+    const pl = this.planner;
+    const k = pl.head;
+    const dx = pl.dx[k];
+    const dy = pl.dy[k];
+    const dz = pl.dz[k];
+    if (this.checkLimits) {
+      let bad = -1;
+      if (dx !== 0 && !this.inTravel(0, pl.tx[k])) bad = 0;
+      else if (dy !== 0 && !this.inTravel(1, pl.ty[k])) bad = 1;
+      else if (dz !== 0 && !this.inTravel(2, pl.tz[k])) bad = 2;
+      if (bad >= 0) {
+        // Nothing of it moves; the blocks before it are made first, as without a generator.
+        this.pendingLimit = bad;
+        return;
+      }
+    }
+    const f = (this.flHead + this.flCount) % FLIGHT;
+    this.flCount = this.flCount + 1;
+    this.flStart[f] = this.genEndUs;
+    this.flTag[f] = pl.tag[k];
+    this.flPin[f] = -1;
+    if (pl.dwell[k] > 0) {
+      this.flPin[f] = pl.outPin[k];
+      this.flLevel[f] = pl.outLevel[k];
+      this.genEndUs = this.genEndUs + pl.dwell[k];
+      this.flEnd[f] = this.genEndUs;
+      this.motionSeconds = this.motionSeconds + pl.dwell[k] / 1000000;
+      pl.pop();
+      this.listener.blockTaken();
+      return;
+    }
+    this.blockLen = pl.len[k];
+    this.prof.plan(pl.len[k], pl.vEntry[k], pl.vNom[k], pl.headExit(), pl.acc[k]);
+    pl.pop();
+    const dur = Math.floor(this.prof.totalTime * 1000000 + 0.5);
+    this.segStartUs = this.genEndUs;
+    this.genEndUs = this.genEndUs + dur;
+    this.flEnd[f] = this.genEndUs;
+    this.motionSeconds = this.motionSeconds + this.prof.totalTime;
+    this.nSteps[0] = dx < 0 ? -dx : dx;
+    this.nSteps[1] = dy < 0 ? -dy : dy;
+    this.nSteps[2] = dz < 0 ? -dz : dz;
+    this.sgn[0] = dx < 0 ? -1 : 1;
+    this.sgn[1] = dy < 0 ? -1 : 1;
+    this.sgn[2] = dz < 0 ? -1 : 1;
+    const len = this.blockLen;
+    const accEnd = this.prof.accelDist;
+    const cruiseEnd = len - this.prof.decelDist;
+    let any = false;
+    for (let i = 0; i < 3; i++) {
+      const n = this.nSteps[i];
+      this.segNext[i] = 1;
+      this.segK[i] = FIRST_CHUNK;
+      if (n > 0) {
+        any = true;
+        this.stepCount = this.stepCount + n;
+        // Step j is at s = (j − ½)·len/n: the last j with s < accEnd, and with s ≤ cruiseEnd.
+        this.segAccEnd[i] = phaseEnd(accEnd, len, n, true);
+        this.segCruiseEnd[i] = phaseEnd(cruiseEnd, len, n, false);
+      }
+    }
+    this.segActive = any;
+    this.listener.blockTaken();
+  }
+
+  /** Generator time (µs) of axis' step j (1-based) in the block being cut. */
+  private segStepUs(axis: number, j: number): number {
+    return this.segStartUs + this.prof.timeAt(((j - 0.5) * this.blockLen) / this.nSteps[axis]) * 1000000;
+  }
+
+  /** Queue the axis' next chunk of steps as one segment. */
+  private queueChunk(gen: StepOutput, axis: number): void {
+    const j = this.segNext[axis];
+    const n = this.nSteps[axis];
+    let end = n;
+    if (j <= this.segAccEnd[axis]) end = this.segAccEnd[axis];
+    else if (j <= this.segCruiseEnd[axis]) end = this.segCruiseEnd[axis];
+    let k = this.segK[axis];
+    if (k > end - j + 1) k = end - j + 1;
+    const last = this.segLast[axis];
+    const tFirst = this.segStepUs(axis, j);
+    const interval = tFirst - last;
+    const tol = gen.maxErrorUs;
+    let add = 0;
+    let tLast = tFirst;
+    let fitted = true;
+    for (;;) {
+      if (k === 1) break;
+      tLast = this.segStepUs(axis, j + k - 1);
+      add = (2 * (tLast - last - k * interval)) / (k * (k - 1));
+      const m = Math.floor((k - 1) / 2);
+      const err = last + (m + 1) * interval + (add * m * (m + 1)) / 2 - this.segStepUs(axis, j + m);
+      if (err <= tol && err >= -tol) break;
+      fitted = false;
+      k = Math.floor(k / 2);
+    }
+    if (k === 1) {
+      add = 0;
+      tLast = tFirst;
+    }
+    gen.push(axis, this.sgn[axis], interval, k, add);
+    this.segLast[axis] = tLast;
+    this.segNext[axis] = j + k;
+    this.segK[axis] = fitted ? k * 2 : k;
+  }
+}
+
+/**
+ * The last step j (1..n) of a block's phase that ends at path position at (of len), where step j is
+ * at (j − ½)·len/n: with strict, the last with s < at (acceleration), else the last with s ≤ at.
+ */
+function phaseEnd(at: number, len: number, n: number, strict: boolean): number {
+  const x = (at * n) / len + 0.5;
+  let j = Math.floor(x);
+  if (strict && j === x) j = j - 1;
+  if (j < 0) j = 0;
+  if (j > n) j = n;
+  return j;
 }

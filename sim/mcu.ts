@@ -10,6 +10,17 @@ export interface EdgeListener {
   edge(pin: number, level: number, timeUs: number): void;
 }
 
+/**
+ * Hardware beside the CPU that makes edges on its own schedule (a step generator): the MCU runs its
+ * events in time order with the timers' callbacks.
+ */
+export interface Peripheral {
+  /** Time (µs) of the next edge it will make, Infinity when none. */
+  nextEventUs(): number;
+  /** Make that edge (the clock has been set to its time). */
+  runEvent(): void;
+}
+
 export const MAX_PINS = 256;
 const MAX_TIMERS = 4;
 
@@ -20,6 +31,12 @@ export class VirtualMcu {
   /** -1 unconfigured, else the HAL pin mode. */
   readonly modes = new Int8Array(MAX_PINS).fill(-1);
   private listeners: EdgeListener[] = [];
+  private peripherals: Peripheral[] = [];
+  /**
+   * Where peripherals report faults of the firmware driving them (a step segment that came too
+   * late): simulate() turns them into violations. Unset, they throw.
+   */
+  onProblem: ((kind: string, message: string, timeUs: number) => void) | null = null;
   private timerAt = new Float64Array(MAX_TIMERS);
   private timerOn = new Uint8Array(MAX_TIMERS);
   private timerFn: (() => void)[] = [];
@@ -28,6 +45,15 @@ export class VirtualMcu {
 
   addListener(l: EdgeListener): void {
     this.listeners.push(l);
+  }
+
+  addPeripheral(p: Peripheral): void {
+    this.peripherals.push(p);
+  }
+
+  problem(kind: string, message: string): void {
+    if (!this.onProblem) throw new Error(`${kind}: ${message}`);
+    this.onProblem(kind, message, this.now);
   }
 
   private emit(pin: number, level: number, t: number): void {
@@ -78,7 +104,10 @@ export class VirtualMcu {
     this.timerOn[slot] = 0;
   }
 
-  /** Advance the clock to the earliest pending timer and run it. False when nothing is pending. */
+  /**
+   * Advance the clock to the earliest pending timer and run it, after every peripheral edge due
+   * before it (a peripheral edge at the timer's time comes first). False when nothing is pending.
+   */
   runNext(): boolean {
     let best = -1;
     let bt = Infinity;
@@ -86,6 +115,23 @@ export class VirtualMcu {
       if (this.timerOn[i] === 1 && this.timerAt[i] < bt) {
         bt = this.timerAt[i];
         best = i;
+      }
+    }
+    const ps = this.peripherals;
+    if (ps.length > 0) {
+      for (;;) {
+        let p = -1;
+        let pt = Infinity;
+        for (let i = 0; i < ps.length; i++) {
+          const t = ps[i].nextEventUs();
+          if (t < pt) {
+            pt = t;
+            p = i;
+          }
+        }
+        if (p < 0 || pt > bt) break;
+        if (pt > this.now) this.now = pt;
+        ps[p].runEvent();
       }
     }
     if (best < 0) return false;

@@ -103,6 +103,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   // Physical positions: the plant moves them from pin edges, the verifier reads them.
   const pos = Float64Array.from(startSteps);
   const verifier = new Verifier(machine, pos, !ring);
+  mcu.onProblem = (kind, message, timeUs) => verifier.violation(kind as ViolationKind, message, timeUs);
   // Every motion is judged against the acceleration limit from the first step, homing included
   // (device/stepper.ts ramps its seeks), as the simulated devices behind a link are; a target whose
   // board runs the seeks at constant speed is judged from the start of the job.

@@ -41,7 +41,9 @@ export type ViolationKind =
   | 'runtime-alarm'
   | 'incomplete'
   | 'timeout'
-  | 'swing';
+  | 'swing'
+  /** A step segment reached the step generator after its first step was due (sim/step-generator.ts). */
+  | 'late-step';
 
 export interface Violation {
   kind: ViolationKind;

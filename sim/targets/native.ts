@@ -1,6 +1,7 @@
 import { Runtime } from '../../device/runtime';
 import { RingPath } from '../../shared/geometry/ring';
 import { SimHal } from '../hal';
+import { NATIVE_GENERATOR, SimStepOutput, StepGeneratorSpec } from '../step-generator';
 import type { SimTarget } from './target';
 
 /** The TypeScript runtime itself, over SimHal (no build step): the reference the others must match. */
@@ -12,3 +13,20 @@ export const nativeTarget: SimTarget = {
     return { runtime, log: hal.log, storageRead: (key) => hal.storageRead(key), storageWrites: () => hal.writes };
   },
 };
+
+/**
+ * The TypeScript runtime over SimHal with a hardware step generator (sim/step-generator.ts): the
+ * runtime queues step segments ahead of time instead of timing each step (device/stepper.ts).
+ */
+export function nativeSegmentsTarget(spec: StepGeneratorSpec = NATIVE_GENERATOR): SimTarget {
+  return {
+    name: 'native-segments',
+    stepJitterUs: spec.maxErrorUs + spec.tickUs,
+    create(mcu, machine, ring, faults) {
+      const hal = new SimHal(mcu, 0);
+      hal.steps = new SimStepOutput(mcu, spec);
+      const runtime = new Runtime(hal, machine, faults, ring ? new RingPath(ring) : undefined);
+      return { runtime, log: hal.log, storageRead: (key) => hal.storageRead(key), storageWrites: () => hal.writes };
+    },
+  };
+}

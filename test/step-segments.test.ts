@@ -1,0 +1,91 @@
+// The runtime feeding a hardware step generator with segments (device/stepper.ts, sim/step-generator.ts):
+// every step of the job lands within the generator's error bound of the step the per-step stepper
+// makes at the same point of the same profile, nothing is late, and the piece is wound as planned.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeStream } from '../shared/stream/encoder';
+import { simulate } from '../sim/simulate';
+import { nativeSegmentsTarget } from '../sim/targets/native';
+import { NATIVE_GENERATOR, type StepGeneratorSpec } from '../sim/step-generator';
+import type { MachineProfile } from '../shared/machine';
+import { refGantry, samplePath } from './helpers/rig';
+
+const m = refGantry();
+const bytes = (path: number[], colors = [0]) => Uint8Array.from(encodeStream(path, 160, colors));
+
+/** Rising STEP edges per axis (µs), from the job's first step on. */
+function stepTimes(machine: MachineProfile, stream: Uint8Array, spec: StepGeneratorSpec | null) {
+  const pins = [machine.axes.x.pins.step, machine.axes.y.pins.step, machine.axes.z.pins.step];
+  const t: number[][] = [[], [], []];
+  const r = simulate(stream, machine, {
+    target: spec ? nativeSegmentsTarget(spec) : undefined,
+    onEdge: { edge: (pin, level, us) => { const a = pins.indexOf(pin); if (a >= 0 && level === 1) t[a].push(us); } },
+  });
+  return { r, t };
+}
+
+describe('step segments: the per-step trajectory, compressed', () => {
+  it('makes every step of a job within maxErrorUs + one tick of the per-step stepper, after the start delay', () => {
+    const stream = bytes(samplePath(3, 25));
+    const ref = stepTimes(m, stream, null);
+    const seg = stepTimes(m, stream, NATIVE_GENERATOR);
+    expect(ref.r.ok).toBe(true);
+    expect(seg.r.ok).toBe(true);
+    expect(seg.r.violations).toEqual([]);
+    expect(seg.r.wrapped).toEqual(ref.r.wrapped);
+    const bound = NATIVE_GENERATOR.maxErrorUs + NATIVE_GENERATOR.tickUs + 1e-6;
+    for (let a = 0; a < 3; a++) {
+      expect(seg.t[a].length).toBe(ref.t[a].length);
+      // Homing (timed per step by both) matches exactly; each start of motion from rest waits one refill period.
+      let worst = 0;
+      let offset = 0;
+      for (let i = 0; i < ref.t[a].length; i++) {
+        const d = seg.t[a][i] - ref.t[a][i];
+        // The offset only ever grows by whole refill periods (one per start from rest).
+        const k = Math.round((d - offset) / NATIVE_GENERATOR.refillUs);
+        if (k > 0) offset += k * NATIVE_GENERATOR.refillUs;
+        worst = Math.max(worst, Math.abs(d - offset));
+      }
+      expect(worst).toBeLessThanOrEqual(bound);
+    }
+    // Far fewer interpreter entries than steps: the point of segments.
+    const steps = seg.t[0].length + seg.t[1].length + seg.t[2].length;
+    expect(seg.r.timerEvents).toBeLessThan(steps / 5);
+  });
+
+  it('winds any path with any queue depth, lead and error bound, never late (no chip cost here)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 2, max: 16 }),
+        fc.constantFrom(4000, 15000, 60000),
+        fc.constantFrom(0.5, 2, 10, 25),
+        (seed, lines, queueLength, leadUs, maxErrorUs) => {
+          const spec: StepGeneratorSpec = { queueLength, tickUs: 1, leadUs, refillUs: Math.min(leadUs / 2, 10000), maxErrorUs };
+          const path = samplePath(seed, lines);
+          const r = simulate(bytes(path), m, { target: nativeSegmentsTarget(spec) });
+          expect(r.violations).toEqual([]);
+          expect(r.wrapped).toEqual(path);
+          expect(r.ok).toBe(true);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('pauses for a colour change and continues', () => {
+    const r = simulate(bytes([5, 60, 120, -2, 30, 90, -1, 140, 10], [0x000000, 0xcc0000]), m, { target: nativeSegmentsTarget(), threadChangeSeconds: 45 });
+    expect(r.violations).toEqual([]);
+    expect(r.pauses).toBe(2);
+    expect(r.wrapped).toEqual([5, 60, 120, 30, 90, 140, 10]);
+  });
+
+  it('a generator fed too late is a violation, not a silent pass', () => {
+    // A lead shorter than the refill period: the queue runs dry between refills.
+    const spec: StepGeneratorSpec = { queueLength: 64, tickUs: 1, leadUs: 1000, refillUs: 20000, maxErrorUs: 2 };
+    const r = simulate(bytes(samplePath(4, 4)), m, { target: nativeSegmentsTarget(spec) });
+    expect(r.violationCounts['late-step'] ?? 0).toBeGreaterThan(0);
+    expect(r.ok).toBe(false);
+  });
+});
