@@ -1,0 +1,141 @@
+/**
+ * The memory the step routine (device/espruino/step-routine.s) shares with JavaScript: a header and
+ * one record per axis, each with a ring of segments, all 32-bit words (an Int32Array over a flat
+ * string on the board). JavaScript writes the header, the pins' BSRR words, segments and the ring's
+ * write index; the routine writes the rest. Times are in the firmware's system-time units (the
+ * `now` the timer passes: 2^20 per second on STM32 boards with an RTC, the Pico among them) as
+ * 32.32 fixed point (low word the fraction), so a segment's step times are exact sums to 2^-32 of a
+ * unit and the wrap of the 32-bit clock (68 min on a Pico) is harmless (signed differences).
+ * Pure functions over the words, shared by the board (step-generator.ts), the simulator's model of
+ * the routine (sim/targets/espruino-step-model.ts) and the tests that run the real bytes on an ARM.
+ */
+
+/** Header words. */
+export const H_AXES = 0;
+export const H_STRIDE = 1;
+export const H_MASK = 2;
+export const H_NOW = 3;
+export const H_CALLS = 4;
+export const HEADER_WORDS = 6;
+
+/** Axis record words (from the record's first word). */
+export const A_STEP_BSRR = 0;
+export const A_STEP_SET = 1;
+export const A_STEP_CLR = 2;
+export const A_DIR_BSRR = 3;
+export const A_DIR_PLUS = 4;
+export const A_DIR_MINUS = 5;
+export const A_HIGH = 6;
+export const A_POS = 7;
+export const A_COUNT = 8;
+export const A_DIR = 9;
+export const A_NEXT = 10; // lo, hi
+export const A_IV = 12; // lo, hi
+export const A_ADD = 14; // lo, hi
+export const A_RD = 16;
+export const A_WR = 17;
+export const A_RING = 18;
+/** Segment words: dir, count, interval lo/hi, add lo/hi. */
+export const SEG_WORDS = 6;
+
+const TWO32 = 4294967296;
+
+/** Words of state for `axes` axes with rings of `slots` (a power of two, ≤ 32) segments. */
+export function stateWords(axes: number, slots: number): number {
+  return HEADER_WORDS + axes * (A_RING + slots * SEG_WORDS);
+}
+
+/** First word of axis a's record. */
+export function axisWord(mem: Int32Array, a: number): number {
+  return HEADER_WORDS + a * (mem[H_STRIDE] >> 2);
+}
+
+/** A value as a signed 32-bit word (any finite integer-valued double, taken mod 2^32). */
+export function int32(x: number): number {
+  const m = x - TWO32 * Math.floor(x / TWO32);
+  return m >= 2147483648 ? m - TWO32 : m;
+}
+
+/** The fraction word of x (units) as 32.32 fixed point: round(frac(x) * 2^32), as int32. */
+export function fixLo(x: number): number {
+  const hi = Math.floor(x);
+  const lo = Math.round((x - hi) * TWO32);
+  return lo >= TWO32 ? 0 : int32(lo);
+}
+
+/** The integer word of x as 32.32 fixed point (mod 2^32, as int32), consistent with fixLo. */
+export function fixHi(x: number): number {
+  const hi = Math.floor(x);
+  return int32(Math.round((x - hi) * TWO32) >= TWO32 ? hi + 1 : hi);
+}
+
+/** The value a (lo, hi) pair stands for, hi signed: hi + lo / 2^32. */
+export function fixValue(lo: number, hi: number): number {
+  return hi + (lo < 0 ? lo + TWO32 : lo) / TWO32;
+}
+
+/** Empty state for `axes` axes, rings of `slots` segments (clears every word). */
+export function initState(mem: Int32Array, axes: number, slots: number): void {
+  for (let i = 0; i < mem.length; i++) mem[i] = 0;
+  mem[H_AXES] = axes;
+  mem[H_STRIDE] = (A_RING + slots * SEG_WORDS) * 4;
+  mem[H_MASK] = slots - 1;
+}
+
+/**
+ * Axis a's pins: STEP and DIR as (BSRR address, bit); DIR is at plusLevel for +1 steps. A BSRR
+ * word sets bit b with 1 << b and clears it with 1 << (b + 16).
+ */
+export function setAxisPins(mem: Int32Array, a: number, stepBsrr: number, stepBit: number, dirBsrr: number, dirBit: number, plusLevel: number): void {
+  const r = axisWord(mem, a);
+  mem[r + A_STEP_BSRR] = int32(stepBsrr);
+  mem[r + A_STEP_SET] = int32(1 << stepBit);
+  mem[r + A_STEP_CLR] = int32((1 << stepBit) * 65536);
+  mem[r + A_DIR_BSRR] = int32(dirBsrr);
+  const on = 1 << dirBit;
+  const off = (1 << dirBit) * 65536;
+  mem[r + A_DIR_PLUS] = int32(plusLevel ? on : off);
+  mem[r + A_DIR_MINUS] = int32(plusLevel ? off : on);
+}
+
+/** Restart every axis at time t (units): no steps queued or pending, positions 0, DIR unknown. */
+export function resetAxes(mem: Int32Array, t: number): void {
+  const lo = fixLo(t);
+  const hi = fixHi(t);
+  for (let a = 0; a < mem[H_AXES]; a++) {
+    const r = axisWord(mem, a);
+    for (let k = A_HIGH; k < A_RING; k++) mem[r + k] = 0;
+    mem[r + A_NEXT] = lo;
+    mem[r + A_NEXT + 1] = hi;
+  }
+}
+
+/** Segments axis a's ring can still take (one slot stays empty: read == write means empty). */
+export function freeSlots(mem: Int32Array, a: number): number {
+  const r = axisWord(mem, a);
+  const mask = mem[H_MASK];
+  return mask - ((mem[r + A_WR] - mem[r + A_RD]) & mask);
+}
+
+/**
+ * Queue a segment on axis a: count steps in direction dir, the first `interval` units after the
+ * axis' previous step, each next one `add` units longer. The write index moves last, so the
+ * routine never sees a half-written segment (indices stay < 256: one byte changes).
+ */
+export function pushSegment(mem: Int32Array, a: number, dir: number, count: number, interval: number, add: number): void {
+  const r = axisWord(mem, a);
+  const w = mem[r + A_WR];
+  const s = r + A_RING + w * SEG_WORDS;
+  mem[s] = dir < 0 ? -1 : 1;
+  mem[s + 1] = count;
+  mem[s + 2] = fixLo(interval);
+  mem[s + 3] = fixHi(interval);
+  mem[s + 4] = fixLo(add);
+  mem[s + 5] = fixHi(add);
+  mem[r + A_WR] = (w + 1) & mem[H_MASK];
+}
+
+/** Signed steps axis a has made since resetAxes. */
+export function axisPosition(mem: Int32Array, a: number): number {
+  return mem[axisWord(mem, a) + A_POS];
+}

@@ -1,0 +1,172 @@
+// A small Thumb-1 (16-bit) assembler for the forms device/espruino/step-routine.s uses, so the build
+// needs no ARM toolchain: `node scripts/thumb-asm.mjs` writes device/espruino/step-code.ts (the
+// routine's bytes, base64, and its labels); scripts/build-device.mjs runs it before compiling.
+// Syntax: GNU unified syntax; '@' starts a comment; 'label:' on its own line. Registers r0-r7 only
+// (plus lr/pc in push/pop). test/espruino-step-native.test.ts checks every byte against GNU as
+// (arm-linux-gnueabihf-as -mcpu=cortex-m0) where it is installed, and the fixed encodings always.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const COND = { eq: 0, ne: 1, cs: 2, cc: 3, mi: 4, pl: 5, vs: 6, vc: 7, hi: 8, ls: 9, ge: 10, lt: 11, gt: 12, le: 13 };
+
+function lowReg(s, line) {
+  const m = /^r([0-7])$/.exec(s);
+  if (!m) throw new Error(`thumb-asm: '${s}' is not r0-r7 in: ${line}`);
+  return Number(m[1]);
+}
+
+function imm(s, line, max, scale = 1) {
+  const m = /^#(-?(?:0x[0-9a-f]+|\d+))$/i.exec(s);
+  if (!m) throw new Error(`thumb-asm: '${s}' is not an immediate in: ${line}`);
+  const v = Number(m[1]);
+  if (v < 0 || v > max * scale || v % scale !== 0) throw new Error(`thumb-asm: ${v} out of range 0..${max * scale} (multiple of ${scale}) in: ${line}`);
+  return v / scale;
+}
+
+function regList(s, line, extra, extraName) {
+  const m = /^\{(.*)\}$/.exec(s);
+  if (!m) throw new Error(`thumb-asm: expected {registers} in: ${line}`);
+  let bits = 0;
+  for (const part of m[1].split(',').map((p) => p.trim())) {
+    if (part === extraName) bits |= extra;
+    else bits |= 1 << lowReg(part, line);
+  }
+  return bits;
+}
+
+/** Split "op a, [b, #c], d" into the op and its operands (brackets kept together). */
+function parse(line) {
+  const sp = line.search(/\s/);
+  const op = (sp < 0 ? line : line.slice(0, sp)).toLowerCase();
+  const rest = sp < 0 ? '' : line.slice(sp).trim();
+  const args = [];
+  let depth = 0;
+  let cur = '';
+  for (const c of rest) {
+    if (c === '[' || c === '{') depth++;
+    if (c === ']' || c === '}') depth--;
+    if (c === ',' && depth === 0) {
+      args.push(cur.trim());
+      cur = '';
+    } else cur += c;
+  }
+  if (cur.trim()) args.push(cur.trim());
+  return { op, args: args.map((a) => a.toLowerCase()) };
+}
+
+/** One instruction at byte address pc → its 16-bit encoding (labels: name → byte address). */
+function encode({ op, args }, pc, labels, line) {
+  const n = args.length;
+  const mem = (a) => {
+    const m = /^\[(r[0-7])(?:,\s*(#\S+))?\]$/.exec(a);
+    if (!m) throw new Error(`thumb-asm: expected [rN, #imm] in: ${line}`);
+    return [lowReg(m[1], line), m[2] ? imm(m[2], line, 31, 4) : 0];
+  };
+  const branch = (bits, mask) => {
+    if (!(args[0] in labels)) throw new Error(`thumb-asm: unknown label '${args[0]}' in: ${line}`);
+    const off = labels[args[0]] - (pc + 4);
+    const lim = (mask + 1) / 2;
+    if (off < -lim * 2 || off >= lim * 2) throw new Error(`thumb-asm: branch out of range (${off}) in: ${line}`);
+    return bits | ((off >> 1) & mask);
+  };
+  switch (op) {
+    case 'push':
+      return 0xb400 | regList(args[0], line, 0x100, 'lr');
+    case 'pop':
+      return 0xbc00 | regList(args[0], line, 0x100, 'pc');
+    case 'ldr':
+    case 'str': {
+      const [rn, off] = mem(args[1]);
+      return (op === 'ldr' ? 0x6800 : 0x6000) | (off << 6) | (rn << 3) | lowReg(args[0], line);
+    }
+    case 'movs':
+      if (args[1].startsWith('#')) return 0x2000 | (lowReg(args[0], line) << 8) | imm(args[1], line, 255);
+      return (lowReg(args[1], line) << 3) | lowReg(args[0], line); // LSLS Rd, Rm, #0
+    case 'cmp':
+      if (args[1].startsWith('#')) return 0x2800 | (lowReg(args[0], line) << 8) | imm(args[1], line, 255);
+      return 0x4280 | (lowReg(args[1], line) << 3) | lowReg(args[0], line);
+    case 'adds':
+    case 'subs': {
+      const sub = op === 'subs';
+      if (n === 2) return (sub ? 0x3800 : 0x3000) | (lowReg(args[0], line) << 8) | imm(args[1], line, 255);
+      const rd = lowReg(args[0], line);
+      const rn = lowReg(args[1], line);
+      if (args[2].startsWith('#')) {
+        // GNU as takes the 8-bit form (T2) when Rd == Rn, the 3-bit one (T1) otherwise
+        if (rd === rn) return (sub ? 0x3800 : 0x3000) | (rd << 8) | imm(args[2], line, 255);
+        return (sub ? 0x1e00 : 0x1c00) | (imm(args[2], line, 7) << 6) | (rn << 3) | rd;
+      }
+      return (sub ? 0x1a00 : 0x1800) | (lowReg(args[2], line) << 6) | (rn << 3) | rd;
+    }
+    case 'lsls':
+      return (imm(args[2], line, 31) << 6) | (lowReg(args[1], line) << 3) | lowReg(args[0], line);
+    case 'ands':
+    case 'adcs': {
+      // two-operand form (Rdn, Rm) or GNU's three-operand form with Rd == Rn
+      const rd = lowReg(args[0], line);
+      if (n === 3 && lowReg(args[1], line) !== rd) throw new Error(`thumb-asm: ${op} needs Rd == Rn in: ${line}`);
+      return (op === 'ands' ? 0x4000 : 0x4140) | (lowReg(args[n - 1], line) << 3) | rd;
+    }
+    case 'b':
+      return branch(0xe000, 0x7ff);
+    default: {
+      const c = /^b([a-z]{2})$/.exec(op);
+      if (c && c[1] in COND) return branch(0xd000 | (COND[c[1]] << 8), 0xff);
+      throw new Error(`thumb-asm: unsupported instruction in: ${line}`);
+    }
+  }
+}
+
+/** Assemble the source: { bytes: Uint8Array, labels: {name: offset}, listing: [{pc, word, text}] }. */
+export function assemble(source) {
+  const lines = [];
+  for (const raw of source.split('\n')) {
+    const text = raw.replace(/@.*$/, '').trim();
+    if (text) lines.push(text);
+  }
+  const labels = {};
+  let pc = 0;
+  for (const text of lines) {
+    if (text.endsWith(':')) labels[text.slice(0, -1)] = pc;
+    else pc += 2;
+  }
+  const listing = [];
+  pc = 0;
+  for (const text of lines) {
+    if (text.endsWith(':')) continue;
+    const word = encode(parse(text), pc, labels, text);
+    listing.push({ pc, word, text });
+    pc += 2;
+  }
+  const bytes = new Uint8Array(pc);
+  for (const { pc: at, word } of listing) {
+    bytes[at] = word & 255;
+    bytes[at + 1] = word >> 8;
+  }
+  return { bytes, labels, listing };
+}
+
+export const SOURCE = fileURLToPath(new URL('../device/espruino/step-routine.s', import.meta.url));
+export const OUTPUT = fileURLToPath(new URL('../device/espruino/step-code.ts', import.meta.url));
+
+/** The generated module's text for the routine's source. */
+export function stepCodeModule(source) {
+  const { bytes, labels } = assemble(source);
+  const b64 = Buffer.from(bytes).toString('base64');
+  return `// Generated by scripts/thumb-asm.mjs from device/espruino/step-routine.s (npm run build regenerates it).
+// Thumb code of the step routine that require("timer") runs (device/espruino/step-generator.ts).
+
+/** The routine's machine code, base64 (${bytes.length} bytes; entry at offset ${labels.step}). */
+export const STEP_CODE_B64 = '${b64}';
+export const STEP_CODE_BYTES = ${bytes.length};
+`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const text = stepCodeModule(readFileSync(SOURCE, 'utf8'));
+  let old = '';
+  try {
+    old = readFileSync(OUTPUT, 'utf8');
+  } catch {}
+  if (old !== text) writeFileSync(OUTPUT, text);
+}
