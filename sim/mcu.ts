@@ -21,6 +21,8 @@ export interface Peripheral {
   runEvent(): void;
 }
 
+import type { ChipCpu } from './chip/cpu';
+
 export const MAX_PINS = 256;
 const MAX_TIMERS = 4;
 
@@ -40,6 +42,11 @@ export class VirtualMcu {
   private timerAt = new Float64Array(MAX_TIMERS);
   private timerOn = new Uint8Array(MAX_TIMERS);
   private timerFn: (() => void)[] = [];
+  /**
+   * The chip's CPU when the simulation charges the interpreter's work (hookline sim --chip,
+   * sim/chip/cpu.ts); null: the clock stands still while firmware code runs.
+   */
+  cpu: ChipCpu | null = null;
   /** Timer callbacks run so far. */
   events = 0;
 
@@ -136,10 +143,36 @@ export class VirtualMcu {
     }
     if (best < 0) return false;
     this.timerOn[best] = 0;
-    this.now = bt;
+    // A timer due while the CPU was busy (work charged past it) runs when the CPU is free: late.
+    if (bt > this.now) this.now = bt;
     this.events++;
     this.timerFn[best]();
     return true;
+  }
+
+  /**
+   * Move the clock on to atUs while the CPU is busy (work charged by sim/chip/cpu.ts, a busy-wait):
+   * peripheral edges due meanwhile happen at their own time; timers wait for runNext.
+   */
+  advanceTo(atUs: number): void {
+    const ps = this.peripherals;
+    if (ps.length > 0) {
+      for (;;) {
+        let p = -1;
+        let pt = Infinity;
+        for (let i = 0; i < ps.length; i++) {
+          const t = ps[i].nextEventUs();
+          if (t < pt) {
+            pt = t;
+            p = i;
+          }
+        }
+        if (p < 0 || pt > atUs) break;
+        if (pt > this.now) this.now = pt;
+        ps[p].runEvent();
+      }
+    }
+    if (atUs > this.now) this.now = atUs;
   }
 
   private checkPin(pin: number): void {

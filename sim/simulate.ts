@@ -16,6 +16,8 @@ import { machineHash } from '../host/stream/machine-hash';
 import { estimateMotion, floorSeconds, threadMm } from '../shared/motion/estimate';
 import { type EdgeListener, VirtualMcu } from './mcu';
 import type { SimTarget } from './targets/target';
+import type { ChipDef } from './chip/chips';
+import { type ChipReport, ChipCpu } from './chip/cpu';
 import { nativeTarget } from './targets/native';
 import { GantryPlant, type PlantFaults, gantryStartMm } from './plant';
 import { RING_START_DEG, RingPlant, RingTracker } from './ring';
@@ -43,6 +45,14 @@ export interface SimOptions {
   onEdge?: EdgeListener;
   /** Which build of the runtime runs (sim/targets/); default native (the TypeScript itself). */
   target?: SimTarget;
+  /**
+   * Charge the interpreter's work to this chip (sim/chip/): the clock moves on while the app's code
+   * runs, late timers are 'late-step' violations, and the result carries the CPU load. The target
+   * must have a cost model for it (SimTarget.costModels).
+   */
+  chip?: ChipDef;
+  /** With a chip: how late the runtime's timer may run before it is a violation, µs (default sim/chip/cpu.ts DEFAULT_LATE_TOLERANCE_US). */
+  lateToleranceUs?: number;
   /** Called now and then with the fraction done, 0..1 (hooks wrapped, then the estimates). */
   onProgress?: (fraction: number) => void;
 }
@@ -89,6 +99,8 @@ export interface SimResult {
   flashWrites: number;
   timerEvents: number;
   wallSeconds: number;
+  /** With SimOptions.chip: what the interpreter cost on it (load per 100 ms window, headroom, late timers). */
+  chip: ChipReport | null;
 }
 
 export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfile, opts: SimOptions = {}): SimResult {
@@ -124,6 +136,13 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     mcu.addListener(rp);
   } else mcu.addListener(new GantryPlant(mcu, machine, pos, verifier, opts.plantFaults));
 
+  let cpu: ChipCpu | null = null;
+  if (opts.chip) {
+    const model = target.costModels?.[opts.chip.name];
+    if (!model) throw new Error(`target ${target.name} has no cost model for chip ${opts.chip.name}`);
+    cpu = new ChipCpu(mcu, opts.chip, model, { lateToleranceUs: opts.lateToleranceUs });
+    mcu.cpu = cpu;
+  }
   const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
   const device = target.create(mcu, opts.runtimeMachine ?? machine, ring, faults);
   const rt = device.runtime;
@@ -159,6 +178,16 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
       }
     }
     if (!mcu.runNext()) break;
+    if (cpu) {
+      // The runtime's timer ran late (the CPU was busy): a violation with its time and stream line.
+      const late = cpu.drainLate();
+      for (let i = 0; i < late.length; i++) {
+        const e = late[i];
+        const kept = (verifier.counts['late-step'] ?? 0) < 10;
+        const line = kept ? ` (line ${rt.status().line})` : '';
+        verifier.violation('late-step', `${e.what} due at ${(e.dueUs / 1e6).toFixed(6)} s ran ${((e.atUs - e.dueUs) / 1000).toFixed(3)} ms late on ${opts.chip!.name}: the CPU was busy${line}`, e.atUs);
+      }
+    }
     if (mcu.now > limitUs) {
       verifier.violation('timeout', `still running after ${opts.maxMachineSeconds ?? 7 * 24 * 3600} s of machine time`, mcu.now);
       break;
@@ -211,5 +240,6 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     flashWrites: device.storageWrites(),
     timerEvents: mcu.events,
     wallSeconds: (performance.now() - wall0) / 1000,
+    chip: cpu ? cpu.report(mcu.now) : null,
   };
 }

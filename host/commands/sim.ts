@@ -18,11 +18,13 @@ import { RING_START_DEG, RingMotionSampler, ringMotionLabels } from '../../sim/r
 import { renderBuildGif, renderMotionSvg, renderReportHtml } from '../../sim/report/render';
 import { type RingProfile, ringAxes } from '../../shared/geometry/ring';
 import { simTargets } from '../../sim/targets/index';
+import { type ChipDef, chipFor } from '../../sim/chip/chips';
+import type { ChipReport } from '../../sim/chip/cpu';
 import type { Command } from './command';
 
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--target native|...] [--width PX]',
+  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--target native|...] [--chip esp8266|esp8266-160|esp32|pico] [--width PX]',
   summary: 'run the stream on the simulated machine (device runtime on a virtual MCU); write DIR/report.json, DIR/report.html, DIR/strung.png (what the motion actually wrapped), DIR/motion.svg and DIR/build.gif',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('sim', argv, {
@@ -31,6 +33,7 @@ export const simCommand: Command = {
       width: { type: 'string' },
       plan: { type: 'string' },
       target: { type: 'string', short: 't' },
+      chip: { type: 'string' },
     });
     const [streamPath] = positionals('sim', pos, ['plan.hls']);
     if (!values.machine) throw new UserError('sim: missing --machine MACHINE.json (e.g. --machine machines/ref-gantry.json)');
@@ -39,7 +42,18 @@ export const simCommand: Command = {
     const targetName = values.target ?? 'native';
     const loadTarget = simTargets[targetName];
     if (!loadTarget) throw new UserError(`sim: unknown --target '${targetName}'; use one of ${Object.keys(simTargets).join(', ')}`);
+    // --chip: the interpreter's work is charged to that chip's CPU (sim/chip/). Refused, not run
+    // uncharged, when the target has no cost model for it.
+    let chip: ChipDef | undefined;
+    if (values.chip !== undefined) {
+      const c = chipFor(values.chip, targetName);
+      if (typeof c === 'string') throw new UserError(`sim: ${c}`);
+      chip = c;
+    }
     const target = await loadTarget();
+    if (chip && !target.costModels?.[chip.name]) {
+      throw new UserError(`sim: --target ${targetName} has no cost model for --chip ${chip.name} yet (issue #15), so its interpreter cannot be charged; run without --chip (the clock then stands still while the interpreter runs)`);
+    }
 
     const machine = loadMachine(values.machine);
     // Hook positions and drawing: a ring's hooks are laid out like a gantry's (shared/geometry/ring.ts).
@@ -74,7 +88,7 @@ export const simCommand: Command = {
     const labels = ring ? ringMotionLabels(ring) : undefined;
     // The simulation is ~80 % of the wall time, the reports the rest.
     const progress = createProgress({ label: 'sim' });
-    const r = simulate(bytes, machine, { startMm, onEdge: sampler, target, onProgress: (f) => progress.update(0.8 * f) });
+    const r = simulate(bytes, machine, { startMm, onEdge: sampler, target, chip, onProgress: (f) => progress.update(0.8 * f) });
     const samples = sampler.finish(r.machineSeconds * 1e6);
     const totalSteps = r.steps.x + r.steps.y + r.steps.z;
     const report = {
@@ -105,6 +119,7 @@ export const simCommand: Command = {
       steps: r.steps,
       sim: { wallSeconds: round(r.wallSeconds, 3), stepsPerSecond: Math.round(totalSteps / Math.max(r.wallSeconds, 1e-9)), timerEvents: r.timerEvents },
       flashWrites: r.flashWrites,
+      chip: r.chip ? chipJson(r.chip) : undefined,
       log: r.log,
       wrapped: r.wrapped,
       wrappedDirs: r.wrappedDirs,
@@ -139,11 +154,38 @@ export const simCommand: Command = {
     process.stdout.write(
       `sim ${verdict}: wrapped ${r.wrapped.length} of ${r.planHooks.length} hooks, ${(r.machineSeconds / 3600).toFixed(2)} h machine time` +
         ` (${(r.machineSeconds / Math.max(1e-9, r.floorSeconds)).toFixed(2)} × floor, ${(r.exactStopSeconds / Math.max(1e-9, r.machineSeconds)).toFixed(2)} × faster than exact stop), ${r.threadMeters.toFixed(1)} m thread, pile ${r.maxPileMm.toFixed(1)} mm` +
+        (r.chip ? `; ${chipLine(r.chip)}` : '') +
         `${why}; wrote ${join(values.out, 'report.json')}, report.html, strung.png, motion.svg, build.gif\n`,
     );
     return r.ok ? 0 : 1;
   },
 };
+
+/** report.json's `chip`: the chip, where its cost figures come from, load per window and headroom. */
+function chipJson(c: ChipReport) {
+  return {
+    name: c.name,
+    label: c.label,
+    mhz: c.mhz,
+    costSource: c.costSource,
+    uncertainty: c.uncertainty,
+    windowMs: c.windowMs,
+    load: { average: round(c.load.average, 4), peak: round(c.load.peak, 4), peakAtSeconds: round(c.load.peakAtSeconds, 3) },
+    busyWait: { average: round(c.busyWait.average, 4), peak: round(c.busyWait.peak, 4) },
+    headroom: round(c.headroom, 4),
+    cycles: Math.round(c.cycles),
+    entries: c.entries,
+    workSeconds: round(c.workSeconds, 3),
+    busyWaitSeconds: round(c.busyWaitSeconds, 3),
+    late: { count: c.late.count, maxMs: round(c.late.maxMs, 3), toleranceUs: c.late.toleranceUs },
+    breakdown: c.breakdown.map((b) => ({ what: b.what, count: b.count, cycles: Math.round(b.cycles), share: round(b.cycles / Math.max(1, c.cycles), 4) })),
+  };
+}
+
+function chipLine(c: ChipReport): string {
+  const pct = (v: number) => `${Math.round(v * 100)} %`;
+  return `chip ${c.name} (${c.mhz} MHz): interpreter load ${pct(c.load.average)} average, ${pct(c.load.peak)} peak per ${c.windowMs} ms (headroom ${pct(c.headroom)}), busy-waits ${pct(c.busyWait.average)}, ${c.late.count} late timers (worst ${c.late.maxMs.toFixed(2)} ms)`;
+}
 
 function round(v: number, digits: number): number {
   const k = 10 ** digits;

@@ -20,6 +20,7 @@ import type { MachineProfile } from '../../shared/machine';
 import type { RingProfile } from '../../shared/geometry/ring';
 import type { VirtualMcu } from '../mcu';
 import type { DeviceRuntime, FirmwareApp, SimTarget } from './target';
+import { LUA_COST_MODELS } from '../chip/lua-cost';
 
 const { lua, lauxlib, lualib, to_luastring, to_jsstring } = fengari;
 
@@ -31,6 +32,13 @@ export interface NodemcuTargetOptions {
 }
 
 const TMR_WRAP = 2 ** 31;
+/** The count hook's period (VM instructions); exact counts come from flushing at every primitive. */
+const HOOK_EVERY = 1000;
+/** The chip report's breakdown (ChipReport.breakdown). */
+const VM = 'Lua VM instructions';
+const CCALL = 'NodeMCU C function calls';
+const ROM = 'NodeMCU ROM-table look-ups';
+const DISPATCH = 'SDK dispatches into Lua (timers, tasks, UART data)';
 
 // The part of the shim that is plain Lua, over a few primitives the JavaScript side registers
 // (__mcu_*). A gpio constant is its HAL pin mode where that is what it means.
@@ -38,6 +46,8 @@ const SHIM = `
 local mcu_mode, mcu_write, mcu_read, mcu_now, mcu_delay, mcu_set, mcu_cancel, mcu_print =
   __mcu_mode, __mcu_write, __mcu_read, __mcu_now, __mcu_delay, __mcu_set, __mcu_cancel, __mcu_print
 local esp32 = __board == "ESP32"
+-- With a chip (sim/chip), __app_call is JavaScript that counts the callback's VM instructions.
+if __app_call == nil then __app_call = function(f, ...) return f(...) end end
 gpio = { HIGH = 1, LOW = 0, OUTPUT = 10, INPUT = 11, PULLUP = 20, FLOAT = 21, OUT = 10, IN = 11, PULL_UP = 20, FLOATING = 21 }
 local function pinmode(pin, dir, pull)
   if dir == 10 then mcu_mode(pin, ${PIN_OUTPUT}) elseif pull == 20 then mcu_mode(pin, ${PIN_INPUT_PULLUP}) else mcu_mode(pin, ${PIN_INPUT}) end
@@ -68,7 +78,7 @@ function __fire()
     local f = tasks[taskHead]
     tasks[taskHead] = nil
     taskHead = taskHead + 1
-    f()
+    __app_call(f)
   else
     local now, best = mcu_now(false), nil
     for t in pairs(armed) do
@@ -76,13 +86,14 @@ function __fire()
     end
     if best ~= nil then
       if best.mode == 2 then best.at = best.at + best.ms * 1000 else armed[best] = nil end
-      best.fn(best)
+      __app_call(best.fn, best)
     end
   end
   rearm()
 end
 local Timer = {}
 Timer.__index = Timer
+__Timer = Timer
 function Timer:alarm(ms, mode, fn)
   seq = seq + 1
   self.at, self.ms, self.mode, self.fn, self.seq = mcu_now(false) + ms * 1000, ms, mode, fn, seq
@@ -181,6 +192,37 @@ function __rt_status() return rt:status() end
 function __storage(key) return __hal:storageRead(key) end
 `;
 
+/**
+ * With a chip: the shim's own Lua is NodeMCU's C code on a board, so its VM instructions are not the
+ * app's. The hot primitives become JavaScript (no VM instructions; charged as one C call each), the
+ * others are bracketed by __shim_in / __shim_out (counting stops inside them), and the NodeMCU
+ * modules move out of _G into ROM-table proxies whose look-ups are charged (lua-cost.ts).
+ */
+const CHARGE = `
+local shim_in, shim_out = __shim_in, __shim_out
+local function pass(...) shim_out() return ... end
+local function wrap(f) return function(...) shim_in() return pass(f(...)) end end
+gpio.write, gpio.read, tmr.delay = __mcu_write, __mcu_read, __mcu_delay
+if tmr.now ~= nil then tmr.now = __mcu_tmrnow end
+if node.uptime ~= nil then node.uptime = __mcu_uptime end
+local direct = { [__mcu_write] = true, [__mcu_read] = true, [__mcu_delay] = true, [__mcu_tmrnow] = true, [__mcu_uptime] = true }
+for _, m in ipairs({ gpio, tmr, node, node.task, file, uart, __Timer }) do
+  local fs = {}
+  for k, v in pairs(m) do if type(v) == "function" and not direct[v] and k ~= "__index" then fs[k] = v end end
+  for k, v in pairs(fs) do m[k] = wrap(v) end
+end
+print, dofile = wrap(print), wrap(dofile)
+local rom = {}
+for _, name in ipairs({ "gpio", "tmr", "node", "file", "uart", "math", "string", "table", "bit" }) do
+  local real = rawget(_G, name)
+  if real ~= nil then
+    rom[name] = setmetatable({}, { __index = __rom_index, __newindex = real, __real = real })
+    rawset(_G, name, nil)
+  end
+end
+setmetatable(_G, { __index = __rom_index, __real = rom })
+`;
+
 /** A fengari state with the shim and the built app loaded; the app module is global __hl. */
 interface LuaApp {
   L: unknown;
@@ -190,6 +232,15 @@ interface LuaApp {
   callGlobal(name: string, args: (number | string | Uint8Array)[], nres: number): unknown;
   /** Register a JavaScript function as a Lua global. */
   fn(name: string, f: () => number): void;
+  /**
+   * Run an entry into the app (a command, serial bytes) with its Lua charged to the chip, when
+   * there is one (mcu.cpu); else just run it.
+   */
+  charged<T>(f: () => T): T;
+  /** Charge the VM instructions counted so far (before reading the clock from JavaScript). */
+  flush(): void;
+  /** Whether the app's instructions are being counted now (inside an entry, outside the shim). */
+  counting(): boolean;
 }
 
 function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp {
@@ -213,19 +264,107 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp 
     lua.lua_pushjsfunction(L, f);
     lua.lua_setglobal(L, to_luastring(name));
   };
-  const fire = () => callGlobal('__fire', [], 0);
+  // The chip (sim/chip): the app's Lua VM instructions are counted with a count hook (every
+  // HOOK_EVERY, and exactly at every primitive and at the end of an entry: flush) while `counting`.
+  const cpu = mcu.cpu;
+  const model = cpu ? LUA_COST_MODELS[cpu.chip.name] : null;
+  if (cpu && !model) throw new Error(`nodemcu target: no Lua cost model for chip ${cpu.chip.name}`);
+  const Ls = L as unknown as { hookcount: number; basehookcount: number };
+  let counting = false;
+  const saved: boolean[] = [];
+  const flush = () => {
+    if (!cpu) return;
+    const n = HOOK_EVERY - Ls.hookcount;
+    Ls.hookcount = HOOK_EVERY;
+    if (counting && n > 0) cpu.charge(n * model!.cyclesPerInstruction, VM, n);
+  };
+  /** A NodeMCU C function called from the app: its call and body. */
+  const prim = () => {
+    if (!counting) return;
+    flush();
+    cpu!.charge(model!.cCall, CCALL);
+  };
+  if (cpu) {
+    lua.lua_sethook(L, () => {
+      if (counting) cpu.charge(HOOK_EVERY * model!.cyclesPerInstruction, VM, HOOK_EVERY);
+    }, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    fn('__shim_in', () => {
+      prim();
+      flush();
+      saved.push(counting);
+      counting = false;
+      return 0;
+    });
+    fn('__shim_out', () => {
+      flush();
+      counting = saved.pop() ?? false;
+      return 0;
+    });
+    // A callback run by the SDK (timer, task, UART data): the app's code, counted.
+    fn('__app_call', () => {
+      const n = lua.lua_gettop(L);
+      flush();
+      saved.push(counting);
+      counting = true;
+      lua.lua_call(L, n - 1, 0);
+      flush();
+      counting = saved.pop() ?? false;
+      return 0;
+    });
+    // A field of a NodeMCU ROM table (or a global that is one): a look-up in flash.
+    fn('__rom_index', () => {
+      if (counting) {
+        flush();
+        cpu.charge(model!.rotableLookup, ROM);
+      }
+      lua.lua_getmetatable(L, 1);
+      lua.lua_getfield(L, -1, to_luastring('__real'));
+      lua.lua_pushvalue(L, 2);
+      lua.lua_rawget(L, -2);
+      return 1;
+    });
+  }
+  const charged = <T>(f: () => T): T => {
+    if (!cpu) return f();
+    cpu.entry();
+    flush();
+    saved.push(counting);
+    counting = true;
+    try {
+      return f();
+    } finally {
+      flush();
+      counting = saved.pop() ?? false;
+    }
+  };
+  const fire = () => {
+    if (cpu) {
+      // The SDK hands a timer alarm or a posted task to Lua: the shim picks it (not counted),
+      // __app_call counts the callback.
+      cpu.entry();
+      cpu.charge(model!.dispatch, DISPATCH);
+    }
+    callGlobal('__fire', [], 0);
+  };
   fn('__mcu_mode', () => (mcu.pinMode(lua.lua_tointeger(L, 1), lua.lua_tointeger(L, 2)), 0));
-  fn('__mcu_write', () => (mcu.write(lua.lua_tointeger(L, 1), lua.lua_tointeger(L, 2)), 0));
-  fn('__mcu_read', () => (lua.lua_pushinteger(L, mcu.levels[lua.lua_tointeger(L, 1)]), 1));
+  fn('__mcu_write', () => (prim(), mcu.write(lua.lua_tointeger(L, 1), lua.lua_tointeger(L, 2)), 0));
+  fn('__mcu_read', () => (prim(), lua.lua_pushinteger(L, mcu.levels[lua.lua_tointeger(L, 1)]), 1));
   fn('__mcu_now', () => {
     const t = Math.floor(mcu.now);
     if (lua.lua_toboolean(L, 1)) lua.lua_pushinteger(L, t % TMR_WRAP);
     else lua.lua_pushnumber(L, t);
     return 1;
   });
+  fn('__mcu_tmrnow', () => (prim(), lua.lua_pushinteger(L, Math.floor(mcu.now) % TMR_WRAP), 1));
+  fn('__mcu_uptime', () => (prim(), lua.lua_pushnumber(L, Math.floor(mcu.now)), 1));
   fn('__mcu_delay', () => {
+    prim();
     const us = lua.lua_tonumber(L, 1);
-    if (us > 0) mcu.now += us;
+    // A busy-wait: the CPU is held (peripherals still run on time).
+    if (us > 0) {
+      if (cpu) cpu.spin(us);
+      else mcu.now += us;
+    }
     return 0;
   });
   fn('__mcu_set', () => (mcu.setTimer(0, mcu.now + lua.lua_tonumber(L, 1), fire), 0));
@@ -241,6 +380,7 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp 
   check(lauxlib.luaL_loadbuffer(L, source, null, to_luastring('@hookline.lua')), 'load');
   check(lua.lua_pcall(L, 0, 1, 0), 'run');
   lua.lua_setglobal(L, to_luastring('__hl'));
+  if (cpu) check(lauxlib.luaL_dostring(L, to_luastring(CHARGE)), 'chip');
   /** Call a global Lua function with number arguments; return its first result (or undefined). */
   function callGlobal(name: string, args: (number | string | Uint8Array)[], nres: number): unknown {
     lua.lua_getglobal(L, to_luastring(name));
@@ -275,16 +415,18 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp 
     }
     return undefined;
   }
-  return { L, log, check, callGlobal, fn };
+  return { L, log, check, callGlobal, fn, charged, flush, counting: () => counting };
 }
 
 export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
   const bundlePath = opts.bundlePath ?? join(packageRoot(), 'dist', 'nodemcu', '5.3', 'hookline.lua');
-  const board = opts.board ?? 'ESP8266';
   return {
     name: 'nodemcu',
+    costModels: LUA_COST_MODELS,
     create(mcu, machine, ring, faults) {
-      const { L, log, check, callGlobal } = openLuaApp(mcu, bundlePath, board);
+      // The ESP32 chip runs the ESP32 firmware's API (gpio.config, node.uptime).
+      const board = opts.board ?? (mcu.cpu?.chip.name === 'esp32' ? 'ESP32' : 'ESP8266');
+      const { L, log, check, callGlobal, charged, flush } = openLuaApp(mcu, bundlePath, board);
       // The CREATE chunk with (module, machine, faults, ring).
       check(lauxlib.luaL_loadstring(L, to_luastring(CREATE)), 'create');
       lua.lua_getglobal(L, to_luastring('__hl'));
@@ -292,19 +434,25 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
         check(lauxlib.luaL_dostring(L, to_luastring('return ' + luaLiteral(v))), 'profile');
       }
       check(lua.lua_pcall(L, 4, 0, 0), 'create');
+      if (mcu.cpu) watchDeadlines(L, mcu, flush);
       const bool = (name: string, args: number[] = []) => callGlobal(name, args, 1) === true;
+      // Commands and stream bytes are entries into the app (charged with a chip); reading the
+      // state for the simulator's host side is not.
       const runtime: DeviceRuntime = {
         get state() {
           return callGlobal('__rt_state', [], 1) as number;
         },
         setMachineHash: (h) => void callGlobal('__rt_hash', [h], 0),
-        boot: () => void callGlobal('__rt_boot', [], 0),
-        home: () => bool('__rt_home'),
+        boot: () => charged(() => void callGlobal('__rt_boot', [], 0)),
+        home: () => charged(() => bool('__rt_home')),
         canAccept: () => bool('__rt_canAccept'),
-        feed: (b) => bool('__rt_feed', [b]),
-        resume: () => bool('__rt_resume'),
-        pause: () => bool('__rt_pause'),
-        abort: () => bool('__rt_abort'),
+        feed: (b) => charged(() => {
+          mcu.cpu?.charge(LUA_COST_MODELS[mcu.cpu.chip.name].dispatch, DISPATCH);
+          return bool('__rt_feed', [b]);
+        }),
+        resume: () => charged(() => bool('__rt_resume')),
+        pause: () => charged(() => bool('__rt_pause')),
+        abort: () => charged(() => bool('__rt_abort')),
         status: () => callGlobal('__rt_status', [], 1) as RuntimeStatus,
       };
       return {
@@ -319,6 +467,47 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
       };
     },
   };
+}
+
+/**
+ * With a chip: the runtime's timer (Hal.setTimer on the NodeMcuHal instance, the stepper's one
+ * timer) is wrapped in JavaScript, so no VM instruction is added: each call notes when its callback
+ * is due (the clock at the call + delayUs), and when the HAL runs the callback the chip is told
+ * (ChipCpu.deadline), which records it late beyond the tolerance. A runtime already behind its
+ * schedule asks for delay 0 (device/stepper.ts scheduleAt clamps), so the lateness seen here is a
+ * lower bound on the step's.
+ */
+function watchDeadlines(L: unknown, mcu: VirtualMcu, flush: () => void): void {
+  const cpu = mcu.cpu!;
+  const REG = lua.LUA_REGISTRYINDEX;
+  lua.lua_getglobal(L, to_luastring('__hal'));
+  lua.lua_getfield(L, -1, to_luastring('setTimer'));
+  const original = lauxlib.luaL_ref(L, REG);
+  lua.lua_pushjsfunction(L, () => {
+    // (self, delayUs, fn) from the app's code: the instructions so far set the clock of the call.
+    flush();
+    const d = lua.lua_tonumber(L, 2);
+    const due = mcu.now + (d > 0 ? d : 0);
+    lua.lua_pushvalue(L, 3);
+    const ref = lauxlib.luaL_ref(L, REG);
+    lua.lua_rawgeti(L, REG, original);
+    lua.lua_pushvalue(L, 1);
+    lua.lua_pushvalue(L, 2);
+    lua.lua_pushjsfunction(L, () => {
+      flush();
+      cpu.deadline(due, "the runtime's step timer");
+      const n = lua.lua_gettop(L);
+      lua.lua_rawgeti(L, REG, ref);
+      lauxlib.luaL_unref(L, REG, ref);
+      lua.lua_insert(L, 1);
+      lua.lua_call(L, n, 0);
+      return 0;
+    });
+    lua.lua_call(L, 3, 0);
+    return 0;
+  });
+  lua.lua_setfield(L, -2, to_luastring('setTimer'));
+  lua.lua_settop(L, 0);
 }
 
 /**
@@ -340,10 +529,13 @@ export function nodemcuApp(
     function __uart_rx(s) if __uart_data then __uart_data(s) end end`)), 'uart');
   // device/nodemcu/main.ts PROFILE_FILE (not imported: the app module is Lua-side code).
   app.callGlobal('__setfile', ['machine.lua', machineLuaText(o.machine, o.board ?? 'ESP32')], 0);
-  app.check(lauxlib.luaL_dostring(L, to_luastring('__hl.start()')), 'start');
+  app.charged(() => app.check(lauxlib.luaL_dostring(L, to_luastring('__hl.start()')), 'start'));
   lua.lua_settop(L, 0);
   return {
-    receive: (bytes) => void app.callGlobal('__uart_rx', [bytes], 0),
+    receive: (bytes) => app.charged(() => {
+      mcu.cpu?.charge(LUA_COST_MODELS[mcu.cpu.chip.name].dispatch, DISPATCH);
+      app.callGlobal('__uart_rx', [bytes], 0);
+    }),
     log: app.log,
   };
 }

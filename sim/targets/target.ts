@@ -9,6 +9,7 @@ import type { MachineProfile } from '../../shared/machine';
 import type { RingProfile } from '../../shared/geometry/ring';
 import type { RuntimeFaults, RuntimeStatus } from '../../device/runtime';
 import type { VirtualMcu } from '../mcu';
+import type { CostSource } from '../chip/cpu';
 
 /** The part of device/runtime.ts's Runtime that the simulator's host side drives. */
 export interface DeviceRuntime {
@@ -62,6 +63,13 @@ export interface SimTarget {
    * runs another axis' AccelStepper pass waits for it.
    */
   stepJitterUs?: number;
+  /**
+   * The chips whose cost this target can charge (`hookline sim --chip NAME`), each with where its
+   * figures come from. When mcu.cpu is set (sim/chip/cpu.ts) the target charges the interpreter's
+   * work to it as the work happens. A target without a model for the chip is refused by the sim
+   * rather than run uncharged.
+   */
+  costModels?: Record<string, CostSource>;
   /**
    * Bring the runtime up on mcu: its pins and its timer (timer slot 0; slot 1 belongs to the
    * simulator's operator). The runtime is constructed but not booted. `ring` is given for a ring
