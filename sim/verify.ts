@@ -76,6 +76,8 @@ const KEEP_PER_KIND = 10;
 const ACC_BUF = 16;
 const ACC_LAG = 12;
 const TWO_PI = 2 * Math.PI;
+/** With coarse step timing (setStepJitter), speed is also judged over this many steps. */
+const OVERSPEED_SPAN = 16;
 
 export class Verifier implements PlantObserver {
   readonly wraps: WrapEvent[] = [];
@@ -106,8 +108,18 @@ export class Verifier implements PlantObserver {
    * velocity sample is that, not 1 µs.
    */
   setStepJitter(us: number): void {
-    for (let a = 0; a < 3; a++) this.qf[a] = (us * 1e-6) / Math.max(0.01, 1 - this.vmax[a] * us * 1e-6);
+    for (let a = 0; a < 3; a++) {
+      this.qf[a] = (us * 1e-6) / Math.max(0.01, 1 - this.vmax[a] * us * 1e-6);
+      // One interval may come out short by both ends' error; the speed over OVERSPEED_SPAN steps may not.
+      this.minIntervalUs[a] = this.fullIntervalUs[a] - 2 * us;
+    }
+    this.jitterUs = us;
   }
+  /** Shortest interval at maxSpeedMmS (µs), the step-time error allowed, and each axis' last OVERSPEED_SPAN step times. */
+  private fullIntervalUs = new Float64Array(3);
+  private jitterUs = 1;
+  private spanBuf = new Float64Array(3 * OVERSPEED_SPAN);
+  private spanN = new Int32Array(3);
   private pos: Float64Array;
   private lo = new Float64Array(3);
   private amax = new Float64Array(3);
@@ -162,7 +174,8 @@ export class Verifier implements PlantObserver {
       this.hi[a] = maxSteps(ax);
       this.spm[a] = ax.stepsPerMm;
       // Steps are timed to the µs (rounded): an interval may come out up to 1 µs short.
-      this.minIntervalUs[a] = (1e6 / (ax.maxSpeedMmS * ax.stepsPerMm)) * (1 - 1e-9) - 1;
+      this.fullIntervalUs[a] = (1e6 / (ax.maxSpeedMmS * ax.stepsPerMm)) * (1 - 1e-9);
+      this.minIntervalUs[a] = this.fullIntervalUs[a] - 1;
       this.amax[a] = ax.accelMmS2 * ax.stepsPerMm;
       this.jump[a] = ax.jerkMmS * ax.stepsPerMm;
       this.qf[a] = 1e-6 / Math.max(0.01, 1 - ax.maxSpeedMmS * ax.stepsPerMm * 1e-6);
@@ -232,6 +245,15 @@ export class Verifier implements PlantObserver {
     }
     if (timeUs - this.lastStepUs[axis] < this.minIntervalUs[axis]) {
       this.violation('overspeed', `${AXIS_NAMES[axis]} stepped ${(timeUs - this.lastStepUs[axis]).toFixed(0)} µs after its previous step, faster than maxSpeedMmS`, timeUs, { axis: AXIS_NAMES[axis] });
+    }
+    if (this.jitterUs > 1) {
+      const n = this.spanN[axis];
+      const k = axis * OVERSPEED_SPAN + (n % OVERSPEED_SPAN);
+      if (n >= OVERSPEED_SPAN && timeUs - this.spanBuf[k] < OVERSPEED_SPAN * this.fullIntervalUs[axis] - 2 * this.jitterUs) {
+        this.violation('overspeed', `${AXIS_NAMES[axis]} made ${OVERSPEED_SPAN} steps in ${(timeUs - this.spanBuf[k]).toFixed(0)} µs, faster than maxSpeedMmS`, timeUs, { axis: AXIS_NAMES[axis] });
+      }
+      this.spanBuf[k] = timeUs;
+      this.spanN[axis] = n + 1;
     }
     if (timeUs >= this.accelFromUs) this.checkAccel(axis, dir, timeUs);
     else this.lastDir[axis] = dir;

@@ -8,6 +8,7 @@ import { simulate } from '../sim/simulate';
 import { nativeSegmentsTarget } from '../sim/targets/native';
 import { NATIVE_GENERATOR, type StepGeneratorSpec } from '../sim/step-generator';
 import type { MachineProfile } from '../shared/machine';
+import { Verifier } from '../sim/verify';
 import { refGantry, samplePath } from './helpers/rig';
 
 const m = refGantry();
@@ -87,5 +88,41 @@ describe('step segments: the per-step trajectory, compressed', () => {
     const r = simulate(bytes(samplePath(4, 4)), m, { target: nativeSegmentsTarget(spec) });
     expect(r.violationCounts['late-step'] ?? 0).toBeGreaterThan(0);
     expect(r.ok).toBe(false);
+  });
+
+  it('a generator with a coarse 40 µs tick winds with no violation: the verifier allows its rounding, no more', () => {
+    const spec: StepGeneratorSpec = { queueLength: 16, tickUs: 40, leadUs: 60000, refillUs: 20000, maxErrorUs: 20 };
+    const path = samplePath(6, 8);
+    const r = simulate(bytes(path), m, { target: nativeSegmentsTarget(spec) });
+    expect(r.violations).toEqual([]);
+    expect(r.wrapped).toEqual(path);
+  });
+});
+
+describe('verifier with coarse step timing (setStepJitter)', () => {
+  const fullUs = 1e6 / (m.axes.x.maxSpeedMmS * m.axes.x.stepsPerMm);
+  function run(intervals: number[], jitterUs: number) {
+    const pos = Float64Array.from([7000, 7000, 8000]);
+    const v = new Verifier(m, pos);
+    for (let a = 0; a < 3; a++) v.endstop(a, true, 0);
+    v.setStepJitter(jitterUs);
+    let t = 1e6;
+    for (const d of intervals) {
+      t += d;
+      pos[0] += 1;
+      v.step(0, 1, t);
+    }
+    return v.counts.overspeed ?? 0;
+  }
+  it('lets single intervals come out short by the rounding (alternating ±jitter around full speed)', () => {
+    const j = 30;
+    const ivs = Array.from({ length: 200 }, (_, i) => fullUs + (i % 2 ? -1.9 * j : 1.9 * j));
+    expect(run(ivs, j)).toBe(0);
+  });
+  it('but not a sustained speed above maxSpeedMmS, however small each interval\'s shortfall', () => {
+    const j = 30;
+    const ivs = Array.from({ length: 200 }, () => fullUs * 0.97);
+    expect(fullUs - fullUs * 0.97).toBeLessThan(2 * j);
+    expect(run(ivs, j)).toBeGreaterThan(0);
   });
 });
