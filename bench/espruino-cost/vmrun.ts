@@ -1,0 +1,36 @@
+// Run a script (a calibration workload, or the app with the step harness) in node:vm over the
+// Espruino shim on a VirtualMcu, instrumented in features mode: the model's features for it.
+import vm from 'node:vm';
+import { VirtualMcu } from '../../sim/mcu';
+import { espruinoShim } from '../../sim/targets/espruino-shim';
+import { COUNTER, DISPATCH, NF, instrumentForCost } from '../../sim/targets/espruino-cost';
+
+export interface VmRun {
+  features: number[];
+  printed: string[];
+  events: number;
+}
+
+/** `code` runs instrumented (features); the event loop runs until quit() or nothing is pending. */
+export function vmFeatures(code: string, maxEvents = 50_000_000): VmRun {
+  const mcu = new VirtualMcu();
+  const ctx = vm.createContext(vm.constants?.DONT_CONTEXTIFY ?? {}) as vm.Context;
+  const shim = espruinoShim(mcu, 0, { context: ctx });
+  Object.assign(ctx, shim.globals);
+  const counter = new Array(NF).fill(0);
+  let quitted = false;
+  Object.assign(ctx, {
+    [COUNTER]: counter,
+    quit: () => {
+      quitted = true;
+    },
+    process: { memory: () => ({ usage: 0, total: 5100, free: 5100 }) },
+  });
+  vm.runInContext(instrumentForCost(code, { mode: 'features' }), ctx);
+  let events = 0;
+  while (!quitted && events < maxEvents && mcu.runNext()) {
+    events++;
+    counter[DISPATCH] += 1;
+  }
+  return { features: counter.slice(), printed: shim.log.map((l) => l.replace(/^\S+ /, '')), events };
+}
