@@ -41,6 +41,8 @@ export class Planner {
   /** Largest entry speed the junction allows, and the planned one. */
   readonly vMax: number[] = floatTable(PLANNER_BLOCKS, 0);
   readonly vEntry: number[] = floatTable(PLANNER_BLOCKS, 0);
+  /** The reverse pass's entry speed (before the forward pass), kept to stop the next pass early. */
+  private vRev: number[] = floatTable(PLANNER_BLOCKS, 0);
   /** Caller's tag, reported when the block is done (−1 none). */
   readonly tag: number[] = floatTable(PLANNER_BLOCKS, -1);
   /** Dwell blocks (addDwell): standstill for dwell µs after writing outLevel to outPin (0: a move). */
@@ -218,21 +220,33 @@ export class Planner {
     return v;
   }
 
-  /** Reverse pass (brake to a stop at the end of the queue), then forward pass (reachable speeds). */
+  /**
+   * Reverse pass (brake to a stop at the end of the queue), then forward pass (reachable speeds).
+   * A new block only raises the speeds the reverse pass gives the blocks before it; once a block's
+   * reverse speed comes out as it was, every earlier block's is unchanged too (it is a function of
+   * the later ones), and so is the forward pass up to there: both passes start at the first block
+   * that changed (Grbl's planner does the same with its "planned" pointer). Same speeds as the full
+   * passes; on a microcontroller this is most of the planner's work per block.
+   */
   private recalculate(): void {
     const n = this.count;
     if (n === 0) return;
     const size = PLANNER_BLOCKS;
     let next = 0;
     const first = this.pinned ? 1 : 0;
+    let changed = n;
     for (let i = n - 1; i >= first; i--) {
       const k = (this.head + i) % size;
       let v = Math.sqrt(next * next + 2 * this.acc[k] * this.len[k]);
       if (v > this.vMax[k]) v = this.vMax[k];
+      if (i < n - 1 && v === this.vRev[k]) break;
+      this.vRev[k] = v;
       this.vEntry[k] = v;
+      changed = i;
       next = v;
     }
-    for (let i = 0; i + 1 < n; i++) {
+    let i = changed > 0 ? changed - 1 : 0;
+    for (; i + 1 < n; i++) {
       const k = (this.head + i) % size;
       const k1 = (k + 1) % size;
       const e = this.vEntry[k];
