@@ -25,7 +25,10 @@
  * bench:espruino-calibrate`), stored in espruino-cost-fit.json; CPI is the Pico's (see PICO).
  */
 import { parse, tokenizer } from 'acorn';
+import vm from 'node:vm';
 import fit from './espruino-cost-fit.json';
+import type { VirtualMcu } from '../mcu';
+import type { ChipCpu, CostSource } from '../chip/cpu';
 
 export const FEATURES = ['lex', 'exec', 'call', 'site', 'member', 'lookup', 'global', 'fundef', 'timer', 'dispatch'] as const;
 export type Feature = (typeof FEATURES)[number];
@@ -427,21 +430,6 @@ export function instructionsOf(features: ArrayLike<number>, weights: number[] = 
   return s;
 }
 
-/**
- * A meter over one instrumented bundle in one vm context: `take()` gives the Pico cycles the
- * interpreter spent since the previous take; `dispatch()` charges one event-loop callback (a
- * timer firing, serial data delivered), which the bundle's code cannot see itself.
- */
-export interface EspruinoCostMeter {
-  /** Cycles since the last take (or since install). */
-  take(): number;
-  /** Charge the event loop's work for one callback it runs. */
-  dispatch(): void;
-  /** All cycles charged so far. */
-  readonly total: number;
-  readonly chip: typeof PICO;
-}
-
 let costSource: { src: string; out: string } | null = null;
 
 /** The bundle in cost mode (one counter of ARM instructions), cached per source text. */
@@ -450,25 +438,129 @@ export function costInstrumented(src: string): string {
   return costSource.out;
 }
 
-/** Put the counter into a vm context (before the instrumented bundle runs in it) and meter it. */
-export function installCostMeter(ctx: Record<string, unknown>, chip: typeof PICO = PICO): EspruinoCostMeter {
+const fitted = fit as { looRmsError: number; heldOutRmsError: number; app: string; espruino: string };
+
+/** The Espruino target's cost model per --chip (sim/chip/cpu.ts CostSource). */
+export const ESPRUINO_COST_MODELS: Record<string, CostSource> = {
+  pico: {
+    source:
+      `the ES5 bundle instrumented in node:vm (tokens lexed/executed, calls, property accesses, scope look-ups, timer calls, dispatches: sim/targets/espruino-cost.ts), ` +
+      `weights fitted to ARM instruction counts of the real Espruino ${fitted.espruino.slice(0, 8)} (Pico-like 32-bit build, qemu-arm, virtual time; npm run bench:espruino-calibrate), ` +
+      `× CPI ${PICO.cpi} on the Pico's Cortex-M4 at 84 MHz (the 2017 Pico Leibniz-loop timing gives ≤ 1.57)`,
+    uncertainty:
+      `model vs real instruction counts: ${(100 * fitted.heldOutRmsError).toFixed(0)} % RMS on held-out workloads (${(100 * fitted.looRmsError).toFixed(0)} % leave-one-out); ` +
+      `CPI ${PICO.cpiLow}–${PICO.cpiHigh}; Linux ARM build vs the STM32 firmware ±30 %`,
+  },
+};
+
+const JS_WORK = 'JavaScript (Espruino interpreter, ARM instructions by the model)';
+const DISPATCH_WORK = 'event-loop dispatch (timer callback, serial data)';
+
+/**
+ * The Espruino app charged to a chip (mcu.cpu, sim/chip/cpu.ts): the bundle runs instrumented in
+ * cost mode; its instruction count is charged as cycles (× CPI) at every primitive the app calls
+ * (the clock, timers, pins, serial: so each sees the time the work so far took) and at the end of
+ * every entry (a timer callback or serial data: entry + the event loop's dispatch; a command from
+ * the simulator's host side: entry). Reading the app's state for the simulator is not charged.
+ */
+export interface EspruinoCharging {
+  readonly cpu: ChipCpu;
+  /** The MCU as the shim should see it: its timer callbacks are entries into the app. */
+  readonly shimMcu: VirtualMcu;
+  /** After the shim's globals are in ctx: charge the work so far before each primitive runs. */
+  wrapGlobals(ctx: vm.Context): void;
+  /** Run the bundle (instrumented) in ctx, charged as the boot entry. */
+  load(src: string, filename: string, ctx: vm.Context): void;
+  /** After load: the HAL's setTimer (the runtime's step timer) reports its deadlines to the chip. */
+  watchTimer(ctx: vm.Context): void;
+  /** An entry into the app; `dispatch`: from the event loop (serial data), not a direct call. */
+  charged<T>(f: () => T, dispatch?: boolean): T;
+  /** Code the simulator runs for itself (reading status): not charged. */
+  uncharged<T>(f: () => T): T;
+}
+
+const PRIMITIVES = ['getTime', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'pinMode', 'digitalWrite', 'digitalRead', 'digitalPulse'];
+
+export function espruinoCharging(mcu: VirtualMcu, cpu: ChipCpu): EspruinoCharging {
+  if (!ESPRUINO_COST_MODELS[cpu.chip.name]) throw new Error(`espruino target: no cost model for chip ${cpu.chip.name}`);
   const counter = [0];
-  ctx[COUNTER] = counter;
-  const perDispatch = WEIGHTS[DISPATCH];
-  const cyclesPerInsn = chip.cpi;
+  const cyclesPerInsn = PICO.cpi;
+  const dispatchInsns = WEIGHTS[DISPATCH];
   let taken = 0;
+  let depth = 0;
+  const flush = () => {
+    const n = counter[0] - taken;
+    taken = counter[0];
+    if (n > 0 && depth > 0) cpu.charge(n * cyclesPerInsn, JS_WORK, Math.round(n));
+  };
+  const discard = () => {
+    taken = counter[0];
+  };
+  const charged = <T>(f: () => T, dispatch = false): T => {
+    if (depth === 0) discard();
+    depth++;
+    if (depth === 1) {
+      cpu.entry();
+      if (dispatch) cpu.charge(dispatchInsns * cyclesPerInsn, DISPATCH_WORK, 1);
+    }
+    try {
+      return f();
+    } finally {
+      flush();
+      depth--;
+    }
+  };
+  const uncharged = <T>(f: () => T): T => {
+    if (depth > 0) return f();
+    try {
+      return f();
+    } finally {
+      discard();
+    }
+  };
+  const shimMcu = Object.create(mcu) as VirtualMcu;
+  shimMcu.setTimer = (slot: number, atUs: number, fn: () => void) => mcu.setTimer(slot, atUs, () => charged(fn, true));
   return {
-    take() {
-      const c = counter[0] - taken;
-      taken = counter[0];
-      return c * cyclesPerInsn;
+    cpu,
+    shimMcu,
+    wrapGlobals(ctx) {
+      const g = ctx as Record<string, unknown>;
+      g[COUNTER] = counter;
+      for (const name of PRIMITIVES) {
+        const orig = g[name] as ((...a: unknown[]) => unknown) | undefined;
+        if (typeof orig !== 'function') continue;
+        g[name] = (...a: unknown[]) => {
+          flush();
+          return orig(...a);
+        };
+      }
+      for (const dev of ['USB', 'Serial1', 'LoopbackA']) {
+        const d = g[dev] as { write?: (data: unknown) => void } | undefined;
+        if (!d?.write) continue;
+        const w = d.write.bind(d);
+        d.write = (data: unknown) => {
+          flush();
+          w(data);
+        };
+      }
     },
-    dispatch() {
-      counter[0] += perDispatch;
+    load(src, filename, ctx) {
+      const script = new vm.Script(costInstrumented(src), { filename: filename + ' (cost-instrumented)' });
+      charged(() => script.runInContext(ctx));
     },
-    get total() {
-      return counter[0] * cyclesPerInsn;
+    watchTimer(ctx) {
+      const proto = vm.runInContext('hooklineApp.EspruinoHal.prototype', ctx) as { setTimer(d: number, fn: () => void): void };
+      const setTimer = proto.setTimer;
+      proto.setTimer = function (this: unknown, delayUs: number, fn: () => void) {
+        flush();
+        const due = mcu.now + (delayUs > 0 ? delayUs : 0);
+        return setTimer.call(this, delayUs, () => {
+          cpu.deadline(due, "the runtime's step timer");
+          fn();
+        });
+      };
     },
-    chip,
+    charged,
+    uncharged,
   };
 }

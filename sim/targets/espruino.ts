@@ -15,6 +15,7 @@ import type { MachineProfile } from '../../shared/machine';
 import type { RingProfile } from '../../shared/geometry/ring';
 import { HASH_FILE, PROFILE_FILE } from '../../host/flash/espruino-upload';
 import { canonicalJson, machineHash } from '../../host/stream/machine-hash';
+import { ESPRUINO_COST_MODELS, espruinoCharging, type EspruinoCharging } from './espruino-cost';
 
 export const ESPRUINO_APP = 'dist/espruino/app.js';
 /** The shim offers USB, so the app takes it for the link (a Pico's host port). */
@@ -30,25 +31,41 @@ function appScript(): vm.Script {
   return script;
 }
 
+/**
+ * The app bundle run in ctx; with a chip (mcu.cpu, hookline sim --chip pico) instrumented so its
+ * interpreter work is charged (sim/targets/espruino-cost.ts), else as built.
+ */
+function loadApp(ctx: vm.Context, charging: EspruinoCharging | null): void {
+  if (!charging) return void appScript().runInContext(ctx);
+  const path = builtArtifact(ESPRUINO_APP);
+  charging.wrapGlobals(ctx);
+  charging.load(readFileSync(path, 'utf8'), path, ctx);
+  charging.watchTimer(ctx);
+}
+
 export const espruinoTarget: SimTarget = {
   name: 'espruino',
+  costModels: ESPRUINO_COST_MODELS,
   create(mcu, machine, ring, faults) {
     // An ordinary global (not contextified: that would serve each of the bundle's global look-ups,
     // Math and getTime included, through a C++ interceptor), with the per-step shim compiled in it.
     // Node < 20.18 has no DONT_CONTEXTIFY: a contextified global then, same behaviour, slower.
     const ctx = vm.createContext(vm.constants?.DONT_CONTEXTIFY ?? {}) as vm.Context;
-    const shim = espruinoShim(mcu, 0, { context: ctx });
+    const charging = mcu.cpu ? espruinoCharging(mcu, mcu.cpu) : null;
+    const shim = espruinoShim(charging ? charging.shimMcu : mcu, 0, { context: ctx });
     Object.assign(ctx, shim.globals);
-    appScript().runInContext(ctx);
+    loadApp(ctx, charging);
     // Plain data crosses into the VM as JSON, as it would come out of the board's Storage.
     ctx.__args = JSON.stringify({ machine, ring, faults });
-    const runtime = vm.runInContext(
-      `(function (a) {
+    const make = () =>
+      vm.runInContext(
+        `(function (a) {
         var app = hooklineApp;
         return new app.Runtime(new app.EspruinoHal(), a.machine, a.faults, a.ring ? new app.RingPath(a.ring) : undefined);
       })(JSON.parse(__args))`,
-      ctx,
-    ) as DeviceRuntime;
+        ctx,
+      ) as DeviceRuntime;
+    const runtime = charging ? chargedRuntime(charging.charged(make), charging) : make();
     return {
       runtime,
       log: shim.log,
@@ -71,7 +88,8 @@ export function espruinoApp(mcu: VirtualMcu, o: { machine: MachineProfile | Ring
     [HASH_FILE, String(machineHash(o.machine))],
   ]);
   const ctx = vm.createContext(vm.constants?.DONT_CONTEXTIFY ?? {}) as vm.Context;
-  const shim = espruinoShim(mcu, 0, {
+  const charging = mcu.cpu ? espruinoCharging(mcu, mcu.cpu) : null;
+  const shim = espruinoShim(charging ? charging.shimMcu : mcu, 0, {
     context: ctx,
     storage,
     serial: {
@@ -82,10 +100,34 @@ export function espruinoApp(mcu: VirtualMcu, o: { machine: MachineProfile | Ring
     },
   });
   Object.assign(ctx, shim.globals);
-  appScript().runInContext(ctx);
-  shim.emit('init');
+  loadApp(ctx, charging);
+  if (charging) charging.charged(() => shim.emit('init'));
+  else shim.emit('init');
+  const receive = (bytes: Uint8Array) => void shim.receive(HOST_PORT, String.fromCharCode(...bytes));
   return {
-    receive: (bytes) => void shim.receive(HOST_PORT, String.fromCharCode(...bytes)),
+    receive: charging ? (bytes) => charging.charged(() => receive(bytes), true) : receive,
     log: shim.log,
+  };
+}
+
+/**
+ * With a chip: the simulator's commands and stream bytes are entries into the app, charged without
+ * the event loop's dispatch (on a board the bytes come in serial data events of many bytes, whose
+ * dispatch espruinoApp charges); reading the state for the simulator is not charged.
+ */
+function chargedRuntime(rt: DeviceRuntime, c: EspruinoCharging): DeviceRuntime {
+  return {
+    get state() {
+      return c.uncharged(() => rt.state);
+    },
+    setMachineHash: (h) => c.charged(() => rt.setMachineHash(h)),
+    boot: () => c.charged(() => rt.boot()),
+    home: () => c.charged(() => rt.home()),
+    canAccept: () => c.uncharged(() => rt.canAccept()),
+    feed: (b) => c.charged(() => rt.feed(b)),
+    resume: () => c.charged(() => rt.resume()),
+    pause: () => c.charged(() => rt.pause()),
+    abort: () => c.charged(() => rt.abort()),
+    status: () => c.uncharged(() => rt.status()),
   };
 }
