@@ -175,6 +175,7 @@ async function main() {
         about: 'bench/espruino-cost/calibrate.ts: ARM instructions per feature unit of sim/targets/espruino-cost.ts, fitted (non-negative least squares, relative error) on the real Pico-like ARM Espruino build under qemu-arm with virtual time',
         espruino: readFileSync(`${process.env.HOOKLINE_REALCHIPS ?? '../shared/realchips'}/espruino/bin/COMMIT`, 'utf8').trim(),
         app: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+        appSha256: createHash('sha256').update(readFileSync('dist/espruino/app.js')).digest('hex').slice(0, 16),
         weights: Object.fromEntries(FEATURES.map((f, i) => [f, +all[i].toFixed(2)])),
         looRmsError: +looRms.toFixed(3),
         heldOutRmsError: +heldRms.toFixed(3),

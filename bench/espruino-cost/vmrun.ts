@@ -9,11 +9,24 @@ export interface VmRun {
   features: number[];
   printed: string[];
   events: number;
+  /** Pin edges: how many, and a hash of (pin, level, time) in order. */
+  edges: number;
+  edgeHash: number;
 }
 
-/** `code` runs instrumented (features); the event loop runs until quit() or nothing is pending. */
-export function vmFeatures(code: string, maxEvents = 50_000_000): VmRun {
+/**
+ * `code` runs instrumented (features mode; 'cost': one counter; 'plain': as is); the event loop
+ * runs until quit() or nothing is pending.
+ */
+export function vmFeatures(code: string, maxEvents = 50_000_000, mode: 'features' | 'cost' | 'plain' = 'features'): VmRun {
   const mcu = new VirtualMcu();
+  let edges = 0, edgeHash = 0;
+  mcu.addListener({
+    edge(pin, level, t) {
+      edges++;
+      edgeHash = (Math.imul(edgeHash, 31) + pin * 7 + level + Math.round(t)) | 0;
+    },
+  });
   const ctx = vm.createContext(vm.constants?.DONT_CONTEXTIFY ?? {}) as vm.Context;
   const shim = espruinoShim(mcu, 0, { context: ctx });
   Object.assign(ctx, shim.globals);
@@ -26,11 +39,11 @@ export function vmFeatures(code: string, maxEvents = 50_000_000): VmRun {
     },
     process: { memory: () => ({ usage: 0, total: 5100, free: 5100 }) },
   });
-  vm.runInContext(instrumentForCost(code, { mode: 'features' }), ctx);
+  vm.runInContext(mode === 'plain' ? code : instrumentForCost(code, { mode }), ctx);
   let events = 0;
   while (!quitted && events < maxEvents && mcu.runNext()) {
     events++;
     counter[DISPATCH] += 1;
   }
-  return { features: counter.slice(), printed: shim.log.map((l) => l.replace(/^\S+ /, '')), events };
+  return { features: counter.slice(), printed: shim.log.map((l) => l.replace(/^\S+ /, '')), events, edges, edgeHash };
 }
