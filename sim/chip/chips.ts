@@ -14,13 +14,22 @@ export interface ChipDef {
   mhz: number;
   /** The sim target whose firmware runs on this chip (--target). */
   target: string;
+  /** Heap free for the app after the firmware booted (published; NodeMCU: node.heap()), bytes, with its source. */
+  freeHeap?: { bytes: number; source: string };
 }
+
+/** NodeMCU on an ESP8266: node.heap() after boot on a dev build (nodemcu-firmware PR #2301, 2018, before LFS was flashed). */
+const ESP8266_HEAP = { bytes: 43864, source: 'node.heap() = 43864 after boot, NodeMCU dev build 2018 (nodemcu-firmware PR #2301)' };
 
 export const CHIPS: Record<string, ChipDef> = {
   pico: { name: 'pico', label: 'Espruino Pico: STM32F401CD, Cortex-M4 at 84 MHz', mhz: 84, target: 'espruino' },
-  esp8266: { name: 'esp8266', label: 'ESP8266: Xtensa L106 at 80 MHz (NodeMCU default)', mhz: 80, target: 'nodemcu' },
-  'esp8266-160': { name: 'esp8266-160', label: 'ESP8266: Xtensa L106 at 160 MHz (node.setcpufreq(node.CPU160MHZ))', mhz: 160, target: 'nodemcu' },
-  esp32: { name: 'esp32', label: 'ESP32: Xtensa LX6 at 240 MHz', mhz: 240, target: 'nodemcu' },
+  esp8266: { name: 'esp8266', label: 'ESP8266: Xtensa L106 at 80 MHz (NodeMCU default)', mhz: 80, target: 'nodemcu', freeHeap: ESP8266_HEAP },
+  'esp8266-160': { name: 'esp8266-160', label: 'ESP8266: Xtensa L106 at 160 MHz (node.setcpufreq(node.CPU160MHZ))', mhz: 160, target: 'nodemcu', freeHeap: ESP8266_HEAP },
+  esp32: {
+    name: 'esp32', label: 'ESP32: Xtensa LX6 at 240 MHz', mhz: 240, target: 'nodemcu',
+    // An upper bound: the heap before Wi-Fi and the Lua VM take their share.
+    freeHeap: { bytes: (61 + 98 + 14 + 111) * 1024, source: 'ESP-IDF heap_init at boot of NodeMCU dev-esp32: 61 + 98 + 14 + 111 KiB of DRAM for dynamic allocation (nodemcu-firmware PR #2801 boot log), before Wi-Fi and Lua: an upper bound' },
+  },
 };
 
 /** A chip by name, or one line saying why not (unknown, or another target's chip). */

@@ -47,7 +47,7 @@ export interface ChipReport {
   costSource: string;
   uncertainty: string;
   windowMs: number;
-  /** Interpreter work as a fraction of the time: over the whole run, and the busiest window. */
+  /** Interpreter work as a fraction of the time: over the whole run, and the busiest window (the last window is as long as the run went on). */
   load: { average: number; peak: number; peakAtSeconds: number };
   /** Busy-waits (tmr.delay): the CPU is held but does no work. */
   busyWait: { average: number; peak: number };
@@ -155,18 +155,20 @@ export class ChipCpu {
 
   report(endUs: number): ChipReport {
     const w = this.windowUs;
+    const end = Math.max(endUs, 1e-9);
+    // A window's load is its work over its length; the last one ends with the run.
+    const len = (i: number) => Math.max(1e-9, Math.min(w, end - i * w));
     let peak = 0;
     let peakAt = 0;
     for (let i = 0; i < this.work.length; i++) {
-      const v = this.work[i] ?? 0;
+      const v = Math.min(1, this.work[i] / len(i));
       if (v > peak) {
         peak = v;
         peakAt = i;
       }
     }
     let spinPeak = 0;
-    for (let i = 0; i < this.spins.length; i++) spinPeak = Math.max(spinPeak, this.spins[i] ?? 0);
-    const end = Math.max(endUs, 1e-9);
+    for (let i = 0; i < this.spins.length; i++) spinPeak = Math.max(spinPeak, Math.min(1, this.spins[i] / len(i)));
     return {
       name: this.chip.name,
       label: this.chip.label,
@@ -174,9 +176,9 @@ export class ChipCpu {
       costSource: this.model.source,
       uncertainty: this.model.uncertainty,
       windowMs: w / 1000,
-      load: { average: this.workUs / end, peak: peak / w, peakAtSeconds: (peakAt * w) / 1e6 },
-      busyWait: { average: this.spinUs / end, peak: spinPeak / w },
-      headroom: 1 - peak / w,
+      load: { average: this.workUs / end, peak, peakAtSeconds: (peakAt * w) / 1e6 },
+      busyWait: { average: this.spinUs / end, peak: spinPeak },
+      headroom: 1 - peak,
       cycles: this.cycles,
       entries: this.entries,
       workSeconds: this.workUs / 1e6,
