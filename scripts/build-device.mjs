@@ -3,11 +3,11 @@
 //   dist/nodemcu/hookline.lua  typescript-to-lua (Lua 5.3), one bundled chunk returning the API
 //   dist/nodemcu/5.3/hookline.lua, dist/nodemcu/5.1/hookline.lua  the NodeMCU app (device/nodemcu/main.ts)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'acorn';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const bin = (name) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
@@ -16,6 +16,63 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 // other's half-written files.
 const es5 = mkdtempSync(join(tmpdir(), 'hookline-es5-'));
 run(bin('tsc'), ['-p', 'tsconfig.device.json', '--outDir', es5]);
+
+// tsc's ES5 class: `var C = /** @class */ (function () { function C() {…} C.prototype.m = …; return C; }());`.
+// In Espruino every function keeps the scopes it was defined in: one scope is one name var pointing
+// at it, two or more are copied into an array per function (a name, the array and one entry per
+// scope: 3 vars more). A method defined inside that wrapper sees two scopes (the bundle's and the
+// wrapper's), so the wrapper costs 3 JsVars per method, ~500 for the app (measured in the Pico-like
+// ARM build, docs/targets/espruino.md "Memory"). Unwrapped the class is the same code one level up:
+// `function C() {…} C.prototype.m = …;`. Only wrappers of exactly that shape are unwrapped (no
+// parameters, no other declarations, no `this`/`arguments` outside a nested function).
+function flattenClassWrappers(file) {
+  const src = readFileSync(file, 'utf8');
+  const ast = parse(src, { ecmaVersion: 2020, sourceType: 'module' });
+  const edits = [];
+  const usesOuterThis = (node) => {
+    let found = false;
+    const walk = (n) => {
+      if (found || n === null || typeof n !== 'object') return;
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (n.type === 'FunctionExpression' || n.type === 'FunctionDeclaration') return;
+      if (n.type === 'ThisExpression' || (n.type === 'Identifier' && n.name === 'arguments')) found = true;
+      for (const k in n) if (k !== 'type') walk(n[k]);
+    };
+    walk(node);
+    return found;
+  };
+  for (const top of ast.body) {
+    const decl = top.type === 'ExportNamedDeclaration' ? top.declaration : top;
+    if (!decl || decl.type !== 'VariableDeclaration' || decl.declarations.length !== 1) continue;
+    const d = decl.declarations[0];
+    const call = d.init;
+    if (d.id.type !== 'Identifier' || !call || call.type !== 'CallExpression' || call.arguments.length !== 0) continue;
+    const fn = call.callee;
+    if (fn.type !== 'FunctionExpression' || fn.params.length !== 0 || fn.id) continue;
+    const body = fn.body.body;
+    const name = d.id.name;
+    const first = body[0];
+    const last = body[body.length - 1];
+    if (body.length < 2 || first.type !== 'FunctionDeclaration' || first.id.name !== name) continue;
+    if (last.type !== 'ReturnStatement' || !last.argument || last.argument.type !== 'Identifier' || last.argument.name !== name) continue;
+    const middle = body.slice(1, -1);
+    if (!middle.every((st) => st.type === 'ExpressionStatement') || middle.some(usesOuterThis)) continue;
+    const text = [first, ...middle].map((st) => src.slice(st.start, st.end)).join('\n');
+    edits.push({ start: top.start, end: top.end, text: top === decl ? text : 'export ' + text });
+  }
+  if (edits.length === 0) return 0;
+  let out = src;
+  for (const e of edits.reverse()) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  writeFileSync(file, out);
+  return edits.length;
+}
+const jsFiles = (dir) => readdirSync(dir).flatMap((f) => {
+  const p = join(dir, f);
+  return statSync(p).isDirectory() ? jsFiles(p) : p.endsWith('.js') ? [p] : [];
+});
+let flattened = 0;
+for (const f of jsFiles(es5)) flattened += flattenClassWrappers(f);
+if (flattened === 0) throw new Error('build-device: no ES5 class wrapper unwrapped: has tsc\'s class emit changed? (see flattenClassWrappers)');
 await build({
   entryPoints: [join(es5, 'device/entry.js')],
   outfile: 'dist/espruino/hookline.js',
@@ -26,20 +83,129 @@ await build({
   platform: 'neutral',
   logLevel: 'warning',
 });
+// Module-level numeric constants (`var ST_IDLE = 3;`, the link's frame types, ...) are one JsVar
+// each in the bundle's scope on Espruino, and every use is a scope look-up: ~150 JsVars at rest.
+// In the bundle (one scope: esbuild's IIFE) a `var` whose initialiser is a number (or arithmetic on
+// numbers and such constants) and which is never assigned and never declared again in any nested
+// scope is replaced by its value at every use, and its declaration dropped.
+function inlineConstants(src) {
+  const ast = parse(src, { ecmaVersion: 5 });
+  const iife = ast.body.length === 1 && ast.body[0].type === 'ExpressionStatement' ? ast.body[0].expression : null;
+  const fn = iife && iife.type === 'CallExpression' ? iife.callee : null;
+  if (!fn || fn.type !== 'FunctionExpression') throw new Error('build-device: inlineConstants expects one IIFE (esbuild --format=iife)');
+  const top = fn.body.body;
+  const inits = new Map(); // name -> init expression (top-level var)
+  for (const st of top) if (st.type === 'VariableDeclaration') for (const d of st.declarations) if (d.init) inits.set(d.id.name, d.init);
+  const boundInside = new Set();
+  const assigned = new Set();
+  const topDecls = new Set();
+  for (const st of top) if (st.type === 'VariableDeclaration') for (const d of st.declarations) topDecls.add(d);
+  const walk = (n, visit) => {
+    if (n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((c) => walk(c, visit));
+    visit(n);
+    for (const k in n) if (k !== 'type' && k !== 'start' && k !== 'end') walk(n[k], visit);
+  };
+  walk(top, (n) => {
+    if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression') {
+      for (const p of n.params) boundInside.add(p.name);
+      if (n.type === 'FunctionExpression' && n.id) boundInside.add(n.id.name);
+    }
+    if (n.type === 'VariableDeclarator' && !topDecls.has(n)) boundInside.add(n.id.name);
+    if (n.type === 'CatchClause') boundInside.add(n.param.name);
+    if (n.type === 'AssignmentExpression' && n.left.type === 'Identifier') assigned.add(n.left.name);
+    if (n.type === 'UpdateExpression' && n.argument.type === 'Identifier') assigned.add(n.argument.name);
+  });
+  for (const st of top) if (st.type === 'FunctionDeclaration') boundInside.add(st.id.name); // (a function, not a constant)
+  const value = new Map();
+  const evaluate = (e) => {
+    if (e.type === 'Literal') return typeof e.value === 'number' ? e.value : undefined;
+    if (e.type === 'Identifier') return value.get(e.name);
+    if (e.type === 'UnaryExpression') {
+      const a = evaluate(e.argument);
+      return a === undefined ? undefined : e.operator === '-' ? -a : e.operator === '~' ? ~a : e.operator === '+' ? a : undefined;
+    }
+    if (e.type === 'BinaryExpression') {
+      const a = evaluate(e.left);
+      const b = evaluate(e.right);
+      if (a === undefined || b === undefined) return undefined;
+      const ops = { '+': a + b, '-': a - b, '*': a * b, '/': a / b, '%': a % b, '|': a | b, '&': a & b, '^': a ^ b, '<<': a << b, '>>': a >> b, '>>>': a >>> b };
+      return ops[e.operator];
+    }
+    return undefined;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, init] of inits) {
+      if (value.has(name) || assigned.has(name) || boundInside.has(name)) continue;
+      const v = evaluate(init);
+      if (typeof v === 'number' && Number.isFinite(v)) {
+        value.set(name, v);
+        changed = true;
+      }
+    }
+  }
+  // References to replace: identifiers that are not property names, declarations or labels.
+  const edits = [];
+  const visitRefs = (n, parent, key) => {
+    if (n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((c) => visitRefs(c, parent, key));
+    if (n.type === 'Identifier' && value.has(n.name)) {
+      const isProp = (parent.type === 'MemberExpression' && key === 'property' && !parent.computed) || (parent.type === 'Property' && key === 'key');
+      const isDecl = parent.type === 'VariableDeclarator' && key === 'id';
+      if (!isProp && !isDecl) {
+        const v = value.get(n.name);
+        const text = Object.is(v, -0) ? '-0' : String(v);
+        edits.push({ start: n.start, end: n.end, text: v < 0 || Object.is(v, -0) ? '(' + text + ')' : text });
+      }
+    }
+    for (const k in n) if (k !== 'type' && k !== 'start' && k !== 'end') visitRefs(n[k], n, k);
+  };
+  visitRefs(fn.body, fn, 'body');
+  // Drop the declarations (a kept declarator keeps its text, with its own references replaced).
+  const applyIn = (start, end) => {
+    let t = src.slice(start, end);
+    for (const e of edits.filter((x) => x.start >= start && x.end <= end).sort((x, y) => y.start - x.start)) {
+      t = t.slice(0, e.start - start) + e.text + t.slice(e.end - start);
+    }
+    return t;
+  };
+  const drops = [];
+  for (const st of top) {
+    if (st.type !== 'VariableDeclaration') continue;
+    const keep = st.declarations.filter((d) => !value.has(d.id.name));
+    if (keep.length === st.declarations.length) continue;
+    drops.push({ start: st.start, end: st.end, text: keep.length === 0 ? '' : 'var ' + keep.map((d) => applyIn(d.start, d.end)).join(', ') + ';' });
+  }
+  for (const d of drops) {
+    for (let i = edits.length - 1; i >= 0; i--) if (edits[i].start >= d.start && edits[i].end <= d.end) edits.splice(i, 1);
+    edits.push(d);
+  }
+  edits.sort((a, b) => b.start - a.start);
+  let out = src;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return { code: out, count: value.size };
+}
+
 // The Espruino app (device/espruino/main.ts): what `hookline flash --target espruino` stores as
-// .bootcde; minified because the board keeps the source in flash and parses it at boot.
-await build({
+// .bootcde; minified because the board keeps the source in flash and parses it at boot. Bundled
+// first, its constants inlined (inlineConstants), then minified.
+const appBundle = await build({
   entryPoints: [join(es5, 'device/espruino/main.js')],
-  outfile: 'dist/espruino/app.js',
+  write: false,
   bundle: true,
-  format: 'iife',
-  globalName: 'hooklineApp',
+  format: 'iife', // no globalName: main.ts sets its one global, hooklineApp, itself
   target: 'es5',
   platform: 'neutral',
   external: ['Storage'], // Espruino's built-in module, require()d on the board
-  minify: true,
   logLevel: 'warning',
 });
+const inlined = inlineConstants(appBundle.outputFiles[0].text);
+if (inlined.count < 50) throw new Error(`build-device: only ${inlined.count} constants inlined in the app: has the bundle's shape changed? (see inlineConstants)`);
+console.log(`build-device: app.js: ${flattened} class wrappers unwrapped, ${inlined.count} constants inlined`);
+const appMin = await transform(inlined.code, { minify: true, target: 'es5', logLevel: 'warning' });
+mkdirSync('dist/espruino', { recursive: true });
+writeFileSync('dist/espruino/app.js', appMin.code);
 
 rmSync(es5, { recursive: true, force: true });
 

@@ -1,4 +1,5 @@
 import { CRC16_INIT, crc16Update } from '../crc16';
+import { byteTable } from '../number-table';
 
 /**
  * Link frames (docs/protocol.md): [type][seq][ack][length][payload…][crc16 hi][crc16 lo],
@@ -65,14 +66,14 @@ export class FrameDecoder {
   ack = 0;
   length = 0;
   payload: number[] = [];
-  private buf: number[] = [];
+  /** The frame being decoded: a byte table (Espruino: one flat block, not a JsVar per byte). */
+  private buf: number[] = byteTable(MAX_FRAME);
   private n = 0;
   private left = 0;
   private code = 0;
   private broken = false;
 
   constructor() {
-    for (let i = 0; i < MAX_FRAME; i++) this.buf.push(0);
     for (let i = 0; i < MAX_PAYLOAD; i++) this.payload.push(0);
   }
 
