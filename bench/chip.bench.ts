@@ -1,0 +1,113 @@
+// `npm run bench:chip`: what each target's interpreter costs on its chips (issue #15), each figure
+// labelled with the measurement it comes from:
+//   cost per step (and per entry into the app: a timer callback or a refill), the load at the
+//   profile's peak step rate, the steps/s ceiling (clock / cycles per step), memory at rest.
+// Espruino (pico): the real interpreter's ARM instruction counts (bench:espruino-calibrate, stored
+// in sim/targets/espruino-cost-fit.json) and the cost model in `hookline sim --chip pico`; JsVars
+// at rest measured in the Pico-like ARM build (13-byte JsVars, 5100) when ../shared/realchips is
+// here. NodeMCU (esp32, esp8266): `hookline sim --chip` with sim/chip/lua-cost.ts.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fit from '../sim/targets/espruino-cost-fit.json';
+import { PICO } from '../sim/targets/espruino-cost';
+import { CHIPS } from '../sim/chip/chips';
+import { appStream } from './espruino-cost/app-harness';
+import { armCount, pretokenise, realAvailable } from './espruino-cost/real';
+import { canonicalJson, machineHash } from '../host/stream/machine-hash';
+
+type Machine = { axes: Record<string, { stepsPerMm: number; maxSpeedMmS: number }> };
+
+/** The profile's peak step rate: X and Y together at their top speeds, or Z alone, whichever is more. */
+function peakStepRate(m: Machine): number {
+  const r = (k: string) => (m.axes[k] ? m.axes[k].stepsPerMm * m.axes[k].maxSpeedMmS : 0);
+  return Math.max(r('x') + r('y'), r('z'));
+}
+
+interface SimChip {
+  steps: number;
+  machineSeconds: number;
+  chip: { cycles: number; entries: number; load: { average: number; peak: number }; late: { count: number } };
+  ok: boolean;
+}
+
+function sim(hls: string, machine: string, target: string, chip: string): SimChip {
+  const out = mkdtempSync(join(tmpdir(), 'hookline-bench-chip-'));
+  try {
+    execFileSync(process.execPath, ['bin/hookline.js', 'sim', hls, '--machine', machine, '--target', target, '--chip', chip, '-o', out], { stdio: 'pipe' });
+  } catch {
+    // a failed verdict (late steps) still writes its report
+  }
+  const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  const steps = typeof r.steps === 'number' ? r.steps : Object.values(r.steps ?? {}).reduce((s: number, v) => s + (typeof v === 'number' ? v : 0), 0);
+  return { steps, machineSeconds: r.machineSeconds, chip: r.chip, ok: r.ok };
+}
+
+const f0 = (x: number) => x.toFixed(0);
+const k = (x: number) => `${(x / 1000).toFixed(0)} k`;
+
+async function jsVarsAtRest(): Promise<string> {
+  const why = realAvailable();
+  if (why) return `not measured (${why})`;
+  const app = await pretokenise(readFileSync('dist/espruino/app.js', 'utf8'));
+  const m = JSON.parse(readFileSync('machines/ref-gantry.json', 'utf8'));
+  const boot =
+    `\nrequire("Storage").write("hookline.json",${JSON.stringify(canonicalJson(m))});require("Storage").write("hookline.hash","${machineHash(m)}");` +
+    `LoopbackA.setConsole=function(){};E.emit("init");setTimeout(function(){print("HLMEM "+JSON.stringify(process.memory()));quit();},3000);\n`;
+  const fresh = `setTimeout(function(){print("HLMEM "+JSON.stringify(process.memory()));quit();},10);\n`;
+  const [a, b] = [await armCount(Buffer.concat([app, Buffer.from(boot, 'latin1')])), await armCount(fresh)];
+  const mem = (o: string) => JSON.parse(/HLMEM (\{.*\})/.exec(o)![1]) as { usage: number; total: number; free: number };
+  const ma = mem(a.out), mb = mem(b.out);
+  return `${ma.usage} of ${ma.total} used after boot + 3 s at rest (${((100 * ma.usage) / ma.total).toFixed(0)} %; fresh interpreter ${mb.usage}; app ≈ ${ma.usage - mb.usage}) — measured: Pico-like ARM build (13-byte JsVars) under qemu, file mode, code as a native string like .bootcde, process.memory()`;
+}
+
+async function main() {
+  appStream(); // dist/realchips/plan30: a 30-line plan of examples/coffee.png bound to ref-gantry
+  const gantry = JSON.parse(readFileSync('machines/ref-gantry.json', 'utf8')) as Machine;
+  const peak = peakStepRate(gantry);
+
+  console.log(`Espruino on pico (${CHIPS.pico.label}); ref-gantry peak step rate ${peak} steps/s (X+Y at top speed)`);
+  for (const c of fit.cases.filter((x) => x.name.startsWith('app'))) {
+    const cyc = c.realPerUnit * PICO.cpi;
+    console.log(
+      `  real interpreter, ${c.what}: ${k(c.realPerUnit)} ARM insns/step × CPI ${PICO.cpi} (${PICO.cpiLow}–${PICO.cpiHigh}) = ${k(cyc)} cycles/step → ceiling ${f0(84e6 / cyc)} steps/s ` +
+        `(${f0(84e6 / (c.realPerUnit * PICO.cpiHigh))}–${f0(84e6 / (c.realPerUnit * PICO.cpiLow))}); load at ${peak} steps/s: ${((peak * cyc) / 84e6 * 100).toFixed(0)} % — measured: qemu-arm instruction count, virtual time (bench:espruino-calibrate, app ${fit.app})`,
+    );
+  }
+  const timer = fit.cases.find((c) => c.name === 'timerchain')!;
+  console.log(`  floor for any per-step JS callback (empty setTimeout chain): ${k(timer.realPerUnit)} ARM insns = ${k(timer.realPerUnit * PICO.cpi)} cycles → ≤ ${f0(84e6 / (timer.realPerUnit * PICO.cpi))} callbacks/s — measured: qemu-arm`);
+  const s = sim('dist/realchips/plan30/plan.hls', 'machines/ref-gantry.json', 'espruino', 'pico');
+  const perStep = s.chip.cycles / Math.max(1, s.steps);
+  const perEntry = s.chip.cycles / Math.max(1, s.chip.entries);
+  console.log(
+    `  model (hookline sim --chip pico, 30-line plan, ${s.steps} steps, ${s.chip.entries} entries): ${k(perStep)} cycles/step, ${k(perEntry)} cycles per entry (timer callback / command) → ceiling ${f0(84e6 / perStep)} steps/s; ` +
+      `load at ${peak} steps/s ${((peak * perStep) / 84e6 * 100).toFixed(0)} %; in the run: load average ${(100 * s.chip.load.average).toFixed(0)} %, peak ${(100 * s.chip.load.peak).toFixed(0)} %, ${s.chip.late.count} late steps, verdict ${s.ok ? 'ok' : 'FAILED'} — model: sim/targets/espruino-cost.ts (fit held-out error ${(100 * fit.heldOutRmsError).toFixed(0)} %)`,
+  );
+  console.log(`  per segment: ${s.chip.entries >= s.steps * 0.9 ? 'none yet: the Espruino HAL steps from one timer callback per step (EspruinoHal.steps = null), so per entry = per step' : `${k(perEntry)} cycles per entry (refills of the step generator)`}`);
+  console.log(`  JsVars at rest: ${await jsVarsAtRest()}`);
+
+  for (const [chip, machine] of [['esp32', 'machines/ref-gantry-esp32.json'], ['esp8266', 'machines/ref-gantry-esp32.json']] as const) {
+    const m = JSON.parse(readFileSync(machine, 'utf8')) as Machine;
+    const pk = peakStepRate(m);
+    const hls = `dist/realchips/plan30/plan-${machine.replace(/.*\//, '').replace('.json', '')}.hls`;
+    execFileSync(process.execPath, ['bin/hookline.js', 'encode', 'dist/realchips/plan30/plan.json', '-o', hls, '--machine', machine]);
+    const def = CHIPS[chip];
+    let r: SimChip;
+    try {
+      r = sim(hls, machine, 'nodemcu', chip);
+    } catch (e) {
+      console.log(`NodeMCU on ${chip}: sim failed (${(e as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    const ps = r.chip.cycles / Math.max(1, r.steps);
+    const hz = def.mhz * 1e6;
+    console.log(
+      `NodeMCU on ${chip} (${def.label}); ${machine} peak ${pk} steps/s: model (hookline sim --chip ${chip}, 30-line plan, ${r.steps} steps): ${k(ps)} cycles/step, ` +
+        `${k(r.chip.cycles / Math.max(1, r.chip.entries))} per entry → ceiling ${f0(hz / ps)} steps/s; load at ${pk} steps/s ${((pk * ps) / hz * 100).toFixed(0)} %; run: load peak ${(100 * r.chip.load.peak).toFixed(0)} %, ${r.chip.late.count} late, verdict ${r.ok ? 'ok' : 'FAILED'} — model: sim/chip/lua-cost.ts (Lua VM instructions counted with a hook × published cycles)`,
+    );
+    if (def.freeHeap) console.log(`  free heap after boot: ${def.freeHeap.bytes} B — published: ${def.freeHeap.source}`);
+  }
+}
+
+await main();
