@@ -21,6 +21,8 @@ import type { RingProfile } from '../../shared/geometry/ring';
 import type { VirtualMcu } from '../mcu';
 import type { DeviceRuntime, FirmwareApp, SimTarget } from './target';
 import { LUA_COST_MODELS } from '../chip/lua-cost';
+import { GpioPulse, installGpioPulse } from './nodemcu-gpio-pulse';
+import { Rmt, installRmt } from './nodemcu-rmt';
 
 const { lua, lauxlib, lualib, to_luastring, to_jsstring } = fengari;
 
@@ -29,6 +31,12 @@ export interface NodemcuTargetOptions {
   bundlePath?: string;
   /** Which firmware's API the shim offers (default ESP8266). */
   board?: 'ESP8266' | 'ESP32';
+  /**
+   * The hardware step primitives in the firmware: 'firmware' (default) the board's (gpio.pulse on
+   * ESP8266, rmt on ESP32: sim/targets/nodemcu-gpio-pulse.ts, nodemcu-rmt.ts); 'none' neither (a
+   * build without those modules: the app steps from Lua timers).
+   */
+  primitives?: 'firmware' | 'none';
 }
 
 const TMR_WRAP = 2 ** 31;
@@ -206,14 +214,22 @@ gpio.write, gpio.read, tmr.delay = __mcu_write, __mcu_read, __mcu_delay
 if tmr.now ~= nil then tmr.now = __mcu_tmrnow end
 if node.uptime ~= nil then node.uptime = __mcu_uptime end
 local direct = { [__mcu_write] = true, [__mcu_read] = true, [__mcu_delay] = true, [__mcu_tmrnow] = true, [__mcu_uptime] = true }
-for _, m in ipairs({ gpio, tmr, node, node.task, file, uart, __Timer }) do
+-- Every Lua function of the shim's modules, nested tables too (gpio.pulse, rmt, ...); a Lua shim
+-- object's methods live in its metatable, which must be listed here (__Timer).
+local seen = {}
+local function wrapAll(m)
+  if type(m) ~= "table" or seen[m] then return end
+  seen[m] = true
   local fs = {}
-  for k, v in pairs(m) do if type(v) == "function" and not direct[v] and k ~= "__index" then fs[k] = v end end
+  for k, v in pairs(m) do
+    if type(v) == "function" and not direct[v] and k ~= "__index" then fs[k] = v elseif type(v) == "table" then wrapAll(v) end
+  end
   for k, v in pairs(fs) do m[k] = wrap(v) end
 end
+for _, m in ipairs({ gpio, tmr, node, file, uart, rawget(_G, "rmt") or {}, __Timer }) do wrapAll(m) end
 print, dofile = wrap(print), wrap(dofile)
 local rom = {}
-for _, name in ipairs({ "gpio", "tmr", "node", "file", "uart", "math", "string", "table", "bit" }) do
+for _, name in ipairs({ "gpio", "tmr", "node", "file", "uart", "rmt", "math", "string", "table", "bit" }) do
   local real = rawget(_G, name)
   if real ~= nil then
     rom[name] = setmetatable({}, { __index = __rom_index, __newindex = real, __real = real })
@@ -243,7 +259,7 @@ interface LuaApp {
   counting(): boolean;
 }
 
-function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp {
+function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string, primitives: 'firmware' | 'none' = 'firmware'): LuaApp {
   let source: Buffer;
   try {
     source = readFileSync(bundlePath);
@@ -346,8 +362,10 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp 
     }
     callGlobal('__fire', [], 0);
   };
-  fn('__mcu_mode', () => (mcu.pinMode(lua.lua_tointeger(L, 1), lua.lua_tointeger(L, 2)), 0));
-  fn('__mcu_write', () => (prim(), mcu.write(lua.lua_tointeger(L, 1), lua.lua_tointeger(L, 2)), 0));
+  // The step primitives (installed below): an RMT channel owns its pin until gpio.config takes it back.
+  let rmt: Rmt | null = null;
+  fn('__mcu_mode', () => (rmt?.releasePin(lua.lua_tointeger(L, 1)), mcu.pinMode(lua.lua_tointeger(L, 1), lua.lua_tointeger(L, 2)), 0));
+  fn('__mcu_write', () => (prim(), rmt?.ownsPin(lua.lua_tointeger(L, 1)) || mcu.write(lua.lua_tointeger(L, 1), lua.lua_tointeger(L, 2)), 0));
   fn('__mcu_read', () => (prim(), lua.lua_pushinteger(L, mcu.levels[lua.lua_tointeger(L, 1)]), 1));
   fn('__mcu_now', () => {
     const t = Math.floor(mcu.now);
@@ -363,7 +381,7 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp 
     // A busy-wait: the CPU is held (peripherals still run on time).
     if (us > 0) {
       if (cpu) cpu.spin(us);
-      else mcu.now += us;
+      else mcu.advanceTo(mcu.now + us);
     }
     return 0;
   });
@@ -377,6 +395,31 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string): LuaApp 
   lua.lua_pushstring(L, to_luastring(board));
   lua.lua_setglobal(L, to_luastring('__board'));
   check(lauxlib.luaL_dostring(L, to_luastring(SHIM)), 'shim');
+  if (primitives === 'firmware' && board === 'ESP8266') {
+    // The firmware posts the end-of-program callback as a task (a balanced call: this may run
+    // while Lua is inside another call).
+    const gp = new GpioPulse(mcu, {
+      post: (name, id) => {
+        lua.lua_getglobal(L, to_luastring('__gpio_pulse_post'));
+        lua.lua_getglobal(L, to_luastring(name));
+        lua.lua_pushinteger(L, id);
+        if (lua.lua_pcall(L, 2, 0, 0) !== lua.LUA_OK) {
+          const msg = to_jsstring(lua.lua_tostring(L, -1));
+          lua.lua_pop(L, 1);
+          throw new Error(`nodemcu target (gpio.pulse callback): ${msg}`);
+        }
+      },
+    });
+    installGpioPulse(L, fn, check, gp, prim);
+  }
+  if (primitives === 'firmware' && board === 'ESP32') {
+    rmt = new Rmt(mcu, (us) => {
+      if (us <= 0) return;
+      if (cpu) cpu.spin(us);
+      else mcu.advanceTo(mcu.now + us);
+    });
+    installRmt(L, fn, check, rmt, prim);
+  }
   check(lauxlib.luaL_loadbuffer(L, source, null, to_luastring('@hookline.lua')), 'load');
   check(lua.lua_pcall(L, 0, 1, 0), 'run');
   lua.lua_setglobal(L, to_luastring('__hl'));
