@@ -19,6 +19,17 @@ export interface Peripheral {
   nextEventUs(): number;
   /** Make that edge (the clock has been set to its time). */
   runEvent(): void;
+  /** What it did, for the report (a step generator: segments, steps). */
+  stats?(): StepGeneratorStats;
+}
+
+export interface StepGeneratorStats {
+  segments: number;
+  steps: number;
+  /** Most segments any axis' queue held, and its capacity. */
+  peakQueued: number;
+  queueLength: number;
+  lateSegments: number;
 }
 
 import type { ChipCpu } from './chip/cpu';
@@ -56,6 +67,12 @@ export class VirtualMcu {
 
   addPeripheral(p: Peripheral): void {
     this.peripherals.push(p);
+  }
+
+  /** The first peripheral's report (a step generator), or null. */
+  stepGeneratorStats(): StepGeneratorStats | null {
+    for (const p of this.peripherals) if (p.stats) return p.stats();
+    return null;
   }
 
   problem(kind: string, message: string): void {

@@ -14,7 +14,7 @@ import {
 import { runtimeErrorText } from '../device/errors';
 import { machineHash } from '../host/stream/machine-hash';
 import { estimateMotion, floorSeconds, threadMm } from '../shared/motion/estimate';
-import { type EdgeListener, VirtualMcu } from './mcu';
+import { type EdgeListener, type StepGeneratorStats, VirtualMcu } from './mcu';
 import type { SimTarget } from './targets/target';
 import type { ChipDef } from './chip/chips';
 import { type ChipReport, ChipCpu } from './chip/cpu';
@@ -101,6 +101,8 @@ export interface SimResult {
   /** Flash writes the firmware made (progress), −1 where the target does not model flash. */
   flashWrites: number;
   timerEvents: number;
+  /** The target's hardware step generator: segments and steps it made (null: steps timed one by one). */
+  stepGenerator: StepGeneratorStats | null;
   wallSeconds: number;
   /** With SimOptions.chip: what the interpreter cost on it (load per 100 ms window, headroom, late timers). */
   chip: ChipReport | null;
@@ -246,6 +248,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     storedLine: device.storageRead('line'),
     flashWrites: device.storageWrites(),
     timerEvents: mcu.events,
+    stepGenerator: mcu.stepGeneratorStats(),
     wallSeconds: (performance.now() - wall0) / 1000,
     chip: cpu ? cpu.report(mcu.now) : null,
   };

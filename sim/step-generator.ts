@@ -11,7 +11,7 @@
  * 'late-step' violation); the step is then made at once (a real generator would have stalled).
  */
 import type { StepOutput } from '../device/hal';
-import type { Peripheral, VirtualMcu } from './mcu';
+import type { Peripheral, StepGeneratorStats, VirtualMcu } from './mcu';
 
 /** How a target's generator behaves: queue length, resolution, and the lead the firmware keeps. */
 export interface StepGeneratorSpec {
@@ -38,6 +38,7 @@ export class SimStepOutput implements StepOutput, Peripheral {
   segments = 0;
   peakQueued = 0;
   lateSegments = 0;
+  steps = 0;
 
   private stepPin = [-1, -1, -1];
   private dirPin = [-1, -1, -1];
@@ -109,6 +110,10 @@ export class SimStepOutput implements StepOutput, Peripheral {
 
   position(axis: number): number {
     return this.pos[axis];
+  }
+
+  stats(): StepGeneratorStats {
+    return { segments: this.segments, steps: this.steps, peakQueued: this.peakQueued, queueLength: this.spec.queueLength, lateSegments: this.lateSegments };
   }
 
   stop(): void {
@@ -200,6 +205,7 @@ export class SimStepOutput implements StepOutput, Peripheral {
     this.mcu.write(this.stepPin[a], 1);
     this.fall[a] = bt + this.pulseUs[a];
     this.pos[a] += this.dir[a] > 0 ? 1 : -1;
+    this.steps++;
     this.last[a] = this.next[a];
     this.left[a]--;
     if (this.left[a] > 0) {

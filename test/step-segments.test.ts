@@ -52,6 +52,12 @@ describe('step segments: the per-step trajectory, compressed', () => {
     // Far fewer interpreter entries than steps: the point of segments.
     const steps = seg.t[0].length + seg.t[1].length + seg.t[2].length;
     expect(seg.r.timerEvents).toBeLessThan(steps / 5);
+    // The generator made the job's steps (homing is timed per step) from far fewer segments.
+    const g = seg.r.stepGenerator!;
+    expect(g.lateSegments).toBe(0);
+    expect(g.steps).toBeGreaterThan(steps / 2);
+    expect(g.segments).toBeLessThan(g.steps / 5);
+    expect(ref.r.stepGenerator).toBeNull();
   });
 
   it('winds any path with any queue depth, lead and error bound, never late (no chip cost here)', () => {

@@ -118,6 +118,9 @@ export const simCommand: Command = {
       pauses: r.pauses,
       steps: r.steps,
       sim: { wallSeconds: round(r.wallSeconds, 3), stepsPerSecond: Math.round(totalSteps / Math.max(r.wallSeconds, 1e-9)), timerEvents: r.timerEvents },
+      stepGenerator: r.stepGenerator
+        ? { ...r.stepGenerator, stepsPerSegment: round(r.stepGenerator.steps / Math.max(1, r.stepGenerator.segments), 2), segmentsPerSecond: round(r.stepGenerator.segments / Math.max(r.machineSeconds, 1e-9), 1) }
+        : null,
       flashWrites: r.flashWrites,
       chip: r.chip ? chipJson(r.chip) : undefined,
       log: r.log,

@@ -168,6 +168,10 @@ export function renderReportHtml(p: ReportPage): string {
   kv('thread', `${r.threadMeters.toFixed(1)} m, pile up to ${r.maxPileMm.toFixed(2)} mm`);
   kv('stream / machine', esc(`${p.streamPath} on ${machine.name}`));
   kv('simulation', `${r.wallSeconds.toFixed(2)} s wall, ${r.timerEvents} timer events`);
+  if (r.stepGenerator) {
+    const g = r.stepGenerator;
+    kv('step generator', `${g.segments} segments, ${(g.steps / Math.max(1, g.segments)).toFixed(1)} steps each, queue peak ${g.peakQueued} of ${g.queueLength}, ${g.lateSegments} late`);
+  }
 
   const vrows = r.violations.map((v: Violation) =>
     `<tr><td>${esc(v.kind)}</td><td>${hms(v.timeUs / 1e6)}</td><td>${lineAt(r.wraps, v.timeUs)}</td><td>${esc(v.axis ?? (v.hook !== undefined ? `hook ${v.hook}` : ''))}</td><td>${esc(v.message)}</td></tr>`);
