@@ -5,14 +5,17 @@
 // app's cost per step within the fit's error. Where ../shared/realchips is present, a few workloads
 // are counted again in the real interpreter under qemu (seconds): the counts repeat exactly.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { instructionsOf, instrumentForCost, FEATURES, WEIGHTS } from '../sim/targets/espruino-cost';
+import { instructionsOf, instrumentForCost, FEATURES, PICO, WEIGHTS } from '../sim/targets/espruino-cost';
 import fit from '../sim/targets/espruino-cost-fit.json';
 import { WORKLOADS } from '../bench/espruino-cost/workloads';
 import { vmFeatures } from '../bench/espruino-cost/vmrun';
-import { appHarness, appStream } from '../bench/espruino-cost/app-harness';
+import { APP_WINDOWS, appHarness, appStream, benchSteps } from '../bench/espruino-cost/app-harness';
 import { armCount, pretokenise, realAvailable } from '../bench/espruino-cost/real';
 
 const APP = readFileSync('dist/espruino/app.js', 'utf8');
@@ -92,15 +95,35 @@ describe('espruino cost model', () => {
   const sameApp = appSha === fit.appSha256;
   it.skipIf(!sameApp)(`predicts the app's instructions per step within 15 % of the real count${sameApp ? '' : ' (skipped: dist/espruino/app.js is not the calibrated build; npm run bench:espruino-calibrate)'}`, () => {
     const stream = appStream();
-    for (const name of ['app-early', 'app-late']) {
+    for (const [name, a, b] of APP_WINDOWS) {
       const c = cases.get(name)!;
-      const [a, b] = name === 'app-early' ? [1000, 4000] : [4000, 10000];
-      const f0 = vmFeatures(APP + appHarness(stream, a)).features;
-      const f1 = vmFeatures(APP + appHarness(stream, b)).features;
-      const m = instructionsOf(f1.map((v, i) => v - f0[i])) / (b - a);
+      const r0 = vmFeatures(APP + appHarness(stream, a)), r1 = vmFeatures(APP + appHarness(stream, b));
+      const m = instructionsOf(r1.features.map((v, i) => v - r0.features[i])) / (benchSteps(r1.printed) - benchSteps(r0.printed));
       expect(Math.abs(m / c.realPerUnit - 1), `${name}: model ${m.toFixed(0)} vs real ${c.realPerUnit}`).toBeLessThan(0.15);
     }
   });
+
+  it('hookline sim --target espruino --chip pico charges the model: instructions × CPI, dispatches, entries', () => {
+    appStream();
+    const out = mkdtempSync(join(tmpdir(), 'hookline-espruino-cost-'));
+    try {
+      execFileSync(process.execPath, ['bin/hookline.js', 'sim', 'dist/realchips/plan30/plan.hls', '--machine', 'machines/ref-gantry.json', '--target', 'espruino', '--chip', 'pico', '-o', out], { stdio: 'pipe' });
+    } catch {
+      // a failed verdict (late steps) still writes its report
+    }
+    const c = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).chip as {
+      name: string; cycles: number; entries: number; workSeconds: number; breakdown: { what: string; count: number; cycles: number }[];
+    };
+    expect(c.name).toBe('pico');
+    const js = c.breakdown.find((b) => b.what.startsWith('JavaScript'))!;
+    const dispatch = c.breakdown.find((b) => b.what.startsWith('event-loop dispatch'))!;
+    expect(js.count).toBeGreaterThan(1e6);
+    expect(js.cycles / js.count).toBeCloseTo(PICO.cpi, 2);
+    expect(dispatch.cycles / dispatch.count).toBeCloseTo(WEIGHTS[FEATURES.indexOf('dispatch')] * PICO.cpi, 0);
+    expect(c.entries).toBeGreaterThanOrEqual(dispatch.count);
+    expect(js.cycles + dispatch.cycles).toBeCloseTo(c.cycles, -3);
+    expect(c.workSeconds).toBeCloseTo(c.cycles / 84e6, 0);
+  }, 120_000);
 
   const why = realAvailable();
   it.skipIf(why !== null)(`the real interpreter's counts repeat exactly and match the calibration${why ? ` (skipped: ${why})` : ''}`, async () => {

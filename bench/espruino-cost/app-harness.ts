@@ -6,6 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { canonicalJson, machineHash } from '../../host/stream/machine-hash';
 
+/** Windows of the app's motion the calibration counts (name, steps from, steps to). */
+export const APP_WINDOWS = [['app-early', 1000, 4000], ['app-late', 4000, 10000], ['app-later', 20000, 40000]] as const;
+
+/** The steps the harness reported (its HLBENCH line). */
+export function benchSteps(printed: string[]): number {
+  const l = printed.find((x) => x.startsWith('HLBENCH'));
+  if (!l) throw new Error('the app harness printed no HLBENCH line');
+  return (JSON.parse(l.slice(8)) as { steps: number }).steps;
+}
+
 const MACHINE = 'machines/ref-gantry.json';
 const DIR = 'dist/realchips/plan30';
 

@@ -16,7 +16,7 @@ import { FEATURES, NF } from '../../sim/targets/espruino-cost';
 import { WORKLOADS } from './workloads';
 import { armCount, pretokenise, readJson, realAvailable } from './real';
 import { vmFeatures } from './vmrun';
-import { appHarness, appStream } from './app-harness';
+import { APP_WINDOWS, appHarness, appStream } from './app-harness';
 
 interface Case {
   name: string;
@@ -32,7 +32,10 @@ interface Case {
 const FIT_OUT = 'sim/targets/espruino-cost-fit.json';
 const CACHE = 'dist/realchips/counts.json';
 /** Cases kept out of the final fit, to show its error on workloads it has not seen. */
-const HELD_OUT = ['methods', 'strings', 'interval', 'app-late'];
+const HELD_OUT = ['methods', 'strings', 'interval', 'app-late', 'app-later'];
+
+/** The app bundle the app cases measured (read once: a rebuild during the run must not be credited). */
+let appSha256 = '';
 
 async function cases(): Promise<Case[]> {
   const out: Case[] = [];
@@ -51,9 +54,10 @@ async function cases(): Promise<Case[]> {
   }
   // The app itself: the bundle as stored (.bootcde), the step harness (make-bench's), motion windows.
   const app = readFileSync('dist/espruino/app.js', 'utf8');
+  appSha256 = createHash('sha256').update(app).digest('hex').slice(0, 16);
   const tok = await pretokenise(app);
   const stream = appStream();
-  for (const [name, a, b] of [['app-early', 1000, 4000], ['app-late', 4000, 10000]] as const) {
+  for (const [name, a, b] of APP_WINDOWS) {
     const h = (n: number) => appHarness(stream, n);
     out.push({
       name,
@@ -118,27 +122,46 @@ async function main() {
     return;
   }
   mkdirSync('dist/realchips', { recursive: true });
-  const cache = readJson<Record<string, number>>(CACHE, {});
+  const cache = readJson<Record<string, { insns: number; bench: string }>>(CACHE, {});
   const recount = process.env.ESPRUINO_RECOUNT === '1';
   const only = process.argv.slice(2);
   const rows: Row[] = [];
   for (const c of await cases()) {
     if (only.length > 0 && !only.includes(c.name)) continue;
     const counts: number[] = [];
+    const benches: string[] = [];
     for (const s of c.real) {
       const k = hash(s);
-      if (recount || cache[k] === undefined) {
+      if (recount || typeof cache[k]?.insns !== 'number') {
         const t0 = Date.now();
         const r = await armCount(s);
         if (/Uncaught|Error/.test(r.out)) throw new Error(`${c.name}: the real interpreter reported: ${r.out.slice(-400)}`);
-        cache[k] = r.insns;
+        cache[k] = { insns: r.insns, bench: /HLBENCH .*/.exec(r.out)?.[0] ?? '' };
         writeFileSync(CACHE, JSON.stringify(cache, null, 1));
         process.stderr.write(`  ${c.name}: ${r.insns} insns (${((Date.now() - t0) / 1000).toFixed(1)} s under qemu)\n`);
       }
-      counts.push(cache[k]);
+      counts.push(cache[k].insns);
+      benches.push(cache[k].bench);
     }
-    const f0 = vmFeatures(c.vm[0]).features, f1 = vmFeatures(c.vm[1]).features;
-    rows.push({ name: c.name, what: c.what, f: f1.map((v, i) => v - f0[i]), real: counts[1] - counts[0], units: c.units, unit: c.unit });
+    const v0 = vmFeatures(c.vm[0]), v1 = vmFeatures(c.vm[1]);
+    const f0 = v0.features, f1 = v1.features;
+    // The app cases must end where the real run ended (state, bytes fed, frames; steps within 1 %:
+    // checked every 20 ms, and the shim's timers drift a little from the real ones), and both are
+    // taken per step of their own run.
+    const parse = (l: string) => (l ? (JSON.parse(l.slice(8)) as { steps: number; state: string; fed: number; frames: number }) : null);
+    let scale = 1;
+    const vs = [v0, v1].map((v) => parse(v.printed.find((l) => l.startsWith('HLBENCH')) ?? ''));
+    const rs = benches.map(parse);
+    if (vs[0] || rs[0]) {
+      for (let i = 0; i < 2; i++) {
+        const a = vs[i], b = rs[i];
+        if (!a || !b || a.state !== b.state || a.fed !== b.fed || a.frames !== b.frames || Math.abs(a.steps / b.steps - 1) > 0.01)
+          throw new Error(`${c.name}: node:vm ended as ${JSON.stringify(a)}, the real interpreter as ${JSON.stringify(b)}`);
+      }
+      scale = (rs[1]!.steps - rs[0]!.steps) / (vs[1]!.steps - vs[0]!.steps);
+      c.units = rs[1]!.steps - rs[0]!.steps;
+    }
+    rows.push({ name: c.name, what: c.what, f: f1.map((v, i) => (v - f0[i]) * scale), real: counts[1] - counts[0], units: c.units, unit: c.unit });
   }
   if (only.length > 0) {
     for (const r of rows) console.log(r.name, (r.real / r.units).toFixed(0), 'insns/' + r.unit, JSON.stringify(r.f.map((v) => +(v / r.units).toFixed(2))));
@@ -175,7 +198,7 @@ async function main() {
         about: 'bench/espruino-cost/calibrate.ts: ARM instructions per feature unit of sim/targets/espruino-cost.ts, fitted (non-negative least squares, relative error) on the real Pico-like ARM Espruino build under qemu-arm with virtual time',
         espruino: readFileSync(`${process.env.HOOKLINE_REALCHIPS ?? '../shared/realchips'}/espruino/bin/COMMIT`, 'utf8').trim(),
         app: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
-        appSha256: createHash('sha256').update(readFileSync('dist/espruino/app.js')).digest('hex').slice(0, 16),
+        appSha256,
         weights: Object.fromEntries(FEATURES.map((f, i) => [f, +all[i].toFixed(2)])),
         looRmsError: +looRms.toFixed(3),
         heldOutRmsError: +heldRms.toFixed(3),

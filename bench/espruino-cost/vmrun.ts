@@ -20,6 +20,12 @@ export interface VmRun {
  */
 export function vmFeatures(code: string, maxEvents = 50_000_000, mode: 'features' | 'cost' | 'plain' = 'features'): VmRun {
   const mcu = new VirtualMcu();
+  // As the realchips Linux build (and a board with nothing attached): input_pullup reads 1.
+  const pinMode = mcu.pinMode.bind(mcu);
+  mcu.pinMode = (pin: number, mode: number) => {
+    pinMode(pin, mode);
+    if (mode === 2) mcu.drive(pin, 1);
+  };
   let edges = 0, edgeHash = 0;
   mcu.addListener({
     edge(pin, level, t) {

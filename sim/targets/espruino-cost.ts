@@ -467,8 +467,8 @@ export interface EspruinoCharging {
   readonly cpu: ChipCpu;
   /** The MCU as the shim should see it: its timer callbacks are entries into the app. */
   readonly shimMcu: VirtualMcu;
-  /** After the shim's globals are in ctx: charge the work so far before each primitive runs. */
-  wrapGlobals(ctx: vm.Context): void;
+  /** After the shim's globals (`names`) are in ctx: charge the work so far before each primitive runs. */
+  wrapGlobals(ctx: vm.Context, names: string[]): void;
   /** Run the bundle (instrumented) in ctx, charged as the boot entry. */
   load(src: string, filename: string, ctx: vm.Context): void;
   /** After load: the HAL's setTimer (the runtime's step timer) reports its deadlines to the chip. */
@@ -478,8 +478,6 @@ export interface EspruinoCharging {
   /** Code the simulator runs for itself (reading status): not charged. */
   uncharged<T>(f: () => T): T;
 }
-
-const PRIMITIVES = ['getTime', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'pinMode', 'digitalWrite', 'digitalRead', 'digitalPulse'];
 
 export function espruinoCharging(mcu: VirtualMcu, cpu: ChipCpu): EspruinoCharging {
   if (!ESPRUINO_COST_MODELS[cpu.chip.name]) throw new Error(`espruino target: no cost model for chip ${cpu.chip.name}`);
@@ -523,25 +521,36 @@ export function espruinoCharging(mcu: VirtualMcu, cpu: ChipCpu): EspruinoChargin
   return {
     cpu,
     shimMcu,
-    wrapGlobals(ctx) {
+    wrapGlobals(ctx, names) {
       const g = ctx as Record<string, unknown>;
       g[COUNTER] = counter;
-      for (const name of PRIMITIVES) {
-        const orig = g[name] as ((...a: unknown[]) => unknown) | undefined;
-        if (typeof orig !== 'function') continue;
-        g[name] = (...a: unknown[]) => {
+      // Every function the firmware offers (the shim's globals, their methods, require()d modules):
+      // the work so far is charged before it runs, so it sees the clock the work took.
+      const wrap = (f: (...a: unknown[]) => unknown) => {
+        const w = function (this: unknown, ...a: unknown[]) {
           flush();
-          return orig(...a);
+          // a constructor (Pin) stays one: `new` builds f's instance
+          return new.target ? Reflect.construct(f, a) : f.apply(this, a);
         };
-      }
-      for (const dev of ['USB', 'Serial1', 'LoopbackA']) {
-        const d = g[dev] as { write?: (data: unknown) => void } | undefined;
-        if (!d?.write) continue;
-        const w = d.write.bind(d);
-        d.write = (data: unknown) => {
-          flush();
-          w(data);
-        };
+        if (f.prototype) w.prototype = f.prototype;
+        return w;
+      };
+      const wrapMethods = (o: Record<string, unknown>) => {
+        for (const k of Object.keys(o)) if (typeof o[k] === 'function') o[k] = wrap(o[k] as (...a: unknown[]) => unknown);
+        return o;
+      };
+      const modules = new Map<unknown, unknown>();
+      for (const name of names) {
+        const v = g[name];
+        if (name === 'require' && typeof v === 'function') {
+          g[name] = (id: string) => {
+            const m = (v as (id: string) => unknown)(id);
+            if (!m || typeof m !== 'object') return m;
+            if (!modules.has(m)) modules.set(m, wrapMethods({ ...(m as Record<string, unknown>) }));
+            return modules.get(m);
+          };
+        } else if (typeof v === 'function') g[name] = wrap(v as (...a: unknown[]) => unknown);
+        else if (v && typeof v === 'object') wrapMethods(v as Record<string, unknown>);
       }
     },
     load(src, filename, ctx) {

@@ -35,10 +35,10 @@ function appScript(): vm.Script {
  * The app bundle run in ctx; with a chip (mcu.cpu, hookline sim --chip pico) instrumented so its
  * interpreter work is charged (sim/targets/espruino-cost.ts), else as built.
  */
-function loadApp(ctx: vm.Context, charging: EspruinoCharging | null): void {
+function loadApp(ctx: vm.Context, charging: EspruinoCharging | null, globals: string[]): void {
   if (!charging) return void appScript().runInContext(ctx);
   const path = builtArtifact(ESPRUINO_APP);
-  charging.wrapGlobals(ctx);
+  charging.wrapGlobals(ctx, globals);
   charging.load(readFileSync(path, 'utf8'), path, ctx);
   charging.watchTimer(ctx);
 }
@@ -54,7 +54,7 @@ export const espruinoTarget: SimTarget = {
     const charging = mcu.cpu ? espruinoCharging(mcu, mcu.cpu) : null;
     const shim = espruinoShim(charging ? charging.shimMcu : mcu, 0, { context: ctx });
     Object.assign(ctx, shim.globals);
-    loadApp(ctx, charging);
+    loadApp(ctx, charging, Object.keys(shim.globals));
     // Plain data crosses into the VM as JSON, as it would come out of the board's Storage.
     ctx.__args = JSON.stringify({ machine, ring, faults });
     const make = () =>
@@ -100,7 +100,7 @@ export function espruinoApp(mcu: VirtualMcu, o: { machine: MachineProfile | Ring
     },
   });
   Object.assign(ctx, shim.globals);
-  loadApp(ctx, charging);
+  loadApp(ctx, charging, Object.keys(shim.globals));
   if (charging) charging.charged(() => shim.emit('init'));
   else shim.emit('init');
   const receive = (bytes: Uint8Array) => void shim.receive(HOST_PORT, String.fromCharCode(...bytes));
