@@ -14,6 +14,10 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 
 // tsc's ES5 output goes to a private directory, so builds running at the same time cannot see each
 // other's half-written files.
+// The Espruino step routine: device/espruino/step-routine.s → device/espruino/step-code.ts (its
+// bytes, base64), with the project's own Thumb encoder (no ARM toolchain needed; rewritten only when
+// it changes).
+run(process.execPath, [new URL('./thumb-asm.mjs', import.meta.url).pathname]);
 const es5 = mkdtempSync(join(tmpdir(), 'hookline-es5-'));
 run(bin('tsc'), ['-p', 'tsconfig.device.json', '--outDir', es5]);
 
@@ -197,7 +201,7 @@ const appBundle = await build({
   format: 'iife', // no globalName: main.ts sets its one global, hooklineApp, itself
   target: 'es5',
   platform: 'neutral',
-  external: ['Storage'], // Espruino's built-in module, require()d on the board
+  external: ['Storage', 'timer'], // Espruino's built-in modules, require()d on the board
   logLevel: 'warning',
 });
 const inlined = inlineConstants(appBundle.outputFiles[0].text);

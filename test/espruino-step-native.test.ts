@@ -107,7 +107,7 @@ describe('the segment encoding (32.32 fixed point)', () => {
           const mem = new Int32Array(stateWords(2, SLOTS));
           initState(mem, 2, SLOTS);
           segs.forEach((s, i) => {
-            expect(freeSlots(mem, 1)).toBe(SLOTS - 1 - i);
+            expect(freeSlots(mem, 1)).toBe(SLOTS - 1 - i); // nothing running yet
             pushSegment(mem, 1, s.dir, s.count, s.iv, s.add);
           });
           expect(freeSlots(mem, 0)).toBe(SLOTS - 1);

@@ -40,6 +40,14 @@ declare function print(text: string): void;
 interface EspruinoE {
   /** 'init' handlers run after the code in Storage .bootcde has been executed at boot. */
   on(event: string, fn: () => void): void;
+  /** With flat = true: the address of a flat string's / flat ArrayBuffer's data, 0 when it is not flat. */
+  getAddressOf(v: unknown, flat: boolean): number;
+}
+/** A pin of the board (numbers index the board's pin list). */
+declare class Pin {
+  constructor(pin: number);
+  /** port, num, out_addr (STM32: the bit-band alias of the output bit), …; undefined for an invalid pin. */
+  getInfo(): unknown;
 }
 declare const E: EspruinoE;
 /** The Pico's USB CDC port (undefined on boards without native USB, e.g. ESP32). */

@@ -8,6 +8,7 @@
  * Storage keeps each progress integer in its own small file; unchanged values are not rewritten.
  */
 import { Hal, PIN_INPUT, PIN_INPUT_PULLUP, StepOutput } from '../hal';
+import { EspruinoStepOutput } from './step-generator';
 
 // Declared here rather than in espruino.d.ts: these names clash with Node's global types, and a
 // module-local declaration shadows them.
@@ -23,8 +24,12 @@ export function storageFile(key: string): string {
 export class EspruinoHal implements Hal {
   /** Step times are computed in whole µs; Espruino's timers take fractional milliseconds. */
   tickUs = 1;
-  /** No hardware step generator (yet): the runtime times each step through setTimer. */
-  steps: StepOutput | null = null;
+  /**
+   * The native step routine run by require("timer") (step-generator.ts) where the firmware has it
+   * (2v29+, an STM32 board with the RTC clock); else null: the runtime times each step through
+   * setTimer (~50 steps/s on a Pico: docs/targets/espruino.md).
+   */
+  steps: StepOutput | null = EspruinoStepOutput.create();
   private timerId = -1;
   private timerFn: () => void = noop;
   private fire: () => void;

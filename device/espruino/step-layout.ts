@@ -56,17 +56,34 @@ export function int32(x: number): number {
   return m >= 2147483648 ? m - TWO32 : m;
 }
 
-/** The fraction word of x (units) as 32.32 fixed point: round(frac(x) * 2^32), as int32. */
-export function fixLo(x: number): number {
-  const hi = Math.floor(x);
-  const lo = Math.round((x - hi) * TWO32);
-  return lo >= TWO32 ? 0 : int32(lo);
+/**
+ * Write x (units) at mem[i], mem[i + 1] as 32.32 fixed point: the fraction round(frac(x)·2^32),
+ * then the integer part mod 2^32 (an Int32Array store wraps both, in V8 and in Espruino, whose
+ * typed-array store converts through a 64-bit integer).
+ */
+export function putFix(mem: Int32Array, i: number, x: number): void {
+  let hi = Math.floor(x);
+  let lo = Math.round((x - hi) * TWO32);
+  if (lo >= TWO32) {
+    lo = 0;
+    hi++;
+  }
+  mem[i] = lo;
+  mem[i + 1] = hi;
 }
 
-/** The integer word of x as 32.32 fixed point (mod 2^32, as int32), consistent with fixLo. */
+/** The fraction word of x as 32.32 fixed point (as putFix writes it). */
+export function fixLo(x: number): number {
+  const m = new Int32Array(2);
+  putFix(m, 0, x);
+  return m[0];
+}
+
+/** The integer word of x as 32.32 fixed point (mod 2^32, as int32; as putFix writes it). */
 export function fixHi(x: number): number {
-  const hi = Math.floor(x);
-  return int32(Math.round((x - hi) * TWO32) >= TWO32 ? hi + 1 : hi);
+  const m = new Int32Array(2);
+  putFix(m, 0, x);
+  return m[1];
 }
 
 /** The value a (lo, hi) pair stands for, hi signed: hi + lo / 2^32. */
@@ -87,34 +104,36 @@ export function initState(mem: Int32Array, axes: number, slots: number): void {
  * word sets bit b with 1 << b and clears it with 1 << (b + 16).
  */
 export function setAxisPins(mem: Int32Array, a: number, stepBsrr: number, stepBit: number, dirBsrr: number, dirBit: number, plusLevel: number): void {
+  // (Int32Array stores wrap addresses and bit 31 to int32)
   const r = axisWord(mem, a);
-  mem[r + A_STEP_BSRR] = int32(stepBsrr);
-  mem[r + A_STEP_SET] = int32(1 << stepBit);
-  mem[r + A_STEP_CLR] = int32((1 << stepBit) * 65536);
-  mem[r + A_DIR_BSRR] = int32(dirBsrr);
+  mem[r + A_STEP_BSRR] = stepBsrr;
+  mem[r + A_STEP_SET] = 1 << stepBit;
+  mem[r + A_STEP_CLR] = (1 << stepBit) * 65536;
+  mem[r + A_DIR_BSRR] = dirBsrr;
   const on = 1 << dirBit;
-  const off = (1 << dirBit) * 65536;
-  mem[r + A_DIR_PLUS] = int32(plusLevel ? on : off);
-  mem[r + A_DIR_MINUS] = int32(plusLevel ? off : on);
+  const off = on * 65536;
+  mem[r + A_DIR_PLUS] = plusLevel ? on : off;
+  mem[r + A_DIR_MINUS] = plusLevel ? off : on;
 }
 
 /** Restart every axis at time t (units): no steps queued or pending, positions 0, DIR unknown. */
 export function resetAxes(mem: Int32Array, t: number): void {
-  const lo = fixLo(t);
-  const hi = fixHi(t);
   for (let a = 0; a < mem[H_AXES]; a++) {
     const r = axisWord(mem, a);
     for (let k = A_HIGH; k < A_RING; k++) mem[r + k] = 0;
-    mem[r + A_NEXT] = lo;
-    mem[r + A_NEXT + 1] = hi;
+    putFix(mem, r + A_NEXT, t);
   }
 }
 
-/** Segments axis a's ring can still take (one slot stays empty: read == write means empty). */
+/**
+ * Segments axis a can still take: the ring's mask + 1 slots less one (read == write means empty),
+ * less those queued, less the one being made (so at most mask segments are ever held, as a queue
+ * of mask segments that holds the running one too: sim/step-generator.ts's queueLength).
+ */
 export function freeSlots(mem: Int32Array, a: number): number {
   const r = axisWord(mem, a);
   const mask = mem[H_MASK];
-  return mask - ((mem[r + A_WR] - mem[r + A_RD]) & mask);
+  return mask - ((mem[r + A_WR] - mem[r + A_RD]) & mask) - (mem[r + A_COUNT] !== 0 ? 1 : 0);
 }
 
 /**
@@ -128,10 +147,8 @@ export function pushSegment(mem: Int32Array, a: number, dir: number, count: numb
   const s = r + A_RING + w * SEG_WORDS;
   mem[s] = dir < 0 ? -1 : 1;
   mem[s + 1] = count;
-  mem[s + 2] = fixLo(interval);
-  mem[s + 3] = fixHi(interval);
-  mem[s + 4] = fixLo(add);
-  mem[s + 5] = fixHi(add);
+  putFix(mem, s + 2, interval);
+  putFix(mem, s + 4, add);
   mem[r + A_WR] = (w + 1) & mem[H_MASK];
 }
 
