@@ -4,7 +4,8 @@ import { parse } from 'acorn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStream } from '../shared/stream/encoder';
 import { simulate } from '../sim/simulate';
-import { espruinoTarget } from '../sim/targets/espruino';
+import { ESPRUINO_GENERATOR, espruinoTarget } from '../sim/targets/espruino';
+import { nativeSegmentsTarget } from '../sim/targets/native';
 import { appJsVarsAtRest } from '../sim/targets/espruino-jsvars';
 import { canonicalJson, machineHash } from '../host/stream/machine-hash';
 import { makeEspruinoUpload } from '../host/flash/espruino-upload';
@@ -141,10 +142,38 @@ describe('sim --target espruino (the built app in node:vm)', () => {
     },
   });
 
-  it('wraps the same hooks as native with the same step edges, verdict ok', () => {
+  /** Rising edges per pin: the k-th step of each axis within `tol` µs of the other run's. */
+  const sameSteps = (a: number[], b: number[], tol: number) => {
+    const rises = (e: number[]) => {
+      const by = new Map<number, number[]>();
+      for (let i = 0; i < e.length; i += 3) if (e[i + 1] === 1) (by.get(e[i]) ?? by.set(e[i], []).get(e[i])!).push(e[i + 2]);
+      return by;
+    };
+    const ra = rises(a);
+    const rb = rises(b);
+    expect([...ra.keys()].sort()).toEqual([...rb.keys()].sort());
+    let worst = 0;
+    for (const [pin, ta] of ra) {
+      const tb = rb.get(pin)!;
+      const n = Math.min(ta.length, tb.length);
+      expect(n).toBeGreaterThan(0.9 * Math.max(ta.length, tb.length)); // the recording stops at 3N values
+      for (let k = 0; k < n; k++) worst = Math.max(worst, Math.abs(ta[k] - tb[k]));
+    }
+    expect(worst).toBeLessThanOrEqual(tol);
+    return worst;
+  };
+
+  // The routine steps at its first call at or after a step's time (native-segments: the nearest
+  // tick), a call later after a DIR change or a pulse still high: up to ~3 calls apart, plus both
+  // sides' compression error.
+  const STEP_TOLERANCE_US = 4 * ESPRUINO_GENERATOR.tickUs + 2 * ESPRUINO_GENERATOR.maxErrorUs;
+
+  it('wraps the same hooks as native, its steps where the same segments put them (the step routine), verdict ok', () => {
     const en: number[] = [];
     const ee: number[] = [];
-    const native = simulate(stream, m, { onEdge: record(en), skipEstimates: true });
+    // The app's HAL runs the native step routine's model (require("timer") EXEC in the shim): its
+    // steps are the segment generator's with the routine's parameters, each up to one call late.
+    const native = simulate(stream, m, { onEdge: record(en), skipEstimates: true, target: nativeSegmentsTarget(ESPRUINO_GENERATOR) });
     const esp = simulate(stream, m, { onEdge: record(ee), skipEstimates: true, target: espruinoTarget });
     expect(native.ok).toBe(true);
     expect(esp.ok).toBe(true);
@@ -152,10 +181,13 @@ describe('sim --target espruino (the built app in node:vm)', () => {
     expect(esp.wrapped).toEqual(path);
     expect(esp.wrapped).toEqual(native.wrapped);
     expect(esp.wrappedDirs).toEqual(native.wrappedDirs);
-    expect(ee.length).toBe(3 * N);
-    expect(ee).toEqual(en);
-    expect(esp.steps).toEqual(native.steps);
-    expect(esp.machineSeconds).toBe(native.machineSeconds);
+    // The same segments until the board's clock (getTime() read as whole µs) times a refill a µs
+    // apart from SimHal's: the planner then joins later blocks at slightly different speeds (same
+    // hooks, same end positions, a few steps more or less on the way): compare the first part
+    // edge by edge, the rest by totals.
+    sameSteps(ee.slice(0, 3 * 20000), en.slice(0, 3 * 20000), STEP_TOLERANCE_US);
+    for (const a of ['x', 'y', 'z'] as const) expect(Math.abs(esp.steps[a] - native.steps[a])).toBeLessThanOrEqual(0.0001 * native.steps[a] + 2);
+    expect(Math.abs(esp.machineSeconds - native.machineSeconds)).toBeLessThan(0.1);
     expect(esp.storedLine).toBe(30);
     // Progress reaches the board's flash (Storage); the HAL skips unchanged values.
     expect(native.flashWrites).toBeGreaterThan(0);
@@ -170,12 +202,12 @@ describe('sim --target espruino (the built app in node:vm)', () => {
     const rs = Uint8Array.from(encodeStream(ringPath, 200, [0], { version: 4 }));
     const en: number[] = [];
     const ee: number[] = [];
-    const native = simulate(rs, ring, { onEdge: record(en), skipEstimates: true });
+    const native = simulate(rs, ring, { onEdge: record(en), skipEstimates: true, target: nativeSegmentsTarget(ESPRUINO_GENERATOR) });
     const esp = simulate(rs, ring, { onEdge: record(ee), skipEstimates: true, target: espruinoTarget });
     expect(esp.ok).toBe(true);
     expect(esp.wrapped).toEqual(ringPath);
-    expect(ee).toEqual(en);
-    expect(esp.machineSeconds).toBe(native.machineSeconds);
+    sameSteps(ee, en, STEP_TOLERANCE_US);
+    expect(Math.abs(esp.machineSeconds - native.machineSeconds)).toBeLessThan(0.01);
     const wrong = simulate(stream, m, { faults: { reverseWrap: 5 }, skipEstimates: true, target: espruinoTarget });
     expect(wrong.ok).toBe(false);
     expect(wrong.firstMismatch).toMatchObject({ index: 5 });

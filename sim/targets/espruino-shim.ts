@@ -8,6 +8,7 @@
  */
 import vm from 'node:vm';
 import type { VirtualMcu } from '../mcu';
+import { espruinoTimer } from './espruino-timer';
 
 /** The functions the firmware calls once or more per step: timers, the clock, the pins. */
 interface ShimCore {
@@ -203,6 +204,8 @@ export function espruinoShim(mcu: VirtualMcu, slot: number, opts: ShimOptions = 
       serial?.write(name, bytes);
     },
   });
+  // require("timer") (2v29: EXEC tasks run the step routine's model), Pin.getInfo, E.getAddressOf
+  const native = espruinoTimer(mcu);
   const globals: Record<string, unknown> = {
     USB: device('USB'),
     Serial1: device('Serial1'),
@@ -214,13 +217,17 @@ export function espruinoShim(mcu: VirtualMcu, slot: number, opts: ShimOptions = 
     btoa: (bin: string) => Buffer.from(String(bin), 'latin1').toString('base64'),
     require: (name: string) => {
       if (name === 'Storage') return Storage;
+      if (name === 'timer') return native.timer;
       throw new Error(`Module ${name} not found`);
     },
     E: {
       on(event: string, fn: () => void) {
         (handlers[event] ??= []).push(fn);
       },
+      getAddressOf: native.getAddressOf,
     },
+    Pin: native.Pin,
+    process: native.process,
   };
   return {
     globals,

@@ -9,6 +9,9 @@ import vm from 'node:vm';
 import { builtArtifact } from '../../host/package-root';
 import { espruinoShim } from './espruino-shim';
 import { storageFile } from '../../device/espruino/hal';
+import { LEAD_US, MAX_ERROR_US, PERIOD_UNITS, REFILL_US, SLOTS } from '../../device/espruino/step-generator';
+import { UNITS_PER_S } from './espruino-timer';
+import type { StepGeneratorSpec } from '../step-generator';
 import type { DeviceRuntime, FirmwareApp, SimTarget } from './target';
 import type { VirtualMcu } from '../mcu';
 import type { MachineProfile } from '../../shared/machine';
@@ -18,6 +21,13 @@ import { canonicalJson, machineHash } from '../../host/stream/machine-hash';
 import { ESPRUINO_COST_MODELS, espruinoCharging, type EspruinoCharging } from './espruino-cost';
 
 export const ESPRUINO_APP = 'dist/espruino/app.js';
+/**
+ * The Espruino step generator's parameters as sim/step-generator.ts takes them (native-segments
+ * with these makes the same segments): 15 segments per axis ring, one call period's resolution.
+ */
+export const ESPRUINO_GENERATOR: StepGeneratorSpec = { queueLength: SLOTS - 1, tickUs: (PERIOD_UNITS * 1e6) / UNITS_PER_S, leadUs: LEAD_US, refillUs: REFILL_US, maxErrorUs: MAX_ERROR_US };
+/** Step-time error of the Espruino step routine: the stepper's maxErrorUs + one call period. */
+export const STEP_JITTER_US = ESPRUINO_GENERATOR.maxErrorUs + ESPRUINO_GENERATOR.tickUs;
 /** The shim offers USB, so the app takes it for the link (a Pico's host port). */
 const HOST_PORT = 'USB';
 
@@ -46,6 +56,9 @@ function loadApp(ctx: vm.Context, charging: EspruinoCharging | null, globals: st
 export const espruinoTarget: SimTarget = {
   name: 'espruino',
   costModels: ESPRUINO_COST_MODELS,
+  // The step routine makes a step at its first call at or after the step's time (one call period,
+  // device/espruino/step-generator.ts), after the stepper's compression error.
+  stepJitterUs: STEP_JITTER_US,
   create(mcu, machine, ring, faults) {
     // An ordinary global (not contextified: that would serve each of the bundle's global look-ups,
     // Math and getTime included, through a C++ interceptor), with the per-step shim compiled in it.
