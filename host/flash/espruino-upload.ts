@@ -23,6 +23,45 @@ export const CONSOLE_ESCAPE = '\x03'.repeat(96);
 export const PROMPT_PROBE = '\n';
 /** Sent first; the sender waits for the REPL prompt after it. */
 export const PREAMBLE = CONSOLE_ESCAPE + PROMPT_PROBE;
+/** The firmware the app's step generator needs (device/espruino/step-generator.ts). */
+export const MIN_FIRMWARE = '2v29';
+/**
+ * Sent after the prompt, before anything is written: the board prints its version, board name and
+ * whether it has what the step generator uses (require("timer").add, E.getAddressOf) on one line,
+ * echo off (DLE), e.g. "HLFW 2v29.277 PICO function function". The sender refuses a board without
+ * them before it sends the body (host/flash/espruino.ts).
+ */
+export const FIRMWARE_QUERY =
+  '\x10print("HLFW",process.version,process.env.BOARD,(function(){try{return typeof require("timer").add}catch(e){return "none"}})(),typeof E.getAddressOf)\n';
+
+/** What the board answered to FIRMWARE_QUERY. */
+export interface FirmwareReport {
+  version: string;
+  board: string;
+  timerAdd: string;
+  getAddressOf: string;
+}
+
+/** The report in the board's output, or null while it has not arrived. */
+export function parseFirmwareReport(text: string): FirmwareReport | null {
+  const m = /HLFW (\S+) (\S+) (\S+) (\S+)\r?\n/.exec(text);
+  return m ? { version: m[1], board: m[2], timerAdd: m[3], getAddressOf: m[4] } : null;
+}
+
+/** Major·1000 + minor of an Espruino version ('2v29.277' → 2029), 0 when unreadable. */
+export function firmwareNumber(v: string): number {
+  const m = /^(\d+)v(\d+)/.exec(v);
+  return m ? Number(m[1]) * 1000 + Number(m[2]) : 0;
+}
+
+/** What the firmware lacks for the app (one phrase), or null when it has everything. */
+export function firmwareLacks(r: FirmwareReport): string | null {
+  const missing: string[] = [];
+  if (firmwareNumber(r.version) < firmwareNumber(MIN_FIRMWARE)) missing.push(`version ${MIN_FIRMWARE}`);
+  if (r.timerAdd !== 'function') missing.push('require("timer").add');
+  if (r.getAddressOf !== 'function') missing.push('E.getAddressOf');
+  return missing.length === 0 ? null : missing.join(', ');
+}
 /** Espruino firmware the upload is made for: Storage (≥ 1v96) and load() from .bootcde. */
 export const FIRMWARE = '2v25';
 
@@ -75,7 +114,7 @@ export const BOARD_STORAGE: Record<string, number> = { PICO: 3 * 16384, ESPRUINO
 export const STORAGE_RESERVE = 4096;
 
 export interface EspruinoUpload {
-  /** Everything sent, in order: escape + probe, then body. */
+  /** Everything sent, in order: escape + probe, the firmware query, then body. */
   bytes: string;
   /** Sent first; the sender waits for the REPL prompt after it. */
   preamble: string;
@@ -138,7 +177,7 @@ export async function makeEspruinoUpload(app: string, profile: object, board: st
     const env = E.Core.Env.getData();
     env.BOARD = board;
     E.Core.Env.setFirmwareVersion(FIRMWARE);
-    env.info = { builtin_modules: ['Storage'] };
+    env.info = { builtin_modules: ['Storage', 'timer'] };
 
     const profileJson = canonicalJson(profile);
     const hash = machineHash(profile);
@@ -167,6 +206,6 @@ export async function makeEspruinoUpload(app: string, profile: object, board: st
     const preamble = PREAMBLE;
     const bootLen = Number(/,0,(\d+)\);?$/.exec(app2.split('\n')[0])?.[1] ?? app2.length);
     const storedBytes = bootLen + profileJson.length + String(hash).length;
-    return { bytes: preamble + body, preamble, body, hash, profileJson, storedBytes, pieces: uploadPieces(body) };
+    return { bytes: preamble + FIRMWARE_QUERY + body, preamble, body, hash, profileJson, storedBytes, pieces: uploadPieces(body) };
   });
 }

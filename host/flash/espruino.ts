@@ -4,6 +4,8 @@
  * EspruinoTools makes (espruino-upload.ts). --dry-run writes exactly those bytes to -o FILE.
  *
  * Sending: the preamble (console escape + newline), then wait for the REPL's ">" prompt; then the
+ * firmware query (FIRMWARE_QUERY: a board without what the step generator needs, Espruino 2v29's
+ * require("timer").add and E.getAddressOf, is refused before anything is written); then the
  * body in chunks paced at the baud rate, pausing while the board has sent XOFF (0x13) until XON
  * (0x11) — Espruino's own flow control when its input buffer fills. Afterwards the board restarts
  * into the app, whose boot announcement (a HELLO_REPLY link frame) carries the machine hash.
@@ -18,7 +20,7 @@ import { openSerial, type ByteLink } from '../link/serial';
 import { hashText } from '../stream/machine-hash';
 import { FR_OK, FrameDecoder } from '../../shared/link/frame';
 import { T_HELLO_REPLY, getUint } from '../../shared/link/protocol';
-import { BOARD_STORAGE, PREAMBLE, STORAGE_RESERVE, makeEspruinoUpload, type EspruinoUpload } from './espruino-upload';
+import { BOARD_STORAGE, FIRMWARE_QUERY, MIN_FIRMWARE, PREAMBLE, STORAGE_RESERVE, firmwareLacks, makeEspruinoUpload, parseFirmwareReport, type EspruinoUpload } from './espruino-upload';
 import type { FlashOptions, FlashTarget } from './target';
 
 export const ESPRUINO_APP = 'dist/espruino/app.js';
@@ -88,8 +90,21 @@ async function sendUpload(link: ByteLink, making: Promise<EspruinoUpload>, port:
   if (!prompt) {
     throw new UserError(`flash: no Espruino REPL answered on ${port} within ${Math.round(opts.timeoutMs / 1000)} s (no '>' prompt); check --port, --baud (now ${opts.baud}) and that the board runs Espruino firmware`);
   }
+  // Before anything is written: does the firmware have what the app's step generator needs?
+  const asked = text.length;
+  link.write(Buffer.from(FIRMWARE_QUERY, 'latin1'));
+  const answered = await until(() => parseFirmwareReport(text.slice(asked)) !== null || /Uncaught[^\r\n]*\r?\n/.test(text.slice(asked)), Date.now() + opts.timeoutMs);
+  const fw = parseFirmwareReport(text.slice(asked));
+  if (!answered || fw === null) {
+    throw new UserError(`flash: the board on ${port} did not report its firmware (${/Uncaught[^\r\n]*/.exec(text.slice(asked))?.[0] ?? 'no answer'}); install Espruino ${MIN_FIRMWARE} or later (https://www.espruino.com/Download) and flash again`);
+  }
+  const lacks = firmwareLacks(fw);
+  if (lacks !== null) {
+    throw new UserError(`flash: the board on ${port} runs Espruino ${fw.version} (${fw.board}), which lacks ${lacks} for the step generator; install Espruino ${MIN_FIRMWARE} or later (https://www.espruino.com/Download) and flash again; nothing was written`);
+  }
+  await until(() => text.slice(asked).includes('>'), Date.now() + opts.timeoutMs);
   const up = await making;
-  opts.log(`REPL prompt on ${port}; sending ${up.body.length} bytes`);
+  opts.log(`REPL prompt on ${port}, Espruino ${fw.version} (${fw.board}); sending ${up.body.length} bytes`);
   const chunkMs = (CHUNK * 10 * 1000) / opts.baud;
   // Paced as EspruinoTools paces it: a pause after Ctrl-C, reset(), load() and each Storage.write
   // (without it the real interpreter lost the start of the first Storage.write after reset()).

@@ -23,6 +23,7 @@ import vm from 'node:vm';
 import { openSerial, type ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../../sim/mcu';
 import { espruinoShim, type EspruinoShim } from '../../sim/targets/espruino-shim';
+import { MIN_FIRMWARE, firmwareNumber } from '../../host/flash/espruino-upload';
 
 export const BANNER = '\r\n ____                 _\r\n|  __|___ ___ ___ _ _|_|___ ___\r\n|  __|_ -| . |  _| | | |   | . |\r\n|____|___|  _|_| |___|_|_|_|___|\r\n         |_| espruino.com\r\n 2v25 (c) 2024 G.Williams\r\n\r\n';
 
@@ -80,6 +81,8 @@ export interface FakeOptions {
   xoffEvery?: number;
   /** Storage.write throws, as on a board whose Storage is full. */
   storageFull?: boolean;
+  /** process.version (default the shim's, 2v29.277); before 2v29 require("timer") is not found. */
+  firmware?: string;
 }
 
 export async function fakeEspruino(path: string, opts: FakeOptions = {}): Promise<FakeEspruino> {
@@ -117,10 +120,19 @@ export async function fakeEspruino(path: string, opts: FakeOptions = {}): Promis
       },
     });
     const globals = { ...shim.globals };
+    if (opts.firmware !== undefined) {
+      const fw = opts.firmware;
+      const req = globals.require as (n: string) => object;
+      globals.process = { version: fw, env: { BOARD: 'PICO' } };
+      globals.require = (n: string) => {
+        if (n === 'timer' && firmwareNumber(fw) < firmwareNumber(MIN_FIRMWARE)) throw new Error('Module timer not found');
+        return req(n);
+      };
+    }
     if (opts.storageFull) {
-      const real = (shim.globals.require as (n: string) => object)('Storage');
-      const full = { ...real, write: () => { throw new Error('Unable to find or create file'); } };
-      globals.require = (n: string) => (n === 'Storage' ? full : (shim.globals.require as (n: string) => object)(n));
+      const req = globals.require as (n: string) => object;
+      const full = { ...req('Storage'), write: () => { throw new Error('Unable to find or create file'); } };
+      globals.require = (n: string) => (n === 'Storage' ? full : req(n));
     }
     ctx = vm.createContext({
       ...globals,
