@@ -162,7 +162,72 @@ export const STEP_CODE_BYTES = ${bytes.length};
 `;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/**
+ * Cortex-M4 cycles of one path through the routine (ARM DDI 0439B, Cortex-M4 TRM, table 3-1):
+ * data-processing 1, LDR/STR 2 (no pipelining of neighbours assumed: an upper bound of sorts), B
+ * taken 1 + P, not taken 1, PUSH 1 + N, POP with PC 1 + N + P; P (pipeline refill) is 1 to 3.
+ * from, to: byte offsets; taken: offsets of the conditional branches taken on this path.
+ */
+export function pathCycles(listing, labels, from, to, taken, P) {
+  const at = new Map(listing.map((l) => [l.pc, l]));
+  let pc = from;
+  let cycles = 0;
+  let instructions = 0;
+  while (pc !== to) {
+    const l = at.get(pc);
+    const op = l.text.split(/\s/)[0];
+    instructions++;
+    if (op === 'ldr' || op === 'str') (cycles += 2), (pc += 2);
+    else if (op === 'push') (cycles += 1 + l.text.split(',').length), (pc += 2);
+    else if (op === 'pop') (cycles += 1 + l.text.split(',').length + P), (pc = to);
+    else if (op === 'b' || /^b[a-z]{2}$/.test(op)) {
+      if (op === 'b' || taken.includes(pc)) (cycles += 1 + P), (pc = labels[l.text.split(/\s+/)[1]]);
+      else (cycles += 1), (pc += 2);
+    } else (cycles += 1), (pc += 2);
+  }
+  return { cycles, instructions };
+}
+
+/** The paths docs/targets/espruino.md quotes ("Step generator"): per call, and per axis and call. */
+export function routinePaths(source) {
+  const { listing, labels: L } = assemble(source);
+  const off = (text) => listing.find((l) => l.text === text).pc;
+  const [skipHigh, hasSteps, ringEmpty, notDue, lastStep, sameDir, dirPlus] = [
+    off('beq low'), off('bne due'), off('beq next'), off('bmi next'), listing.filter((l) => l.text === 'beq next')[1].pc, off('beq due'), off('bgt plus'),
+  ];
+  const axis = (taken) => [[L.loop, L.next, taken], [L.next, L.loop, []]];
+  const paths = {
+    'per call: entry and return': [[L.step, L.loop, []], [L.loop, L.done + 2, [off('beq done')]]],
+    'axis: STEP pulse ends': axis([]),
+    'axis: idle (nothing queued)': axis([skipHigh, ringEmpty]),
+    'axis: waiting for its next step': axis([skipHigh, hasSteps, notDue]),
+    'axis: a step inside a segment': axis([skipHigh, hasSteps]),
+    'axis: the last step of a segment': axis([skipHigh, hasSteps, lastStep]),
+    'axis: takes a segment, same DIR, steps': axis([skipHigh, sameDir]),
+    'axis: takes a segment, writes DIR': axis([skipHigh, dirPlus]),
+  };
+  const rows = [];
+  for (const [name, parts] of Object.entries(paths)) {
+    const row = { path: name };
+    for (const P of [1, 2, 3]) {
+      let c = 0;
+      let n = 0;
+      for (const [f, t, k] of parts) {
+        const r = pathCycles(listing, L, f, t, k, P);
+        c += r.cycles;
+        n += r.instructions;
+      }
+      row.instructions = n;
+      row[`cycles P=${P}`] = c;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--cycles') {
+  console.table(routinePaths(readFileSync(SOURCE, 'utf8')));
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = stepCodeModule(readFileSync(SOURCE, 'utf8'));
   let old = '';
   try {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import './fast-check-seed';
-import { assemble } from '../scripts/thumb-asm.mjs';
+import { assemble, routinePaths } from '../scripts/thumb-asm.mjs';
 import { STEP_CODE_B64 } from '../device/espruino/step-code';
 import {
   A_COUNT,
@@ -52,6 +52,10 @@ if (armUnavailable) console.log(`espruino-step-native: ${armUnavailable}: the ru
 describe('the Thumb encoder', () => {
   it('encodes the routine as the generated module holds it', () => {
     expect(Buffer.from(assemble(SOURCE).bytes).toString('base64')).toBe(STEP_CODE_B64);
+  });
+  it('counts the cycles docs/targets/espruino.md quotes (node scripts/thumb-asm.mjs --cycles)', () => {
+    const rows = routinePaths(SOURCE);
+    expect(rows.map((r) => [r.instructions, r['cycles P=2']])).toEqual([[11, 29], [15, 25], [16, 27], [15, 27], [43, 73], [28, 49], [77, 128], [53, 89]]);
   });
   it('gives the ARM Architecture Reference Manual encodings', () => {
     const words = (s: string) => assemble(s).listing.map((l) => l.word.toString(16));
