@@ -144,7 +144,7 @@ describe('NodeMCU target', () => {
     const native = stepRecorder(m);
     const lua = stepRecorder(m);
     const a = simulate(shortPlan, m, { startMm, skipEstimates: true, onEdge: native.listener });
-    const b = simulate(shortPlan, m, { startMm, skipEstimates: true, onEdge: lua.listener, target: nodemcuTarget() });
+    const b = simulate(shortPlan, m, { startMm, skipEstimates: true, onEdge: lua.listener, target: nodemcuTarget({ primitives: 'none' }) });
     expect(a.ok).toBe(true);
     expect(b.ok).toBe(true);
     expect(b.wrapped).toEqual([0, 9, 18, 5]);
@@ -166,13 +166,13 @@ describe('NodeMCU target', () => {
     const ring = JSON.parse(readFileSync(join(repoRoot, 'machines/ref-ring.json'), 'utf8'));
     const plan = Uint8Array.from(encodeStream([0, 7, 15, 3], 200, [0], { version: 4, machineHash: machineHash(ring) }));
     const a = simulate(plan, ring, { skipEstimates: true });
-    const b = simulate(plan, ring, { skipEstimates: true, target: nodemcuTarget() });
+    const b = simulate(plan, ring, { skipEstimates: true, target: nodemcuTarget({ primitives: 'none' }) });
     expect(b.ok).toBe(true);
     expect(b.wrapped).toEqual(a.wrapped);
     expect(b.wrappedDirs).toEqual(a.wrappedDirs);
     expect(b.machineSeconds).toBe(a.machineSeconds);
     // The ESP32 firmware's API (gpio.config, node.uptime instead of gpio.mode, tmr.now): same run.
-    const c = simulate(plan, ring, { skipEstimates: true, target: nodemcuTarget({ board: 'ESP32' }) });
+    const c = simulate(plan, ring, { skipEstimates: true, target: nodemcuTarget({ board: 'ESP32', primitives: 'none' }) });
     expect(c.ok).toBe(true);
     expect(c.wrapped).toEqual(a.wrapped);
     expect(c.machineSeconds).toBe(a.machineSeconds);
@@ -243,7 +243,7 @@ describe('NodeMCU target', () => {
       const native = stepRecorder(m);
       const small = Uint8Array.from(encodeStream([3, 12, 20], 160, [0], { version: 4, machineHash: machineHash(m) }));
       const a = simulate(small, m, { startMm, skipEstimates: true, onEdge: native.listener });
-      const b = simulate(small, m, { startMm, skipEstimates: true, onEdge: rec.listener, target: nodemcuTarget({ bundlePath: join(board.dir, 'hookline.lua') }) });
+      const b = simulate(small, m, { startMm, skipEstimates: true, onEdge: rec.listener, target: nodemcuTarget({ bundlePath: join(board.dir, 'hookline.lua'), primitives: 'none' }) });
       expect(b.ok).toBe(true);
       expect(a.ok).toBe(true);
       expect(b.wrapped).toEqual([3, 12, 20]);

@@ -16,6 +16,8 @@
  * Storage: each key is a small file "hl_<key>" holding the number as text.
  */
 import { Hal, PIN_INPUT_PULLUP, PIN_OUTPUT, StepOutput } from '../hal';
+import { PulseStepOutput } from './steps-pulse';
+import { RmtStepOutput } from './steps-rmt';
 
 /** Waits up to this long are busy-waited; longer ones arm a millisecond alarm first. */
 export const SPIN_MAX_US = 3000;
@@ -26,7 +28,11 @@ export const PULSE_FREE_US = 5;
 
 export class NodeMcuHal implements Hal {
   tickUs = 1;
-  /** No hardware step generator (yet): the runtime times each step through setTimer. */
+  /**
+   * The hardware step generator the firmware has (chosen at boot): the RMT module on ESP32 builds,
+   * gpio.pulse on ESP8266 builds (docs/targets/nodemcu.md, "Step generation"); null on firmware
+   * with neither (hookline flash refuses it), where the runtime times each step through setTimer.
+   */
   steps: StepOutput | null = null;
   /** Called after each slice of timer events and before yielding (main.ts: the link session's tick). */
   onSlice: (() => void) | undefined = undefined;
@@ -45,6 +51,16 @@ export class NodeMcuHal implements Hal {
     if (tmr.now !== undefined) this.lastRaw = tmr.now();
     // One closure made once: posting it or arming the alarm allocates nothing per event.
     this.dispatcher = () => this.dispatch();
+    const self = this;
+    const clock = function (): number {
+      return self.micros();
+    };
+    if (rmt !== undefined) {
+      this.steps = new RmtStepOutput(clock, function (pin: number) {
+        self.pinMode(pin, PIN_OUTPUT);
+        self.write(pin, 0);
+      });
+    } else if (gpio.pulse !== undefined) this.steps = new PulseStepOutput(clock);
   }
 
   pinMode(pin: number, mode: number): void {
@@ -122,7 +138,10 @@ export class NodeMcuHal implements Hal {
     this.timer.stop();
     if (this.fn === undefined) return;
     const wait = this.dueUs - this.micros();
-    if (wait > SPIN_MAX_US) {
+    if (wait > SPIN_MAX_US && this.steps !== null) {
+      // With a hardware step generator a far timer is a refill: a little late is fine, spinning is not.
+      this.timer.alarm(Math.ceil(wait / 1000), tmr.ALARM_SINGLE, this.dispatcher);
+    } else if (wait > SPIN_MAX_US) {
       // Fire 2–3 ms early (alarms are whole ms and never early); dispatch() waits out the rest.
       this.timer.alarm(Math.floor(wait / 1000) - 2, tmr.ALARM_SINGLE, this.dispatcher);
     } else if (node.task !== undefined) {

@@ -26,6 +26,52 @@ declare namespace gpio {
   const config: ((cfg: { gpio: number; dir: number; pull: number }) => void) | undefined;
   function write(pin: number, level: number): void;
   function read(pin: number): number;
+  /**
+   * ESP8266 firmware built with the GPIO_PULSE module (app/modules/gpio_pulse.c): programs of up to
+   * 100 stages run by the FRC1 timer interrupt. Absent otherwise.
+   */
+  const pulse: { build: (this: void, stages: PulseStage[]) => NodeMcuPulser } | undefined;
+}
+
+/**
+ * One gpio.pulse stage: numeric keys are pins (value: level set at the stage's start), delay µs
+ * (0 .. 64 000 000) until the next stage, min/max make the delay adjustable, loop/count a goto.
+ */
+interface PulseStage {
+  [pin: number]: number;
+  delay?: number;
+  min?: number;
+  max?: number;
+  loop?: number;
+  count?: number;
+}
+
+/** A gpio.pulse object (methods take self: p:start(...)). */
+interface NodeMcuPulser {
+  /** start([adjust,] callback): runs stage 1 at once (only one pulser may be active). */
+  start(this: NodeMcuPulser, adjust: number, done: (this: void) => void): void;
+  /** The active stage (1-based; nil once finished); further results (steps, offset, now) unused. */
+  getstate(this: NodeMcuPulser): number | undefined;
+  /** Replace fields of stage n (pins are OR-ed into its masks, see steps-pulse.ts). */
+  update(this: NodeMcuPulser, n: number, stage: PulseStage): void;
+  /** Stop at once. */
+  cancel(this: NodeMcuPulser): number | undefined;
+}
+
+/** An rmt TX channel (ESP32 firmware with the RMT module, components/modules/rmt.c). */
+interface NodeMcuRmtChannel {
+  /** Send 16-bit little-endian items (bit 15 level, bits 0-14 ticks); with a callback it returns once started. */
+  send(this: NodeMcuRmtChannel, data: string, done: (this: void, rc: number) => void): void;
+  close(this: NodeMcuRmtChannel): void;
+}
+
+/** ESP32 firmware built with the RMT module; absent otherwise. */
+declare const rmt:
+  | { txsetup: (this: void, gpio: number, bittimePs: number, options: { idle_level: number }) => NodeMcuRmtChannel }
+  | undefined;
+
+declare namespace table {
+  function concat(parts: string[], sep?: string): string;
 }
 
 /** A tmr.create() timer object (methods take self: t:alarm(...)). */

@@ -22,7 +22,8 @@ import type { VirtualMcu } from '../mcu';
 import type { DeviceRuntime, FirmwareApp, SimTarget } from './target';
 import { LUA_COST_MODELS } from '../chip/lua-cost';
 import { GpioPulse, installGpioPulse } from './nodemcu-gpio-pulse';
-import { Rmt, installRmt } from './nodemcu-rmt';
+import { Rmt, installRmt, RMT_STEP_JITTER_US } from './nodemcu-rmt';
+import { PULSE_STEP_JITTER_US } from './nodemcu-gpio-pulse';
 
 const { lua, lauxlib, lualib, to_luastring, to_jsstring } = fengari;
 
@@ -37,6 +38,10 @@ export interface NodemcuTargetOptions {
    * build without those modules: the app steps from Lua timers).
    */
   primitives?: 'firmware' | 'none';
+  /** Tests: the step primitives' simulations once created (statistics). */
+  onPrimitives?: (p: { gpioPulse: GpioPulse | null; rmt: Rmt | null }) => void;
+  /** Tests: Lua run once the runtime exists (global __hal is the HAL), e.g. to starve the step output. */
+  afterCreate?: string;
 }
 
 const TMR_WRAP = 2 ** 31;
@@ -259,7 +264,13 @@ interface LuaApp {
   counting(): boolean;
 }
 
-function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string, primitives: 'firmware' | 'none' = 'firmware'): LuaApp {
+function openLuaApp(
+  mcu: VirtualMcu,
+  bundlePath: string,
+  board: string,
+  primitives: 'firmware' | 'none' = 'firmware',
+  onPrimitives?: NodemcuTargetOptions['onPrimitives'],
+): LuaApp {
   let source: Buffer;
   try {
     source = readFileSync(bundlePath);
@@ -395,10 +406,11 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string, primitiv
   lua.lua_pushstring(L, to_luastring(board));
   lua.lua_setglobal(L, to_luastring('__board'));
   check(lauxlib.luaL_dostring(L, to_luastring(SHIM)), 'shim');
+  let gp: GpioPulse | null = null;
   if (primitives === 'firmware' && board === 'ESP8266') {
     // The firmware posts the end-of-program callback as a task (a balanced call: this may run
     // while Lua is inside another call).
-    const gp = new GpioPulse(mcu, {
+    gp = new GpioPulse(mcu, {
       post: (name, id) => {
         lua.lua_getglobal(L, to_luastring('__gpio_pulse_post'));
         lua.lua_getglobal(L, to_luastring(name));
@@ -420,6 +432,7 @@ function openLuaApp(mcu: VirtualMcu, bundlePath: string, board: string, primitiv
     });
     installRmt(L, fn, check, rmt, prim);
   }
+  onPrimitives?.({ gpioPulse: gp, rmt });
   check(lauxlib.luaL_loadbuffer(L, source, null, to_luastring('@hookline.lua')), 'load');
   check(lua.lua_pcall(L, 0, 1, 0), 'run');
   lua.lua_setglobal(L, to_luastring('__hl'));
@@ -466,10 +479,17 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
   return {
     name: 'nodemcu',
     costModels: LUA_COST_MODELS,
+    // A step's timing error: gpio.pulse serialises coincident steps of the axes on its one
+    // timeline (device/nodemcu/steps-pulse.ts); the RMT is exact to its 1 µs tick.
+    // (Read before create(), when the board an unset opts.board resolves to is not known yet: judged
+    // as gpio.pulse then.)
+    stepJitterUs: (opts.primitives ?? 'firmware') === 'none' ? undefined : opts.board === 'ESP32' ? RMT_STEP_JITTER_US : PULSE_STEP_JITTER_US,
     create(mcu, machine, ring, faults) {
       // The ESP32 chip runs the ESP32 firmware's API (gpio.config, node.uptime).
-      const board = opts.board ?? (mcu.cpu?.chip.name === 'esp32' ? 'ESP32' : 'ESP8266');
-      const { L, log, check, callGlobal, charged, flush } = openLuaApp(mcu, bundlePath, board);
+      // Without a board or an ESP8266 chip: an ESP32, the board hookline flash defaults to (an
+      // ESP32-wired profile's pins do not exist on an ESP8266, whose gpio.pulse refuses them).
+      const board = opts.board ?? (mcu.cpu?.chip.name.startsWith('esp8266') ? 'ESP8266' : 'ESP32');
+      const { L, log, check, callGlobal, charged, flush } = openLuaApp(mcu, bundlePath, board, opts.primitives, opts.onPrimitives);
       // The CREATE chunk with (module, machine, faults, ring).
       check(lauxlib.luaL_loadstring(L, to_luastring(CREATE)), 'create');
       lua.lua_getglobal(L, to_luastring('__hl'));
@@ -477,6 +497,7 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
         check(lauxlib.luaL_dostring(L, to_luastring('return ' + luaLiteral(v))), 'profile');
       }
       check(lua.lua_pcall(L, 4, 0, 0), 'create');
+      if (opts.afterCreate) check(lauxlib.luaL_dostring(L, to_luastring(opts.afterCreate)), 'afterCreate');
       if (mcu.cpu) watchDeadlines(L, mcu, flush);
       const bool = (name: string, args: number[] = []) => callGlobal(name, args, 1) === true;
       // Commands and stream bytes are entries into the app (charged with a chip); reading the
