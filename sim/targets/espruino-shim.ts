@@ -8,6 +8,7 @@
  */
 import vm from 'node:vm';
 import type { VirtualMcu } from '../mcu';
+import { picoMath } from './espruino-math';
 import { espruinoTimer } from './espruino-timer';
 
 /** The functions the firmware calls once or more per step: timers, the clock, the pins. */
@@ -211,6 +212,8 @@ export function espruinoShim(mcu: VirtualMcu, slot: number, opts: ShimOptions = 
     Serial1: device('Serial1'),
     LoopbackA: device('LoopbackA'),
     ...shimCore(mcu, slot, opts.context),
+    // A Pico's sin, cos, atan and atan2 (SAVE_ON_FLASH_MATH Taylor series), not V8's: espruino-math.ts.
+    Math: picoMath(),
     print,
     console: { log: print },
     atob: (b64: string) => Buffer.from(String(b64), 'base64').toString('latin1'),
