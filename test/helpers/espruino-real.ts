@@ -11,11 +11,23 @@ import { repoRoot, runCli, tempDir } from './cli';
 
 export const REALCHIPS_ESPRUINO = join(repoRoot, '../shared/realchips/espruino');
 export const PICOLIKE_BIN = join(REALCHIPS_ESPRUINO, 'bin/espruino_picolike');
+/** The 32-bit ARM build: 13-byte JsVars, packed exactly as on a Pico; run under qemu-arm. */
+export const PICOLIKE_ARM_BIN = join(REALCHIPS_ESPRUINO, 'bin/espruino_picolike_arm');
+/** Debian's armhf runtime (libc6-armhf-cross), qemu-arm's -L. */
+export const ARM_SYSROOT = '/usr/arm-linux-gnueabihf';
 
 /** Why the real-interpreter tests cannot run here, or null when they can. */
 export function espruinoUnavailable(): string | null {
   if (!existsSync(PICOLIKE_BIN)) return '../shared/realchips/espruino (the Pico-like Espruino build for Linux) is absent: the real-Espruino tests are skipped';
   if (process.platform !== 'linux' || process.arch !== 'x64') return `the Pico-like Espruino build is x86-64 Linux, this is ${process.platform}/${process.arch}: the real-Espruino tests are skipped`;
+  return null;
+}
+
+/** Why the ARM build cannot run here, or null when it can. */
+export function espruinoArmUnavailable(): string | null {
+  if (!existsSync(PICOLIKE_ARM_BIN)) return '../shared/realchips/espruino/bin/espruino_picolike_arm is absent: the Pico-packing memory test is skipped';
+  if (spawnSync('qemu-arm', ['--version']).status !== 0) return 'qemu-arm is not installed (apt: qemu-user): the Pico-packing memory test is skipped';
+  if (!existsSync(join(ARM_SYSROOT, 'lib/ld-linux-armhf.so.3'))) return `${ARM_SYSROOT} has no ARM runtime (apt: libc6-armhf-cross): the Pico-packing memory test is skipped`;
   return null;
 }
 
@@ -37,9 +49,11 @@ export class RealEspruino {
   exited = false;
   private listeners: ((b: Buffer) => void)[] = [];
 
-  constructor(env: Record<string, string> = {}) {
+  /** arm: the 32-bit ARM build under qemu-arm (Pico packing) instead of the x86-64 one. */
+  constructor(env: Record<string, string> = {}, arm = false) {
     // A fresh directory: its fake flash (espruino.flash) starts empty, as a fresh board's Storage.
-    this.p = spawn(PICOLIKE_BIN, [], { cwd: this.dir, env: { ...process.env, ...env } });
+    const [cmd, args] = arm ? ['qemu-arm', ['-L', ARM_SYSROOT, PICOLIKE_ARM_BIN]] : [PICOLIKE_BIN, []];
+    this.p = spawn(cmd, args, { cwd: this.dir, env: { ...process.env, ...env } });
     this.p.stdout.on('data', (b: Buffer) => {
       for (const x of b) this.out.push(x);
       for (const l of this.listeners) l(b);
@@ -69,12 +83,35 @@ export class RealEspruino {
     }
   }
 
-  /** The upload body as EspruinoTools sends it (the flasher's uploadPieces): 250 ms after reset(), load() and each Storage.write. */
+  /**
+   * The upload body as the flasher sends it: EspruinoTools' pieces (uploadPieces: 250 ms after
+   * reset(), load() and each Storage.write), 256-byte chunks at 115200 baud's pace (22 ms each,
+   * host/flash/espruino.ts). Faster than the line, the Linux build's input queue can overflow while
+   * the REPL parses a long Storage.write on a loaded host (a board's USB would hold the data back).
+   */
   async sendLikeTools(body: Buffer): Promise<void> {
     for (const piece of uploadPieces(body.toString('latin1'))) {
-      await this.send(Buffer.from(piece.data, 'latin1'));
+      await this.send(Buffer.from(piece.data, 'latin1'), 256, (256 * 10 * 1000) / 115200);
       await sleep(piece.pauseMs);
     }
+  }
+
+  /** Write a Storage file from the REPL (then EspruinoTools' 250 ms pause after a Storage.write). */
+  async writeStorageFile(name: string, text: string): Promise<void> {
+    const mark = this.out.length;
+    await this.send(Buffer.from(`\x10require("Storage").write(${JSON.stringify(name)},atob(${JSON.stringify(Buffer.from(text, 'latin1').toString('base64'))}));\n`, 'latin1'));
+    await sleep(250);
+    const length = await this.probe<number>(`(require("Storage").read(${JSON.stringify(name)})||"").length`);
+    if (length !== text.length || /Uncaught|Error/.test(this.text(mark))) throw new Error(`writing ${name} to Storage failed (${length} of ${text.length} bytes): ${this.text(mark).trim().slice(0, 300)}`);
+  }
+
+  /** Evaluate `expr` in the REPL and parse its JSON. */
+  async probe<T>(expr: string, timeoutMs = 20_000): Promise<T> {
+    const mark = this.out.length;
+    this.p.stdin.write(`\x10print("HLPROBE<"+JSON.stringify(${expr})+">HLPROBE")\n`);
+    const at = await this.waitForText('HLPROBE<', mark, timeoutMs);
+    const end = await this.waitForText('>HLPROBE', at, timeoutMs);
+    return JSON.parse(this.text(at + 8).slice(0, end - at - 8)) as T;
   }
 
   async waitFor(pred: (out: number[]) => number, what: string, timeoutMs: number): Promise<number> {
