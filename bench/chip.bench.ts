@@ -7,13 +7,14 @@
 // at rest measured in the Pico-like ARM build (13-byte JsVars, 5100) when ../shared/realchips is
 // here. NodeMCU (esp32, esp8266): `hookline sim --chip` with sim/chip/lua-cost.ts.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fit from '../sim/targets/espruino-cost-fit.json';
 import { PICO } from '../sim/targets/espruino-cost';
 import { CHIPS } from '../sim/chip/chips';
-import { appStream } from './espruino-cost/app-harness';
+import { appHarness, appStream, benchSteps } from './espruino-cost/app-harness';
+import { vmFeatures } from './espruino-cost/vmrun';
 import { armCount, pretokenise, realAvailable } from './espruino-cost/real';
 import { canonicalJson, machineHash } from '../host/stream/machine-hash';
 
@@ -27,6 +28,8 @@ function peakStepRate(m: Machine): number {
 
 interface SimChip {
   steps: number;
+  /** report.json stepGenerator (hardware-timed segments), when the target has one. */
+  segments: number | null;
   machineSeconds: number;
   chip: { cycles: number; entries: number; load: { average: number; peak: number }; late: { count: number } };
   ok: boolean;
@@ -41,7 +44,7 @@ function sim(hls: string, machine: string, target: string, chip: string): SimChi
   }
   const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
   const steps = typeof r.steps === 'number' ? r.steps : Object.values(r.steps ?? {}).reduce((s: number, v) => s + (typeof v === 'number' ? v : 0), 0);
-  return { steps, machineSeconds: r.machineSeconds, chip: r.chip, ok: r.ok };
+  return { steps, segments: r.stepGenerator?.segments ?? null, machineSeconds: r.machineSeconds, chip: r.chip, ok: r.ok };
 }
 
 const f0 = (x: number) => x.toFixed(0);
@@ -60,6 +63,25 @@ async function jsVarsAtRest(): Promise<string> {
   const mem = (o: string) => JSON.parse(/HLMEM (\{.*\})/.exec(o)![1]) as { usage: number; total: number; free: number };
   const ma = mem(a.out), mb = mem(b.out);
   return `${ma.usage} of ${ma.total} used after boot + 3 s at rest (${((100 * ma.usage) / ma.total).toFixed(0)} %; fresh interpreter ${mb.usage}; app ≈ ${ma.usage - mb.usage}) — measured: Pico-like ARM build (13-byte JsVars) under qemu, file mode, code as a native string like .bootcde, process.memory()`;
+}
+
+/** Where the interpreter's work goes with step segments: the model per function (own work, callees apart). */
+function profileSegments(): void {
+  const app = readFileSync('dist/espruino/app.js', 'utf8');
+  const stream = appStream();
+  const names: string[] = [];
+  const r0 = vmFeatures(app + appHarness(stream, 10000, true), 5e7, 'profile', names);
+  const r1 = vmFeatures(app + appHarness(stream, 60000, true), 5e7, 'profile', []);
+  const seg = (r: { printed: string[] }) => (JSON.parse(r.printed.find((l) => l.startsWith('HLBENCH'))!.slice(8)) as { segments: number }).segments;
+  const steps = benchSteps(r1.printed) - benchSteps(r0.printed), segments = seg(r1) - seg(r0);
+  const d = r1.features.map((v, i) => v - (r0.features[i] ?? 0));
+  const total = d.reduce((a, b) => a + b, 0);
+  console.log(
+    `  with step segments (model, node:vm harness with a JavaScript generator, steps 10000 → 60000: ${steps} steps, ${segments} segments): ` +
+      `${k(total / steps)} ARM insns/step, ${k(total / segments)} per segment (${k((total / segments) * PICO.cpi)} cycles) → ceiling ${f0(84e6 / ((total / steps) * PICO.cpi))} steps/s; where it goes (own work per function):`,
+  );
+  const top = d.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 10);
+  for (const [v, i] of top) console.log(`    ${(100 * v / total).toFixed(1).padStart(5)} %  ${k(v / segments).padStart(7)} insns/segment  ${names[i]}`);
 }
 
 async function main() {
@@ -84,14 +106,24 @@ async function main() {
     `  model (hookline sim --chip pico, 30-line plan, ${s.steps} steps, ${s.chip.entries} entries): ${k(perStep)} cycles/step, ${k(perEntry)} cycles per entry (timer callback / command) → ceiling ${f0(84e6 / perStep)} steps/s; ` +
       `load at ${peak} steps/s ${((peak * perStep) / 84e6 * 100).toFixed(0)} %; in the run: load average ${(100 * s.chip.load.average).toFixed(0)} %, peak ${(100 * s.chip.load.peak).toFixed(0)} %, ${s.chip.late.count} late steps, verdict ${s.ok ? 'ok' : 'FAILED'} — model: sim/targets/espruino-cost.ts (fit held-out error ${(100 * fit.heldOutRmsError).toFixed(0)} %)`,
   );
-  console.log(`  per segment: ${s.chip.entries >= s.steps * 0.9 ? 'none yet: the Espruino HAL steps from one timer callback per step (EspruinoHal.steps = null), so per entry = per step' : `${k(perEntry)} cycles per entry (refills of the step generator)`}`);
+  console.log(
+    s.segments
+      ? `  per segment: ${k(s.chip.cycles / s.segments)} cycles (all the interpreter's work / ${s.segments} segments, ${(s.steps / s.segments).toFixed(1)} steps each) — model, the same run`
+      : `  per segment: no step segments in this run (report.json stepGenerator null): ${s.chip.entries >= s.steps * 0.9 ? 'one timer callback per step, so per entry = per step' : `${(s.steps / s.chip.entries).toFixed(1)} steps per entry`}`,
+  );
   console.log(`  JsVars at rest: ${await jsVarsAtRest()}`);
+  profileSegments();
 
   for (const [chip, machine] of [['esp32', 'machines/ref-gantry-esp32.json'], ['esp8266', 'machines/ref-gantry-esp32.json']] as const) {
     const m = JSON.parse(readFileSync(machine, 'utf8')) as Machine;
     const pk = peakStepRate(m);
-    const hls = `dist/realchips/plan30/plan-${machine.replace(/.*\//, '').replace('.json', '')}.hls`;
-    execFileSync(process.execPath, ['bin/hookline.js', 'encode', 'dist/realchips/plan30/plan.json', '-o', hls, '--machine', machine]);
+    // A 6-line plan: the Lua VM under fengari with its count hook is slow (minutes per 100 k steps).
+    const hls = `dist/realchips/plan6/plan-${machine.replace(/.*\//, '').replace('.json', '')}.hls`;
+    if (!existsSync('dist/realchips/plan6/plan.json')) {
+      mkdirSync('dist/realchips/plan6', { recursive: true });
+      execFileSync(process.execPath, ['bin/hookline.js', 'plan', 'examples/coffee.png', '-o', 'dist/realchips/plan6', '--lines', '6', '--quiet']);
+    }
+    execFileSync(process.execPath, ['bin/hookline.js', 'encode', 'dist/realchips/plan6/plan.json', '-o', hls, '--machine', machine]);
     const def = CHIPS[chip];
     let r: SimChip;
     try {
@@ -103,9 +135,10 @@ async function main() {
     const ps = r.chip.cycles / Math.max(1, r.steps);
     const hz = def.mhz * 1e6;
     console.log(
-      `NodeMCU on ${chip} (${def.label}); ${machine} peak ${pk} steps/s: model (hookline sim --chip ${chip}, 30-line plan, ${r.steps} steps): ${k(ps)} cycles/step, ` +
+      `NodeMCU on ${chip} (${def.label}); ${machine} peak ${pk} steps/s: model (hookline sim --chip ${chip}, 6-line plan, ${r.steps} steps): ${k(ps)} cycles/step, ` +
         `${k(r.chip.cycles / Math.max(1, r.chip.entries))} per entry → ceiling ${f0(hz / ps)} steps/s; load at ${pk} steps/s ${((pk * ps) / hz * 100).toFixed(0)} %; run: load peak ${(100 * r.chip.load.peak).toFixed(0)} %, ${r.chip.late.count} late, verdict ${r.ok ? 'ok' : 'FAILED'} — model: sim/chip/lua-cost.ts (Lua VM instructions counted with a hook × published cycles)`,
     );
+    if (r.segments) console.log(`  per segment: ${k(r.chip.cycles / r.segments)} cycles (${r.segments} segments, ${(r.steps / r.segments).toFixed(1)} steps each) — model, the same run`);
     if (def.freeHeap) console.log(`  free heap after boot: ${def.freeHeap.bytes} B — published: ${def.freeHeap.source}`);
   }
 }

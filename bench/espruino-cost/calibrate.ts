@@ -31,8 +31,10 @@ interface Case {
 
 const FIT_OUT = 'sim/targets/espruino-cost-fit.json';
 const CACHE = 'dist/realchips/counts.json';
+/** The app bundle and plan stream the app windows measured (used by test/espruino-cost.test.ts). */
+const FIXTURE = 'bench/espruino-cost/calibrated';
 /** Cases kept out of the final fit, to show its error on workloads it has not seen. */
-const HELD_OUT = ['methods', 'strings', 'interval', 'app-late', 'app-later'];
+const HELD_OUT = ['methods', 'strings', 'interval', 'app-late', 'app-later', 'app-segments'];
 
 /** The app bundle the app cases measured (read once: a rebuild during the run must not be credited). */
 let appSha256 = '';
@@ -57,11 +59,15 @@ async function cases(): Promise<Case[]> {
   appSha256 = createHash('sha256').update(app).digest('hex').slice(0, 16);
   const tok = await pretokenise(app);
   const stream = appStream();
-  for (const [name, a, b] of APP_WINDOWS) {
-    const h = (n: number) => appHarness(stream, n);
+  // The bundle and stream measured, kept with the fit: the test checks the model on exactly them.
+  mkdirSync(FIXTURE, { recursive: true });
+  writeFileSync(`${FIXTURE}/app.js`, app);
+  writeFileSync(`${FIXTURE}/plan.hls`, Buffer.from(stream, 'latin1'));
+  for (const [name, a, b, seg] of APP_WINDOWS) {
+    const h = (n: number) => appHarness(stream, n, seg);
     out.push({
       name,
-      what: `the app's motion on ref-gantry (30-line plan), steps ${a} → ${b}`,
+      what: `the app's motion on ref-gantry (30-line plan), steps ${a} → ${b}${seg ? ', step segments (a JavaScript generator)' : ', one timer callback per step'}`,
       real: [Buffer.concat([tok, Buffer.from(h(a), 'latin1')]), Buffer.concat([tok, Buffer.from(h(b), 'latin1')])],
       vm: [app + h(a), app + h(b)],
       units: b - a,

@@ -18,7 +18,7 @@ export interface VmRun {
  * `code` runs instrumented (features mode; 'cost': one counter; 'plain': as is); the event loop
  * runs until quit() or nothing is pending.
  */
-export function vmFeatures(code: string, maxEvents = 50_000_000, mode: 'features' | 'cost' | 'plain' = 'features'): VmRun {
+export function vmFeatures(code: string, maxEvents = 50_000_000, mode: 'features' | 'cost' | 'plain' | 'profile' = 'features', functionNames?: string[]): VmRun {
   const mcu = new VirtualMcu();
   // As the realchips Linux build (and a board with nothing attached): input_pullup reads 1.
   const pinMode = mcu.pinMode.bind(mcu);
@@ -36,20 +36,23 @@ export function vmFeatures(code: string, maxEvents = 50_000_000, mode: 'features
   const ctx = vm.createContext(vm.constants?.DONT_CONTEXTIFY ?? {}) as vm.Context;
   const shim = espruinoShim(mcu, 0, { context: ctx });
   Object.assign(ctx, shim.globals);
-  const counter = new Array(NF).fill(0);
+  const names: string[] = functionNames ?? [];
+  const instrumented = mode === 'plain' ? code : instrumentForCost(code, { mode, functionNames: names });
+  const counter = new Array(Math.max(NF, names.length)).fill(0);
   let quitted = false;
   Object.assign(ctx, {
     [COUNTER]: counter,
     quit: () => {
       quitted = true;
     },
-    process: { memory: () => ({ usage: 0, total: 5100, free: 5100 }) },
+    // as the realchips Pico-like ARM build reports itself, so the app takes the same branches
+    process: { memory: () => ({ usage: 0, total: 5100, free: 5100 }), version: '2v29.277', env: { BOARD: 'LINUX_PICOLIKE_ARM', VERSION: '2v29.277' } },
   });
-  vm.runInContext(mode === 'plain' ? code : instrumentForCost(code, { mode }), ctx);
+  vm.runInContext(instrumented, ctx);
   let events = 0;
   while (!quitted && events < maxEvents && mcu.runNext()) {
     events++;
-    counter[DISPATCH] += 1;
+    if (mode === 'features') counter[DISPATCH] += 1;
   }
   return { features: counter.slice(), printed: shim.log.map((l) => l.replace(/^\S+ /, '')), events, edges, edgeHash };
 }

@@ -72,9 +72,15 @@ interface Edit {
 }
 
 export interface InstrumentOptions {
-  /** 'features': one counter per feature (calibration); 'cost': one counter, ARM instructions. */
-  mode: 'features' | 'cost';
+  /**
+   * 'features': one counter per feature (calibration); 'cost': one counter, ARM instructions;
+   * 'profile': ARM instructions per function (COUNTER[i]: the function named functionNames[i],
+   * 0 the program's top level), each function's own work without its callees'.
+   */
+  mode: 'features' | 'cost' | 'profile';
   weights?: number[];
+  /** Filled in 'profile' mode: a name per counter (the function's name or what it is assigned to). */
+  functionNames?: string[];
 }
 
 /**
@@ -97,12 +103,18 @@ export function instrumentForCost(src: string, opts: InstrumentOptions): string 
   scopeOf.set(ast, root);
   collectScopes(ast, root, scopeOf);
 
+  const names = opts.functionNames ?? [];
+  names.length = 0;
+  names.push('(top level)');
+  const fnId = new Map<Node, number>();
+  let current = 0;
+  if (opts.mode === 'profile') nameFunctions(ast, src, (fn, name) => fnId.set(fn, names.push(name) - 1));
   const incText = (f: Feat, asExpr: boolean) => {
     const parts: string[] = [];
-    if (opts.mode === 'cost') {
+    if (opts.mode === 'cost' || opts.mode === 'profile') {
       let w = 0;
       for (let i = 0; i < NF; i++) w += f[i] * weights[i];
-      if (w > 0) parts.push(`${COUNTER}[0]+=${Math.round(w)}`);
+      if (w > 0) parts.push(`${COUNTER}[${opts.mode === 'cost' ? 0 : current}]+=${Math.round(w)}`);
     } else {
       for (let i = 0; i < NF; i++) if (f[i] !== 0) parts.push(`${COUNTER}[${i}]+=${f[i]}`);
     }
@@ -278,9 +290,12 @@ export function instrumentForCost(src: string, opts: InstrumentOptions): string 
     const stmts = body.body as Node[];
     let at = body.start + 1;
     for (const s of stmts) if (s.directive !== undefined) at = s.end;
+    const outer = current;
+    current = fnId.get(fn) ?? 0;
     const t = incText(f, false);
     if (t) edits.push({ pos: at, text: t, key: 0 });
     statementList(stmts, scope);
+    current = outer;
   }
 
   function statementList(list: Node[], scope: Scope) {
@@ -373,6 +388,27 @@ export function instrumentForCost(src: string, opts: InstrumentOptions): string 
     last = e.pos;
   }
   return out + src.slice(last);
+}
+
+/** Name every function: its own name, or the source of what it is assigned to (`y.prototype.fill`). */
+function nameFunctions(ast: Node, src: string, put: (fn: Node, name: string) => void): void {
+  const walk = (n: any, parent: any) => {
+    if (!n || typeof n.type !== 'string') return;
+    if (n.type === 'FunctionDeclaration' || n.type === 'FunctionExpression') {
+      let name = n.id?.name as string | undefined;
+      if (parent?.type === 'AssignmentExpression' && parent.right === n) name = src.slice(parent.left.start, parent.left.end);
+      else if (parent?.type === 'VariableDeclarator' && parent.init === n) name = parent.id.name;
+      else if (parent?.type === 'Property' && parent.value === n) name = parent.key.name ?? String(parent.key.value);
+      put(n, `${name ?? 'anonymous'} @${n.start}`);
+    }
+    for (const k in n) {
+      if (k === 'type' || k === 'start' || k === 'end') continue;
+      const v = n[k];
+      if (Array.isArray(v)) for (const x of v) walk(x, n);
+      else if (v && typeof v === 'object') walk(v, n);
+    }
+  };
+  walk(ast, null);
 }
 
 function lowerBound(a: number[], x: number): number {
