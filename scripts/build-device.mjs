@@ -3,6 +3,7 @@
 //   dist/nodemcu/hookline.lua  typescript-to-lua (Lua 5.3), one bundled chunk returning the API
 //   dist/nodemcu/5.3/hookline.lua, dist/nodemcu/5.1/hookline.lua  the NodeMCU app (device/nodemcu/main.ts)
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +192,42 @@ function inlineConstants(src) {
   return { code: out, count: value.size };
 }
 
+// A property name longer than 4 characters costs Espruino an extension JsVar (9 more characters
+// each) for every object or prototype that has it: ~430 JsVars in the app. Names that are only ever
+// `private` class members in device/ and shared/ (the TypeScript program of tsconfig.device.json)
+// are shortened by esbuild's mangleProps; a name that is also declared anywhere without `private`
+// (a public member, an interface or type member, the Espruino API's declarations, the machine
+// profile's fields), or appears as a string literal (bracket access), keeps its name, so nothing
+// outside the bundle (the simulator, the board's API, Storage JSON) sees a change.
+function privateOnlyNames() {
+  const ts = createRequire(import.meta.url)('typescript');
+  const cfg = ts.getParsedCommandLineOfConfigFile('tsconfig.device.json', {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const program = ts.createProgram(cfg.fileNames, cfg.options, ts.createCompilerHost(cfg.options, true)); // (parents set)
+  const priv = new Set();
+  const pub = new Set();
+  const isPrivate = (n) => (ts.getCombinedModifierFlags(n) & ts.ModifierFlags.Private) !== 0;
+  const nameOf = (n) => (n.name && (ts.isIdentifier(n.name) || ts.isPrivateIdentifier(n.name)) ? n.name.text : null);
+  for (const sf of program.getSourceFiles()) {
+    if (sf.fileName.includes('/node_modules/')) continue;
+    const visit = (n) => {
+      if (ts.isPropertyDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessorDeclaration(n) || ts.isSetAccessorDeclaration(n) ||
+          (ts.isParameter(n) && ts.isConstructorDeclaration(n.parent) && ts.getCombinedModifierFlags(n) & ts.ModifierFlags.ParameterPropertyModifier)) {
+        const k = nameOf(n);
+        if (k) (isPrivate(n) ? priv : pub).add(k);
+      } else if (ts.isPropertySignature(n) || ts.isMethodSignature(n) || ts.isPropertyAssignment(n) || ts.isShorthandPropertyAssignment(n) || ts.isEnumMember(n)) {
+        const k = nameOf(n);
+        if (k) pub.add(k);
+      } else if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) {
+        pub.add(n.text);
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  // (`length`, `constructor`, ... are never private here; keep anything short already.)
+  return [...priv].filter((k) => !pub.has(k) && k.length > 2 && /^[A-Za-z_$][\w$]*$/.test(k)).sort();
+}
+
 // The Espruino app (device/espruino/main.ts): what `hookline flash --target espruino` stores as
 // .bootcde; minified because the board keeps the source in flash and parses it at boot. Bundled
 // first, its constants inlined (inlineConstants), then minified.
@@ -207,7 +244,14 @@ const appBundle = await build({
 const inlined = inlineConstants(appBundle.outputFiles[0].text);
 if (inlined.count < 50) throw new Error(`build-device: only ${inlined.count} constants inlined in the app: has the bundle's shape changed? (see inlineConstants)`);
 console.log(`build-device: app.js: ${flattened} class wrappers unwrapped, ${inlined.count} constants inlined`);
-const appMin = await transform(inlined.code, { minify: true, target: 'es5', logLevel: 'warning' });
+const privateNames = privateOnlyNames();
+console.log(`build-device: app.js: ${privateNames.length} private member names shortened`);
+const appMin = await transform(inlined.code, {
+  minify: true,
+  target: 'es5',
+  logLevel: 'warning',
+  mangleProps: privateNames.length > 0 ? new RegExp(`^(${privateNames.join('|')})$`) : undefined,
+});
 mkdirSync('dist/espruino', { recursive: true });
 writeFileSync('dist/espruino/app.js', appMin.code);
 
