@@ -18,6 +18,9 @@ import { machineHash } from '../host/stream/machine-hash';
 import { simulate } from '../sim/simulate';
 import { nodemcuTarget } from '../sim/targets/nodemcu';
 import { refGantry } from './helpers/rig';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './helpers/cli';
 import './fast-check-seed';
 
 type Stage = Record<string, number>;
@@ -337,6 +340,15 @@ describe('the Lua 5.3 app in fengari on each primitive', () => {
       expect(rmt!.items).toBeGreaterThan(2 * steps * 0.9);
       expect(rmt!.gaps).toBe(0);
     }
+  }, 120000);
+
+  it.each(['ESP8266', 'ESP32'] as const)('%s: ref-ring (one axis; the two absent axes\' dummy pins get no stages or channels)', (board) => {
+    const ring = JSON.parse(readFileSync(join(repoRoot, 'machines/ref-ring.json'), 'utf8'));
+    const rp = Uint8Array.from(encodeStream([0, 7, 15, 3], 200, [0], { version: 4, machineHash: machineHash(ring) }));
+    const a = simulate(rp, ring, { skipEstimates: true });
+    const r = simulate(rp, ring, { skipEstimates: true, target: nodemcuTarget({ board }) });
+    expect(r.violations).toEqual([]);
+    expect(r.wrapped).toEqual(a.wrapped);
   }, 120000);
 
   it.each(['ESP8266', 'ESP32'] as const)('%s: a program starved of segments (refilled every 150 ms) is a late-step violation', (board) => {

@@ -23,6 +23,8 @@ import { RmtStepOutput } from './steps-rmt';
 export const SPIN_MAX_US = 3000;
 /** One Lua task runs timer events for at most this long before yielding to the SDK. */
 export const SLICE_US = 10000;
+/** Busy-waits while a hardware step generator runs feed it at least this often (µs). */
+export const POLL_US = 500;
 /** A step pulse made of two gpio.write calls is at least this wide already (Lua call time). */
 export const PULSE_FREE_US = 5;
 
@@ -43,6 +45,7 @@ export class NodeMcuHal implements Hal {
   private lastRaw = 0;
   private dispatching = false;
   private esp32: boolean;
+  private gen: PulseStepOutput | RmtStepOutput | null = null;
   private dispatcher: (this: void) => void;
 
   constructor() {
@@ -56,11 +59,12 @@ export class NodeMcuHal implements Hal {
       return self.micros();
     };
     if (rmt !== undefined) {
-      this.steps = new RmtStepOutput(clock, function (pin: number) {
+      this.gen = new RmtStepOutput(clock, function (pin: number) {
         self.pinMode(pin, PIN_OUTPUT);
         self.write(pin, 0);
       });
-    } else if (gpio.pulse !== undefined) this.steps = new PulseStepOutput(clock);
+    } else if (gpio.pulse !== undefined) this.gen = new PulseStepOutput(clock);
+    this.steps = this.gen;
   }
 
   pinMode(pin: number, mode: number): void {
@@ -138,9 +142,10 @@ export class NodeMcuHal implements Hal {
     this.timer.stop();
     if (this.fn === undefined) return;
     const wait = this.dueUs - this.micros();
-    if (wait > SPIN_MAX_US && this.steps !== null) {
-      // With a hardware step generator a far timer is a refill: a little late is fine, spinning is not.
-      this.timer.alarm(Math.ceil(wait / 1000), tmr.ALARM_SINGLE, this.dispatcher);
+    if (wait > SPIN_MAX_US && this.gen !== null && this.gen.active()) {
+      // While the hardware step generator runs, timers are refills and dwell ends: fire 1-2 ms
+      // early (not 2-3) and busy-wait the rest; a step never waits for this.
+      this.timer.alarm(Math.floor(wait / 1000) - 1, tmr.ALARM_SINGLE, this.dispatcher);
     } else if (wait > SPIN_MAX_US) {
       // Fire 2–3 ms early (alarms are whole ms and never early); dispatch() waits out the rest.
       this.timer.alarm(Math.floor(wait / 1000) - 2, tmr.ALARM_SINGLE, this.dispatcher);
@@ -148,6 +153,25 @@ export class NodeMcuHal implements Hal {
       node.task.post(node.task.LOW_PRIORITY, this.dispatcher);
     } else {
       this.timer.alarm(1, tmr.ALARM_SINGLE, this.dispatcher);
+    }
+  }
+
+  /**
+   * Busy-wait us µs. While a hardware step generator runs, in pieces of at most POLL_US with the
+   * generator fed in between (gpio.pulse holds only ~2 ms of steps ahead).
+   */
+  private spin(us: number): void {
+    const gen = this.gen;
+    if (gen === null || !gen.active()) {
+      tmr.delay(Math.ceil(us));
+      return;
+    }
+    const end = this.micros() + us;
+    let left = us;
+    while (left > 0) {
+      tmr.delay(Math.ceil(left < POLL_US ? left : POLL_US));
+      gen.poll();
+      left = end - this.micros();
     }
   }
 
@@ -161,7 +185,7 @@ export class NodeMcuHal implements Hal {
       const wait = this.dueUs - now;
       if (wait > SPIN_MAX_US || now - start + (wait > 0 ? wait : 0) > SLICE_US) break;
       // Whole µs: tmr.delay takes an integer (a fractional float is an error in Lua 5.3).
-      if (wait > 0) tmr.delay(Math.ceil(wait));
+      if (wait > 0) this.spin(wait);
       this.fn = undefined;
       fn();
       fn = this.fn;

@@ -63,10 +63,12 @@ export const PULSE_FEED_MS = 1;
 /** Segments queued per axis in Lua. */
 const QUEUE = 96;
 const RING = 3 * PULSE_PAIRS + 8;
+/** ESP8266 NodeMCU pins 0..12 (gpio_pulse.c GPIO_PIN_NUM); others (a ring's unused axes) get no pins. */
+const PIN_COUNT = 13;
 
 export class PulseStepOutput implements StepOutput {
   leadUs = 40000;
-  refillUs = 10000;
+  refillUs = 20000;
   /** Compression error the stepper may add; serialisation of coincident steps comes on top (docs). */
   maxErrorUs = 3;
   tickUs = 1;
@@ -138,6 +140,16 @@ export class PulseStepOutput implements StepOutput {
     this.pulser = undefined;
   }
 
+  /** Feed the primitive now (the HAL calls it while it busy-waits). */
+  poll(): void {
+    this.feed();
+  }
+
+  /** Whether it is running (between start() and stop()). */
+  active(): boolean {
+    return this.running;
+  }
+
   free(axis: number): number {
     return this.q[axis].free();
   }
@@ -187,7 +199,7 @@ export class PulseStepOutput implements StepOutput {
     this.evCount = 0;
     this.tail = LEAD;
     // A pulse cut short leaves its STEP pin high.
-    for (let a = 0; a < 3; a++) if (this.stepPin[a] >= 0) gpio.write(this.stepPin[a], gpio.LOW);
+    for (let a = 0; a < 3; a++) if (this.stepPin[a] >= 0 && this.stepPin[a] < PIN_COUNT) gpio.write(this.stepPin[a], gpio.LOW);
   }
 
   /** The program: stages whose pins never change (update() cannot clear a pin from a stage). */
@@ -197,17 +209,22 @@ export class PulseStepOutput implements StepOutput {
     p.push({ delay: 0, min: 0, max: DELAY_LIMIT, loop: IDLE, count: FOREVER });
     p.push({ delay: IDLE_US, loop: IDLE, count: FOREVER });
     for (let a = 0; a < 3; a++) {
+      const used = this.stepPin[a] >= 0 && this.stepPin[a] < PIN_COUNT && this.dirPin[a] >= 0 && this.dirPin[a] < PIN_COUNT;
       const dplus: PulseStage = { delay: PULSE_DIR_SETUP_US, loop: IDLE, count: FOREVER };
-      dplus[this.dirPin[a]] = this.plus[a];
       const dminus: PulseStage = { delay: PULSE_DIR_SETUP_US, loop: IDLE, count: FOREVER };
-      dminus[this.dirPin[a]] = 1 - this.plus[a];
+      if (used) {
+        dplus[this.dirPin[a]] = this.plus[a];
+        dminus[this.dirPin[a]] = 1 - this.plus[a];
+      }
       p.push(dplus);
       p.push(dminus);
       for (let j = 0; j < PULSE_PAIRS; j++) {
         const hi: PulseStage = { delay: this.widthUs };
-        hi[this.stepPin[a]] = 1;
         const lo: PulseStage = { delay: 0, min: 0, max: DELAY_LIMIT, loop: IDLE, count: FOREVER };
-        lo[this.stepPin[a]] = 0;
+        if (used) {
+          hi[this.stepPin[a]] = 1;
+          lo[this.stepPin[a]] = 0;
+        }
         p.push(hi);
         p.push(lo);
       }

@@ -36,12 +36,14 @@ export const RMT_DIR_SETUP_US = 2;
 /** A step-free window around an axis' two cuts: both restart gaps fit in it, with margin. */
 const WINDOW_US = RMT_STAGGER_US + RMT_RESTART_US + 20;
 const QUEUE = 160;
+/** ESP32 output-capable GPIOs are 0..33; others (a ring's unused axes) get no channel. */
+const PIN_COUNT = 34;
 /** Steps encoded and not yet made, per axis (for position()). */
 const MADE_RING = 2048;
 
 export class RmtStepOutput implements StepOutput {
   leadUs = 80000;
-  refillUs = 10000;
+  refillUs = 20000;
   maxErrorUs = 2;
   tickUs = 1;
   /** Statistics: batches sent, steps encoded after their time (late). */
@@ -101,6 +103,17 @@ export class RmtStepOutput implements StepOutput {
     if (w > this.widthUs) this.widthUs = w;
   }
 
+  /**
+   * Called while the HAL busy-waits: nothing to do (batches are 40 ms long, and a send could block
+   * the wait past its due time).
+   */
+  poll(): void {}
+
+  /** Whether it is running (between start() and stop()). */
+  active(): boolean {
+    return this.running;
+  }
+
   free(axis: number): number {
     return this.q[axis].free();
   }
@@ -117,7 +130,7 @@ export class RmtStepOutput implements StepOutput {
       this.madeCount[a] = 0;
       this.dirLevel[a] = -1;
       // (No `continue`: Lua 5.1 has none.)
-      if (this.stepPin[a] >= 0) {
+      if (this.stepPin[a] >= 0 && this.stepPin[a] < PIN_COUNT && this.dirPin[a] >= 0 && this.dirPin[a] < PIN_COUNT) {
         this.ch[2 * a] = rmt!.txsetup(this.dirPin[a], RMT_BITTIME_PS, { idle_level: 0 });
         this.ch[2 * a + 1] = rmt!.txsetup(this.stepPin[a], RMT_BITTIME_PS, { idle_level: 0 });
       }

@@ -41,6 +41,18 @@ export const ESCAPE_RUN = MAX_FRAME + 10;
 const LINE_TIMEOUT_MS = 15000;
 const SYNC_LINE = 'print("HL".."SYNC")';
 const SYNC_ANSWER = 'HLSYNC';
+/**
+ * Which step primitive the firmware has (device/nodemcu/hal.ts picks it at boot): the answer is
+ * "HLMOD <gpio.pulse?> <rmt?>"; the echo cannot match (the name is split).
+ */
+const PROBE_LINE = 'print("HL".."MOD",gpio~=nil and gpio.pulse~=nil,rmt~=nil)';
+/** What to build into the firmware when its step primitive is missing, per board. */
+const MISSING_PRIMITIVE: Record<string, string> = {
+  ESP8266:
+    'has no gpio.pulse, which hookline steps the motors with; build NodeMCU with the GPIO_PULSE module (uncomment LUA_USE_MODULES_GPIO_PULSE in app/include/user_modules.h), flash that firmware, then run hookline flash again',
+  ESP32:
+    'has no rmt module, which hookline steps the motors with; build NodeMCU with the RMT module (menuconfig: NodeMCU modules → Remote Control pulse generator/receiver, CONFIG_NODEMCU_CMODULE_RMT), flash that firmware, then run hookline flash again',
+};
 
 export interface NodemcuFile {
   name: string;
@@ -126,7 +138,7 @@ export function makeNodemcuUpload(app: Buffer, machine: object, board: string): 
     { name: 'machine.lua', data: Buffer.from(machineLua, 'utf8') },
     { name: 'init.lua', data: Buffer.from(INIT_LUA, 'utf8') },
   ];
-  const lines: string[] = [' '.repeat(ESCAPE_RUN), SYNC_LINE, CHECKER];
+  const lines: string[] = [' '.repeat(ESCAPE_RUN), SYNC_LINE, PROBE_LINE, CHECKER];
   const checks = new Map<number, NodemcuFile>();
   for (const f of files) {
     lines.push(`file.open(${luaLiteral(f.name)},"w+")`);
@@ -183,7 +195,7 @@ export const nodemcuFlash: FlashTarget = {
     const { openSerial } = await import('../link/serial');
     const link = await openSerial(port, opts.baud);
     try {
-      await sendUpload(link, up, port, opts);
+      await sendUpload(link, up, port, opts, board);
     } finally {
       await link.close();
     }
@@ -191,7 +203,7 @@ export const nodemcuFlash: FlashTarget = {
   },
 };
 
-async function sendUpload(link: ByteLink, up: NodemcuUpload, port: string, opts: FlashOptions): Promise<void> {
+async function sendUpload(link: ByteLink, up: NodemcuUpload, port: string, opts: FlashOptions, board: string): Promise<void> {
   let text = '';
   const waiter = new LinkWaiter(link, port);
 
@@ -235,6 +247,15 @@ async function sendUpload(link: ByteLink, up: NodemcuUpload, port: string, opts:
     const error = /(^|\n)(stdin:\d+:[^\n]*|not enough memory[^\n]*)/.exec(text);
     if (error) {
       throw new UserError(`flash: the NodeMCU on ${port} reported '${error[2].trim()}' at upload line ${i + 1}; check free flash (file.fsinfo()) and run hookline flash again`);
+    }
+    if (line === PROBE_LINE) {
+      // Before anything is written: the firmware must have the board's step primitive.
+      const m = /HLMOD\s+(true|false)\s+(true|false)/.exec(text);
+      if (!m) throw new UserError(`flash: the NodeMCU on ${port} did not say which modules its firmware has (expected an HLMOD line); reset the board and run hookline flash again`);
+      const has = board === 'ESP8266' ? m[1] === 'true' : m[2] === 'true';
+      if (!has) throw new UserError(`flash: the ${board} NodeMCU firmware on ${port} ${MISSING_PRIMITIVE[board]}`);
+      opts.log(`firmware has ${board === 'ESP8266' ? 'gpio.pulse' : 'rmt'} (the step generator)`);
+      continue;
     }
     const f = up.checks.get(i);
     if (f) {

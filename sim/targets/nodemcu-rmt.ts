@@ -110,6 +110,8 @@ export class Rmt implements Peripheral {
   }
 
   txsetup(gpio: number, bittimePs: number, idle: number, slots: number): [number, number] {
+    // rmt_config rejects a GPIO that cannot output (ESP32: 0..33).
+    if (!(gpio >= 0 && gpio <= 33)) throw new Error('Failed to configure RMT');
     const divisor = Math.trunc(bittimePs / 12500);
     if (!(divisor >= 1 && divisor <= 255)) throw new Error('bad argument #2 (Bit time out of range)');
     // platform_rmt_allocate: `slots` consecutive free channels, from the top.

@@ -71,6 +71,9 @@ function file.close() if cur then cur:close() end cur = nil end
 function file.remove(name) os.remove(dir .. "/" .. name) end
 function file.exists(name) local f = io.open(dir .. "/" .. name, "rb") if f then f:close() return true end return false end
 node = {}
+-- The firmware's step primitives (the flasher probes them): gpio.pulse (ESP8266), rmt (ESP32).
+if HAS_GPIO_PULSE then gpio = gpio or {}; gpio.pulse = { build = function() end } end
+if HAS_RMT then rmt = { txsetup = function() end } end
 function node.heap() return 40000 end
 function node.restart() io.stderr:write("RESTART\\n") io.stderr:flush() end
 uart = {}
@@ -111,11 +114,15 @@ export interface FakeNodemcu {
 }
 
 /** A fake NodeMCU board on one end of a pty pair: a real Lua VM executes what arrives. */
-export async function fakeNodemcu(portPath: string, lua: string, opts: { corruptWrite?: number } = {}): Promise<FakeNodemcu> {
+export async function fakeNodemcu(
+  portPath: string,
+  lua: string,
+  opts: { corruptWrite?: number; gpioPulse?: boolean; rmt?: boolean } = {},
+): Promise<FakeNodemcu> {
   const dir = mkdtempSync(join(tmpdir(), 'hookline-fake-nodemcu-fs-'));
   const scriptDir = mkdtempSync(join(tmpdir(), 'hookline-fake-nodemcu-'));
   const script = join(scriptDir, 'repl.lua');
-  writeFileSync(script, (lua.endsWith('5.1') ? LUA51_BIT : '') + `local CORRUPT_WRITE = ${opts.corruptWrite ?? -1}\n` + REPL);
+  writeFileSync(script, (lua.endsWith('5.1') ? LUA51_BIT : '') + `local CORRUPT_WRITE = ${opts.corruptWrite ?? -1}\nlocal HAS_GPIO_PULSE, HAS_RMT = ${opts.gpioPulse ?? true}, ${opts.rmt ?? true}\n` + REPL);
   const port: ByteLink = await openSerial(portPath, 115200);
   const child: ChildProcess = spawn(lua, [script, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
   const got: Buffer[] = [];
