@@ -290,6 +290,67 @@ function rejectLengthAssignments(file) {
 rejectLengthAssignments('dist/espruino/app.js');
 rejectLengthAssignments('dist/espruino/hookline.js');
 
+// What else Espruino (2v29, the Pico-like build in ../shared/realchips/espruino, asked with `typeof`
+// and property reads) does not have, though ES5/ES2015 code may use it: these globals (RangeError
+// too: `new RangeError(…)` is a ReferenceError there), these static functions, and these methods
+// (a missing method on a string or number primitive even throws "Field or method … does not
+// already exist"). A use guarded by `typeof NAME` in the enclosing condition (esbuild's own
+// `typeof Proxy != "undefined" ? new Proxy(…) : …`) is allowed.
+const ESPRUINO_MISSING_GLOBALS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Symbol', 'Proxy', 'Reflect', 'BigInt', 'RangeError', 'escape', 'unescape', 'setImmediate', 'queueMicrotask']);
+const ESPRUINO_MISSING_STATICS = {
+  Object: ['freeze', 'is'],
+  Array: ['from', 'of'],
+  Math: ['trunc', 'log2', 'log10', 'hypot', 'cbrt', 'imul', 'clz32', 'fround', 'expm1', 'log1p', 'sinh', 'cosh', 'tanh', 'asinh'],
+  Number: ['isInteger', 'isFinite', 'isNaN', 'isSafeInteger', 'parseFloat', 'parseInt', 'EPSILON', 'MAX_SAFE_INTEGER'],
+  String: ['fromCodePoint', 'raw'],
+};
+const ESPRUINO_MISSING_METHODS = new Set(['codePointAt', 'localeCompare', 'normalize', 'toPrecision', 'flat', 'flatMap']);
+function rejectMissingBuiltins(file) {
+  const src = readFileSync(file, 'utf8');
+  const bad = [];
+  const guardedBy = (test) => {
+    const names = new Set();
+    const walk = (n) => {
+      if (n === null || typeof n !== 'object') return;
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (n.type === 'UnaryExpression' && n.operator === 'typeof' && n.argument.type === 'Identifier') names.add(n.argument.name);
+      for (const k in n) if (k !== 'type') walk(n[k]);
+    };
+    walk(test);
+    return names;
+  };
+  const bound = new Set(); // (the bundle declares none of these names; if it did, skip them)
+  const walk = (n, parent, key, guards) => {
+    if (n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) return n.forEach((c) => walk(c, parent, key, guards));
+    if (n.type === 'VariableDeclarator' || n.type === 'FunctionDeclaration') bound.add(n.id.name);
+    if (n.type === 'Identifier' && ESPRUINO_MISSING_GLOBALS.has(n.name) && !guards.has(n.name)) {
+      const isProp = (parent.type === 'MemberExpression' && key === 'property' && !parent.computed) || (parent.type === 'Property' && key === 'key');
+      const isTypeof = parent.type === 'UnaryExpression' && parent.operator === 'typeof';
+      if (!isProp && !isTypeof) bad.push({ at: n.start, what: n.name });
+    }
+    if (n.type === 'MemberExpression' && !n.computed && n.object.type === 'Identifier' && ESPRUINO_MISSING_STATICS[n.object.name]?.includes(n.property.name)) {
+      bad.push({ at: n.start, what: `${n.object.name}.${n.property.name}` });
+    }
+    if (n.type === 'CallExpression' && n.callee.type === 'MemberExpression' && !n.callee.computed && ESPRUINO_MISSING_METHODS.has(n.callee.property.name)) {
+      bad.push({ at: n.start, what: `.${n.callee.property.name}()` });
+    }
+    let inner = guards;
+    if ((n.type === 'ConditionalExpression' || n.type === 'IfStatement' || n.type === 'LogicalExpression') && (n.test || n.left)) {
+      inner = new Set([...guards, ...guardedBy(n.test ?? n.left)]);
+    }
+    for (const k in n) if (k !== 'type' && k !== 'start' && k !== 'end') walk(n[k], n, k, k === 'test' ? guards : inner);
+  };
+  walk(parse(src, { ecmaVersion: 5 }), {}, '', new Set());
+  const real = bad.filter((b) => !bound.has(b.what));
+  if (real.length > 0) {
+    const at = real.map((b) => `  ${file} @${b.at}: ${b.what}: ${src.slice(Math.max(0, b.at - 30), b.at + 40)}`).join('\n');
+    throw new Error(`build-device: ${real.length} use(s) of what Espruino does not have in ${file} (see ESPRUINO_MISSING_* in scripts/build-device.mjs):\n${at}`);
+  }
+}
+rejectMissingBuiltins('dist/espruino/app.js');
+rejectMissingBuiltins('dist/espruino/hookline.js');
+
 run(bin('tstl'), ['-p', 'tsconfig.lua.json']);
 // The NodeMCU app (device/nodemcu/main.ts: runtime + NodeMcuHal + link session) for both Lua
 // versions in the field: 5.3 (native bitwise operators) and 5.1, built as typescript-to-lua's

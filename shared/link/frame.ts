@@ -19,7 +19,8 @@ export const FR_BAD = -1;
 
 /** COBS-encode one frame and append it, delimiter included, to `out`. */
 export function encodeFrame(type: number, seq: number, ack: number, payload: number[], out: number[]): void {
-  if (payload.length > MAX_PAYLOAD) throw new RangeError('payload too long: ' + payload.length);
+  // (Error, not RangeError: Espruino has no RangeError; `new RangeError` is a ReferenceError there.)
+  if (payload.length > MAX_PAYLOAD) throw new Error('payload too long: ' + payload.length);
   let crc = CRC16_INIT;
   crc = crc16Update(crc, type);
   crc = crc16Update(crc, seq);
