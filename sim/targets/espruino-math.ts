@@ -71,10 +71,13 @@ export function espruinoAtan2(y: number, x: number): number {
   return NaN;
 }
 
-/** A Math object for the app's realm: the standard one with the Pico's sin, cos, atan and atan2. */
+/** Math functions Espruino 2v29 does not have (asked in the Pico-like build; scripts/build-device.mjs rejects them too). */
+export const ESPRUINO_MISSING_MATH = ['trunc', 'log2', 'log10', 'hypot', 'cbrt', 'imul', 'clz32', 'fround', 'expm1', 'log1p', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh'];
+
+/** A Math object for the app's realm: the standard one with the Pico's sin, cos, atan and atan2, without what Espruino lacks. */
 export function picoMath(): Math {
   const m = Object.create(null) as Record<string, unknown>;
-  for (const k of Object.getOwnPropertyNames(Math)) m[k] = (Math as unknown as Record<string, unknown>)[k];
+  for (const k of Object.getOwnPropertyNames(Math)) if (!ESPRUINO_MISSING_MATH.includes(k)) m[k] = (Math as unknown as Record<string, unknown>)[k];
   m.sin = espruinoSin;
   m.cos = espruinoCos;
   m.atan = espruinoAtan;

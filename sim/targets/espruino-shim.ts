@@ -214,6 +214,16 @@ export function espruinoShim(mcu: VirtualMcu, slot: number, opts: ShimOptions = 
     ...shimCore(mcu, slot, opts.context),
     // A Pico's sin, cos, atan and atan2 (SAVE_ON_FLASH_MATH Taylor series), not V8's: espruino-math.ts.
     Math: picoMath(),
+    // Globals Espruino 2v29 does not have (asked in the Pico-like build): absent here too.
+    Map: undefined,
+    Set: undefined,
+    WeakMap: undefined,
+    WeakSet: undefined,
+    Symbol: undefined,
+    Proxy: undefined,
+    Reflect: undefined,
+    BigInt: undefined,
+    RangeError: undefined,
     print,
     console: { log: print },
     atob: (b64: string) => Buffer.from(String(b64), 'base64').toString('latin1'),
