@@ -159,6 +159,15 @@ export function stepCodeModule(source) {
 /** The routine's machine code, base64 (${bytes.length} bytes; entry at offset ${labels.step}). */
 export const STEP_CODE_B64 = '${b64}';
 export const STEP_CODE_BYTES = ${bytes.length};
+
+declare function atob(b64: string): string;
+/**
+ * The code as a string of bytes. Written as atob('literal') so that EspruinoTools' pretokeniser
+ * stores the 200 raw bytes in .bootcde instead of the base64 text and the call (plugins/pretokenise.js).
+ */
+export function stepCode(): string {
+  return atob('${b64}');
+}
 `;
 }
 

@@ -8,7 +8,7 @@ import { ESPRUINO_GENERATOR, espruinoTarget } from '../sim/targets/espruino';
 import { nativeSegmentsTarget } from '../sim/targets/native';
 import { appJsVarsAtRest } from '../sim/targets/espruino-jsvars';
 import { canonicalJson, machineHash } from '../host/stream/machine-hash';
-import { makeEspruinoUpload } from '../host/flash/espruino-upload';
+import { FIRMWARE_QUERY, makeEspruinoUpload } from '../host/flash/espruino-upload';
 import { repoRoot, runCli, stderrLines, tempDir, runCliAsync } from './helpers/cli';
 import { hasSocat, ptyPair, type PtyPair } from './helpers/pty';
 import { detokenise, fakeEspruino } from './helpers/fake-espruino';
@@ -57,7 +57,7 @@ describe('hookline flash --target espruino --dry-run', () => {
     expect(r.stderr).toMatch(/wrote .*upload\.js: \d+ bytes of upload .* Storage on PICO, machine hash 0x[0-9a-f]{8}/);
     const up = readFileSync(r.file, 'latin1');
     const m = refGantry();
-    expect(up.startsWith('\x03'.repeat(96) + '\n\x10reset();\n\x10print()\n')).toBe(true);
+    expect(up.startsWith('\x03'.repeat(96) + '\n' + FIRMWARE_QUERY + '\x10reset();\n\x10print()\n')).toBe(true);
     expect(up).toContain('require("Storage").write("hookline.json",atob(');
     expect(up).toContain(`require("Storage").write("hookline.hash",atob(${JSON.stringify(btoa(String(machineHash(m))))}),0,`);
     expect(up).toContain('require("Storage").write(".bootcde",');

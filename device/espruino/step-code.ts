@@ -4,3 +4,12 @@
 /** The routine's machine code, base64 (200 bytes; entry at offset 0). */
 export const STEP_CODE_B64 = '8LXQYBNpATMTYRdoFAAYNAAvWNCjaQArBdAlaKZoLmAAI6NhS+AjagArKdElbGZstUJE0G4Adhn2ADYZSDZzaCNitWjzaCVjY2OhakkZoWLhallB4WI1aaVjdWnlYzNoJWwBNZFoDUAlZGFqi0IH0GNi5WgmaQArANxmaS5gHuDjasMaG9QlaGZoLmABI6Nh42llalsZ42EjagE7I2IO0CVrpmutGSVjZWvma3VBZWOjaiZrmxmjYuNqa0HjYlNo5BgBP6Tn8L0=';
 export const STEP_CODE_BYTES = 200;
+
+declare function atob(b64: string): string;
+/**
+ * The code as a string of bytes. Written as atob('literal') so that EspruinoTools' pretokeniser
+ * stores the 200 raw bytes in .bootcde instead of the base64 text and the call (plugins/pretokenise.js).
+ */
+export function stepCode(): string {
+  return atob('8LXQYBNpATMTYRdoFAAYNAAvWNCjaQArBdAlaKZoLmAAI6NhS+AjagArKdElbGZstUJE0G4Adhn2ADYZSDZzaCNitWjzaCVjY2OhakkZoWLhallB4WI1aaVjdWnlYzNoJWwBNZFoDUAlZGFqi0IH0GNi5WgmaQArANxmaS5gHuDjasMaG9QlaGZoLmABI6Nh42llalsZ42EjagE7I2IO0CVrpmutGSVjZWvma3VBZWOjaiZrmxmjYuNqa0HjYlNo5BgBP6Tn8L0=');
+}

@@ -10,7 +10,7 @@
  * found from Pin.getInfo().out_addr (the STM32's bit-band alias of the output register).
  */
 import { StepOutput } from '../hal';
-import { STEP_CODE_B64, STEP_CODE_BYTES } from './step-code';
+import { STEP_CODE_BYTES, stepCode } from './step-code';
 import { A_HIGH, axisPosition, axisWord, freeSlots, initState, pushSegment, resetAxes, setAxisPins, stateWords } from './step-layout';
 
 interface EspruinoTimerModule {
@@ -23,10 +23,13 @@ interface PinInfo {
 // Module-local (these names clash with Node's global types in the host type-check).
 declare function require(name: string): EspruinoTimerModule;
 declare const process: { version: string; env: { BOARD?: string } };
-declare function atob(b64: string): string;
 
-/** The oldest firmware with require("timer").add({type: "EXEC", ptr}) (host/flash/espruino.ts refuses older). */
-export const MIN_FIRMWARE = 2029;
+/**
+ * The oldest firmware with require("timer").add({type: "EXEC", ptr}) (host/flash/espruino.ts refuses
+ * older); compared as strings, enough with the timer check after it (2v3 sorts after 2v29 but has no
+ * require("timer")).
+ */
+export const MIN_FIRMWARE = '2v29';
 /** Boards whose system time is the STM32 RTC clock, 2^20 units per second (targets/stm32/jshardware.c USE_RTC). */
 const RTC_BOARDS = /^(PICO|ESPRUINOWIFI|ESPRUINOBOARD)$/;
 const UNITS_PER_S = 1048576;
@@ -41,15 +44,10 @@ export const REFILL_US = 50000;
 /** About half a call period: the compression error stays below the routine's own rounding. */
 export const MAX_ERROR_US = 20;
 
-/** Major and minor of an Espruino version string ('2v29', '2v29.277') as 2029 (NaN if unreadable). */
-export function firmwareNumber(v: string): number {
-  const p = v.split('v');
-  return parseInt(p[0], 10) * 1000 + parseInt(p[1], 10);
-}
 
 /** The timer module when this firmware and board can run the routine (2v29+, STM32 with the RTC clock), else null. */
 function timerModule(): EspruinoTimerModule | null {
-  if (typeof process === 'undefined' || !(firmwareNumber(process.version) >= MIN_FIRMWARE) || !RTC_BOARDS.test(process.env.BOARD || '')) return null;
+  if (typeof process === 'undefined' || process.version < MIN_FIRMWARE || !RTC_BOARDS.test(process.env.BOARD || '')) return null;
   if (typeof E.getAddressOf !== 'function') return null;
   try {
     const t = require('timer');
@@ -83,7 +81,7 @@ export class EspruinoStepOutput implements StepOutput {
 
   /** Use EspruinoStepOutput.create (null when the firmware or memory cannot run it). */
   constructor(buf: Uint8Array, off: number, addr: number, timer: EspruinoTimerModule) {
-    const code = atob(STEP_CODE_B64);
+    const code = stepCode();
     for (let i = 0; i < STEP_CODE_BYTES; i++) buf[off + i] = code.charCodeAt(i);
     this.codeAddr = addr + off;
     this.mem = new Int32Array(buf.buffer, buf.byteOffset + off + STEP_CODE_BYTES, stateWords(AXES, SLOTS));

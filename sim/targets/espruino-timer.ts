@@ -17,9 +17,9 @@
  * its first step was due, and a step made more than two calls after its time, are 'late-step'
  * violations (the first per axis and start; a board would have stalled or stepped late).
  */
-import type { Peripheral, VirtualMcu } from '../mcu';
+import type { Peripheral, StepGeneratorStats, VirtualMcu } from '../mcu';
 import { STEP_CODE_B64 } from '../../device/espruino/step-code';
-import { A_COUNT, A_NEXT, A_RD, A_RING, A_WR, H_AXES, axisWord, fixValue, SEG_WORDS, stateWords } from '../../device/espruino/step-layout';
+import { A_COUNT, A_NEXT, A_POS, A_RD, A_RING, A_WR, H_AXES, axisWord, fixValue, SEG_WORDS, stateWords } from '../../device/espruino/step-layout';
 import { nextWork, stepCall } from './espruino-step-model';
 
 export const TIMER_TASKS = 16;
@@ -48,6 +48,8 @@ export function pinInfo(n: number): { port: string; num: number; out_addr: numbe
 
 interface ExecTask {
   id: number;
+  ptr: number;
+  userdata: number;
   mem: Int32Array;
   /** First call (µs) and period (µs) of the grid; index of the last call made. */
   t0: number;
@@ -57,6 +59,8 @@ interface ExecTask {
   /** Per axis: its ring was empty and it had no steps left at the last look; lateness reported. */
   wasEmpty: boolean[];
   reported: boolean[];
+  rdBefore: number[];
+  posBefore: number[];
   /** The grid index of the next call with work (-1: none), as computed by nextEventUs. */
   nextK: number;
 }
@@ -94,6 +98,8 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
   };
 
   const slots: (ExecTask | null)[] = new Array(TIMER_TASKS).fill(null);
+  // report.json's stepGenerator: segments taken, steps made, the fullest queue (running + ring), late segments
+  const stats: StepGeneratorStats = { segments: 0, steps: 0, peakQueued: 0, queueLength: 0, lateSegments: 0 };
   const unitsOf = (us: number) => Math.floor((us * UNITS_PER_S) / 1e6);
   const msToUnits = (ms: number) => Math.floor((ms * UNITS_PER_S) / 1000);
 
@@ -123,6 +129,7 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
         const late = (((nowUnits - Math.floor(first)) % TWO32) + TWO32) % TWO32;
         if (late < TWO32 / 2 && late > t.periodUnits) {
           t.reported[a] = true;
+          stats.lateSegments++;
           mcu.problem('late-step', `axis ${a}: step segment written ${((late / UNITS_PER_S) * 1000).toFixed(2)} ms after its first step was due (the step routine's queue ran dry)`);
         }
       }
@@ -139,6 +146,7 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
   }
 
   const peripheral: Peripheral = {
+    stats: () => ({ ...stats }),
     nextEventUs() {
       let best = Infinity;
       for (const t of slots) {
@@ -163,16 +171,29 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
           const late = (now - mem[r + A_NEXT + 1]) | 0;
           if (late > 2 * t.periodUnits + 1) {
             t.reported[a] = true;
+            stats.lateSegments++;
             mcu.problem('late-step', `axis ${a}: step made ${((late / UNITS_PER_S) * 1e6).toFixed(0)} µs after its time (the step routine makes at most one step per two calls, ${(UNITS_PER_S / t.periodUnits / 2).toFixed(0)} steps/s)`);
           }
         }
       }
       t.lastK = k;
       t.nextK = -1;
+      const axes = mem[H_AXES];
+      const mask = mem[2];
+      stats.queueLength = mask;
+      for (let a = 0; a < axes; a++) {
+        const r = axisWord(mem, a);
+        const held = ((mem[r + A_WR] - mem[r + A_RD]) & mask) + (mem[r + A_COUNT] !== 0 ? 1 : 0);
+        if (held > stats.peakQueued) stats.peakQueued = held;
+        t.rdBefore[a] = mem[r + A_RD];
+        t.posBefore[a] = mem[r + A_POS];
+      }
       stepCall(mem, now % TWO32, store);
-      for (let a = 0; a < mem[H_AXES]; a++) {
+      for (let a = 0; a < axes; a++) {
         const r = axisWord(mem, a);
         t.wasEmpty[a] = mem[r + A_COUNT] === 0 && mem[r + A_RD] === mem[r + A_WR];
+        if (mem[r + A_RD] !== t.rdBefore[a]) stats.segments++;
+        if (mem[r + A_POS] !== t.posBefore[a]) stats.steps++;
       }
     },
   };
@@ -203,6 +224,8 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
       const periodUs = (interval * 1e6) / UNITS_PER_S;
       const t: ExecTask = {
         id: idx,
+        ptr,
+        userdata: Number(task.userdata),
         mem,
         t0: mcu.now + (msToUnits(Number(task.time ?? 0)) * 1e6) / UNITS_PER_S,
         periodUs,
@@ -210,6 +233,8 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
         lastK: -1,
         wasEmpty: new Array(head[0]).fill(true),
         reported: new Array(head[0]).fill(false),
+        rdBefore: new Array(head[0]).fill(0),
+        posBefore: new Array(head[0]).fill(0),
         nextK: -1,
       };
       slots[idx] = t;
@@ -221,7 +246,8 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
       return true;
     },
     list(): unknown[] {
-      return slots.flatMap((t) => (t === null ? [] : [{ id: t.id, type: 'EXEC', interval: (t.periodUnits * 1000) / UNITS_PER_S }]));
+      // as the firmware's list(): an EXEC task with ptr shows ptr and userdata
+      return slots.flatMap((t) => (t === null ? [] : [{ id: t.id, type: 'EXEC', ptr: t.ptr, userdata: t.userdata, interval: (t.periodUnits * 1000) / UNITS_PER_S }]));
     },
   };
 
