@@ -29,6 +29,7 @@ import {
   pushSegment,
   resetAxes,
   setAxisPins,
+  stableWord,
   stateWords,
 } from '../device/espruino/step-layout';
 import { nextWork, stepCall } from '../sim/targets/espruino-step-model';
@@ -95,6 +96,13 @@ describe('the segment encoding (32.32 fixed point)', () => {
         expect(err).toBeLessThanOrEqual(2 ** -32 + Math.abs(x) * 2 ** -52);
       }),
     );
+  });
+  it('reads a word the routine writes until two reads agree (Espruino reads typed arrays byte by byte)', () => {
+    const reads = [511, 256, 300, 300, 7]; // a torn read, then the word changing once more
+    let k = 0;
+    const fake = new Proxy([], { get: (_t, p) => (p === '5' ? reads[k++] : undefined) }) as unknown as Int32Array;
+    expect(stableWord(fake, 5)).toBe(300);
+    expect(k).toBe(4);
   });
   it('int32 is ToInt32 for integers up to 2^53', () => {
     fc.assert(

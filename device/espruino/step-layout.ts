@@ -126,6 +126,18 @@ export function resetAxes(mem: Int32Array, t: number): void {
 }
 
 /**
+ * A word the routine may be writing, read until two reads agree: Espruino reads a typed array's
+ * element byte by byte (src/jsvariterator.c), so a read across the interrupt's store could mix old
+ * and new bytes (a count going 256 → 255 read as 0, a position 255 → 256 as 511). The routine
+ * stores each word at most once per call, tens of µs apart.
+ */
+export function stableWord(mem: Int32Array, i: number): number {
+  let v = mem[i];
+  for (let w = mem[i]; w !== v; w = mem[i]) v = w;
+  return v;
+}
+
+/**
  * Segments axis a can still take: the ring's mask + 1 slots less one (read == write means empty),
  * less those queued, less the one being made (so at most mask segments are ever held, as a queue
  * of mask segments that holds the running one too: sim/step-generator.ts's queueLength).
@@ -133,7 +145,8 @@ export function resetAxes(mem: Int32Array, t: number): void {
 export function freeSlots(mem: Int32Array, a: number): number {
   const r = axisWord(mem, a);
   const mask = mem[H_MASK];
-  return mask - ((mem[r + A_WR] - mem[r + A_RD]) & mask) - (mem[r + A_COUNT] !== 0 ? 1 : 0);
+  // (the read index stays < 256: one byte, never torn)
+  return mask - ((mem[r + A_WR] - mem[r + A_RD]) & mask) - (stableWord(mem, r + A_COUNT) !== 0 ? 1 : 0);
 }
 
 /**
@@ -154,5 +167,5 @@ export function pushSegment(mem: Int32Array, a: number, dir: number, count: numb
 
 /** Signed steps axis a has made since resetAxes. */
 export function axisPosition(mem: Int32Array, a: number): number {
-  return mem[axisWord(mem, a) + A_POS];
+  return stableWord(mem, axisWord(mem, a) + A_POS);
 }
