@@ -35,12 +35,13 @@ interface SimChip {
   ok: boolean;
 }
 
-function sim(hls: string, machine: string, target: string, chip: string): SimChip {
+function sim(hls: string, machine: string, target: string, chip: string, timeoutS = 900): SimChip {
   const out = mkdtempSync(join(tmpdir(), 'hookline-bench-chip-'));
   try {
-    execFileSync(process.execPath, ['bin/hookline.js', 'sim', hls, '--machine', machine, '--target', target, '--chip', chip, '-o', out], { stdio: 'pipe' });
-  } catch {
+    execFileSync(process.execPath, ['bin/hookline.js', 'sim', hls, '--machine', machine, '--target', target, '--chip', chip, '-o', out, '--width', '256'], { stdio: 'pipe', timeout: timeoutS * 1000 });
+  } catch (e) {
     // a failed verdict (late steps) still writes its report
+    if ((e as { signal?: string }).signal) throw new Error(`hookline sim --target ${target} --chip ${chip} did not finish in ${timeoutS} s`);
   }
   const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
   const steps = typeof r.steps === 'number' ? r.steps : Object.values(r.steps ?? {}).reduce((s: number, v) => s + (typeof v === 'number' ? v : 0), 0);
@@ -127,7 +128,7 @@ async function main() {
     const def = CHIPS[chip];
     let r: SimChip;
     try {
-      r = sim(hls, machine, 'nodemcu', chip);
+      r = sim(hls, machine, 'nodemcu', chip, Number(process.env.BENCH_CHIP_TIMEOUT_S ?? 600));
     } catch (e) {
       console.log(`NodeMCU on ${chip}: sim failed (${(e as Error).message.split('\n')[0]})`);
       continue;
