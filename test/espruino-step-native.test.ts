@@ -333,6 +333,7 @@ describe.skipIf(!!armUnavailable)('the routine on an ARM CPU (qemu-arm) against 
     pushes.sort((x, y) => x[0] - y[0]);
     const { got, want } = run([{ axes: 3, start, calls, pushes }]);
     expect(got[0]).toEqual(want[0]);
+    console.log(`espruino-step-native: gantry-like run, ${want[0].length - 1} STEP/DIR stores in ${calls.length} calls on qemu-arm, all as the model`);
     // it really stepped: edges on every axis, final positions as queued
     const mem = want[0][want[0].length - 1].split(' ').slice(1).map(Number);
     const m = Int32Array.from(mem);
@@ -346,6 +347,7 @@ describe.skipIf(!!armUnavailable)('the routine on an ARM CPU (qemu-arm) against 
     expect(got.length).toBe(scenarios.length);
     for (let i = 0; i < scenarios.length; i++) expect(got[i], `scenario ${i}: ${JSON.stringify(scenarios[i]).slice(0, 300)}`).toEqual(want[i]);
     const edges = want.reduce((n, w) => n + w.length - 1, 0);
+    console.log(`espruino-step-native: ${scenarios.length} random runs, ${edges} STEP/DIR stores, ${scenarios.reduce((n, s) => n + s.calls.length, 0)} calls on qemu-arm, all as the model`);
     expect(edges).toBeGreaterThan(1000);
   }, 60_000);
 });
