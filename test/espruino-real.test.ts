@@ -11,7 +11,7 @@ import { HostSession } from '../host/link/session';
 import { uploadPieces } from '../host/flash/espruino-upload';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeBinary, dryRunUpload, espruinoArmUnavailable, espruinoUnavailable, RealEspruino, sleep } from './helpers/espruino-real';
+import { bootApp, describeBinary, dryRunUpload, espruinoArmUnavailable, espruinoUnavailable, RealEspruino, sleep } from './helpers/espruino-real';
 import { switchModelBoot0 } from './helpers/espruino-switches';
 import { refGantry } from './helpers/rig';
 import { tempDir } from './helpers/cli';
@@ -70,23 +70,20 @@ describe.skipIf(unavailable !== null)('the ES5 app in the real Espruino interpre
     const pieces = uploadPieces(body.toString('latin1'));
     expect(pieces.map((p) => p.data).join('')).toBe(body.toString('latin1'));
     console.log(`espruino-real: upload body ${body.length} B in ${pieces.length} pieces, ${pieces.filter((p) => p.pauseMs > 0).length} pauses of ${pieces[0].pauseMs} ms (flasher's uploadPieces)`);
-    chip = new RealEspruino({ ESPRUINO_PIN_STATS: '1' });
-    await chip.waitForText('>', 0, 20_000);
     // The switches (test/helpers/espruino-switches.ts): a .boot0 that load() runs before the app.
-    await chip.writeStorageFile('.boot0', switchModelBoot0(m, START_MM));
-    bootAt = chip.out.length;
-    await chip.sendLikeTools(body);
-    // The app's first frame delimiter: it has taken the port (console on LoopbackA).
-    try {
-      await chip.waitFor((o) => o.indexOf(0x00, bootAt), 'the app taking the port (a 0x00 frame byte)', 30_000);
-    } catch (e) {
-      log = chip.text(bootAt);
-      throw e;
-    }
+    // Then the upload, until the app's first frame delimiter: it has taken the port (console on LoopbackA).
+    const booted = await bootApp({
+      env: { ESPRUINO_PIN_STATS: '1' },
+      body,
+      prepare: (c) => c.writeStorageFile('.boot0', switchModelBoot0(m, START_MM)),
+      timeoutMs: 30_000,
+    });
+    chip = booted.chip;
+    bootAt = booted.bootAt;
     await sleep(500);
     log = chip.text(bootAt);
     console.log(`espruino-real: ${describeBinary()}; boot output: ${JSON.stringify(log.slice(0, log.indexOf('\0')).split('\n').filter((l) => l.trim()).slice(-4))}`);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     if (chip) {
@@ -196,13 +193,16 @@ describe.skipIf(armUnavailable !== null)('the ES5 app at rest in the real interp
     // x86-64 build's are 17 bytes with 8-char names, so its counts differ.
     const upload = dryRunUpload();
     const body = upload.subarray(upload.indexOf(0x0a) + 1);
-    const c = new RealEspruino({}, true);
+    let fresh = { usage: 0, total: 0, blocksize: 0 };
+    const { chip: c, bootAt: mark } = await bootApp({
+      arm: true,
+      body,
+      prepare: async (r) => {
+        fresh = await r.probe<{ usage: number; total: number; blocksize: number }>('process.memory()');
+      },
+      timeoutMs: 60_000,
+    });
     try {
-      await c.waitForText('>', 0, 30_000);
-      const fresh = await c.probe<{ usage: number; total: number; blocksize: number }>('process.memory()');
-      const mark = c.out.length;
-      await c.sendLikeTools(body);
-      await c.waitFor((o) => o.indexOf(0x00, mark), 'the app taking the port (a 0x00 frame byte)', 60_000);
       await sleep(3000); // its main loop runs (STATUS frames), as at rest on a board
       expect(c.text(mark)).not.toMatch(/Uncaught/);
       await c.send(Buffer.alloc(CONSOLE_ESCAPE_RUN + 10, ESCAPE_BYTE));
