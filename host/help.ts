@@ -94,6 +94,7 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       { name: 'plan', type: 'string', value: 'PLAN.json', meaning: 'the plan the stream was encoded from: checks that the stream is this plan on this machine, and shows its preview in report.html', default: 'none' },
       { name: 'target', short: 't', type: 'string', value: 'native|espruino|nodemcu|johnny-five', meaning: 'which device runtime runs on the virtual microcontroller: the TypeScript, or a target\'s built artifact', default: 'native' },
       { name: 'chip', type: 'string', value: 'esp8266|esp8266-160|esp32|pico', meaning: 'charge the interpreter\'s work to this chip\'s CPU (docs/targets.md, "Chip cost"): the clock moves on while the app\'s code runs, a runtime timer that runs late is a late-step violation, and report.json gets the chip\'s load per 100 ms and headroom; esp8266/esp32 with --target nodemcu, pico with --target espruino', default: 'none (the clock stands still while the interpreter runs)', range: 'a chip of the --target' },
+      { name: 'max-machine-seconds', type: 'string', value: 'S', meaning: 'give up after this much simulated machine time (a timeout violation; the report is still written)', unit: 'seconds', default: '604800 (7 days)', range: '1 to 31536000' },
       { name: 'width', type: 'string', value: 'PX', meaning: 'width of strung.png', unit: 'pixels', default: '1024', range: '64 to 8192, whole number' },
     ],
   },

@@ -178,7 +178,8 @@ describe('hookline sim --chip', () => {
     const esp32Machine = join(repoRoot, 'machines/ref-gantry-esp32.json');
     const esp32Plan = join(dir, 'plan-esp32.hls');
     writeFileSync(esp32Plan, Uint8Array.from(encodeStream([7, 16], 160, [0], { version: 4, machineHash: machineHash(loadMachine(esp32Machine)) })));
-    const r = runCli(['sim', esp32Plan, '--machine', esp32Machine, '-o', dir, '--target', 'nodemcu', '--chip', 'esp32', '--width', '128'], { timeoutMs: 300_000 });
+    // Bounded: charged, the step-segment runtime may not finish (docs/targets.md, "Chip cost").
+    const r = runCli(['sim', esp32Plan, '--machine', esp32Machine, '-o', dir, '--target', 'nodemcu', '--chip', 'esp32', '--width', '128', '--max-machine-seconds', '20'], { timeoutMs: 300_000 });
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.stdout).toMatch(/chip esp32 \(240 MHz\): interpreter load \d+ % average, \d+ % peak per 100 ms \(headroom -?\d+ %\)/);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
@@ -187,7 +188,9 @@ describe('hookline sim --chip', () => {
     expect(report.chip.uncertainty).toMatch(/±50 %/);
     expect(report.chip.load.peak).toBeGreaterThanOrEqual(report.chip.load.average);
     expect(report.chip.headroom).toBeCloseTo(1 - report.chip.load.peak, 3);
-    expect(report.chip.late.count).toBe(report.violationCounts['late-step'] ?? 0);
+    // The runtime's timer run late (the chip's count); the step generators report theirs as late-step too.
+    expect(report.chip.late.count).toBeLessThanOrEqual(report.violationCounts['late-step'] ?? 0);
+    expect(report.machineSeconds).toBeLessThanOrEqual(20.1);
   });
 });
 

@@ -24,7 +24,7 @@ import type { Command } from './command';
 
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--target native|...] [--chip esp8266|esp8266-160|esp32|pico] [--width PX]',
+  usage: 'sim PLAN.hls --machine MACHINE.json -o DIR [--plan PLAN.json] [--target native|...] [--chip esp8266|esp8266-160|esp32|pico] [--max-machine-seconds S] [--width PX]',
   summary: 'run the stream on the simulated machine (device runtime on a virtual MCU); write DIR/report.json, DIR/report.html, DIR/strung.png (what the motion actually wrapped), DIR/motion.svg and DIR/build.gif',
   async run(argv) {
     const { values, positionals: pos } = parseCommand('sim', argv, {
@@ -34,11 +34,13 @@ export const simCommand: Command = {
       plan: { type: 'string' },
       target: { type: 'string', short: 't' },
       chip: { type: 'string' },
+      'max-machine-seconds': { type: 'string' },
     });
     const [streamPath] = positionals('sim', pos, ['plan.hls']);
     if (!values.machine) throw new UserError('sim: missing --machine MACHINE.json (e.g. --machine machines/ref-gantry.json)');
     if (!values.out) throw new UserError('sim: missing -o DIR (where to write report.json and strung.png)');
     const width = numberFlag('width', values.width, 1024, { min: 64, max: 8192, integer: true });
+    const maxMachineSeconds = numberFlag('max-machine-seconds', values['max-machine-seconds'], 7 * 24 * 3600, { min: 1, max: 365 * 24 * 3600 });
     const targetName = values.target ?? 'native';
     const loadTarget = simTargets[targetName];
     if (!loadTarget) throw new UserError(`sim: unknown --target '${targetName}'; use one of ${Object.keys(simTargets).join(', ')}`);
@@ -88,7 +90,7 @@ export const simCommand: Command = {
     const labels = ring ? ringMotionLabels(ring) : undefined;
     // The simulation is ~80 % of the wall time, the reports the rest.
     const progress = createProgress({ label: 'sim' });
-    const r = simulate(bytes, machine, { startMm, onEdge: sampler, target, chip, onProgress: (f) => progress.update(0.8 * f) });
+    const r = simulate(bytes, machine, { startMm, onEdge: sampler, target, chip, maxMachineSeconds, onProgress: (f) => progress.update(0.8 * f) });
     const samples = sampler.finish(r.machineSeconds * 1e6);
     const totalSteps = r.steps.x + r.steps.y + r.steps.z;
     const report = {
