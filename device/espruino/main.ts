@@ -58,8 +58,13 @@ export function start(): void {
     hal.print('hookline: no machine profile in Storage ' + PROFILE_FILE + ': run hookline flash --target espruino');
     return;
   }
-  // Prose for people (~40 JsVars held as long as the runtime holds the profile); nothing reads it.
-  delete (profile as { description?: string }).description;
+  // Fields nothing on the device reads (the runtime holds the profile: ~50 JsVars, the
+  // description most of them).
+  const unread = profile as { description?: string; format?: string; version?: number; name?: string };
+  delete unread.description;
+  delete unread.format;
+  delete unread.version;
+  delete unread.name;
   const hashText = storage.read(HASH_FILE);
   const hash = hashText === undefined ? 0 : parseInt(hashText, 10);
   const rt = makeRuntime(hal, profile);

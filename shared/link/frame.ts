@@ -66,7 +66,7 @@ export class FrameDecoder {
   seq = 0;
   ack = 0;
   length = 0;
-  payload: number[] = [];
+  payload: number[];
   /** The frame being decoded: a byte table (Espruino: one flat block, not a JsVar per byte). */
   private buf: number[] = byteTable(MAX_FRAME);
   private n = 0;
@@ -74,8 +74,16 @@ export class FrameDecoder {
   private code = 0;
   private broken = false;
 
-  constructor() {
-    for (let i = 0; i < MAX_PAYLOAD; i++) this.payload.push(0);
+  /**
+   * compact: payload is a byte table too (the device's decoder: on Espruino 64 bytes in a few
+   * JsVars instead of 64); otherwise a plain array, which the host's code slices and compares.
+   */
+  constructor(compact?: boolean) {
+    if (compact === true) this.payload = byteTable(MAX_PAYLOAD);
+    else {
+      this.payload = [];
+      for (let i = 0; i < MAX_PAYLOAD; i++) this.payload.push(0);
+    }
   }
 
   push(b: number): number {

@@ -22,7 +22,7 @@ export class LinkReceiver {
   txSeq = 0;
   badFrames = 0;
   dropped = 0;
-  private frames = new FrameDecoder();
+  private frames = new FrameDecoder(true);
   private out: number[] = [];
   private ackPayload: number[] = [0, 0];
   private reportedCredit = 0;

@@ -83,7 +83,7 @@ export function estimateJsVars(roots: unknown[], countedElsewhere: unknown[] = [
 
 /**
  * The Espruino app (`src`: dist/espruino/app.js) at rest after boot for a machine profile (JSON
- * text, stored without its description as the app drops it), in JsVars: what the bundle's scope
+ * text, without the fields the app deletes), in JsVars: what the bundle's scope
  * holds (every module-level function and variable: a name var each, and what it reaches, classes
  * with their prototypes) and the runtime, link session and HAL that start() builds, with their
  * closures. The bundle is run in node:vm with the Espruino shim and a line added at the end of
@@ -105,8 +105,12 @@ export function appJsVarsAtRest(src: string, profileJson: string): number {
   const shim = espruinoShim(new VirtualMcu(), 0);
   const ctx = vm.createContext({ ...shim.globals });
   vm.runInContext(src.slice(0, at) + probe + src.slice(at), ctx);
-  const profile = JSON.parse(profileJson) as { description?: string };
+  // (start() deletes the fields nothing on the device reads: device/espruino/main.ts)
+  const profile = JSON.parse(profileJson) as { description?: string; format?: string; version?: number; name?: string };
   delete profile.description;
+  delete profile.format;
+  delete profile.version;
+  delete profile.name;
   ctx.__profile = JSON.stringify(profile);
   // As start() builds them: the closures it makes (port handler, tick, write) are functions made
   // inside a function; so are the HAL's timer trampoline and the stepper's tick function.
