@@ -194,11 +194,13 @@ describe.skipIf(armUnavailable !== null)('the ES5 app at rest in the real interp
     const upload = dryRunUpload();
     const body = upload.subarray(upload.indexOf(0x0a) + 1);
     let fresh = { usage: 0, total: 0, blocksize: 0 };
+    let board = '';
     const { chip: c, bootAt: mark } = await bootApp({
       arm: true,
       body,
       prepare: async (r) => {
         fresh = await r.probe<{ usage: number; total: number; blocksize: number }>('process.memory()');
+        board = await r.probe<string>('process.env.BOARD');
       },
       timeoutMs: 60_000,
     });
@@ -209,8 +211,16 @@ describe.skipIf(armUnavailable !== null)('the ES5 app at rest in the real interp
       await sleep(1000);
       const mem = await c.probe<{ usage: number; free: number; total: number; blocksize: number }>('process.memory()');
       const app = mem.usage - fresh.usage;
-      const estimate = appJsVarsAtRest(readFileSync(join(repoRoot, 'dist/espruino/app.js'), 'utf8'), readFileSync(join(repoRoot, 'machines/ref-gantry.json'), 'utf8'));
-      console.log(`espruino-real (ARM, qemu): process.memory() fresh ${fresh.usage} used; app booted at rest ${mem.usage} used / ${mem.free} free of ${mem.total} (${(100 * mem.usage / mem.total).toFixed(1)} %), the app ${app}; estimator ${estimate} (${(100 * (estimate - app) / app).toFixed(1)} %)`);
+      // The estimator on the same board as the interpreter reports (the Linux build: no step
+      // generator), and on a Pico (with it), for the log.
+      const appSrc = readFileSync(join(repoRoot, 'dist/espruino/app.js'), 'utf8');
+      const profile = readFileSync(join(repoRoot, 'machines/ref-gantry.json'), 'utf8');
+      const estimate = appJsVarsAtRest(appSrc, profile, { board });
+      const onPico = appJsVarsAtRest(appSrc, profile);
+      console.log(
+        `espruino-real (ARM, qemu, BOARD ${board}): process.memory() fresh ${fresh.usage} used; app booted at rest ${mem.usage} used / ${mem.free} free of ${mem.total} (${(100 * mem.usage / mem.total).toFixed(1)} %), the app ${app}; ` +
+          `estimator ${estimate} (${(100 * (estimate - app) / app).toFixed(1)} %); estimator on a Pico (step generator built) ${onPico}`,
+      );
       expect(mem).toMatchObject({ total: 5100, blocksize: 13 });
       expect(mem.usage).toBeLessThanOrEqual(0.7 * 5100);
       expect(Math.abs(estimate - app) / app).toBeLessThanOrEqual(0.1);

@@ -86,10 +86,11 @@ export function estimateJsVars(roots: unknown[], countedElsewhere: unknown[] = [
  * text, without the fields the app deletes), in JsVars: what the bundle's scope
  * holds (every module-level function and variable: a name var each, and what it reaches, classes
  * with their prototypes) and the runtime, link session and HAL that start() builds, with their
- * closures. The bundle is run in node:vm with the Espruino shim and a line added at the end of
- * its scope that hands the module-level bindings out; the rest is estimateJsVars.
+ * closures. The bundle is run in node:vm with the Espruino shim (a Pico unless `opts.board` names
+ * another board) and a line added at the end of its scope that hands the module-level bindings out;
+ * the rest is estimateJsVars.
  */
-export function appJsVarsAtRest(src: string, profileJson: string): number {
+export function appJsVarsAtRest(src: string, profileJson: string, opts: { board?: string } = {}): number {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const prog = parse(src, { ecmaVersion: 5 }) as any;
   const call = prog.body[0]?.expression;
@@ -104,6 +105,12 @@ export function appJsVarsAtRest(src: string, profileJson: string): number {
   const probe = `;__hlModule=[${names.map((k) => JSON.stringify(k) + ',' + k).join(',')}];`;
   const shim = espruinoShim(new VirtualMcu(), 0);
   const ctx = vm.createContext({ ...shim.globals });
+  // The board the app believes it is on decides what it builds (a Pico: the step generator and its
+  // buffer); the realchips Linux build reports its own (LINUX_PICOLIKE_ARM: no generator).
+  if (opts.board !== undefined) {
+    const p = shim.globals.process as { version: string; env: Record<string, string> };
+    ctx.process = { ...p, env: { ...p.env, BOARD: opts.board } };
+  }
   vm.runInContext(src.slice(0, at) + probe + src.slice(at), ctx);
   // (start() deletes the fields nothing on the device reads: device/espruino/main.ts)
   const profile = JSON.parse(profileJson) as { description?: string; format?: string; version?: number; name?: string };
