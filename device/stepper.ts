@@ -52,6 +52,10 @@ const MODE_DWELL = 4;
 const MODE_GEN = 5;
 /** Blocks handed to the generator and not yet finished (a ring): more than the planner holds. */
 const FLIGHT = 40;
+/** A seek (homing) run by the step generator. */
+const MODE_GEN_SEEK = 6;
+/** While a generator seeks a switch, the switch is read this often (µs): the overtravel is at most that much motion. */
+export const SEEK_POLL_US = 5000;
 /** First chunk size tried on each axis of a block (steps); it doubles while the fit holds. */
 const FIRST_CHUNK = 4;
 const NEVER = 1e15;
@@ -190,7 +194,7 @@ export class Stepper {
   /** Stop at once (alarm): no further steps, no callbacks. */
   stop(): void {
     this.hal.cancelTimer();
-    if (this.mode === MODE_GEN && this.gen !== null) {
+    if ((this.mode === MODE_GEN || this.mode === MODE_GEN_SEEK) && this.gen !== null) {
       this.gen.stop();
       this.readGenPosition();
       this.segActive = false;
@@ -241,6 +245,10 @@ export class Stepper {
     }
     this.seekTop = exit;
     this.prof.plan(maxCount, 0, rateStepsS, exit, acc);
+    if (this.gen !== null) {
+      this.startGenSeek(this.gen, axis, dir, maxCount);
+      return;
+    }
     this.baseUs = this.hal.micros();
     this.scheduleAt(this.seekStepUs(1));
   }
@@ -361,6 +369,7 @@ export class Stepper {
       if (this.mode === MODE_BLOCK) this.nextBlock();
     }
     else if (mode === MODE_GEN) this.refill();
+    else if (mode === MODE_GEN_SEEK) this.seekRefill();
     else if (mode === MODE_END) {
       this.mode = MODE_IDLE;
       this.busy = false;
@@ -468,15 +477,87 @@ export class Stepper {
     this.refill();
   }
 
+  /**
+   * A seek on the step generator: the seek's profile (planned by seek(), in steps) is one block of
+   * maxCount steps on the axis, queued like any other; a seek until the switch reads it every
+   * SEEK_POLL_US and stops the generator when it closes (an overtravel of at most that much motion,
+   * the per-step seek's stop being at the closing step), then rests as the per-step seek does.
+   */
+  private startGenSeek(gen: StepOutput, axis: number, dir: number, maxCount: number): void {
+    this.mode = MODE_GEN_SEEK;
+    const lead = this.seekUntilEndstop && SEEK_POLL_US < gen.refillUs ? SEEK_POLL_US : gen.refillUs;
+    this.genStartUs = this.hal.micros() + lead;
+    gen.start(this.genStartUs);
+    for (let i = 0; i < 3; i++) {
+      this.genBase[i] = this.pos[i];
+      this.segLast[i] = 0;
+      this.nSteps[i] = 0;
+    }
+    this.nSteps[axis] = maxCount;
+    this.sgn[axis] = dir > 0 ? 1 : -1;
+    this.blockLen = maxCount;
+    this.segStartUs = 0;
+    this.segNext[axis] = 1;
+    this.segK[axis] = FIRST_CHUNK;
+    this.segAccEnd[axis] = phaseEnd(this.prof.accelDist, maxCount, maxCount, true);
+    this.segCruiseEnd[axis] = phaseEnd(maxCount - this.prof.decelDist, maxCount, maxCount, false);
+    this.genEndUs = Math.floor(this.prof.totalTime * 1000000 + 0.5);
+    this.stepCount = this.stepCount + maxCount;
+    this.seekRefill();
+  }
+
+  private seekRefill(): void {
+    const gen = this.gen;
+    if (gen === null) return;
+    const axis = this.seekAxis;
+    const now = this.genNow();
+    this.readGenPosition();
+    const moved = this.pos[axis] - this.genBase[axis];
+    this.seekCount = moved < 0 ? -moved : moved;
+    if (this.seekUntilEndstop && this.endstopPressed(axis)) {
+      gen.stop();
+      this.readGenPosition();
+      this.seekFound = true;
+      this.mode = MODE_SEEK;
+      this.settling = true;
+      let settle = Math.floor((this.seekTop / this.accSteps[axis]) * SETTLE_FACTOR * 1000000) + 1;
+      if (settle < MIN_SETTLE_US) settle = MIN_SETTLE_US;
+      this.baseUs = this.hal.micros();
+      this.scheduleAt(settle);
+      return;
+    }
+    if (now >= this.genEndUs) {
+      gen.stop();
+      this.readGenPosition();
+      this.finishSeek();
+      return;
+    }
+    const n = this.nSteps[axis];
+    while (this.segNext[axis] <= n && this.segLast[axis] < now + gen.leadUs && gen.free(axis) > 0) this.queueChunk(gen, axis);
+    let next = now + (this.seekUntilEndstop && SEEK_POLL_US < gen.refillUs ? SEEK_POLL_US : gen.refillUs);
+    if (this.segNext[axis] <= n && gen.free(axis) <= 0) {
+      const half = now + (this.segLast[axis] - now) / 2;
+      if (half < next) next = half;
+    }
+    if (this.genEndUs < next) next = this.genEndUs;
+    let delay = this.genStartUs + next - this.hal.micros();
+    if (delay < 0) delay = 0;
+    this.hal.setTimer(delay, this.tickFn);
+  }
+
   private readGenPosition(): void {
     const gen = this.gen;
     if (gen === null) return;
     for (let i = 0; i < 3; i++) this.pos[i] = this.genBase[i] + gen.position(i);
   }
 
-  /** Generator time now (µs). */
+  /**
+   * Generator time now (µs), a hundredth of a µs ahead: an event at the time a timer was set for
+   * counts as reached even when the clock's floating-point sum lands a hair before it (else the
+   * refill would set a timer for that hair, which the clock cannot represent, for ever).
+   */
   private genNow(): number {
-    return this.hal.micros() - this.genStartUs;
+    return this.hal.micros() - this.genStartUs + 0.01;
   }
 
   private refill(): void {

@@ -92,6 +92,8 @@ export interface SimResult {
   maxPileMm: number;
   /** Machine time when the last endstop was first reached (homing), −1 if never. */
   homedSeconds: number;
+  /** Machine time when the runtime first ran the job (state RUNNING), −1 if never. */
+  jobStartSeconds: number;
   steps: { x: number; y: number; z: number };
   pauses: number;
   /** Lines the runtime printed. */
@@ -173,10 +175,12 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   const onProgress = opts.onProgress;
   const hookTotal = Math.max(1, expected.hooks.length);
   let tick = 0;
+  let jobStartUs = -1;
   for (;;) {
     if (onProgress && (++tick & 4095) === 0) onProgress(0.9 * Math.min(1, (tracker ? tracker.wraps : verifier.wraps).length / hookTotal));
     const s = rt.state;
     if (s === ST_RUNNING && verifier.accelFromUs === Infinity) verifier.accelFromUs = mcu.now;
+    if (s === ST_RUNNING && jobStartUs < 0) jobStartUs = mcu.now;
     verifier.homing = s === ST_HOMING;
     if (s === ST_IDLE || s === ST_RUNNING || s === ST_PAUSED) {
       while (fed < n && rt.canAccept()) rt.feed(stream[fed++]);
@@ -242,6 +246,7 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     threadMeters: threadMm(machine, planHooks) / 1000,
     maxPileMm: tracker ? tracker.maxPileMm : verifier.maxPileMm,
     homedSeconds: verifier.homedUs < 0 ? -1 : verifier.homedUs / 1e6,
+    jobStartSeconds: jobStartUs < 0 ? -1 : jobStartUs / 1e6,
     steps: { x: verifier.steps[0], y: verifier.steps[1], z: verifier.steps[2] },
     pauses,
     log: device.log,

@@ -89,7 +89,10 @@ export class SimStepOutput implements StepOutput, Peripheral {
     this.stop();
     this.running = true;
     this.startUs = atUs < this.mcu.now ? this.mcu.now : atUs;
-    for (let a = 0; a < AXES; a++) this.last[a] = 0;
+    for (let a = 0; a < AXES; a++) {
+      this.last[a] = 0;
+      this.pos[a] = 0;
+    }
   }
 
   push(axis: number, dir: number, interval: number, count: number, add: number): void {

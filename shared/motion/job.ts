@@ -154,25 +154,35 @@ export class JobPath implements PathMaker {
     this.approach(inX, inY, hook, zRunMm);
     this.put(inX, inY, zRunMm, 0, 0);
     // Vertices go to whole steps; of a few angles around each ideal one take the vertex whose step
-    // position lies closest to the circle, so that rounding does not make some corners sharper than
-    // others (a sharper corner must be taken slower).
-    const ox = m.board.originMm[0];
-    const oy = m.board.originMm[1];
+    // position lies closest to the circle (least |d² − r²|), so that rounding does not make some
+    // corners sharper than others (a sharper corner must be taken slower). The candidates' cos/sin
+    // come from the ideal angle's by the sum formulas: two trig calls per vertex, not ten (on a
+    // microcontroller's interpreter this loop was most of a hook's work).
+    const cx = px + m.board.originMm[0];
+    const cy = py + m.board.originMm[1];
     const sx = m.axes.x.stepsPerMm;
     const sy = m.axes.y.stepsPerMm;
     const nudge = (sweep / segs) / 6;
+    const c1 = Math.cos(nudge);
+    const s1 = Math.sin(nudge);
+    const c2 = Math.cos(2 * nudge);
+    const s2 = Math.sin(2 * nudge);
+    const r2 = r * r;
     for (let j = 1; j < segs; j++) {
       const a = a0 + (dir * sweep * j) / segs;
+      const ca = Math.cos(a);
+      const sa = Math.sin(a);
       let bx = 0;
       let by = 0;
-      let be = 1e9;
+      let be = 1e18;
       for (let c = -2; c <= 2; c++) {
-        const ac = a + c * nudge;
-        const xs = mmToSteps(m.axes.x, px + r * Math.cos(ac) + ox);
-        const ys = mmToSteps(m.axes.y, py + r * Math.sin(ac) + oy);
-        const ex = xs / sx - ox - px;
-        const ey = ys / sy - oy - py;
-        let e = Math.sqrt(ex * ex + ey * ey) - r;
+        const cc = c === 0 ? 1 : c === 1 || c === -1 ? c1 : c2;
+        const sc = c === 0 ? 0 : c === 1 ? s1 : c === -1 ? -s1 : c === 2 ? s2 : -s2;
+        const xs = Math.floor((cx + r * (ca * cc - sa * sc)) * sx + 0.5);
+        const ys = Math.floor((cy + r * (sa * cc + ca * sc)) * sy + 0.5);
+        const ex = xs / sx - cx;
+        const ey = ys / sy - cy;
+        let e = ex * ex + ey * ey - r2;
         if (e < 0) e = -e;
         if (e < be - 1e-12) {
           be = e;
@@ -234,34 +244,9 @@ export class JobPath implements PathMaker {
     w[1] = hy - (d * uy) / ul;
   }
 
-  /**
-   * The first hook (along the segment) that the segment (x0, y0)–(x1, y1) passes too closely: closer
-   * than (hook + nozzle diameter)/2 + KEEP_MARGIN_MM, or, for the previous and the target hook (whose
-   * circles the path runs on), closer than (hook + nozzle diameter)/2 + ¼ mm. −1 when clear.
-   */
+  /** The first hook the segment passes too closely (segmentOffender), −1 when clear. */
   private offender(x0: number, y0: number, x1: number, y1: number, target: number): number {
-    const m = this.m;
-    const collide = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
-    const dx = x1 - x0;
-    const dy = y1 - y0;
-    const l2 = dx * dx + dy * dy;
-    let best = -1;
-    let bestT = 2;
-    for (let i = 0; i < m.hooks.count; i++) {
-      const hx = hookXMm(m, i);
-      const hy = hookYMm(m, i);
-      let t = l2 > 0 ? ((hx - x0) * dx + (hy - y0) * dy) / l2 : 0;
-      if (t < 0) t = 0;
-      if (t > 1) t = 1;
-      const ex = x0 + t * dx - hx;
-      const ey = y0 + t * dy - hy;
-      const keep = i === target || i === this.prevHook ? collide + 0.25 : collide + KEEP_MARGIN_MM;
-      if (ex * ex + ey * ey < keep * keep && t < bestT) {
-        best = i;
-        bestT = t;
-      }
-    }
-    return best;
+    return segmentOffender(this.m, x0, y0, x1, y1, target, this.prevHook, false);
   }
 
   /** After the last hook: to the centre at zRun, then up to travel height. */
@@ -272,3 +257,73 @@ export class JobPath implements PathMaker {
     return this.n;
   }
 }
+
+/**
+ * The first hook (along the segment) that the segment (x0, y0)–(x1, y1) passes too closely: closer
+ * than (hook + nozzle diameter)/2 + KEEP_MARGIN_MM, or, for the previous and the target hook (whose
+ * circles the path runs on), closer than (hook + nozzle diameter)/2 + ¼ mm; on a tie the lower
+ * index. −1 when clear.
+ *
+ * Only hooks within the segment's angular span as seen from the ring's centre, widened by
+ * asin(keep / ring radius) and one hook either side, can be that close (a point P within keep of a
+ * hook H on the ring sees H from the centre at most that angle away): those are the only ones
+ * tested, a few instead of all (on a Pico each costs hundreds of µs of interpreter time). A segment
+ * that passes within a quarter of the ring's radius of the centre tests them all; so does `all`.
+ */
+export function segmentOffender(m: MachineProfile, x0: number, y0: number, x1: number, y1: number, target: number, prevHook: number, all: boolean): number {
+  const collide = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const l2 = dx * dx + dy * dy;
+  const n = m.hooks.count;
+  const ccx = m.hooks.centerMm[0];
+  const ccy = m.hooks.centerMm[1];
+  const ring = m.hooks.diameterMm / 2;
+  let first = 0;
+  let count = n;
+  if (!all) {
+    // The segment's closest approach to the centre.
+    let tc = l2 > 0 ? ((ccx - x0) * dx + (ccy - y0) * dy) / l2 : 0;
+    if (tc < 0) tc = 0;
+    if (tc > 1) tc = 1;
+    const qx = x0 + tc * dx - ccx;
+    const qy = y0 + tc * dy - ccy;
+    if (qx * qx + qy * qy > (ring * ring) / 16) {
+      const a0 = Math.atan2(y0 - ccy, x0 - ccx);
+      let d = Math.atan2(y1 - ccy, x1 - ccx) - a0;
+      while (d > Math.PI) d = d - TWO_PI;
+      while (d < -Math.PI) d = d + TWO_PI;
+      let s = (collide + KEEP_MARGIN_MM) / ring;
+      if (s > 1) s = 1;
+      const widen = Math.asin(s);
+      const lo = (d < 0 ? a0 + d : a0) - widen - (m.hooks.startAngleDeg * Math.PI) / 180;
+      const span = (d < 0 ? -d : d) + 2 * widen;
+      first = Math.floor((lo * n) / TWO_PI) - 1;
+      count = Math.ceil((span * n) / TWO_PI) + 3;
+      if (count > n) {
+        first = 0;
+        count = n;
+      }
+    }
+  }
+  let best = -1;
+  let bestT = 2;
+  for (let c = 0; c < count; c++) {
+    let i = (first + c) % n;
+    if (i < 0) i = i + n;
+    const hx = hookXMm(m, i);
+    const hy = hookYMm(m, i);
+    let t = l2 > 0 ? ((hx - x0) * dx + (hy - y0) * dy) / l2 : 0;
+    if (t < 0) t = 0;
+    if (t > 1) t = 1;
+    const ex = x0 + t * dx - hx;
+    const ey = y0 + t * dy - hy;
+    const keep = i === target || i === prevHook ? collide + 0.25 : collide + KEEP_MARGIN_MM;
+    if (ex * ex + ey * ey < keep * keep && (t < bestT || (t === bestT && i < best))) {
+      best = i;
+      bestT = t;
+    }
+  }
+  return best;
+}
+

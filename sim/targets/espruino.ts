@@ -4,6 +4,7 @@
  * is constructed inside the VM on the bundle's own EspruinoHal (device/espruino/hal.ts), so every
  * pin edge and timer is the compiled ES5 code's.
  */
+import { SEEK_POLL_US } from '../../device/stepper';
 import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import { builtArtifact } from '../../host/package-root';
@@ -59,6 +60,8 @@ export const espruinoTarget: SimTarget = {
   // The step routine makes a step at its first call at or after the step's time (one call period,
   // device/espruino/step-generator.ts), after the stepper's compression error.
   stepJitterUs: STEP_JITTER_US,
+  // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts): the axis may run on that long.
+  homingOvertravelMs: SEEK_POLL_US / 1000,
   create(mcu, machine, ring, faults) {
     // An ordinary global (not contextified: that would serve each of the bundle's global look-ups,
     // Math and getTime included, through a C++ interceptor), with the per-step shim compiled in it.

@@ -1,4 +1,5 @@
 import { Runtime } from '../../device/runtime';
+import { SEEK_POLL_US } from '../../device/stepper';
 import { RingPath } from '../../shared/geometry/ring';
 import { SimHal } from '../hal';
 import { NATIVE_GENERATOR, SimStepOutput, StepGeneratorSpec } from '../step-generator';
@@ -22,6 +23,8 @@ export function nativeSegmentsTarget(spec: StepGeneratorSpec = NATIVE_GENERATOR)
   return {
     name: 'native-segments',
     stepJitterUs: spec.maxErrorUs + spec.tickUs,
+    // Seeks on the generator read the switch every SEEK_POLL_US: the axis may run on that long.
+    homingOvertravelMs: SEEK_POLL_US / 1000,
     create(mcu, machine, ring, faults) {
       const hal = new SimHal(mcu, 0);
       hal.steps = new SimStepOutput(mcu, spec);
