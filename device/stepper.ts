@@ -420,12 +420,7 @@ export class Stepper {
     if (this.seekUntilEndstop && this.endstopPressed(axis)) {
       this.seekFound = true;
       // Stopped at the switch: rest before the next motion (see the top).
-      this.settling = true;
-      // (Divide first: the product 2·10⁶·rate overflows the 32-bit integers of some Lua builds.)
-      let settle = Math.floor((this.seekTop / this.accSteps[axis]) * SETTLE_FACTOR * 1000000) + 1;
-      if (settle < MIN_SETTLE_US) settle = MIN_SETTLE_US;
-      this.baseUs = this.hal.micros();
-      this.scheduleAt(settle);
+      this.settle(axis);
       return;
     }
     if (this.seekCount >= this.seekMax) {
@@ -442,6 +437,16 @@ export class Stepper {
       return;
     }
     this.scheduleAt(this.seekStepUs(this.seekCount + 1));
+  }
+
+  /** After a seek stopped at the switch: rest SETTLE_FACTOR × the time an in-limits stop would take, then finishSeek. */
+  private settle(axis: number): void {
+    this.settling = true;
+    // (Divide first: the product 2·10⁶·rate overflows the 32-bit integers of some Lua builds.)
+    let us = Math.floor((this.seekTop / this.accSteps[axis]) * SETTLE_FACTOR * 1000000) + 1;
+    if (us < MIN_SETTLE_US) us = MIN_SETTLE_US;
+    this.baseUs = this.hal.micros();
+    this.scheduleAt(us);
   }
 
   private finishSeek(): void {
@@ -519,11 +524,7 @@ export class Stepper {
       this.readGenPosition();
       this.seekFound = true;
       this.mode = MODE_SEEK;
-      this.settling = true;
-      let settle = Math.floor((this.seekTop / this.accSteps[axis]) * SETTLE_FACTOR * 1000000) + 1;
-      if (settle < MIN_SETTLE_US) settle = MIN_SETTLE_US;
-      this.baseUs = this.hal.micros();
-      this.scheduleAt(settle);
+      this.settle(axis);
       return;
     }
     if (now >= this.genEndUs) {

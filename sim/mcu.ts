@@ -141,23 +141,7 @@ export class VirtualMcu {
         best = i;
       }
     }
-    const ps = this.peripherals;
-    if (ps.length > 0) {
-      for (;;) {
-        let p = -1;
-        let pt = Infinity;
-        for (let i = 0; i < ps.length; i++) {
-          const t = ps[i].nextEventUs();
-          if (t < pt) {
-            pt = t;
-            p = i;
-          }
-        }
-        if (p < 0 || pt > bt) break;
-        if (pt > this.now) this.now = pt;
-        ps[p].runEvent();
-      }
-    }
+    this.runPeripheralsUntil(bt);
     if (best < 0) return false;
     this.timerOn[best] = 0;
     // A timer due while the CPU was busy (work charged past it) runs when the CPU is free: late.
@@ -167,28 +151,32 @@ export class VirtualMcu {
     return true;
   }
 
+  /** Every peripheral edge due at or before t, in time order (the clock moves to each). */
+  private runPeripheralsUntil(t: number): void {
+    const ps = this.peripherals;
+    if (ps.length === 0) return;
+    for (;;) {
+      let p = -1;
+      let pt = Infinity;
+      for (let i = 0; i < ps.length; i++) {
+        const e = ps[i].nextEventUs();
+        if (e < pt) {
+          pt = e;
+          p = i;
+        }
+      }
+      if (p < 0 || pt > t) return;
+      if (pt > this.now) this.now = pt;
+      ps[p].runEvent();
+    }
+  }
+
   /**
    * Move the clock on to atUs while the CPU is busy (work charged by sim/chip/cpu.ts, a busy-wait):
    * peripheral edges due meanwhile happen at their own time; timers wait for runNext.
    */
   advanceTo(atUs: number): void {
-    const ps = this.peripherals;
-    if (ps.length > 0) {
-      for (;;) {
-        let p = -1;
-        let pt = Infinity;
-        for (let i = 0; i < ps.length; i++) {
-          const t = ps[i].nextEventUs();
-          if (t < pt) {
-            pt = t;
-            p = i;
-          }
-        }
-        if (p < 0 || pt > atUs) break;
-        if (pt > this.now) this.now = pt;
-        ps[p].runEvent();
-      }
-    }
+    this.runPeripheralsUntil(atUs);
     if (atUs > this.now) this.now = atUs;
   }
 
