@@ -5,19 +5,19 @@ import { UserError } from '../errors';
 import { loadMachine } from '../machine/load';
 import { openSerial } from '../link/serial';
 import { type SerialDevice, attachSimDevice } from '../../sim/session/serial-device';
-import { type FirmwareBoot, attachFirmwareDevice } from '../../sim/session/firmware-device';
+import { type FirmwareBoot, type FirmwareTiming, attachFirmwareDevice } from '../../sim/session/firmware-device';
 import type { MachineProfile } from '../../shared/machine';
 import type { Command } from './command';
 
 /** Targets whose built app runs behind the port (loaded on demand). */
-const FIRMWARE: Record<string, () => Promise<FirmwareBoot>> = {
+const FIRMWARE: Record<string, () => Promise<{ boot: FirmwareBoot; timing: FirmwareTiming }>> = {
   espruino: async () => {
-    const { espruinoApp } = await import('../../sim/targets/espruino');
-    return (mcu, machine, send) => espruinoApp(mcu, { machine, send });
+    const { espruinoApp, espruinoTarget } = await import('../../sim/targets/espruino');
+    return { boot: (mcu, machine, send) => espruinoApp(mcu, { machine, send }), timing: espruinoTarget };
   },
   nodemcu: async () => {
-    const { nodemcuApp } = await import('../../sim/targets/nodemcu');
-    return (mcu, machine, send) => nodemcuApp(mcu, { machine, send });
+    const { nodemcuApp, nodemcuTarget } = await import('../../sim/targets/nodemcu');
+    return { boot: (mcu, machine, send) => nodemcuApp(mcu, { machine, send }), timing: nodemcuTarget() };
   },
 };
 
@@ -50,7 +50,10 @@ export const deviceCommand: Command = {
     const boot = Object.hasOwn(FIRMWARE, targetName) ? FIRMWARE[targetName] : undefined;
     if (targetName !== 'native' && !boot) throw new UserError(`device: unknown --target '${targetName}'; use one of native, ${Object.keys(FIRMWARE).join(', ')}`);
     const link = await openSerial(values.port, baud);
-    const d = boot ? attachFirmwareDevice(link, machine as MachineProfile, await boot(), { speed }) : nativeDevice(attachSimDevice(link, machine as MachineProfile, { speed }));
+    const fw = boot ? await boot() : null;
+    const d = fw
+      ? attachFirmwareDevice(link, machine as MachineProfile, fw.boot, { speed, stepJitterUs: fw.timing.stepJitterUs, homingOvertravelMs: fw.timing.homingOvertravelMs })
+      : nativeDevice(attachSimDevice(link, machine as MachineProfile, { speed }));
     process.stderr.write(`device: simulated ${values.machine}${boot ? ` (${targetName} firmware)` : ''} on ${values.port}, ${speed}× real time; waiting for a host\n`);
     link.onClose(() => d.stop());
     process.once('SIGINT', () => d.stop());

@@ -5,14 +5,14 @@
  * Unlike the native device (serial-device.ts) nothing here reaches into the runtime: the state is
  * read from the STATUS frames the firmware sends, as a host would.
  */
-import type { MachineProfile } from '../../shared/machine';
+import { type MachineProfile, axisAt } from '../../shared/machine';
 import { FR_OK, FrameDecoder } from '../../shared/link/frame';
 import { STATUS_BYTES, T_STATUS } from '../../shared/link/protocol';
 import { parseStatus } from '../../host/link/status';
-import { ST_DONE, stateName } from '../../device/runtime';
+import { ST_DONE, ST_HOMING, stateName } from '../../device/runtime';
 import type { ByteLink } from '../../host/link/serial';
 import { VirtualMcu } from '../mcu';
-import type { Verifier } from '../verify';
+import type { Verifier, ViolationKind } from '../verify';
 import { watchedGantry } from './watched-gantry';
 import { runInRealTime } from './real-time';
 import type { FirmwareApp } from '../targets/target';
@@ -31,12 +31,29 @@ export interface FirmwareDevice {
   stop(): void;
 }
 
-export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, boot: FirmwareBoot, opts: { speed?: number } = {}): FirmwareDevice {
+/** How the target's board times its steps (its SimTarget's stepJitterUs and homingOvertravelMs). */
+export interface FirmwareTiming {
+  stepJitterUs?: number;
+  homingOvertravelMs?: number;
+}
+
+export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, boot: FirmwareBoot, opts: { speed?: number } & FirmwareTiming = {}): FirmwareDevice {
   const speed = opts.speed ?? 1;
   const mcu = new VirtualMcu();
   const verifier = watchedGantry(mcu, machine);
   // Every motion is judged against the acceleration limit, homing included (device/stepper.ts).
   verifier.accelFromUs = 0;
+  if (opts.stepJitterUs) verifier.setStepJitter(opts.stepJitterUs);
+  if (opts.homingOvertravelMs) {
+    for (let a = 0; a < 3; a++) {
+      const ax = axisAt(machine, a);
+      verifier.overtravel[a] = Math.ceil((opts.homingOvertravelMs / 1000) * ax.homing.seekSpeedMmS * ax.stepsPerMm) + 1;
+    }
+  }
+  // A step generator fed too late is a violation of the firmware (sim/step-generator.ts).
+  mcu.onProblem = (kind, message, timeUs) => verifier.violation(kind as ViolationKind, message, timeUs);
+  // Until the firmware's first STATUS says otherwise, it may be homing.
+  verifier.homing = true;
 
   // Watch the firmware's own frames for its state, as a host would.
   const frames = new FrameDecoder();
@@ -48,6 +65,7 @@ export function attachFirmwareDevice(link: ByteLink, machine: MachineProfile, bo
       if (frames.push(bytes[i]) !== FR_OK || frames.type !== T_STATUS || frames.length < STATUS_BYTES) continue;
       const st = parseStatus(frames.payload);
       state = st.state;
+      verifier.homing = state === ST_HOMING;
       line = st.line;
       lineCount = st.lineCount;
     }

@@ -485,8 +485,10 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
     // (Read before create(), when the board an unset opts.board resolves to is not known yet: judged
     // as gpio.pulse then.)
     stepJitterUs: (opts.primitives ?? 'firmware') === 'none' ? undefined : opts.board === 'ESP32' ? RMT_STEP_JITTER_US : PULSE_STEP_JITTER_US,
-    // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts): the axis may run on that long.
-    homingOvertravelMs: (opts.primitives ?? 'firmware') === 'none' ? undefined : SEEK_POLL_US / 1000,
+    // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts), and the Lua
+    // timer that reads it can come up to about one more poll late (behind a pty, 7 steps at Y's seek
+    // speed were seen): the axis may run on that long.
+    homingOvertravelMs: (opts.primitives ?? 'firmware') === 'none' ? undefined : (2 * SEEK_POLL_US) / 1000,
     create(mcu, machine, ring, faults) {
       // The ESP32 chip runs the ESP32 firmware's API (gpio.config, node.uptime).
       // Without a board or an ESP8266 chip: an ESP32, the board hookline flash defaults to (an
