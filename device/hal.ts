@@ -65,6 +65,19 @@ export interface StepOutput {
   start(atUs: number): void;
   /** Queue count ≥ 1 steps in direction dir (+1/−1) on axis (see above for interval and add). */
   push(axis: number, dir: number, interval: number, count: number, add: number): void;
+  /**
+   * True when the generator integrates constant acceleration itself (pushPhase): one segment then
+   * covers a whole acceleration, cruise or deceleration phase of a block, exactly.
+   */
+  phases?: boolean;
+  /**
+   * Queue count ≥ 1 steps in direction dir on axis as one phase of constant acceleration: at
+   * generator time startUs (µs since start()) the axis is p0 of a step on from its last step
+   * position (0 ≤ p0 ≤ 1: the next step comes when this reaches 1), moving at v0 ≥ 0 steps/µs and
+   * accelerating at a steps/µs² (negative: slowing). Step k comes when p0 + v0·t + a·t²/2 = k.
+   * The axis' previous segment has made all its steps by startUs. Only when `phases` is true.
+   */
+  pushPhase?(axis: number, dir: number, count: number, startUs: number, p0: number, v0: number, a: number): void;
   /** Signed steps axis has made since start(). */
   position(axis: number): number;
   /** Stop at once: no further steps, every queue emptied. */

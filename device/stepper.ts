@@ -56,8 +56,6 @@ const FLIGHT = 40;
 const MODE_GEN_SEEK = 6;
 /** While a generator seeks a switch, the switch is read this often (µs): the overtravel is at most that much motion. */
 export const SEEK_POLL_US = 5000;
-/** First chunk size tried on each axis of a block (steps); it doubles while the fit holds. */
-const FIRST_CHUNK = 4;
 const NEVER = 1e15;
 /** Rest after a seek stopped at the switch: this many times the time an in-limits stop from the seek rate would take (at least MIN_SETTLE_US). */
 const SETTLE_FACTOR = 2;
@@ -130,7 +128,10 @@ export class Stepper {
   /** Per axis: the block's next step to queue (1-based), the time of its last queued step, chunk size to try. */
   private segNext: number[] = [0, 0, 0];
   private segLast: number[] = [0, 0, 0];
-  private segK: number[] = [0, 0, 0];
+  /** Per axis of the block being cut: setChunkScale's bound scale and ramp-end distances (steps). */
+  private segC: number[] = [0, 0, 0];
+  private segS0: number[] = [0, 0, 0];
+  private segS1: number[] = [0, 0, 0];
   /** Per axis: the last step of the block's acceleration phase and of its cruise. */
   private segAccEnd: number[] = [0, 0, 0];
   private segCruiseEnd: number[] = [0, 0, 0];
@@ -463,6 +464,8 @@ export class Stepper {
   // exactly through the axis' previous step, the chunk's first step and its last, and a chunk is
   // accepted when its middle step is within maxErrorUs of its exact time (profile.timeAt), else it is
   // halved. A chunk never spans two phases of the block's profile (the time is smooth inside each).
+  // A generator that integrates constant acceleration itself (StepOutput.phases) takes each phase
+  // whole instead: at most three segments per axis and block, exact.
   // The interpreter's work is per chunk and per refill, never per step (docs/runtime.md).
 
   private startGen(gen: StepOutput): void {
@@ -490,8 +493,9 @@ export class Stepper {
    */
   private startGenSeek(gen: StepOutput, axis: number, dir: number, maxCount: number): void {
     this.mode = MODE_GEN_SEEK;
-    const lead = this.seekUntilEndstop && SEEK_POLL_US < gen.refillUs ? SEEK_POLL_US : gen.refillUs;
-    this.genStartUs = this.hal.micros() + lead;
+    // The first steps wait a refill period, as a job's do: the interpreter queues the first segments
+    // in the meantime (on a slow chip that takes milliseconds each).
+    this.genStartUs = this.hal.micros() + gen.refillUs;
     gen.start(this.genStartUs);
     for (let i = 0; i < 3; i++) {
       this.genBase[i] = this.pos[i];
@@ -503,9 +507,9 @@ export class Stepper {
     this.blockLen = maxCount;
     this.segStartUs = 0;
     this.segNext[axis] = 1;
-    this.segK[axis] = FIRST_CHUNK;
     this.segAccEnd[axis] = phaseEnd(this.prof.accelDist, maxCount, maxCount, true);
     this.segCruiseEnd[axis] = phaseEnd(maxCount - this.prof.decelDist, maxCount, maxCount, false);
+    if (gen.phases !== true) this.setChunkScale(axis, gen.maxErrorUs);
     this.genEndUs = Math.floor(this.prof.totalTime * 1000000 + 0.5);
     this.stepCount = this.stepCount + maxCount;
     this.seekRefill();
@@ -534,7 +538,10 @@ export class Stepper {
       return;
     }
     const n = this.nSteps[axis];
-    while (this.segNext[axis] <= n && this.segLast[axis] < now + gen.leadUs && gen.free(axis) > 0) this.queueChunk(gen, axis);
+    while (this.segNext[axis] <= n && this.segLast[axis] < now + gen.leadUs && gen.free(axis) > 0) {
+      if (gen.phases === true) this.queuePhase(gen, axis);
+      else this.queueChunk(gen, axis);
+    }
     let next = now + (this.seekUntilEndstop && SEEK_POLL_US < gen.refillUs ? SEEK_POLL_US : gen.refillUs);
     if (this.segNext[axis] <= n && gen.free(axis) <= 0) {
       const half = now + (this.segLast[axis] - now) / 2;
@@ -618,7 +625,10 @@ export class Stepper {
         let left = false;
         for (let i = 0; i < 3; i++) {
           const n = this.nSteps[i];
-          while (this.segNext[i] <= n && this.segLast[i] < horizon && gen.free(i) > 0) this.queueChunk(gen, i);
+          while (this.segNext[i] <= n && this.segLast[i] < horizon && gen.free(i) > 0) {
+            if (gen.phases === true) this.queuePhase(gen, i);
+            else this.queueChunk(gen, i);
+          }
           if (this.segNext[i] <= n) {
             left = true;
             if (gen.free(i) <= 0) {
@@ -688,17 +698,19 @@ export class Stepper {
     const len = this.blockLen;
     const accEnd = this.prof.accelDist;
     const cruiseEnd = len - this.prof.decelDist;
+    // (chunks only: a generator with phases takes each phase whole)
+    const tol = this.gen !== null && this.gen.phases !== true ? this.gen.maxErrorUs : 0;
     let any = false;
     for (let i = 0; i < 3; i++) {
       const n = this.nSteps[i];
       this.segNext[i] = 1;
-      this.segK[i] = FIRST_CHUNK;
       if (n > 0) {
         any = true;
         this.stepCount = this.stepCount + n;
         // Step j is at s = (j − ½)·len/n: the last j with s < accEnd, and with s ≤ cruiseEnd.
         this.segAccEnd[i] = phaseEnd(accEnd, len, n, true);
         this.segCruiseEnd[i] = phaseEnd(cruiseEnd, len, n, false);
+        if (tol > 0) this.setChunkScale(i, tol);
       }
     }
     this.segActive = any;
@@ -710,40 +722,108 @@ export class Stepper {
     return this.segStartUs + this.prof.timeAt(((j - 0.5) * this.blockLen) / this.nSteps[axis]) * 1000000;
   }
 
-  /** Queue the axis' next chunk of steps as one segment. */
+  /**
+   * Queue the axis' next phase of the block (acceleration, cruise or deceleration) as one segment
+   * of a generator that integrates constant acceleration (StepOutput.pushPhase): the phase's start
+   * time, where the axis is then relative to its next step (step j lies at j − ½ steps into the
+   * block), its speed and acceleration, all in the axis' steps.
+   */
+  private queuePhase(gen: StepOutput, axis: number): void {
+    const j = this.segNext[axis];
+    const n = this.nSteps[axis];
+    const p = this.prof;
+    const d = this.blockLen / n;
+    let end = n;
+    let x = (this.blockLen - p.decelDist) / d;
+    let t = p.accelTime + p.cruiseTime;
+    let v = p.peak;
+    let acc = -p.accel;
+    let tEnd = p.totalTime;
+    if (j <= this.segAccEnd[axis]) {
+      end = this.segAccEnd[axis];
+      x = 0;
+      t = 0;
+      v = p.v0;
+      acc = p.accel;
+      tEnd = p.accelTime;
+    } else if (j <= this.segCruiseEnd[axis]) {
+      end = this.segCruiseEnd[axis];
+      x = p.accelDist / d;
+      t = p.accelTime;
+      acc = 0;
+      tEnd = p.accelTime + p.cruiseTime;
+    }
+    let p0 = x - j + 1.5;
+    if (p0 < 0) p0 = 0;
+    gen.pushPhase!(axis, this.sgn[axis], end - j + 1, this.segStartUs + t * 1000000, p0, v / d / 1000000, acc / d / 1000000000000);
+    this.segNext[axis] = end + 1;
+    this.segLast[axis] = this.segStartUs + tEnd * 1000000;
+  }
+
+  /**
+   * Per axis of the block being cut: the scale of the chunk-length bound (queueChunk) and the
+   * block's ends as distances σ (in the axis' steps) from the ramps' virtual standstills.
+   *
+   * In a ramp of acceleration a, t(σ) = T1·√σ with σ in steps of d (the path per step of the axis)
+   * from where the ramp would start or end at rest, and T1 = √(2d/a); so t‴ = (3/8)·T1·σ^(−5/2).
+   * A chunk of k steps whose segment passes through the step before it (x = 0), its first (x = 1)
+   * and its last (x = k), all on the ramp, is off by at most max|t‴|/6 · max|x(x−1)(x−k)| ≤
+   * max|t‴|·k³·4/162 at every step, which is within tol for k ≤ (108·tol/T1)^(1/3)·σ^(5/6),
+   * σ taken at the chunk's slow end (its first node in acceleration, its last in deceleration).
+   */
+  private setChunkScale(axis: number, tol: number): void {
+    const d = this.blockLen / this.nSteps[axis];
+    const a = this.prof.accel;
+    // (0.9: a margin for Espruino's Math.pow, exp(log(x)·y) in its flash-saving builds)
+    this.segC[axis] = Math.pow((0.9 * 108 * tol) / (1000000 * Math.sqrt((2 * d) / a)), 1 / 3);
+    this.segS0[axis] = (this.prof.v0 * this.prof.v0) / (2 * a * d);
+    this.segS1[axis] = (this.prof.v1 * this.prof.v1) / (2 * a * d);
+  }
+
+  /**
+   * Queue the axis' next chunk of steps as one segment: (interval, count, add) through the step
+   * before it, its first and its last step. The first chunk of each phase of the profile has at
+   * most 2 steps (exact: the step before it lies on another curve); a cruise chunk is the rest of
+   * the cruise (exact: evenly spaced); a ramp chunk is as long as setChunkScale's bound allows.
+   */
   private queueChunk(gen: StepOutput, axis: number): void {
     const j = this.segNext[axis];
     const n = this.nSteps[axis];
+    const accEnd = this.segAccEnd[axis];
+    const cruiseEnd = this.segCruiseEnd[axis];
     let end = n;
-    if (j <= this.segAccEnd[axis]) end = this.segAccEnd[axis];
-    else if (j <= this.segCruiseEnd[axis]) end = this.segCruiseEnd[axis];
-    let k = this.segK[axis];
-    if (k > end - j + 1) k = end - j + 1;
+    if (j <= accEnd) end = accEnd;
+    else if (j <= cruiseEnd) end = cruiseEnd;
+    let k = end - j + 1;
+    if (j === 1 || j === accEnd + 1 || j === cruiseEnd + 1) {
+      if (k > 2) k = 2;
+    } else if (j <= accEnd) {
+      const kb = Math.floor(this.segC[axis] * Math.pow(this.segS0[axis] + j - 1.5, 5 / 6));
+      if (kb < k) k = kb;
+    } else if (j > cruiseEnd) {
+      // σ at the last step j + k − 1 is r − k: the longest valid k solves k = g(k) = C·(r − k)^(5/6).
+      // g is concave, so its tangent at 0 meets k at kt ≥ that k, and g(kt) is valid and close to it.
+      const c = this.segC[axis];
+      const r = this.segS1[axis] + n - j + 1.5;
+      const g0 = c * Math.pow(r, 5 / 6);
+      let kt = g0 / (1 + (5 * g0) / (6 * r));
+      if (kt > r - 0.5) kt = r - 0.5;
+      const kb = Math.floor(c * Math.pow(r - kt, 5 / 6));
+      if (kb < k) k = kb;
+    }
+    if (k < 1) k = 1;
     const last = this.segLast[axis];
     const tFirst = this.segStepUs(axis, j);
     const interval = tFirst - last;
-    const tol = gen.maxErrorUs;
     let add = 0;
     let tLast = tFirst;
-    let fitted = true;
-    for (;;) {
-      if (k === 1) break;
+    if (k > 1) {
       tLast = this.segStepUs(axis, j + k - 1);
       add = (2 * (tLast - last - k * interval)) / (k * (k - 1));
-      const m = Math.floor((k - 1) / 2);
-      const err = last + (m + 1) * interval + (add * m * (m + 1)) / 2 - this.segStepUs(axis, j + m);
-      if (err <= tol && err >= -tol) break;
-      fitted = false;
-      k = Math.floor(k / 2);
-    }
-    if (k === 1) {
-      add = 0;
-      tLast = tFirst;
     }
     gen.push(axis, this.sgn[axis], interval, k, add);
     this.segLast[axis] = tLast;
     this.segNext[axis] = j + k;
-    this.segK[axis] = fitted ? k * 2 : k;
   }
 }
 

@@ -21,6 +21,8 @@ export interface StepGeneratorSpec {
   leadUs: number;
   refillUs: number;
   maxErrorUs: number;
+  /** Whether it integrates constant acceleration itself (StepOutput.pushPhase), as the Espruino routine does. */
+  phases?: boolean;
 }
 
 /** The simulator's default: a generator like a Klipper MCU's (µs ticks, deep queues). */
@@ -28,12 +30,15 @@ export const NATIVE_GENERATOR: StepGeneratorSpec = { queueLength: 64, tickUs: 1,
 
 const AXES = 3;
 const NONE = Infinity;
+/** Numbers per queued segment. */
+const SEG = 7;
 
 export class SimStepOutput implements StepOutput, Peripheral {
   leadUs: number;
   refillUs: number;
   maxErrorUs: number;
   tickUs: number;
+  phases: boolean;
   /** Segments pushed, and the most any axis' queue held. */
   segments = 0;
   peakQueued = 0;
@@ -46,7 +51,10 @@ export class SimStepOutput implements StepOutput, Peripheral {
   private pulseUs = [2, 2, 2];
   private running = false;
   private startUs = 0;
-  /** Per axis: queued segments (dir, interval, count, add), flattened, with a read index. */
+  /**
+   * Per axis: queued segments, flattened, with a read index: SEG numbers each, (0, dir, count,
+   * interval, add, 0, 0) or (1, dir, count, startUs, p0, v0, a) for a phase.
+   */
   private queue: number[][] = [[], [], []];
   private qHead = [0, 0, 0];
   /** The segment being executed: steps left, the next interval, its add, its direction. */
@@ -54,6 +62,13 @@ export class SimStepOutput implements StepOutput, Peripheral {
   private interval = [0, 0, 0];
   private add = [0, 0, 0];
   private dir = [0, 0, 0];
+  /** The phase being executed (kind 1): its start (µs from start), p0, v0, a, and steps made. */
+  private phase = [false, false, false];
+  private phStart = [0, 0, 0];
+  private phP0 = [0, 0, 0];
+  private phV0 = [0, 0, 0];
+  private phA = [0, 0, 0];
+  private phK = [0, 0, 0];
   /** Exact time (µs from start) of the axis' last step, and of its next one (NONE when idle). */
   private last = [0, 0, 0];
   private next = [NONE, NONE, NONE];
@@ -67,6 +82,7 @@ export class SimStepOutput implements StepOutput, Peripheral {
     this.refillUs = spec.refillUs;
     this.maxErrorUs = spec.maxErrorUs;
     this.tickUs = spec.tickUs;
+    this.phases = spec.phases === true;
     mcu.addPeripheral(this);
   }
 
@@ -82,7 +98,7 @@ export class SimStepOutput implements StepOutput, Peripheral {
   }
 
   private queued(axis: number): number {
-    return (this.queue[axis].length - this.qHead[axis]) / 4 + (this.left[axis] > 0 ? 1 : 0);
+    return (this.queue[axis].length - this.qHead[axis]) / SEG + (this.left[axis] > 0 ? 1 : 0);
   }
 
   start(atUs: number): void {
@@ -100,12 +116,25 @@ export class SimStepOutput implements StepOutput, Peripheral {
     if (!(count >= 1 && Math.floor(count) === count) || !(interval > 0) || !Number.isFinite(add)) {
       throw new Error(`step generator: bad segment on axis ${axis}: interval ${interval} count ${count} add ${add}`);
     }
+    this.enqueue(axis, [0, dir, count, interval, add, 0, 0]);
+  }
+
+  pushPhase(axis: number, dir: number, count: number, startUs: number, p0: number, v0: number, a: number): void {
+    if (!this.phases) throw new Error('step generator: pushPhase on a generator without phases');
+    if (!this.running) throw new Error('step generator: push before start');
+    if (!(count >= 1 && Math.floor(count) === count) || !(p0 >= 0 && p0 <= 1) || !(v0 >= 0) || !Number.isFinite(a) || !Number.isFinite(startUs)) {
+      throw new Error(`step generator: bad phase on axis ${axis}: count ${count} start ${startUs} p0 ${p0} v0 ${v0} a ${a}`);
+    }
+    this.enqueue(axis, [1, dir, count, startUs, p0, v0, a]);
+  }
+
+  private enqueue(axis: number, seg: number[]): void {
     if (this.free(axis) <= 0) {
       this.lateSegments++;
       this.mcu.problem('late-step', `axis ${axis}: segment pushed onto a full queue (${this.spec.queueLength} segments)`);
     }
     this.segments++;
-    this.queue[axis].push(dir, interval, count, add);
+    for (const x of seg) this.queue[axis].push(x);
     const q = this.queued(axis);
     if (q > this.peakQueued) this.peakQueued = q;
     if (this.next[axis] === NONE && this.left[axis] === 0) this.take(axis);
@@ -142,13 +171,24 @@ export class SimStepOutput implements StepOutput, Peripheral {
       }
       return;
     }
-    this.dir[axis] = q[h];
-    this.interval[axis] = q[h + 1];
+    this.phase[axis] = q[h] === 1;
+    this.dir[axis] = q[h + 1];
     this.left[axis] = q[h + 2];
-    this.add[axis] = q[h + 3];
-    this.qHead[axis] = h + 4;
-    const level = q[h] > 0 ? this.plusLevel[axis] : 1 - this.plusLevel[axis];
-    const due = this.last[axis] + this.interval[axis];
+    this.qHead[axis] = h + SEG;
+    let due: number;
+    if (this.phase[axis]) {
+      this.phStart[axis] = q[h + 3];
+      this.phP0[axis] = q[h + 4];
+      this.phV0[axis] = q[h + 5];
+      this.phA[axis] = q[h + 6];
+      this.phK[axis] = 1;
+      due = this.phaseStepTime(axis, 1);
+    } else {
+      this.interval[axis] = q[h + 3];
+      this.add[axis] = q[h + 4];
+      due = this.last[axis] + this.interval[axis];
+    }
+    const level = q[h + 1] > 0 ? this.plusLevel[axis] : 1 - this.plusLevel[axis];
     const nowRel = this.mcu.now - this.startUs;
     if (due < nowRel - this.tickUs) {
       this.lateSegments++;
@@ -212,9 +252,26 @@ export class SimStepOutput implements StepOutput, Peripheral {
     this.last[a] = this.next[a];
     this.left[a]--;
     if (this.left[a] > 0) {
-      this.interval[a] += this.add[a];
-      this.next[a] = this.last[a] + this.interval[a];
+      if (this.phase[a]) {
+        this.phK[a]++;
+        this.next[a] = this.phaseStepTime(a, this.phK[a]);
+      } else {
+        this.interval[a] += this.add[a];
+        this.next[a] = this.last[a] + this.interval[a];
+      }
     } else this.take(a);
+  }
+
+  /** Exact time (µs from start) of step k of the axis' phase: when p0 + v0·t + a·t²/2 reaches k. */
+  private phaseStepTime(axis: number, k: number): number {
+    const dp = k - this.phP0[axis];
+    const v0 = this.phV0[axis];
+    const a = this.phA[axis];
+    if (dp <= 0) return this.phStart[axis];
+    const disc = v0 * v0 + 2 * a * dp;
+    // (2·dp / (v0 + √disc): the root free of cancellation for either sign of a)
+    if (disc < 0) throw new Error(`step generator: phase on axis ${axis} stops before its step ${k}`);
+    return this.phStart[axis] + (2 * dp) / (v0 + Math.sqrt(disc));
   }
 
   private emitFall(axis: number): void {

@@ -26,15 +26,19 @@ function stepTimes(machine: MachineProfile, stream: Uint8Array, spec: StepGenera
 }
 
 describe('step segments: the per-step trajectory, compressed', () => {
-  it('makes every step of a job within maxErrorUs + one tick of the per-step stepper, after the start delay', () => {
+  // Chunks of (interval, count, add) within maxErrorUs; phases integrated by the generator: exact.
+  it.each([
+    ['chunks', NATIVE_GENERATOR, NATIVE_GENERATOR.maxErrorUs + NATIVE_GENERATOR.tickUs],
+    ['phases', { ...NATIVE_GENERATOR, phases: true }, NATIVE_GENERATOR.tickUs],
+  ] as const)('%s: makes every step of a job within the error bound of the per-step stepper, after the start delay', (_kind, spec, errorUs) => {
     const stream = bytes(samplePath(3, 25));
     const ref = stepTimes(m, stream, null);
-    const seg = stepTimes(m, stream, NATIVE_GENERATOR);
+    const seg = stepTimes(m, stream, spec);
     expect(ref.r.ok).toBe(true);
     expect(seg.r.ok).toBe(true);
     expect(seg.r.violations).toEqual([]);
     expect(seg.r.wrapped).toEqual(ref.r.wrapped);
-    const bound = NATIVE_GENERATOR.maxErrorUs + NATIVE_GENERATOR.tickUs + 1e-6;
+    const bound = errorUs + 1e-6;
     for (let a = 0; a < 3; a++) {
       // Homing differs (the generator's seeks read the switch every SEEK_POLL_US and may run a little
       // past it); the job's steps are compared from its start, which both reach homed at the same place.
@@ -66,7 +70,7 @@ describe('step segments: the per-step trajectory, compressed', () => {
     expect(ref.r.stepGenerator).toBeNull();
   });
 
-  it('winds any path with any queue depth, lead and error bound, never late (no chip cost here)', () => {
+  it('winds any path with any queue depth, lead and error bound, chunks or phases, never late (no chip cost here)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1000 }),
@@ -74,8 +78,9 @@ describe('step segments: the per-step trajectory, compressed', () => {
         fc.integer({ min: 2, max: 16 }),
         fc.constantFrom(4000, 15000, 60000),
         fc.constantFrom(0.5, 2, 10, 25),
-        (seed, lines, queueLength, leadUs, maxErrorUs) => {
-          const spec: StepGeneratorSpec = { queueLength, tickUs: 1, leadUs, refillUs: Math.min(leadUs / 2, 10000), maxErrorUs };
+        fc.boolean(),
+        (seed, lines, queueLength, leadUs, maxErrorUs, phases) => {
+          const spec: StepGeneratorSpec = { queueLength, tickUs: 1, leadUs, refillUs: Math.min(leadUs / 2, 10000), maxErrorUs, phases };
           const path = samplePath(seed, lines);
           const r = simulate(bytes(path), m, { target: nativeSegmentsTarget(spec) });
           expect(r.violations).toEqual([]);

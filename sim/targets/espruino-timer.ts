@@ -12,15 +12,18 @@
  *     system time; only hookline's step routine (the exact bytes of device/espruino/step-code.ts at
  *     ptr - 1) has a model here (sim/targets/espruino-step-model.ts): any other ptr, `fn` tasks and
  *     SET tasks are refused, as something this simulator cannot vouch for.
- * The calls are on a grid (start + k·interval); calls that would do nothing but count are skipped
- * (nextWork), which the model's tests show changes no edge. A segment that reaches an idle axis after
- * its first step was due, and a step made more than two calls after its time, are 'late-step'
- * violations (the first per axis and start; a board would have stalled or stepped late).
+ * The calls are on a grid (start + k·interval); calls that would only count and integrate are
+ * skipped and their effect applied in closed form (nextWork, skipCalls: the model's tests show this
+ * changes no store and no word), so between the calls that do something the header's now/calls may
+ * lag (they are some earlier call's, on the same grid). A segment taken at a call more than one
+ * period after its start (JavaScript wrote it too late: the axis' queue ran dry) and two steps due
+ * within one (the DDA carrying while a step is pending) are 'late-step' violations (the first per
+ * axis and start; a board would have stepped late).
  */
 import type { Peripheral, StepGeneratorStats, VirtualMcu } from '../mcu';
 import { STEP_CODE_B64 } from '../../device/espruino/step-code';
-import { A_COUNT, A_NEXT, A_POS, A_RD, A_RING, A_WR, H_AXES, axisWord, fixValue, SEG_WORDS, stateWords } from '../../device/espruino/step-layout';
-import { nextWork, stepCall } from './espruino-step-model';
+import { A_COUNT, A_POS, A_RD, A_RING, A_WR, H_AXES, H_MASK, S_START, SEG_WORDS, axisWord, stateWords } from '../../device/espruino/step-layout';
+import { nextWork, skipCalls, stepCall } from './espruino-step-model';
 
 export const TIMER_TASKS = 16;
 /** System time units per second on a Pico (the STM32 RTC clock: JSSYSTIME_SECOND = 2^20). */
@@ -56,8 +59,7 @@ interface ExecTask {
   periodUs: number;
   periodUnits: number;
   lastK: number;
-  /** Per axis: its ring was empty and it had no steps left at the last look; lateness reported. */
-  wasEmpty: boolean[];
+  /** Per axis: a late segment or merged step reported; read index and position before a call. */
   reported: boolean[];
   rdBefore: number[];
   posBefore: number[];
@@ -115,33 +117,35 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
   /** Grid index of the first call at or after time tUs that comes after the last call made. */
   const gridAt = (t: ExecTask, tUs: number) => Math.max(t.lastK + 1, Math.ceil((tUs - t.t0) / t.periodUs - 1e-9));
   const callTime = (t: ExecTask, k: number) => t.t0 + k * t.periodUs;
+  const callNow = (t: ExecTask, k: number) => unitsOf(callTime(t, k)) % TWO32;
 
+  /**
+   * The calls before the clock's time that were not made only counted and integrated (the plan made
+   * before JavaScript last ran said so; JavaScript writes only rings, which an axis with steps in
+   * hand does not look at): their effect, so what JavaScript reads next is as of the last call.
+   */
+  function catchUp(t: ExecTask): void {
+    const last = gridAt(t, mcu.now) - 1;
+    if (last <= t.lastK) return;
+    skipCalls(t.mem, last - t.lastK, callNow(t, last));
+    t.lastK = last;
+  }
+
+  /** The grid index of the next call that does more than count and integrate, -1 when none will. */
   function plan(t: ExecTask): number {
+    catchUp(t);
     const mem = t.mem;
-    const nowUnits = unitsOf(mcu.now);
-    // Segments that reached an idle axis since the last look: late if their first step was due.
-    for (let a = 0; a < mem[H_AXES]; a++) {
-      const r = axisWord(mem, a);
-      const empty = mem[r + A_COUNT] === 0 && mem[r + A_RD] === mem[r + A_WR];
-      if (t.wasEmpty[a] && !empty && mem[r + A_COUNT] === 0 && !t.reported[a]) {
-        const s = r + A_RING + mem[r + A_RD] * SEG_WORDS;
-        const first = fixValue(mem[r + A_NEXT], mem[r + A_NEXT + 1]) + fixValue(mem[s + 2], mem[s + 3]);
-        const late = (((nowUnits - Math.floor(first)) % TWO32) + TWO32) % TWO32;
-        if (late < TWO32 / 2 && late > t.periodUnits) {
-          t.reported[a] = true;
-          stats.lateSegments++;
-          mcu.problem('late-step', `axis ${a}: step segment written ${((late / UNITS_PER_S) * 1000).toFixed(2)} ms after its first step was due (the step routine's queue ran dry)`);
-        }
-      }
-      t.wasEmpty[a] = empty;
-    }
     const w = nextWork(mem);
-    if (w === null) return -1;
-    if (w === 'call') return gridAt(t, mcu.now);
-    const d = (w.at - nowUnits) | 0;
-    const target = nowUnits + (d > 0 ? d : 0); // unwrapped units
-    let k = gridAt(t, (target * 1e6) / UNITS_PER_S);
-    while (unitsOf(callTime(t, k)) < target) k++;
+    let k = w.quiet === Infinity ? -1 : t.lastK + 1 + w.quiet;
+    if (w.at !== null) {
+      // the first call at or after the waiting segment's start (relative to the last call: wrap-safe)
+      const ref = unitsOf(mcu.now);
+      const d = (w.at - ref) | 0;
+      const target = ref + (d > 0 ? d : 0); // unwrapped units
+      let ka = gridAt(t, (target * 1e6) / UNITS_PER_S);
+      while (unitsOf(callTime(t, ka)) < target) ka++;
+      if (k < 0 || ka < k) k = ka;
+    }
     return k;
   }
 
@@ -162,24 +166,14 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
       if (task === null) return;
       const t = task;
       const k = t.nextK;
-      const now = unitsOf(callTime(t, k));
       const mem = t.mem;
-      // A step more than two calls after its time: the routine cannot keep up (too fast a request).
-      for (let a = 0; a < mem[H_AXES]; a++) {
-        const r = axisWord(mem, a);
-        if (mem[r + A_COUNT] > 0 && !t.reported[a]) {
-          const late = (now - mem[r + A_NEXT + 1]) | 0;
-          if (late > 2 * t.periodUnits + 1) {
-            t.reported[a] = true;
-            stats.lateSegments++;
-            mcu.problem('late-step', `axis ${a}: step made ${((late / UNITS_PER_S) * 1e6).toFixed(0)} µs after its time (the step routine makes at most one step per two calls, ${(UNITS_PER_S / t.periodUnits / 2).toFixed(0)} steps/s)`);
-          }
-        }
-      }
+      // the calls before this one only integrated
+      if (k - 1 > t.lastK) skipCalls(mem, k - 1 - t.lastK, callNow(t, k - 1));
+      const now = callNow(t, k);
       t.lastK = k;
       t.nextK = -1;
       const axes = mem[H_AXES];
-      const mask = mem[2];
+      const mask = mem[H_MASK];
       stats.queueLength = mask;
       for (let a = 0; a < axes; a++) {
         const r = axisWord(mem, a);
@@ -188,11 +182,25 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
         t.rdBefore[a] = mem[r + A_RD];
         t.posBefore[a] = mem[r + A_POS];
       }
-      stepCall(mem, now % TWO32, store);
+      stepCall(mem, now, store, (a) => {
+        if (t.reported[a]) return;
+        t.reported[a] = true;
+        mcu.problem('late-step', `axis ${a}: a step came due while the previous one was still pending (the phase asks for more than one step per two calls, ${(UNITS_PER_S / t.periodUnits / 2).toFixed(0)} steps/s, or for a step during DIR setup): two steps made as one`);
+      });
       for (let a = 0; a < axes; a++) {
         const r = axisWord(mem, a);
-        t.wasEmpty[a] = mem[r + A_COUNT] === 0 && mem[r + A_RD] === mem[r + A_WR];
-        if (mem[r + A_RD] !== t.rdBefore[a]) stats.segments++;
+        if (mem[r + A_RD] !== t.rdBefore[a]) {
+          stats.segments++;
+          // taken more than one period after its start: JavaScript wrote it too late
+          const late = (now - mem[r + A_RING + t.rdBefore[a] * SEG_WORDS + S_START]) | 0;
+          if (late > t.periodUnits) {
+            stats.lateSegments++;
+            if (!t.reported[a]) {
+              t.reported[a] = true;
+              mcu.problem('late-step', `axis ${a}: step segment written ${((late / UNITS_PER_S) * 1000).toFixed(2)} ms after it was due (the step routine's queue ran dry)`);
+            }
+          }
+        }
         if (mem[r + A_POS] !== t.posBefore[a]) stats.steps++;
       }
     },
@@ -231,7 +239,6 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
         periodUs,
         periodUnits: interval,
         lastK: -1,
-        wasEmpty: new Array(head[0]).fill(true),
         reported: new Array(head[0]).fill(false),
         rdBefore: new Array(head[0]).fill(0),
         posBefore: new Array(head[0]).fill(0),

@@ -19,9 +19,9 @@ export const nativeTarget: SimTarget = {
  * The TypeScript runtime over SimHal with a hardware step generator (sim/step-generator.ts): the
  * runtime queues step segments ahead of time instead of timing each step (device/stepper.ts).
  */
-export function nativeSegmentsTarget(spec: StepGeneratorSpec = NATIVE_GENERATOR): SimTarget {
+export function nativeSegmentsTarget(spec: StepGeneratorSpec = NATIVE_GENERATOR, name = 'native-segments'): SimTarget {
   return {
-    name: 'native-segments',
+    name,
     stepJitterUs: spec.maxErrorUs + spec.tickUs,
     // Seeks on the generator read the switch every SEEK_POLL_US: the axis may run on that long.
     homingOvertravelMs: SEEK_POLL_US / 1000,
