@@ -163,7 +163,7 @@ export const STEP_CODE_BYTES = ${bytes.length};
 declare function atob(b64: string): string;
 /**
  * The code as a string of bytes. Written as atob('literal') so that EspruinoTools' pretokeniser
- * stores the 200 raw bytes in .bootcde instead of the base64 text and the call (plugins/pretokenise.js).
+ * stores the ${bytes.length} raw bytes in .bootcde instead of the base64 text and the call (plugins/pretokenise.js).
  */
 export function stepCode(): string {
   return atob('${b64}');
@@ -200,20 +200,24 @@ export function pathCycles(listing, labels, from, to, taken, P) {
 /** The paths docs/targets/espruino.md quotes ("Step generator"): per call, and per axis and call. */
 export function routinePaths(source) {
   const { listing, labels: L } = assemble(source);
-  const off = (text) => listing.find((l) => l.text === text).pc;
-  const [skipHigh, hasSteps, ringEmpty, notDue, lastStep, sameDir, dirPlus] = [
-    off('beq low'), off('bne due'), off('beq next'), off('bmi next'), listing.filter((l) => l.text === 'beq next')[1].pc, off('beq due'), off('bgt plus'),
+  const off = (text, i = 0) => listing.filter((l) => l.text === text)[i].pc;
+  const [notHigh, hasSteps, ringEmpty, notDue, sameDir, dirPlus, atStart, carry, noPending, blocked] = [
+    off('beq low'), off('bne integrate'), off('beq next', 0), off('bmi next'), off('beq same'), off('bgt plus'), off('beq emit'), off('bcs due'), off('beq next', 1), off('bne hold'),
   ];
   const axis = (taken) => [[L.loop, L.next, taken], [L.next, L.loop, []]];
   const paths = {
     'per call: entry and return': [[L.step, L.loop, []], [L.loop, L.done + 2, [off('beq done')]]],
-    'axis: STEP pulse ends': axis([]),
-    'axis: idle (nothing queued)': axis([skipHigh, ringEmpty]),
-    'axis: waiting for its next step': axis([skipHigh, hasSteps, notDue]),
-    'axis: a step inside a segment': axis([skipHigh, hasSteps]),
-    'axis: the last step of a segment': axis([skipHigh, hasSteps, lastStep]),
-    'axis: takes a segment, same DIR, steps': axis([skipHigh, sameDir]),
-    'axis: takes a segment, writes DIR': axis([skipHigh, dirPlus]),
+    'axis: idle (nothing queued)': axis([notHigh, ringEmpty]),
+    'axis: a segment waits for its start': axis([notHigh, notDue]),
+    'axis: integrates, no step': axis([notHigh, hasSteps, noPending]),
+    'axis: integrates, steps': axis([notHigh, hasSteps, carry]),
+    'axis: integrates, makes a pending step': axis([notHigh, hasSteps]),
+    'axis: STEP pulse ends, integrates': axis([hasSteps, noPending]),
+    'axis: STEP pulse ends, a step due is held': axis([hasSteps, carry, blocked]),
+    'axis: takes a segment, same DIR, integrates': axis([notHigh, sameDir, noPending]),
+    'axis: takes a segment at its start, steps': axis([notHigh, sameDir, atStart]),
+    'axis: takes a segment, writes DIR (+1)': axis([notHigh, dirPlus, noPending]),
+    'axis: worst (pulse ends, takes a segment, DIR -1, step held)': axis([carry, blocked]),
   };
   const rows = [];
   for (const [name, parts] of Object.entries(paths)) {

@@ -9,6 +9,7 @@ import { VirtualMcu } from '../sim/mcu';
 import { espruinoShim } from '../sim/targets/espruino-shim';
 import { TIMER_TASKS, UNITS_PER_S } from '../sim/targets/espruino-timer';
 import { PERIOD_UNITS } from '../device/espruino/step-generator';
+import { STEP_CODE_BYTES } from '../device/espruino/step-code';
 import { repoRoot } from './helpers/cli';
 import { join } from 'node:path';
 
@@ -107,7 +108,7 @@ describe("the shim's require('timer') EXEC model under the app's step generator"
     gen.stop();
     expect(timer.list()).toEqual([]);
     const codeAddr = ptr - 1;
-    expect(state).toBe(codeAddr + 200);
+    expect(state).toBe(codeAddr + STEP_CODE_BYTES);
     expect(() => timer.add({ type: 'EXEC', ptr: codeAddr + 3, userdata: state, interval: 0.04 })).toThrow(/no model for the native code/);
     expect(() => timer.add({ type: 'EXEC', ptr: 0x20000001, userdata: state, interval: 0.04 })).toThrow(/no model for the native code/);
     expect(() => timer.add({ type: 'EXEC', fn: () => {}, interval: 1 })).toThrow(/not modelled/);

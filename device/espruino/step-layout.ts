@@ -2,10 +2,11 @@
  * The memory the step routine (device/espruino/step-routine.s) shares with JavaScript: a header and
  * one record per axis, each with a ring of segments, all 32-bit words (an Int32Array over a flat
  * string on the board). JavaScript writes the header, the pins' BSRR words, segments and the ring's
- * write index; the routine writes the rest. Times are in the firmware's system-time units (the
- * `now` the timer passes: 2^20 per second on STM32 boards with an RTC, the Pico among them) as
- * 32.32 fixed point (low word the fraction), so a segment's step times are exact sums to 2^-32 of a
- * unit and the wrap of the 32-bit clock (68 min on a Pico) is harmless (signed differences).
+ * write index; the routine writes the rest. A segment is one constant-acceleration phase: its
+ * start in the firmware's system-time units (the `now` the timer passes: 2^20 per second on STM32
+ * boards with an RTC, the Pico among them; low 32 bits, compared by signed difference, so the
+ * clock's wrap every 68 min on a Pico is harmless) and the DDA's state at that call in 0.32 fixed
+ * point (P, V, A: step, steps per call, steps per call²), which the routine integrates exactly.
  * Pure functions over the words, shared by the board (step-generator.ts), the simulator's model of
  * the routine (sim/targets/espruino-step-model.ts) and the tests that run the real bytes on an ARM.
  */
@@ -29,14 +30,26 @@ export const A_HIGH = 6;
 export const A_POS = 7;
 export const A_COUNT = 8;
 export const A_DIR = 9;
-export const A_NEXT = 10; // lo, hi
-export const A_IV = 12; // lo, hi
-export const A_ADD = 14; // lo, hi
-export const A_RD = 16;
-export const A_WR = 17;
-export const A_RING = 18;
-/** Segment words: dir, count, interval lo/hi, add lo/hi. */
-export const SEG_WORDS = 6;
+/** P: the fraction of a step made (uint32, 0.32 fixed point). */
+export const A_P = 10;
+/** V: steps per call (uint32, 0.32). */
+export const A_V = 11;
+/** A: steps per call² (int32, 0.32, signed). */
+export const A_ACC = 12;
+/** 1 when a step is due but not made yet (the call could not step: pulse or DIR setup). */
+export const A_PENDING = 13;
+export const A_RD = 14;
+export const A_WR = 15;
+export const A_RING = 16;
+/** Segment words: dir, count, start (units, low 32 bits), P0, V0, A, pending0, 0. */
+export const S_DIR = 0;
+export const S_COUNT = 1;
+export const S_START = 2;
+export const S_P = 3;
+export const S_V = 4;
+export const S_ACC = 5;
+export const S_PENDING = 6;
+export const SEG_WORDS = 8;
 
 const TWO32 = 4294967296;
 
@@ -54,41 +67,6 @@ export function axisWord(mem: Int32Array, a: number): number {
 export function int32(x: number): number {
   const m = x - TWO32 * Math.floor(x / TWO32);
   return m >= 2147483648 ? m - TWO32 : m;
-}
-
-/**
- * Write x (units) at mem[i], mem[i + 1] as 32.32 fixed point: the fraction round(frac(x)·2^32),
- * then the integer part mod 2^32 (an Int32Array store wraps both, in V8 and in Espruino, whose
- * typed-array store converts through a 64-bit integer).
- */
-export function putFix(mem: Int32Array, i: number, x: number): void {
-  let hi = Math.floor(x);
-  let lo = Math.round((x - hi) * TWO32);
-  if (lo >= TWO32) {
-    lo = 0;
-    hi++;
-  }
-  mem[i] = lo;
-  mem[i + 1] = hi;
-}
-
-/** The fraction word of x as 32.32 fixed point (as putFix writes it). */
-export function fixLo(x: number): number {
-  const m = new Int32Array(2);
-  putFix(m, 0, x);
-  return m[0];
-}
-
-/** The integer word of x as 32.32 fixed point (mod 2^32, as int32; as putFix writes it). */
-export function fixHi(x: number): number {
-  const m = new Int32Array(2);
-  putFix(m, 0, x);
-  return m[1];
-}
-
-/** The value a (lo, hi) pair stands for, hi signed: hi + lo / 2^32. */
-export function fixValue(lo: number, hi: number): number {
-  return hi + (lo < 0 ? lo + TWO32 : lo) / TWO32;
 }
 
 /** Empty state for `axes` axes, rings of `slots` segments (clears every word). */
@@ -116,12 +94,11 @@ export function setAxisPins(mem: Int32Array, a: number, stepBsrr: number, stepBi
   mem[r + A_DIR_MINUS] = plusLevel ? off : on;
 }
 
-/** Restart every axis at time t (units): no steps queued or pending, positions 0, DIR unknown. */
-export function resetAxes(mem: Int32Array, t: number): void {
+/** Restart every axis: no segments queued, no step pending, positions 0, DIR unknown. */
+export function resetAxes(mem: Int32Array): void {
   for (let a = 0; a < mem[H_AXES]; a++) {
     const r = axisWord(mem, a);
     for (let k = A_HIGH; k < A_RING; k++) mem[r + k] = 0;
-    putFix(mem, r + A_NEXT, t);
   }
 }
 
@@ -150,19 +127,44 @@ export function freeSlots(mem: Int32Array, a: number): number {
 }
 
 /**
- * Queue a segment on axis a: count steps in direction dir, the first `interval` units after the
- * axis' previous step, each next one `add` units longer. The write index moves last, so the
- * routine never sees a half-written segment (indices stay < 256: one byte changes).
+ * Queue one constant-acceleration phase on axis a: count steps in direction dir, taken by the routine
+ * at its first call at or after `start` (units; only the low 32 bits are kept, so any unwrapped
+ * time will do) and treated as if that call were `start`; at that call the axis' state is
+ * P = p, V = v, pending = pending (0/1), and every later call adds acc to V, then V to P, a carry
+ * out of P being a step due. p and v are uint32 values (0 ≤ x < 2^32), acc an int32: 0.32 fixed
+ * point (steps, steps per call, steps per call²), already rounded by the caller. The write index
+ * moves last, so the routine never sees a half-written segment (indices stay < 256: one byte
+ * changes).
  */
-export function pushSegment(mem: Int32Array, a: number, dir: number, count: number, interval: number, add: number): void {
+export function pushPhase(mem: Int32Array, a: number, dir: number, count: number, start: number, p: number, v: number, acc: number, pending: number): void {
   const r = axisWord(mem, a);
   const w = mem[r + A_WR];
   const s = r + A_RING + w * SEG_WORDS;
-  mem[s] = dir < 0 ? -1 : 1;
-  mem[s + 1] = count;
-  putFix(mem, s + 2, interval);
-  putFix(mem, s + 4, add);
+  mem[s + S_DIR] = dir < 0 ? -1 : 1;
+  mem[s + S_COUNT] = count;
+  mem[s + S_START] = int32(Math.floor(start));
+  // (an Int32Array store wraps a uint32 to its int32 bit pattern, in V8 and in Espruino)
+  mem[s + S_P] = p;
+  mem[s + S_V] = v;
+  mem[s + S_ACC] = acc;
+  mem[s + S_PENDING] = pending ? 1 : 0;
+  mem[s + 7] = 0;
   mem[r + A_WR] = (w + 1) & mem[H_MASK];
+}
+
+/**
+ * The routine's last call as [now (its low 32 bits, as int32), calls made since the state was
+ * initialised]; [0, 0] before the first. The interrupt may store between reads (and Espruino reads
+ * a word byte by byte), so calls is read before and after now until it has not changed.
+ */
+export function lastCall(mem: Int32Array): number[] {
+  let calls = mem[H_CALLS];
+  for (;;) {
+    const now = mem[H_NOW];
+    const again = mem[H_CALLS];
+    if (again === calls) return [now, calls];
+    calls = again;
+  }
 }
 
 /** Signed steps axis a has made since resetAxes. */
