@@ -76,6 +76,8 @@ export class SimStepOutput implements StepOutput, Peripheral {
   private fall = [NONE, NONE, NONE];
   private pos = [0, 0, 0];
   private dirLevel = [-1, -1, -1];
+  /** A DIR change still to come at a phase's start (MCU time µs, NONE when none). */
+  private dirAt = [NONE, NONE, NONE];
 
   constructor(private mcu: VirtualMcu, private spec: StepGeneratorSpec = NATIVE_GENERATOR) {
     this.leadUs = spec.leadUs;
@@ -156,6 +158,11 @@ export class SimStepOutput implements StepOutput, Peripheral {
       this.left[a] = 0;
       this.next[a] = NONE;
       if (this.fall[a] !== NONE) this.emitFall(a);
+      if (this.dirAt[a] !== NONE) {
+        // the phase never started: its DIR was never written
+        this.dirAt[a] = NONE;
+        this.dirLevel[a] = -1;
+      }
     }
   }
 
@@ -195,8 +202,11 @@ export class SimStepOutput implements StepOutput, Peripheral {
       this.mcu.problem('late-step', `axis ${axis}: step segment queued ${((nowRel - due) / 1000).toFixed(2)} ms after its first step was due (the generator ran dry)`);
     }
     if (this.dirLevel[axis] !== level) {
+      // A phase is taken at its start (as the Espruino routine does): DIR changes then, not before.
+      const at = this.phase[axis] ? this.startUs + this.phStart[axis] : this.mcu.now;
+      if (at > this.mcu.now) this.dirAt[axis] = at;
+      else this.mcu.write(this.dirPin[axis], level);
       this.dirLevel[axis] = level;
-      this.mcu.write(this.dirPin[axis], level);
     }
     this.next[axis] = due;
   }
@@ -210,6 +220,7 @@ export class SimStepOutput implements StepOutput, Peripheral {
     let t = NONE;
     for (let a = 0; a < AXES; a++) {
       if (this.fall[a] < t) t = this.fall[a];
+      if (this.dirAt[a] < t) t = this.dirAt[a];
       if (this.next[a] !== NONE) {
         const s = this.stepTime(a);
         if (s < t) t = s;
@@ -224,6 +235,12 @@ export class SimStepOutput implements StepOutput, Peripheral {
     let bt = NONE;
     let isFall = false;
     for (let a = 0; a < AXES; a++) {
+      // (a DIR change first: at a tie it comes before the phase's first step)
+      if (this.dirAt[a] <= this.mcu.now) {
+        this.dirAt[a] = NONE;
+        this.mcu.write(this.dirPin[a], this.dirLevel[a]);
+        return;
+      }
       if (this.fall[a] < bt) {
         bt = this.fall[a];
         best = a;

@@ -1,7 +1,7 @@
 // The simulator's require("timer") (sim/targets/espruino-timer.ts) under the built app's own
 // EspruinoStepOutput (dist/espruino/app.js in node:vm over the Espruino shim): steps where the
-// routine puts them (the first call at or after each exact step time), the timer queue's limits,
-// refusal of native code it has no model for, and late segments as violations.
+// routine puts them (each phase's exact constant-acceleration step times, to a call or two), the
+// timer queue's limits, refusal of native code it has no model for, and late phases as violations.
 import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ interface Gen {
   setup(axis: number, step: number, dir: number, plus: number, pulseUs: number): void;
   start(atUs: number): void;
   push(axis: number, dir: number, interval: number, count: number, add: number): void;
+  phases: boolean;
+  pushPhase(axis: number, dir: number, count: number, startUs: number, p0: number, v0: number, a: number): void;
   position(axis: number): number;
   free(axis: number): number;
   stop(): void;
@@ -44,39 +46,46 @@ function board() {
 const PERIOD_US = (PERIOD_UNITS * 1e6) / UNITS_PER_S;
 
 describe("the shim's require('timer') EXEC model under the app's step generator", () => {
-  it('steps at the first call at or after each exact step time; DIR a call before; positions counted', () => {
+  it('phases: each step within a call or two of its exact constant-acceleration time, never more than a call early; DIR before; positions counted', () => {
     const { mcu, gen, edges, run } = board();
     expect(gen).not.toBeNull();
     expect(gen.tickUs).toBeCloseTo(PERIOD_US, 9);
+    expect(gen.phases).toBe(true);
     gen.setup(0, 2, 5, 1, 2);
     gen.setup(1, 3, 6, 0, 2);
     const t0 = mcu.now;
-    gen.start(t0 + 1000);
-    // axis 0: 50 accelerating steps then 100 at 200 µs; axis 1: 30 steps backwards at 333.3 µs
-    gen.push(0, 1, 1500, 50, -20);
-    gen.push(0, 1, 200, 100, 0);
-    gen.push(1, -1, 400, 30, -2.25);
+    const origin = t0 + 1000;
+    gen.start(origin);
+    // axis 0: from rest, 50 steps accelerating at 1e-6 steps/µs², then 100 at the speed reached (10 kHz,
+    // under the routine's 13.1 kHz: a step and its pulse's end take two calls);
+    // axis 1: 30 steps backwards at 0.003 steps/µs, slowing at 5e-8 steps/µs²
+    const a = 1e-6;
+    const tAcc = Math.sqrt((2 * 50) / a); // p reaches 50.5 (from 0.5) at tAcc
+    const phases: [number, number, number, number, number, number, number][] = [
+      [0, 1, 50, 0, 0.5, 0, a],
+      [0, 1, 100, tAcc, 0.5, a * tAcc, 0],
+      [1, -1, 30, 2000, 0.5, 0.003, -5e-8],
+    ];
+    for (const p of phases) gen.pushPhase(...p);
     run();
-    const want = (segs: [number, number, number][]) => {
+    const exact = (axis: number) => {
       const out: number[] = [];
-      let t = t0 + 1000;
-      for (const [iv, n, add] of segs) for (let i = 0; i < n; i++) out.push((t += iv + i * add));
+      for (const [ax, , n, start, p0, v0, acc] of phases) {
+        if (ax !== axis) continue;
+        for (let k = 1; k <= n; k++) out.push(origin + start + (2 * (k - p0)) / (v0 + Math.sqrt(v0 * v0 + 2 * acc * (k - p0))));
+      }
       return out;
     };
-    // the routine's call k is at t0 + k·period; it steps when its clock (units, floored) reaches the step's
-    const callFor = (tUs: number) => {
-      const due = Math.floor((tUs * UNITS_PER_S) / 1e6);
-      let k = Math.max(0, Math.floor((tUs - t0) / PERIOD_US) - 1);
-      while (Math.floor(((t0 + k * PERIOD_US) * UNITS_PER_S) / 1e6) < due) k++;
-      return t0 + k * PERIOD_US;
-    };
     const rises = (pin: number) => edges.filter((e) => e[0] === pin && e[1] === 1).map((e) => e[2]);
-    const w0 = want([[1500, 50, -20], [200, 100, 0]]);
-    const w1 = want([[400, 30, -2.25]]);
-    expect(rises(2).length).toBe(150);
-    expect(rises(3).length).toBe(30);
-    rises(2).forEach((t, i) => expect(t, `axis 0 step ${i}`).toBeCloseTo(callFor(w0[i]), 6));
-    rises(3).forEach((t, i) => expect(t, `axis 1 step ${i}`).toBeCloseTo(callFor(w1[i]), 6));
+    for (const [pin, axis, n] of [[2, 0, 150], [3, 1, 30]]) {
+      const got = rises(pin);
+      const want = exact(axis);
+      expect(got.length).toBe(n);
+      got.forEach((t, i) => {
+        expect(t - want[i], `axis ${axis} step ${i}`).toBeGreaterThanOrEqual(-PERIOD_US - 1e-6);
+        expect(t - want[i], `axis ${axis} step ${i}`).toBeLessThanOrEqual(2 * PERIOD_US + 1e-6);
+      });
+    }
     // each pulse ends on the next call; DIR (axis 1: −1 with plusLevel 0 → high) before its first step
     const falls = edges.filter((e) => e[0] === 2 && e[1] === 0).map((e) => e[2]);
     falls.forEach((t, i) => expect(t - rises(2)[i]).toBeCloseTo(PERIOD_US, 6));
@@ -85,18 +94,21 @@ describe("the shim's require('timer') EXEC model under the app's step generator"
     expect(dir1[2]).toBeLessThan(rises(3)[0]);
     expect([gen.position(0), gen.position(1)]).toEqual([150, -30]);
     expect(gen.free(0)).toBe(15);
+    expect(() => gen.push(0, 1, 100, 2, 0)).toThrow(/phases only/);
   });
 
-  it('a segment written after its first step was due is a late-step violation', () => {
+  it('a phase written after it was due is a late-step violation', () => {
     const { mcu, gen, problems, run } = board();
     gen.setup(0, 2, 5, 1, 2);
-    gen.start(mcu.now);
-    gen.push(0, 1, 500, 3, 0);
+    const origin = mcu.now;
+    gen.start(origin);
+    gen.pushPhase(0, 1, 3, 0, 0.5, 0.002, 0);
     run();
     expect(problems).toEqual([]);
-    mcu.setTimer(1, mcu.now + 5000, () => gen.push(0, 1, 100, 2, 0)); // due 100 µs after the last step, pushed 5 ms after it
+    // due 1.8 ms after the start, written 5 ms after the last step
+    mcu.setTimer(1, mcu.now + 5000, () => gen.pushPhase(0, 1, 2, 1800, 0.5, 0.01, 0));
     run();
-    expect(problems).toEqual([expect.stringMatching(/^late-step: axis 0: step segment written 4\.\d+ ms after its first step was due/)]);
+    expect(problems).toEqual([expect.stringMatching(/^late-step: axis 0: step segment written [45]\.\d+ ms after it was due/)]);
     expect(gen.position(0)).toBe(5);
   });
 

@@ -11,7 +11,7 @@
  */
 import { StepOutput } from '../hal';
 import { STEP_CODE_BYTES, stepCode } from './step-code';
-import { A_HIGH, axisPosition, axisWord, freeSlots, initState, pushSegment, resetAxes, setAxisPins, stateWords } from './step-layout';
+import { A_HIGH, axisPosition, axisWord, freeSlots, initState, lastCall, pushPhase, resetAxes, setAxisPins, stateWords } from './step-layout';
 
 interface EspruinoTimerModule {
   add(task: { type: string; ptr: number; userdata: number; time: number; interval: number }): number;
@@ -39,10 +39,13 @@ export const PERIOD_UNITS = 40;
 export const SLOTS = 16;
 export const AXES = 3;
 /** Queued ahead and refill period: a refill is a few JavaScript callbacks' work (ms on a Pico). */
-export const LEAD_US = 200000;
-export const REFILL_US = 50000;
-/** About half a call period: the compression error stays below the routine's own rounding. */
-export const MAX_ERROR_US = 20;
+export const LEAD_US = 1000000;
+export const REFILL_US = 200000;
+/** No compression error: the routine integrates each phase exactly (phases, pushPhase). */
+export const MAX_ERROR_US = 0;
+const TWO32 = 4294967296;
+/** The routine's call period, µs. */
+const CALL_US = (PERIOD_UNITS * 1e6) / UNITS_PER_S;
 
 
 /** The timer module when this firmware and board can run the routine (2v29+, STM32 with the RTC clock), else null. */
@@ -73,7 +76,11 @@ export class EspruinoStepOutput implements StepOutput {
   leadUs = LEAD_US;
   refillUs = REFILL_US;
   maxErrorUs = MAX_ERROR_US;
+  phases = true;
   private mem: Int32Array;
+  /** start()'s time in system-time units, and a call time of the routine once known (-1: not yet). */
+  private originUnits = 0;
+  private gridUnits = -1;
   private codeAddr: number;
   private stepPins = [-1, -1, -1];
   private task = -1;
@@ -118,13 +125,46 @@ export class EspruinoStepOutput implements StepOutput {
 
   start(atUs: number): void {
     this.stop();
-    resetAxes(this.mem, (atUs * UNITS_PER_S) / 1e6);
+    resetAxes(this.mem);
+    this.originUnits = (atUs * UNITS_PER_S) / 1e6;
+    this.gridUnits = -1;
     // ptr: Thumb code (bit 0 set); interval 40 / 2^20 s in ms (exact: the firmware truncates to units)
     this.task = this.timer.add({ type: 'EXEC', ptr: this.codeAddr + 1, userdata: this.codeAddr + STEP_CODE_BYTES, time: 0, interval: (PERIOD_UNITS * 1000) / UNITS_PER_S });
   }
 
-  push(axis: number, dir: number, interval: number, count: number, add: number): void {
-    pushSegment(this.mem, axis, dir, count, (interval * UNITS_PER_S) / 1e6, (add * UNITS_PER_S) / 1e6);
+  push(_axis: number, _dir: number, _interval: number, _count: number, _add: number): void {
+    throw new Error('step routine: phases only');
+  }
+
+  /**
+   * A phase in the routine's terms: its start moved to the first call at or after it (the state
+   * carried forward to there: once the routine has run, its calls' times are known), speed and
+   * acceleration per call as 0.32 fixed point, with the routine's integration order (V += A, then
+   * P += V) taken into account: after m calls P = P0 + m·V0 + A·m(m+1)/2, the exact position.
+   */
+  pushPhase(axis: number, dir: number, count: number, startUs: number, p0: number, v0: number, a: number): void {
+    const t = this.originUnits + (startUs * UNITS_PER_S) / 1e6;
+    if (this.gridUnits < 0) {
+      const c = lastCall(this.mem);
+      if (c[1] > 0) {
+        // the last call's time, unwrapped from its low 32 bits to within 2^31 units of t
+        let d = t - (c[0] < 0 ? c[0] + TWO32 : c[0]);
+        d = d - TWO32 * Math.floor(d / TWO32 + 0.5);
+        this.gridUnits = t - d;
+      }
+    }
+    const n0 = this.gridUnits < 0 ? Math.ceil(t) : this.gridUnits + Math.ceil((t - this.gridUnits) / PERIOD_UNITS) * PERIOD_UNITS;
+    const dt = ((n0 - t) * 1e6) / UNITS_PER_S;
+    let p = p0 + v0 * dt + (a * dt * dt) / 2;
+    let pending = 0;
+    if (p >= 1) {
+      pending = 1;
+      p = p - 1;
+    }
+    const acc = a * CALL_US * CALL_US;
+    let v = (v0 + a * dt) * CALL_US - acc / 2;
+    v = Math.round(v * TWO32);
+    pushPhase(this.mem, axis, dir, count, n0, Math.floor(p * TWO32), v < 0 ? v + TWO32 : v, Math.round(acc * TWO32), pending);
   }
 
   position(axis: number): number {

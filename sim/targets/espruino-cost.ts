@@ -507,8 +507,12 @@ export interface EspruinoCharging {
   wrapGlobals(ctx: vm.Context, names: string[]): void;
   /** Run the bundle (instrumented) in ctx, charged as the boot entry. */
   load(src: string, filename: string, ctx: vm.Context): void;
-  /** After load: the HAL's setTimer (the runtime's step timer) reports its deadlines to the chip. */
-  watchTimer(ctx: vm.Context): void;
+  /**
+   * After load: the HAL's setTimer (the runtime's step timer) reports its deadlines to the chip,
+   * unless `generatorUsed()`: then the routine makes every step, the timer only refills its queues,
+   * polls switches and rests, and the routine itself judges lateness (a phase written after it was due).
+   */
+  watchTimer(ctx: vm.Context, generatorUsed: () => boolean): void;
   /** An entry into the app; `dispatch`: from the event loop (serial data), not a direct call. */
   charged<T>(f: () => T, dispatch?: boolean): T;
   /** Code the simulator runs for itself (reading status): not charged. */
@@ -593,14 +597,15 @@ export function espruinoCharging(mcu: VirtualMcu, cpu: ChipCpu): EspruinoChargin
       const script = new vm.Script(costInstrumented(src), { filename: filename + ' (cost-instrumented)' });
       charged(() => script.runInContext(ctx));
     },
-    watchTimer(ctx) {
+    watchTimer(ctx, generatorUsed) {
       const proto = vm.runInContext('hooklineApp.EspruinoHal.prototype', ctx) as { setTimer(d: number, fn: () => void): void };
       const setTimer = proto.setTimer;
       proto.setTimer = function (this: unknown, delayUs: number, fn: () => void) {
         flush();
         const due = mcu.now + (delayUs > 0 ? delayUs : 0);
+        const judged = !generatorUsed();
         return setTimer.call(this, delayUs, () => {
-          cpu.deadline(due, "the runtime's step timer");
+          if (judged) cpu.deadline(due, "the runtime's step timer");
           fn();
         });
       };

@@ -76,7 +76,15 @@ export interface EspruinoTimerApi {
 }
 
 /** The timer of the interpreter last started on each MCU (a board's reset() clears its tasks). */
-const running = new WeakMap<VirtualMcu, { clear(): void }>();
+const running = new WeakMap<VirtualMcu, { clear(): void; used(): boolean }>();
+
+/**
+ * Whether the app on this MCU has started the step routine (an EXEC task was added): its steps are
+ * then all made by the routine, and its own timers only refill queues, poll switches and rest.
+ */
+export function stepRoutineUsed(mcu: VirtualMcu): boolean {
+  return running.get(mcu)?.used() ?? false;
+}
 
 export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
   running.get(mcu)?.clear();
@@ -206,7 +214,8 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
     },
   };
   mcu.addPeripheral(peripheral);
-  running.set(mcu, { clear: () => slots.fill(null) });
+  let routineAdded = false;
+  running.set(mcu, { clear: () => slots.fill(null), used: () => routineAdded });
 
   const timer = {
     add(task: Record<string, unknown>): number {
@@ -245,6 +254,7 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
         nextK: -1,
       };
       slots[idx] = t;
+      routineAdded = true;
       return idx;
     },
     remove(id: number): boolean {

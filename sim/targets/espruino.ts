@@ -11,7 +11,7 @@ import { builtArtifact } from '../../host/package-root';
 import { espruinoShim } from './espruino-shim';
 import { storageFile } from '../../device/espruino/hal';
 import { LEAD_US, MAX_ERROR_US, PERIOD_UNITS, REFILL_US, SLOTS } from '../../device/espruino/step-generator';
-import { UNITS_PER_S } from './espruino-timer';
+import { UNITS_PER_S, stepRoutineUsed } from './espruino-timer';
 import type { StepGeneratorSpec } from '../step-generator';
 import type { DeviceRuntime, FirmwareApp, SimTarget } from './target';
 import type { VirtualMcu } from '../mcu';
@@ -23,12 +23,17 @@ import { ESPRUINO_COST_MODELS, espruinoCharging, type EspruinoCharging } from '.
 
 export const ESPRUINO_APP = 'dist/espruino/app.js';
 /**
- * The Espruino step generator's parameters as sim/step-generator.ts takes them (native-segments
- * with these makes the same segments): 15 segments per axis ring, one call period's resolution.
+ * The Espruino step generator's parameters as sim/step-generator.ts takes them (native-phases
+ * with these makes the same segments): 15 segments per axis ring, one call period's resolution,
+ * each phase of constant acceleration integrated by the routine.
  */
-export const ESPRUINO_GENERATOR: StepGeneratorSpec = { queueLength: SLOTS - 1, tickUs: (PERIOD_UNITS * 1e6) / UNITS_PER_S, leadUs: LEAD_US, refillUs: REFILL_US, maxErrorUs: MAX_ERROR_US };
-/** Step-time error of the Espruino step routine: the stepper's maxErrorUs + one call period. */
-export const STEP_JITTER_US = ESPRUINO_GENERATOR.maxErrorUs + ESPRUINO_GENERATOR.tickUs;
+export const ESPRUINO_GENERATOR: StepGeneratorSpec = { queueLength: SLOTS - 1, tickUs: (PERIOD_UNITS * 1e6) / UNITS_PER_S, leadUs: LEAD_US, refillUs: REFILL_US, maxErrorUs: MAX_ERROR_US, phases: true };
+/**
+ * Step-time error of the Espruino step routine: a step comes at the first call at or after its
+ * time, or one call later when that call ended the axis' previous pulse or wrote DIR (or when a
+ * phase was queued before the routine's first call told JavaScript when its calls are): two call periods.
+ */
+export const STEP_JITTER_US = 2 * ESPRUINO_GENERATOR.tickUs;
 /** The shim offers USB, so the app takes it for the link (a Pico's host port). */
 const HOST_PORT = 'USB';
 
@@ -51,7 +56,8 @@ function loadApp(ctx: vm.Context, charging: EspruinoCharging | null, globals: st
   const path = builtArtifact(ESPRUINO_APP);
   charging.wrapGlobals(ctx, globals);
   charging.load(readFileSync(path, 'utf8'), path, ctx);
-  charging.watchTimer(ctx);
+  // (the shim's timer module lives on the MCU the shim was given: charging.shimMcu)
+  charging.watchTimer(ctx, () => stepRoutineUsed(charging.shimMcu));
 }
 
 export const espruinoTarget: SimTarget = {
