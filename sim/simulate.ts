@@ -255,6 +255,6 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
     timerEvents: mcu.events,
     stepGenerator: mcu.stepGeneratorStats(),
     wallSeconds: (performance.now() - wall0) / 1000,
-    chip: cpu ? cpu.report(mcu.now) : null,
+    chip: cpu ? cpu.report(mcu.now, verifier.firstStepUs) : null,
   };
 }

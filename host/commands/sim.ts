@@ -175,7 +175,13 @@ function chipJson(c: ChipReport) {
     costSource: c.costSource,
     uncertainty: c.uncertainty,
     windowMs: c.windowMs,
-    load: { average: round(c.load.average, 4), peak: round(c.load.peak, 4), peakAtSeconds: round(c.load.peakAtSeconds, 3) },
+    load: {
+      average: round(c.load.average, 4),
+      peak: round(c.load.peak, 4),
+      peakAtSeconds: round(c.load.peakAtSeconds, 3),
+      peakMoving: round(c.load.peakMoving, 4),
+      peakMovingAtSeconds: round(c.load.peakMovingAtSeconds, 3),
+    },
     busyWait: { average: round(c.busyWait.average, 4), peak: round(c.busyWait.peak, 4) },
     headroom: round(c.headroom, 4),
     cycles: Math.round(c.cycles),
@@ -189,7 +195,8 @@ function chipJson(c: ChipReport) {
 
 function chipLine(c: ChipReport): string {
   const pct = (v: number) => `${Math.round(v * 100)} %`;
-  return `chip ${c.name} (${c.mhz} MHz): interpreter load ${pct(c.load.average)} average, ${pct(c.load.peak)} peak per ${c.windowMs} ms (headroom ${pct(c.headroom)}), busy-waits ${pct(c.busyWait.average)}, ${c.late.count} late timers (worst ${c.late.maxMs.toFixed(2)} ms)`;
+  const moving = c.load.peakMoving >= 0 ? `${pct(c.load.peakMoving)} peak per ${c.windowMs} ms while the motors run (${pct(c.load.peak)} with the boot)` : `${pct(c.load.peak)} peak per ${c.windowMs} ms`;
+  return `chip ${c.name} (${c.mhz} MHz): interpreter load ${pct(c.load.average)} average, ${moving} (headroom ${pct(c.headroom)}), busy-waits ${pct(c.busyWait.average)}, ${c.late.count} late timers (worst ${c.late.maxMs.toFixed(2)} ms)`;
 }
 
 function round(v: number, digits: number): number {

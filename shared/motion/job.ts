@@ -20,7 +20,7 @@
  * Output: pts, PT_STRIDE numbers per point: x, y, z (integer steps, machine coordinates), speed cap
  * (mm/s, 0 = none), acceleration cap (mm/s², 0 = none). Nothing allocated after construction.
  */
-import { MachineProfile, hookXMm, hookYMm, mmToSteps } from '../machine';
+import { MachineProfile, hookAngle, hookXMm, hookYMm, mmToSteps } from '../machine';
 import { tangentPoints } from '../geometry/wrap';
 import { floatTable } from '../number-table';
 
@@ -272,47 +272,117 @@ export class JobPath implements PathMaker {
  */
 export function segmentOffender(m: MachineProfile, x0: number, y0: number, x1: number, y1: number, target: number, prevHook: number, all: boolean): number {
   const collide = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
-  const dx = x1 - x0;
-  const dy = y1 - y0;
-  const l2 = dx * dx + dy * dy;
   const n = m.hooks.count;
+  if (all) return offenderIn(m, x0, y0, x1, y1, target, prevHook, collide, 0, n, -1);
+  // A hook is on the ring, so one within keep of the segment has a point of the segment beyond
+  // rin = ring − keep (triangle inequality): only the segment's pieces out there, at its ends
+  // (|P(t)|² is convex in t), need their hooks tested; a segment wholly inside rin passes none.
   const ccx = m.hooks.centerMm[0];
   const ccy = m.hooks.centerMm[1];
   const ring = m.hooks.diameterMm / 2;
-  let first = 0;
-  let count = n;
-  if (!all) {
-    // The segment's closest approach to the centre.
-    let tc = l2 > 0 ? ((ccx - x0) * dx + (ccy - y0) * dy) / l2 : 0;
-    if (tc < 0) tc = 0;
-    if (tc > 1) tc = 1;
-    const qx = x0 + tc * dx - ccx;
-    const qy = y0 + tc * dy - ccy;
-    if (qx * qx + qy * qy > (ring * ring) / 16) {
-      const a0 = Math.atan2(y0 - ccy, x0 - ccx);
-      let d = Math.atan2(y1 - ccy, x1 - ccx) - a0;
-      while (d > Math.PI) d = d - TWO_PI;
-      while (d < -Math.PI) d = d + TWO_PI;
-      let s = (collide + KEEP_MARGIN_MM) / ring;
-      if (s > 1) s = 1;
-      const widen = Math.asin(s);
-      const lo = (d < 0 ? a0 + d : a0) - widen - (m.hooks.startAngleDeg * Math.PI) / 180;
-      const span = (d < 0 ? -d : d) + 2 * widen;
-      first = Math.floor((lo * n) / TWO_PI) - 1;
-      count = Math.ceil((span * n) / TWO_PI) + 3;
-      if (count > n) {
-        first = 0;
-        count = n;
+  const keep = collide + KEEP_MARGIN_MM;
+  const rin = ring - keep;
+  const px = x0 - ccx;
+  const py = y0 - ccy;
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const c0 = px * px + py * py - rin * rin;
+  const c1 = (x1 - ccx) * (x1 - ccx) + (y1 - ccy) * (y1 - ccy) - rin * rin;
+  if (rin > 0 && c0 < 0 && c1 < 0) return -1;
+  let tA = 1;
+  let tB = 1;
+  const qa = dx * dx + dy * dy;
+  if (rin > 0 && qa > 0) {
+    const qb = 2 * (px * dx + py * dy);
+    const disc = qb * qb - 4 * qa * c0;
+    if (disc > 0) {
+      const sq = Math.sqrt(disc);
+      const r1 = (-qb - sq) / (2 * qa);
+      const r2 = (-qb + sq) / (2 * qa);
+      // Beyond rin: t < r1 or t > r2 (inside between them).
+      if (c0 >= 0 && c1 >= 0 && r1 > 0 && r2 < 1) {
+        tA = r1;
+        tB = r2;
+      } else if (c0 >= 0 && c1 < 0) tA = r1;
+      else if (c0 < 0 && c1 >= 0) {
+        tA = -1;
+        tB = r2;
       }
     }
   }
   let best = -1;
+  if (tA > 0) best = windowOffender(m, x0, y0, x1, y1, 0, tA, target, prevHook, collide, keep, rin, -1);
+  if (tB < 1) best = windowOffender(m, x0, y0, x1, y1, tB, 1, target, prevHook, collide, keep, rin, best);
+  return best;
+}
+
+/**
+ * The offender among the hooks within the angular span of the segment's piece t0..t1 (widened by
+ * what keep subtends at rin, and a hook either side), tested against the whole segment; `best`:
+ * one already found (the smaller t, then the smaller index, wins).
+ */
+function windowOffender(m: MachineProfile, x0: number, y0: number, x1: number, y1: number, t0: number, t1: number, target: number, prevHook: number, collide: number, keep: number, rin: number, best: number): number {
+  const n = m.hooks.count;
+  const ccx = m.hooks.centerMm[0];
+  const ccy = m.hooks.centerMm[1];
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const a0 = Math.atan2(y0 + t0 * dy - ccy, x0 + t0 * dx - ccx);
+  let d = Math.atan2(y0 + t1 * dy - ccy, x0 + t1 * dx - ccx) - a0;
+  while (d > Math.PI) d = d - TWO_PI;
+  while (d < -Math.PI) d = d + TWO_PI;
+  let s = rin > keep ? keep / rin : 1;
+  if (s > 1) s = 1;
+  const widen = Math.asin(s);
+  const lo = (d < 0 ? a0 + d : a0) - widen - (m.hooks.startAngleDeg * Math.PI) / 180;
+  const span = (d < 0 ? -d : d) + 2 * widen;
+  let first = Math.floor((lo * n) / TWO_PI) - 1;
+  let count = Math.ceil((span * n) / TWO_PI) + 3;
+  if (count > n) {
+    first = 0;
+    count = n;
+  }
+  return offenderIn(m, x0, y0, x1, y1, target, prevHook, collide, first, count, best);
+}
+
+/** The first of hooks first..first+count−1 (mod n) the segment passes too closely, or `best` when it comes first. */
+function offenderIn(m: MachineProfile, x0: number, y0: number, x1: number, y1: number, target: number, prevHook: number, collide: number, first: number, count: number, best: number): number {
+  const n = m.hooks.count;
+  const ccx = m.hooks.centerMm[0];
+  const ccy = m.hooks.centerMm[1];
+  const ring = m.hooks.diameterMm / 2;
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const l2 = dx * dx + dy * dy;
   let bestT = 2;
+  if (best >= 0) {
+    const bx = ccx + ring * Math.cos(hookAngle(m, best));
+    const by = ccy + ring * Math.sin(hookAngle(m, best));
+    bestT = l2 > 0 ? ((bx - x0) * dx + (by - y0) * dy) / l2 : 0;
+    if (bestT < 0) bestT = 0;
+    if (bestT > 1) bestT = 1;
+  }
+  // Hook centres by rotating the first one's unit vector hook by hook (4 products each, not two
+  // trig calls and the profile look-ups: on a microcontroller's interpreter this loop was most of
+  // a hook's path).
+  let i = first % n;
+  if (i < 0) i = i + n;
+  const turn = TWO_PI / n;
+  const a = (m.hooks.startAngleDeg * Math.PI) / 180 + turn * i;
+  let ux = Math.cos(a);
+  let uy = Math.sin(a);
+  const rc = Math.cos(turn);
+  const rs = Math.sin(turn);
   for (let c = 0; c < count; c++) {
-    let i = (first + c) % n;
-    if (i < 0) i = i + n;
-    const hx = hookXMm(m, i);
-    const hy = hookYMm(m, i);
+    if (c > 0) {
+      i = i + 1;
+      if (i === n) i = 0;
+      const nx = ux * rc - uy * rs;
+      uy = uy * rc + ux * rs;
+      ux = nx;
+    }
+    const hx = ccx + ring * ux;
+    const hy = ccy + ring * uy;
     let t = l2 > 0 ? ((hx - x0) * dx + (hy - y0) * dy) / l2 : 0;
     if (t < 0) t = 0;
     if (t > 1) t = 1;

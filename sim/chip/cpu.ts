@@ -48,10 +48,17 @@ export interface ChipReport {
   uncertainty: string;
   windowMs: number;
   /** Interpreter work as a fraction of the time: over the whole run, and the busiest window (the last window is as long as the run went on). */
-  load: { average: number; peak: number; peakAtSeconds: number };
+  /**
+   * peak: the fullest window of the run, the app's boot included; peakMoving and its time: the
+   * fullest from the first motor step on (what the motion's timing depends on; -1 without steps).
+   */
+  load: { average: number; peak: number; peakAtSeconds: number; peakMoving: number; peakMovingAtSeconds: number };
   /** Busy-waits (tmr.delay): the CPU is held but does no work. */
   busyWait: { average: number; peak: number };
-  /** 1 − peak load: what the busiest window left for anything else (Wi-Fi, the SDK, more axes). */
+  /**
+   * 1 − the peak load while the motors run (of the whole run when nothing moved): what the busiest
+   * window left for anything else (Wi-Fi, the SDK, more axes).
+   */
   headroom: number;
   /** Cycles charged, entries into the app, µs of work and of busy-waits (work µs = cycles / MHz). */
   cycles: number;
@@ -130,10 +137,10 @@ export class ChipCpu {
     this.entries++;
   }
 
-  /** The app's timer due at dueUs runs now. */
-  deadline(dueUs: number, what: string): void {
+  /** The app's timer due at dueUs runs now; slackUs: how much later it may run without harm (the app says). */
+  deadline(dueUs: number, what: string, slackUs = 0): void {
     const late = this.mcu.now - dueUs;
-    if (late <= this.lateToleranceUs) return;
+    if (late <= this.lateToleranceUs + slackUs) return;
     this.lateCount++;
     if (late > this.maxLateUs) this.maxLateUs = late;
     // For simulate() to report (with the stream line): it drains them after every event.
@@ -153,18 +160,25 @@ export class ChipCpu {
     return this.work;
   }
 
-  report(endUs: number): ChipReport {
+  report(endUs: number, firstStepUs = -1): ChipReport {
     const w = this.windowUs;
     const end = Math.max(endUs, 1e-9);
     // A window's load is its work over its length; the last one ends with the run.
     const len = (i: number) => Math.max(1e-9, Math.min(w, end - i * w));
     let peak = 0;
     let peakAt = 0;
+    let moving = firstStepUs < 0 ? -1 : 0;
+    let movingAt = -1;
+    const from = firstStepUs < 0 ? Infinity : Math.floor(firstStepUs / w);
     for (let i = 0; i < this.work.length; i++) {
       const v = Math.min(1, this.work[i] / len(i));
       if (v > peak) {
         peak = v;
         peakAt = i;
+      }
+      if (i >= from && v > moving) {
+        moving = v;
+        movingAt = i;
       }
     }
     let spinPeak = 0;
@@ -176,9 +190,9 @@ export class ChipCpu {
       costSource: this.model.source,
       uncertainty: this.model.uncertainty,
       windowMs: w / 1000,
-      load: { average: this.workUs / end, peak, peakAtSeconds: (peakAt * w) / 1e6 },
+      load: { average: this.workUs / end, peak, peakAtSeconds: (peakAt * w) / 1e6, peakMoving: moving, peakMovingAtSeconds: movingAt < 0 ? -1 : (movingAt * w) / 1e6 },
       busyWait: { average: this.spinUs / end, peak: spinPeak },
-      headroom: 1 - peak,
+      headroom: 1 - (moving >= 0 ? moving : peak),
       cycles: this.cycles,
       entries: this.entries,
       workSeconds: this.workUs / 1e6,
