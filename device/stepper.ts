@@ -643,6 +643,11 @@ export class Stepper {
       }
       if (this.genEndUs >= horizon || this.pendingLimit >= 0 || this.planner.count === 0) return;
       if (this.flCount >= FLIGHT) return;
+      // Behind: the generator has made everything queued before this block could be written (the
+      // interpreter fell behind; the generator reports that). The block starts a refill period from
+      // now, not in the past, so one late refill does not make every later block late too.
+      const t = this.genNow();
+      if (this.genEndUs < t) this.genEndUs = t + gen.refillUs;
       this.takeBlock();
       if (this.mode !== MODE_GEN) return;
     }
