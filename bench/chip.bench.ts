@@ -85,6 +85,27 @@ function profileSegments(): void {
   for (const [v, i] of top) console.log(`    ${(100 * v / total).toFixed(1).padStart(5)} %  ${k(v / segments).padStart(7)} insns/segment  ${names[i]}`);
 }
 
+/**
+ * machines/ref-gantry-pico.json (what a Pico drives) on a 3000-line plan charged to the Pico: the
+ * verdict, machine time against ref-gantry's native floor, the load, cycles per hook and per phase.
+ */
+function picoProfile(): void {
+  const dir = 'dist/realchips/plan3000';
+  const hls = `${dir}/plan-pico.hls`;
+  if (!existsSync(`${dir}/plan.json`)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(process.execPath, ['bin/hookline.js', 'plan', 'examples/coffee.png', '-o', dir, '--lines', '3000', '--quiet']);
+  }
+  execFileSync(process.execPath, ['bin/hookline.js', 'encode', `${dir}/plan.json`, '-o', hls, '--machine', 'machines/ref-gantry-pico.json']);
+  const s = sim(hls, 'machines/ref-gantry-pico.json', 'espruino', 'pico', 1800);
+  const load = s.chip.load as { average: number; peak: number; peakMoving?: number };
+  console.log(
+    `  machines/ref-gantry-pico.json (0.3x, 8-chord wraps), 3000-line coffee plan: verdict ${s.ok ? 'ok' : 'FAILED'}, ${(s.machineSeconds / 3600).toFixed(2)} h of machine time, ` +
+      `load ${(100 * load.average).toFixed(0)} % average, ${(100 * (load.peakMoving ?? load.peak)).toFixed(0)} % peak per 100 ms while moving, ${(s.chip.cycles / 3001 / 1e6).toFixed(0)} M cycles per hook, ` +
+      `${s.segments ?? 0} phases (${k(s.chip.cycles / Math.max(1, s.segments ?? 1))} cycles each, all work included), ${s.chip.late.count} late timers — model: hookline sim --chip pico`,
+  );
+}
+
 async function main() {
   appStream(); // dist/realchips/plan30: a 30-line plan of examples/coffee.png bound to ref-gantry
   const gantry = JSON.parse(readFileSync('machines/ref-gantry.json', 'utf8')) as Machine;
@@ -114,6 +135,7 @@ async function main() {
   );
   console.log(`  JsVars at rest: ${await jsVarsAtRest()}`);
   profileSegments();
+  picoProfile();
 
   for (const [chip, machine] of [['esp32', 'machines/ref-gantry-esp32.json'], ['esp8266', 'machines/ref-gantry-esp32.json']] as const) {
     const m = JSON.parse(readFileSync(machine, 'utf8')) as Machine;
