@@ -61,8 +61,6 @@ function nodemcuJs(board: 'ESP8266' | 'ESP32') {
   let busy: [number, number] = [0, 0];
   const g = globalThis as Record<string, unknown>;
   g.table = { concat: (p: string[]) => p.join('') };
-  g.math = { floor: Math.floor };
-  g.string = { char: String.fromCharCode };
   g.node = { task: { LOW_PRIORITY: 0, post: (_p: number, fn: () => void) => void jobs.push({ at: mcu.now, fn, every: 0, seq: seq++, on: true }) } };
   g.tmr = {
     ALARM_SINGLE: 0,

@@ -5,12 +5,7 @@
  * Timing. NodeMCU's Lua timers (tmr) fire in whole milliseconds at best, so sub-millisecond step
  * times are reached by busy-waiting: the one runtime timer is a due time in µs; dispatch() waits
  * for it with tmr.delay() when it is at most SPIN_MAX_US away, or arms a millisecond alarm that
- * fires a little early and waits out the rest. The ESP32 firmware differs (components/modules/
- * tmr.c, dev-esp32): its alarms are FreeRTOS timers that move in ticks of 10 ms (100 Hz; an alarm
- * under 10 ms is 0 ticks, which FreeRTOS asserts on) and it has no tmr.delay. There, while the
- * RMT makes the steps, the runtime's timers (refills, block ends) run on the tick, up to a tick
- * early or late (the stepper keeps leadUs queued; timerSlackUs tells the simulator so); a wait
- * without the generator spins on node.uptime(). Events run back to back in one Lua task for at most
+ * fires a little early and waits out the rest. Events run back to back in one Lua task for at most
  * SLICE_US (the SDK wants control back within 10–15 ms, or Wi-Fi and the watchdog suffer), then
  * the rest is posted as a new task (node.task.post) so the SDK and the UART get to run.
  *
@@ -32,14 +27,6 @@ export const SLICE_US = 10000;
 export const POLL_US = 500;
 /** A step pulse made of two gpio.write calls is at least this wide already (Lua call time). */
 export const PULSE_FREE_US = 5;
-/** ESP32 firmware: FreeRTOS ticks of 10 ms (CONFIG_FREERTOS_HZ 100, ESP-IDF's default). */
-export const ESP32_TICK_MS = 10;
-
-// NodeMCU's modules are ROM tables (each field read a search): the clock is read through locals,
-// bound by the constructor.
-let tmrNow: ((this: void) => number) | undefined = undefined;
-let uptime: ((this: void) => number) | undefined = undefined;
-let tmrDelay: ((this: void, us: number) => void) | undefined = undefined;
 
 export class NodeMcuHal implements Hal {
   tickUs = 1;
@@ -51,13 +38,6 @@ export class NodeMcuHal implements Hal {
   steps: StepOutput | null = null;
   /** Called after each slice of timer events and before yielding (main.ts: the link session's tick). */
   onSlice: (() => void) | undefined = undefined;
-  /**
-   * How late the pending timer may run without harm (µs): 0 where the runtime times each step
-   * with it; with a hardware generator no timer times a step (device/stepper.ts runs blocks and
-   * seeks on it): they are refills and block ends, which the queued lead covers, and the rest after
-   * a seek, which a late end only lengthens: leadUs − refillUs. Read by the simulator's deadline check.
-   */
-  timerSlackUs = 0;
   private timer: NodeMcuTimer;
   private fn: (() => void) | undefined = undefined;
   private dueUs = 0;
@@ -71,10 +51,7 @@ export class NodeMcuHal implements Hal {
   constructor() {
     this.esp32 = gpio.config !== undefined;
     this.timer = tmr.create();
-    tmrNow = tmr.now;
-    uptime = node.uptime;
-    tmrDelay = tmr.delay;
-    if (tmrNow !== undefined) this.lastRaw = tmrNow();
+    if (tmr.now !== undefined) this.lastRaw = tmr.now();
     // One closure made once: posting it or arming the alarm allocates nothing per event.
     this.dispatcher = () => this.dispatch();
     const self = this;
@@ -110,26 +87,24 @@ export class NodeMcuHal implements Hal {
 
   pulse(pin: number, widthUs: number): void {
     gpio.write(pin, gpio.HIGH);
-    if (widthUs > PULSE_FREE_US) this.delay(Math.ceil(widthUs - PULSE_FREE_US));
+    if (widthUs > PULSE_FREE_US) tmr.delay(Math.ceil(widthUs - PULSE_FREE_US));
     gpio.write(pin, gpio.LOW);
   }
 
   micros(): number {
-    if (tmrNow !== undefined) {
-      const raw = tmrNow();
+    if (tmr.now !== undefined) {
+      const raw = tmr.now();
       this.clock = this.clock + ((raw - this.lastRaw) & 0x7fffffff);
       this.lastRaw = raw;
       return this.clock;
     }
-    if (uptime !== undefined) return uptime();
+    if (node.uptime !== undefined) return node.uptime();
     return 0;
   }
 
   setTimer(delayUs: number, fn: () => void): void {
     this.fn = fn;
     this.dueUs = this.micros() + delayUs;
-    const gen = this.gen;
-    this.timerSlackUs = gen !== null ? gen.leadUs - gen.refillUs : 0;
     if (!this.dispatching) this.arm();
   }
 
@@ -162,37 +137,12 @@ export class NodeMcuHal implements Hal {
     return this.esp32;
   }
 
-  /** Whether the ESP32's tick alarms run the pending timer (a generator makes every step): no busy-wait. */
-  private onTicks(): boolean {
-    return this.esp32 && this.gen !== null;
-  }
-
-  /** Busy-wait us µs: tmr.delay, or on the ESP32 (which has none) a loop on node.uptime(). */
-  private delay(us: number): void {
-    if (tmrDelay !== undefined) {
-      tmrDelay(us);
-      return;
-    }
-    const end = this.micros() + us;
-    while (this.micros() < end) {
-      // spin
-    }
-  }
-
   /** Schedule dispatch(): an alarm when the event is far, else as the next task. */
   private arm(): void {
     this.timer.stop();
     if (this.fn === undefined) return;
     const wait = this.dueUs - this.micros();
-    if (this.onTicks()) {
-      // A FreeRTOS timer of n ticks fires on the n-th tick boundary from now: up to a tick early.
-      // While the generator runs, the nearest whole tick (refills: early or late does not matter);
-      // else (the rest after a seek) never early.
-      const tick = ESP32_TICK_MS * 1000;
-      let ticks = this.gen!.active() ? Math.floor(wait / tick + 0.5) : Math.ceil(wait / tick) + 1;
-      if (ticks < 1) ticks = 1;
-      this.timer.alarm(ticks * ESP32_TICK_MS, tmr.ALARM_SINGLE, this.dispatcher);
-    } else if (wait > SPIN_MAX_US && this.gen !== null && this.gen.active()) {
+    if (wait > SPIN_MAX_US && this.gen !== null && this.gen.active()) {
       // While the hardware step generator runs, timers are refills and dwell ends: fire 1-2 ms
       // early (not 2-3) and busy-wait the rest; a step never waits for this.
       this.timer.alarm(Math.floor(wait / 1000) - 1, tmr.ALARM_SINGLE, this.dispatcher);
@@ -213,13 +163,13 @@ export class NodeMcuHal implements Hal {
   private spin(us: number): void {
     const gen = this.gen;
     if (gen === null || !gen.active()) {
-      this.delay(Math.ceil(us));
+      tmr.delay(Math.ceil(us));
       return;
     }
     const end = this.micros() + us;
     let left = us;
     while (left > 0) {
-      this.delay(Math.ceil(left < POLL_US ? left : POLL_US));
+      tmr.delay(Math.ceil(left < POLL_US ? left : POLL_US));
       gen.poll();
       left = end - this.micros();
     }
@@ -230,24 +180,14 @@ export class NodeMcuHal implements Hal {
     this.dispatching = true;
     const start = this.micros();
     let fn = this.fn;
-    let ran = 0;
     while (fn !== undefined) {
       const now = this.micros();
       const wait = this.dueUs - now;
-      if (this.onTicks()) {
-        // On the tick: run it if it is due (the first one within half a tick while the generator
-        // runs: a refill may come early, but one that asks again within that half tick waits for
-        // the next tick), else wait for a nearer one. (No `continue`: Lua 5.1 has none.)
-        const early = ran === 0 && this.gen!.active() ? ESP32_TICK_MS * 500 : 0;
-        if (wait > early || now - start > SLICE_US) break;
-      } else {
-        if (wait > SPIN_MAX_US || now - start + (wait > 0 ? wait : 0) > SLICE_US) break;
-        // Whole µs: tmr.delay takes an integer (a fractional float is an error in Lua 5.3).
-        if (wait > 0) this.spin(wait);
-      }
+      if (wait > SPIN_MAX_US || now - start + (wait > 0 ? wait : 0) > SLICE_US) break;
+      // Whole µs: tmr.delay takes an integer (a fractional float is an error in Lua 5.3).
+      if (wait > 0) this.spin(wait);
       this.fn = undefined;
       fn();
-      ran = ran + 1;
       fn = this.fn;
     }
     this.dispatching = false;

@@ -74,12 +74,6 @@ declare namespace table {
   function concat(parts: string[], sep?: string): string;
 }
 
-/** Lua's math and string libraries (ROM tables on NodeMCU: bind a hot function to a local once). */
-declare namespace math {
-  function floor(x: number): number;
-}
-declare const string: { char: (this: void, ...codes: number[]) => string };
-
 /** A tmr.create() timer object (methods take self: t:alarm(...)). */
 interface NodeMcuTimer {
   alarm(this: NodeMcuTimer, intervalMs: number, mode: number, fn: (this: void) => void): boolean;

@@ -18,13 +18,10 @@ export class SegmentQueue {
   private sAdd: number[] = [];
   private head = 0;
   private n = 0;
-  /**
-   * The segment being read: steps left after the next one, its current interval, its add (public:
-   * steps-rmt.ts reads steps out in a loop of its own, with these in locals: see take()).
-   */
-  left = 0;
-  iv = 0;
-  ad = 0;
+  /** The segment being read: steps left after the next one, its current interval, its add. */
+  private left = 0;
+  private iv = 0;
+  private ad = 0;
 
   constructor(cap: number) {
     this.cap = cap;
@@ -70,11 +67,7 @@ export class SegmentQueue {
     } else this.load();
   }
 
-  /**
-   * After a reader stepped through the current segment itself (next, last, left, iv as pop() would
-   * leave them, left = 0 at its last step): load the following segment (next = −1 when none).
-   */
-  load(): void {
+  private load(): void {
     if (this.n === 0) {
       this.next = -1;
       return;

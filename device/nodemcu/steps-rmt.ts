@@ -30,30 +30,16 @@ export const RMT_BATCH_US = 40000;
 export const RMT_FEED_MS = 10;
 const SLACK_US = 3000;
 /** Ends of successive channels' batches are at least this far apart (µs). */
-export const RMT_STAGGER_US = 80;
+export const RMT_STAGGER_US = 40;
 /** DIR changes this long before the step (µs). */
 export const RMT_DIR_SETUP_US = 2;
 /** A step-free window around an axis' two cuts: both restart gaps fit in it, with margin. */
 const WINDOW_US = RMT_STAGGER_US + RMT_RESTART_US + 20;
 const QUEUE = 160;
-/**
- * NodeMCU keeps its libraries in ROM tables, where every `math.floor` is two searches (~5400 cycles,
- * sim/chip/lua-cost.ts) against ~185 for a VM instruction: the encoder calls these through locals,
- * bound once by the constructor (not at load: the JavaScript tests set the globals later).
- */
-let floor: (this: void, x: number) => number = function (x: number): number {
-  return x - (x % 1);
-};
-let char: (this: void, ...codes: number[]) => string = function (): string {
-  return '';
-};
 /** ESP32 output-capable GPIOs are 0..33; others (a ring's unused axes) get no channel. */
 const PIN_COUNT = 34;
-/**
- * Steps encoded and not yet made, per axis (for position()): at most a batch and the next one's
- * lead (~55 ms; ref-gantry's Z makes 8 000 steps/s). A full ring cuts the batch early.
- */
-const MADE_RING = 1024;
+/** Steps encoded and not yet made, per axis (for position()). */
+const MADE_RING = 2048;
 
 export class RmtStepOutput implements StepOutput {
   leadUs = 80000;
@@ -85,14 +71,14 @@ export class RmtStepOutput implements StepOutput {
   private running = false;
   private startUs = 0;
   private refillGen = 0;
-  /** Per axis, a ring of the steps encoded and not yet counted made: time (generator µs) and the position after it. */
   private madeT: number[][] = [[], [], []];
-  private madeP: number[][] = [[], [], []];
+  private madeS: number[][] = [[], [], []];
   private madeHead: number[] = [0, 0, 0];
   private madeCount: number[] = [0, 0, 0];
-  /** Position after the last step counted made, and after the last step encoded. */
   private made: number[] = [0, 0, 0];
-  private encPos: number[] = [0, 0, 0];
+  // Encoder state (one channel at a time): parts, time cursor (generator µs), level.
+  private parts: string[] = [];
+  private cur = 0;
 
   constructor(clock: (this: void) => number, restorePin: (this: void, pin: number) => void) {
     this.clock = clock;
@@ -101,14 +87,12 @@ export class RmtStepOutput implements StepOutput {
       this.q.push(new SegmentQueue(QUEUE));
       for (let i = 0; i < MADE_RING; i++) {
         this.madeT[a].push(0);
-        this.madeP[a].push(0);
+        this.madeS[a].push(0);
       }
     }
     this.feeder = tmr.create();
     this.feedFn = () => this.feed();
     this.doneFn = () => {};
-    floor = math.floor;
-    char = string.char;
   }
 
   setup(axis: number, stepPin: number, dirPin: number, plusLevel: number, pulseUs: number): void {
@@ -143,8 +127,6 @@ export class RmtStepOutput implements StepOutput {
       this.q[a].reset();
       this.pushedEnd[a] = 0;
       this.made[a] = 0;
-      this.encPos[a] = 0;
-      this.madeHead[a] = 0;
       this.madeCount[a] = 0;
       this.dirLevel[a] = -1;
       // (No `continue`: Lua 5.1 has none.)
@@ -190,25 +172,15 @@ export class RmtStepOutput implements StepOutput {
     }
   }
 
-  /** Count the steps made by now (a binary search over the ring: times rise). */
   private countMade(axis: number): void {
-    const n = this.madeCount[axis];
-    if (n === 0) return;
     const now = this.clock() - this.startUs;
-    const mt = this.madeT[axis];
-    const head = this.madeHead[axis];
-    // The number of steps with time ≤ now: lo steps are made, hi are not.
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = floor((lo + hi) / 2);
-      if (mt[(head + mid) % MADE_RING] <= now) lo = mid + 1;
-      else hi = mid;
+    while (this.madeCount[axis] > 0) {
+      const k = this.madeHead[axis];
+      if (this.madeT[axis][k] > now) break;
+      this.made[axis] = this.made[axis] + this.madeS[axis][k];
+      this.madeHead[axis] = (k + 1) % MADE_RING;
+      this.madeCount[axis] = this.madeCount[axis] - 1;
     }
-    if (lo === 0) return;
-    this.made[axis] = this.madeP[axis][(head + lo - 1) % MADE_RING];
-    this.madeHead[axis] = (head + lo) % MADE_RING;
-    this.madeCount[axis] = n - lo;
   }
 
   /** The feeder: at a boundary, encode every channel's next batch, then send them in order. */
@@ -226,8 +198,6 @@ export class RmtStepOutput implements StepOutput {
     // The last axis' cut comes 2 staggers per axis after the target, and needs a step-free window after it.
     const last = known - 6 * RMT_STAGGER_US - WINDOW_US - RMT_DIR_SETUP_US;
     if (target > last) target = last;
-    // (Whole µs: the items' durations are integers.)
-    target = floor(target);
     if (target <= this.boundary || target <= nowGen) return;
     this.boundary = target;
     let lower = target;
@@ -235,12 +205,11 @@ export class RmtStepOutput implements StepOutput {
     let callAt = now;
     for (let a = 0; a < 3; a++) {
       if (this.ch[2 * a] !== undefined) {
+        const cut = this.window(a, lower);
         const pd = this.predict(2 * a, callAt);
         const ps = this.predict(2 * a + 1, pd);
         callAt = ps;
-        this.startAt[2 * a] = pd;
-        this.startAt[2 * a + 1] = ps;
-        const cut = this.encodeAxis(a, lower, pd - this.startUs, ps - this.startUs);
+        this.encodeAxis(a, pd - this.startUs, cut, ps - this.startUs, cut + RMT_STAGGER_US);
         lower = cut + 2 * RMT_STAGGER_US;
       }
     }
@@ -248,9 +217,8 @@ export class RmtStepOutput implements StepOutput {
       const h = this.ch[c];
       if (h !== undefined) {
         h.send(this.data[c], this.doneFn);
-        // The send returns when the batch has started, where the encoder put it (not the clock
-        // after the call: Lua's own time since then is not the batch's).
-        this.chEnd[c] = this.startAt[c] + this.ticks[c];
+        // The send returns when the batch has started: its end follows from its length.
+        this.chEnd[c] = this.clock() + this.ticks[c];
         this.data[c] = '';
         this.batches = this.batches + 1;
       }
@@ -258,8 +226,6 @@ export class RmtStepOutput implements StepOutput {
   }
 
   private ticks: number[] = [0, 0, 0, 0, 0, 0];
-  /** HAL time each channel's batch being sent starts at (predicted: predict()). */
-  private startAt: number[] = [0, 0, 0, 0, 0, 0];
 
   /** HAL time at which channel c's next batch will start, for a send issued at callAt. */
   private predict(c: number, callAt: number): number {
@@ -269,130 +235,82 @@ export class RmtStepOutput implements StepOutput {
   }
 
   /**
-   * Axis a's next batch: its steps from the queue up to the cut, the first time ≥ lower after a
-   * step's fall such that no step rises within WINDOW_US (+ DIR setup) after it, encoded as the DIR
-   * batch from dStart and the STEP batch from sStart (generator µs; both end at the cut, STEP one
-   * stagger later) into data[2a], data[2a + 1]; returns the cut. This is the only code that runs
-   * once per step, so it keeps everything in locals (a field or a ROM-table look-up per step costs
-   * more than the step's own arithmetic): per step a rounding, a compare, one string.char of the
-   * step's low and high items, the step's time and position into the made ring.
+   * The axis' cut: the first time ≥ lower after a step's fall such that no step rises within
+   * WINDOW_US (+ DIR setup) after it; the steps before it are taken from the queue (into madeT).
    */
-  private encodeAxis(a: number, lower: number, dStart: number, sStart: number): number {
+  private window(a: number, lower: number): number {
     const sq = this.q[a];
-    const w = this.widthUs;
-    const wLo = w % 256;
-    const wHi = 128 + (w - wLo) / 256;
-    const win = WINDOW_US + RMT_DIR_SETUP_US;
-    const plus = this.plus[a];
-    const mt = this.madeT[a];
-    const mp = this.madeP[a];
-    let cnt = this.madeCount[a];
-    let k = (this.madeHead[a] + cnt) % MADE_RING;
-    let pos = this.encPos[a];
-    let level = this.dirLevel[a];
-    let out = level < 0 ? 0 : level;
-    const dp: string[] = [];
-    let dCur = dStart;
-    const sp: string[] = [];
-    let sn = 0;
-    let sCur = sStart;
     let c = lower;
-    let late = 0;
-    let next = sq.next;
-    let last = sq.last;
-    let left = sq.left;
-    let iv = sq.iv;
-    let ad = sq.ad;
-    let s = sq.nextDir > 0 ? 1 : -1;
-    while (next >= 0) {
-      const r = floor(next + 0.5);
-      if (r >= c + win || cnt >= MADE_RING) break;
-      // DIR: a turn changes the level RMT_DIR_SETUP_US before the step (rare: a call is fine).
-      const want = s > 0 ? plus : 1 - plus;
-      if (want !== level) {
-        dCur = hold(dp, out, dCur, r - RMT_DIR_SETUP_US);
+    const firstTaken = this.madeCount[a];
+    this.pending = 0;
+    for (;;) {
+      const n = sq.next;
+      if (n < 0) break;
+      const r = Math.floor(n + 0.5);
+      if (r >= c + WINDOW_US + RMT_DIR_SETUP_US) break;
+      // Step r belongs to this batch.
+      const k = (this.madeHead[a] + this.madeCount[a]) % MADE_RING;
+      this.madeT[a][k] = r;
+      this.madeS[a][k] = sq.nextDir > 0 ? 1 : -1;
+      this.madeCount[a] = this.madeCount[a] + 1;
+      this.pending = this.pending + 1;
+      sq.pop();
+      if (r + this.widthUs > c) c = r + this.widthUs;
+    }
+    this.pendingFirst = firstTaken;
+    return c;
+  }
+
+  private pending = 0;
+  private pendingFirst = 0;
+
+  /** Encode the DIR batch [dStart, dCut] and the STEP batch [sStart, sCut] of axis a's pending steps. */
+  private encodeAxis(a: number, dStart: number, dCut: number, sStart: number, sCut: number): void {
+    // DIR
+    this.parts = [];
+    this.cur = dStart;
+    let level = this.dirLevel[a] < 0 ? 0 : this.dirLevel[a];
+    for (let i = 0; i < this.pending; i++) {
+      const k = (this.madeHead[a] + this.pendingFirst + i) % MADE_RING;
+      const want = this.madeS[a][k] > 0 ? this.plus[a] : 1 - this.plus[a];
+      if (want !== level || this.dirLevel[a] < 0) {
+        this.item(level, this.madeT[a][k] - RMT_DIR_SETUP_US);
         level = want;
-        out = want;
-      }
-      // STEP: low until the step (made at once if its time has passed: late), then high.
-      let t = r;
-      if (t < sCur) {
-        late = late + 1;
-        t = sCur;
-      }
-      let d = t - sCur;
-      while (d > MAX_TICKS) {
-        sn = sn + 1;
-        sp[sn - 1] = char(MAX_TICKS % 256, (MAX_TICKS - (MAX_TICKS % 256)) / 256);
-        d = d - MAX_TICKS;
-      }
-      const dLo = d % 256;
-      sn = sn + 1;
-      sp[sn - 1] = d > 0 ? char(dLo, (d - dLo) / 256, wLo, wHi) : char(wLo, wHi);
-      sCur = t + w;
-      if (sCur > c) c = sCur;
-      pos = pos + s;
-      mt[k] = r;
-      mp[k] = pos;
-      k = k + 1;
-      if (k === MADE_RING) k = 0;
-      cnt = cnt + 1;
-      // The queue's next step (SegmentQueue.pop, inlined).
-      last = next;
-      if (left > 0) {
-        left = left - 1;
-        iv = iv + ad;
-        next = last + iv;
-      } else {
-        sq.last = last;
-        sq.left = 0;
-        sq.load();
-        next = sq.next;
-        left = sq.left;
-        iv = sq.iv;
-        ad = sq.ad;
-        s = sq.nextDir > 0 ? 1 : -1;
+        this.dirLevel[a] = want;
       }
     }
-    sq.next = next;
-    sq.last = last;
-    sq.left = left;
-    sq.iv = iv;
-    sq.ad = ad;
-    this.madeCount[a] = cnt;
-    this.encPos[a] = pos;
-    this.dirLevel[a] = level;
-    this.lateSteps = this.lateSteps + late;
-    // Both channels hold their level to the cut (STEP one stagger later).
-    dCur = hold(dp, out, dCur, c);
-    let d = c + RMT_STAGGER_US - sCur;
+    this.item(level, dCut);
+    this.data[2 * a] = table.concat(this.parts);
+    this.ticks[2 * a] = Math.floor(this.cur - dStart + 0.5);
+    // STEP
+    this.parts = [];
+    this.cur = sStart;
+    for (let i = 0; i < this.pending; i++) {
+      const k = (this.madeHead[a] + this.pendingFirst + i) % MADE_RING;
+      let r = this.madeT[a][k];
+      if (r < this.cur) {
+        // Its time has passed (the batch could not start earlier): made at once, late.
+        this.lateSteps = this.lateSteps + 1;
+        r = this.cur;
+      }
+      this.item(0, r);
+      this.item(1, r + this.widthUs);
+    }
+    this.item(0, sCut);
+    this.data[2 * a + 1] = table.concat(this.parts);
+    this.ticks[2 * a + 1] = Math.floor(this.cur - sStart + 0.5);
+  }
+
+  /** Hold level from the cursor until time t (generator µs, rounded to the tick). */
+  private item(level: number, t: number): void {
+    let d = Math.floor(t - this.cur + 0.5);
+    if (d <= 0) return;
+    this.cur = this.cur + d;
+    const top = level === 0 ? 0 : 128;
     while (d > 0) {
       const n = d > MAX_TICKS ? MAX_TICKS : d;
       d = d - n;
-      const nLo = n % 256;
-      sn = sn + 1;
-      sp[sn - 1] = char(nLo, (n - nLo) / 256);
+      this.parts.push(String.fromCharCode(n % 256, top + Math.floor(n / 256)));
     }
-    if (c + RMT_STAGGER_US > sCur) sCur = c + RMT_STAGGER_US;
-    this.data[2 * a] = table.concat(dp);
-    this.ticks[2 * a] = dCur - dStart;
-    this.data[2 * a + 1] = table.concat(sp);
-    this.ticks[2 * a + 1] = sCur - sStart;
-    return c;
   }
-}
-
-/** Append items holding level from cur until t (both whole µs); the new cursor. */
-function hold(parts: string[], level: number, cur: number, t: number): number {
-  let d = t - cur;
-  if (d <= 0) return cur;
-  const top = level === 0 ? 0 : 128;
-  const end = cur + d;
-  while (d > 0) {
-    const n = d > MAX_TICKS ? MAX_TICKS : d;
-    d = d - n;
-    const lo = n % 256;
-    parts.push(char(lo, top + (n - lo) / 256));
-  }
-  return end;
 }

@@ -10,7 +10,6 @@
  * The HAL inside Lua is device/nodemcu/hal.ts as compiled, not SimHal.
  */
 import { SEEK_POLL_US } from '../../device/stepper';
-import { ESP32_TICK_MS } from '../../device/nodemcu/hal';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fengari from 'fengari';
@@ -61,10 +60,6 @@ const SHIM = `
 local mcu_mode, mcu_write, mcu_read, mcu_now, mcu_delay, mcu_set, mcu_cancel, mcu_print =
   __mcu_mode, __mcu_write, __mcu_read, __mcu_now, __mcu_delay, __mcu_set, __mcu_cancel, __mcu_print
 local esp32 = __board == "ESP32"
--- The ESP32 firmware's tmr (10 ms ticks, no delay/now, HIGH-priority alarm tasks). A board without
--- the step primitives (primitives 'none', a stand-in: no real ESP32 build steps from Lua timers)
--- keeps the millisecond tmr with tmr.delay, as the ESP8266's.
-local esp32tmr = esp32 and __primitives ~= "none"
 -- With a chip (sim/chip), __app_call is JavaScript that counts the callback's VM instructions.
 if __app_call == nil then __app_call = function(f, ...) return f(...) end end
 gpio = { HIGH = 1, LOW = 0, OUTPUT = 10, INPUT = 11, PULLUP = 20, FLOAT = 21, OUT = 10, IN = 11, PULL_UP = 20, FLOATING = 21 }
@@ -81,21 +76,9 @@ gpio.read = function(pin) return mcu_read(pin) end
 -- Timers and posted tasks share MCU timer slot 0, armed for the earliest: posted tasks first (in
 -- order, at once), then the alarm due first (ties: the one armed first). Re-arming a timer replaces
 -- its alarm, as on NodeMCU; ALARM_AUTO repeats.
--- ESP32 (components/modules/tmr.c, task/task.c of dev-esp32): an alarm is a FreeRTOS timer of
--- pdMS_TO_TICKS(ms) ticks at 100 Hz, so it fires on a 10 ms tick boundary, n ticks after the tick
--- it was armed in (0 ticks trips configASSERT: the chip aborts); its callback is posted at HIGH
--- priority, and the Lua task takes HIGH before the LOW tasks node.task.post queues here.
 local armed = {}
 local tasks, taskHead, taskTail = {}, 1, 0
 local seq = 0
-local TICK = 10000
-local function dueAlarm(now)
-  local best = nil
-  for t in pairs(armed) do
-    if t.at <= now and (best == nil or t.at < best.at or (t.at == best.at and t.seq < best.seq)) then best = t end
-  end
-  return best
-end
 local function rearm()
   if taskHead <= taskTail then mcu_set(0) return end
   local best = nil
@@ -104,22 +87,21 @@ local function rearm()
   end
   if best == nil then mcu_cancel() else mcu_set(best.at - mcu_now(false)) end
 end
-local function runAlarm(best)
-  if best.mode == 2 then best.at = best.at + best.period else armed[best] = nil end
-  __app_call(best.fn, best)
-end
 function __fire()
-  local first = esp32tmr and dueAlarm(mcu_now(false)) or nil
-  if first ~= nil then
-    runAlarm(first)
-  elseif taskHead <= taskTail then
+  if taskHead <= taskTail then
     local f = tasks[taskHead]
     tasks[taskHead] = nil
     taskHead = taskHead + 1
     __app_call(f)
   else
-    local best = dueAlarm(mcu_now(false))
-    if best ~= nil then runAlarm(best) end
+    local now, best = mcu_now(false), nil
+    for t in pairs(armed) do
+      if t.at <= now and (best == nil or t.at < best.at or (t.at == best.at and t.seq < best.seq)) then best = t end
+    end
+    if best ~= nil then
+      if best.mode == 2 then best.at = best.at + best.ms * 1000 else armed[best] = nil end
+      __app_call(best.fn, best)
+    end
   end
   rearm()
 end
@@ -128,20 +110,7 @@ Timer.__index = Timer
 __Timer = Timer
 function Timer:alarm(ms, mode, fn)
   seq = seq + 1
-  local now, at, period = mcu_now(false), 0, ms * 1000
-  if esp32tmr then
-    if math.type(ms) ~= "integer" and ms ~= math.floor(ms) then error("bad argument #2 to 'alarm' (number has no integer representation)") end
-    if ms < 1 or ms > 6870947 then error("bad argument #2 to 'alarm' (Range: 1-6870947)") end
-    local ticks = (ms * 100) // 1000
-    if ticks == 0 then
-      error("ESP32 abort: tmr alarm of " .. ms .. " ms is 0 FreeRTOS ticks at 100 Hz (configASSERT in xTimerCreate)")
-    end
-    period = ticks * TICK
-    at = (now // TICK) * TICK + period
-  else
-    at = now + period
-  end
-  self.at, self.period, self.mode, self.fn, self.seq = at, period, mode, fn, seq
+  self.at, self.ms, self.mode, self.fn, self.seq = mcu_now(false) + ms * 1000, ms, mode, fn, seq
   armed[self] = true
   rearm()
   return true
@@ -150,8 +119,7 @@ function Timer:stop() armed[self] = nil; rearm(); return true end
 function Timer:unregister() self:stop() end
 tmr = { ALARM_SINGLE = 0, ALARM_SEMI = 1, ALARM_AUTO = 2 }
 function tmr.create() return setmetatable({}, Timer) end
--- (The ESP32 firmware has neither tmr.delay nor tmr.now: node.uptime is its clock.)
-if not esp32tmr then function tmr.delay(us) mcu_delay(us) end end
+function tmr.delay(us) mcu_delay(us) end
 node = { task = { LOW_PRIORITY = 0, MEDIUM_PRIORITY = 1, HIGH_PRIORITY = 2 } }
 function node.task.post(prio, fn) taskTail = taskTail + 1; tasks[taskTail] = fn; rearm() end
 function node.heap() return 40000 end
@@ -248,8 +216,7 @@ const CHARGE = `
 local shim_in, shim_out = __shim_in, __shim_out
 local function pass(...) shim_out() return ... end
 local function wrap(f) return function(...) shim_in() return pass(f(...)) end end
-gpio.write, gpio.read = __mcu_write, __mcu_read
-if tmr.delay ~= nil then tmr.delay = __mcu_delay end
+gpio.write, gpio.read, tmr.delay = __mcu_write, __mcu_read, __mcu_delay
 if tmr.now ~= nil then tmr.now = __mcu_tmrnow end
 if node.uptime ~= nil then node.uptime = __mcu_uptime end
 local direct = { [__mcu_write] = true, [__mcu_read] = true, [__mcu_delay] = true, [__mcu_tmrnow] = true, [__mcu_uptime] = true }
@@ -439,8 +406,6 @@ function openLuaApp(
   });
   lua.lua_pushstring(L, to_luastring(board));
   lua.lua_setglobal(L, to_luastring('__board'));
-  lua.lua_pushstring(L, to_luastring(primitives));
-  lua.lua_setglobal(L, to_luastring('__primitives'));
   check(lauxlib.luaL_dostring(L, to_luastring(SHIM)), 'shim');
   let gp: GpioPulse | null = null;
   if (primitives === 'firmware' && board === 'ESP8266') {
@@ -523,9 +488,7 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
     // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts), and the Lua
     // timer that reads it can come up to about one more poll late (behind a pty, 7 steps at Y's seek
     // speed were seen): the axis may run on that long.
-    // On the ESP32 firmware that timer rides on FreeRTOS ticks of 10 ms (device/nodemcu/hal.ts): the
-    // switch is read up to two ticks apart. (An unset board may resolve to either: judged as ESP32.)
-    homingOvertravelMs: (opts.primitives ?? 'firmware') === 'none' ? undefined : opts.board === 'ESP8266' ? (2 * SEEK_POLL_US) / 1000 : 2 * ESP32_TICK_MS,
+    homingOvertravelMs: (opts.primitives ?? 'firmware') === 'none' ? undefined : (2 * SEEK_POLL_US) / 1000,
     create(mcu, machine, ring, faults) {
       // The ESP32 chip runs the ESP32 firmware's API (gpio.config, node.uptime).
       // Without a board or an ESP8266 chip: an ESP32, the board hookline flash defaults to (an
@@ -579,8 +542,7 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
  * With a chip: the runtime's timer (Hal.setTimer on the NodeMcuHal instance, the stepper's one
  * timer) is wrapped in JavaScript, so no VM instruction is added: each call notes when its callback
  * is due (the clock at the call + delayUs), and when the HAL runs the callback the chip is told
- * (ChipCpu.deadline), which records it late beyond the tolerance (plus the HAL's timerSlackUs for
- * that timer). A runtime already behind its
+ * (ChipCpu.deadline), which records it late beyond the tolerance. A runtime already behind its
  * schedule asks for delay 0 (device/stepper.ts scheduleAt clamps), so the lateness seen here is a
  * lower bound on the step's.
  */
@@ -595,7 +557,6 @@ function watchDeadlines(L: unknown, mcu: VirtualMcu, flush: () => void): void {
     flush();
     const d = lua.lua_tonumber(L, 2);
     const due = mcu.now + (d > 0 ? d : 0);
-    let slack = 0;
     lua.lua_pushvalue(L, 3);
     const ref = lauxlib.luaL_ref(L, REG);
     lua.lua_rawgeti(L, REG, original);
@@ -603,7 +564,7 @@ function watchDeadlines(L: unknown, mcu: VirtualMcu, flush: () => void): void {
     lua.lua_pushvalue(L, 2);
     lua.lua_pushjsfunction(L, () => {
       flush();
-      cpu.deadline(due, "the runtime's step timer", slack);
+      cpu.deadline(due, "the runtime's step timer");
       const n = lua.lua_gettop(L);
       lua.lua_rawgeti(L, REG, ref);
       lauxlib.luaL_unref(L, REG, ref);
@@ -612,11 +573,6 @@ function watchDeadlines(L: unknown, mcu: VirtualMcu, flush: () => void): void {
       return 0;
     });
     lua.lua_call(L, 3, 0);
-    // The HAL says how late this timer may run without harm (NodeMcuHal.timerSlackUs: with a
-    // hardware step generator no timer times a step).
-    lua.lua_getfield(L, 1, to_luastring('timerSlackUs'));
-    slack = lua.lua_tonumber(L, -1) || 0;
-    lua.lua_pop(L, 1);
     return 0;
   });
   lua.lua_setfield(L, -2, to_luastring('setTimer'));
