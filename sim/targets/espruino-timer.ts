@@ -199,9 +199,10 @@ export function espruinoTimer(mcu: VirtualMcu): EspruinoTimerApi {
         const r = axisWord(mem, a);
         if (mem[r + A_RD] !== t.rdBefore[a]) {
           stats.segments++;
-          // taken more than one period after its start: JavaScript wrote it too late
+          // taken more than two periods after its start: JavaScript wrote it too late (one period is
+          // the take's own, one the previous phase's last step held by a pulse's end or DIR setup)
           const late = (now - mem[r + A_RING + t.rdBefore[a] * SEG_WORDS + S_START]) | 0;
-          if (late > t.periodUnits) {
+          if (late > 2 * t.periodUnits) {
             stats.lateSegments++;
             if (!t.reported[a]) {
               t.reported[a] = true;
