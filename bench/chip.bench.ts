@@ -157,6 +157,13 @@ async function main() {
     }
     const ps = r.chip.cycles / Math.max(1, r.steps);
     const hz = def.mhz * 1e6;
+    if (r.steps === 0) {
+      console.log(
+        `NodeMCU on ${chip} (${def.label}); ${machine}: model (hookline sim --chip ${chip}, 6-line plan): no step made (${(r.chip.cycles / 1e6).toFixed(0)} M cycles in ${r.chip.entries} entries, load peak ${(100 * r.chip.load.peak).toFixed(0)} %, ${r.chip.late.count} late), verdict ${r.ok ? 'ok' : 'FAILED'}: no per-step figure — docs/targets/nodemcu.md, "Open"`,
+      );
+      if (def.freeHeap) console.log(`  free heap after boot: ${def.freeHeap.bytes} B — published: ${def.freeHeap.source}`);
+      continue;
+    }
     console.log(
       `NodeMCU on ${chip} (${def.label}); ${machine} peak ${pk} steps/s: model (hookline sim --chip ${chip}, 6-line plan, ${r.steps} steps): ${k(ps)} cycles/step, ` +
         `${k(r.chip.cycles / Math.max(1, r.chip.entries))} per entry → ceiling ${f0(hz / ps)} steps/s; load at ${pk} steps/s ${((pk * ps) / hz * 100).toFixed(0)} %; run: load peak ${(100 * r.chip.load.peak).toFixed(0)} %, ${r.chip.late.count} late, verdict ${r.ok ? 'ok' : 'FAILED'} — model: sim/chip/lua-cost.ts (Lua VM instructions counted with a hook × published cycles)`,
