@@ -459,24 +459,30 @@ export class Stepper {
 
   // ---- hardware step generator ------------------------------------------------------------------
   //
-  // Blocks leave the planner up to leadUs ahead of the generator's clock; each axis' steps in a block
-  // are cut into chunks whose step times fit one segment (interval, count, add): the segment passes
-  // exactly through the axis' previous step, the chunk's first step and its last, and a chunk is
-  // accepted when its middle step is within maxErrorUs of its exact time (profile.timeAt), else it is
-  // halved. A chunk never spans two phases of the block's profile (the time is smooth inside each).
-  // A generator that integrates constant acceleration itself (StepOutput.phases) takes each phase
-  // whole instead: at most three segments per axis and block, exact.
+  // Blocks leave the planner up to leadUs ahead of the generator's clock. A generator that integrates
+  // constant acceleration itself (StepOutput.phases) takes each phase of a block's profile whole
+  // (queuePhase): at most three segments per axis and block, exact. Otherwise each axis' steps in a
+  // block are cut into chunks whose step times fit one segment (interval, count, add) through the
+  // axis' previous step, the chunk's first step and its last, as long as the ramp's error bound
+  // allows (queueChunk, setChunkScale); a chunk never spans two phases (the time is smooth inside each).
   // The interpreter's work is per chunk and per refill, never per step (docs/runtime.md).
 
-  private startGen(gen: StepOutput): void {
-    this.mode = MODE_GEN;
-    // The first segments are queued now and start one refill period later.
+  /**
+   * Start the generator's clock one refill period from now (the interpreter queues the first
+   * segments meanwhile; on a slow chip that takes milliseconds each), positions counted from here.
+   */
+  private beginGen(gen: StepOutput): void {
     this.genStartUs = this.hal.micros() + gen.refillUs;
     gen.start(this.genStartUs);
     for (let i = 0; i < 3; i++) {
       this.genBase[i] = this.pos[i];
       this.segLast[i] = 0;
     }
+  }
+
+  private startGen(gen: StepOutput): void {
+    this.mode = MODE_GEN;
+    this.beginGen(gen);
     this.genEndUs = 0;
     this.segActive = false;
     this.flHead = 0;
@@ -493,15 +499,8 @@ export class Stepper {
    */
   private startGenSeek(gen: StepOutput, axis: number, dir: number, maxCount: number): void {
     this.mode = MODE_GEN_SEEK;
-    // The first steps wait a refill period, as a job's do: the interpreter queues the first segments
-    // in the meantime (on a slow chip that takes milliseconds each).
-    this.genStartUs = this.hal.micros() + gen.refillUs;
-    gen.start(this.genStartUs);
-    for (let i = 0; i < 3; i++) {
-      this.genBase[i] = this.pos[i];
-      this.segLast[i] = 0;
-      this.nSteps[i] = 0;
-    }
+    this.beginGen(gen);
+    for (let i = 0; i < 3; i++) this.nSteps[i] = 0;
     this.nSteps[axis] = maxCount;
     this.sgn[axis] = dir > 0 ? 1 : -1;
     this.blockLen = maxCount;
@@ -538,10 +537,7 @@ export class Stepper {
       return;
     }
     const n = this.nSteps[axis];
-    while (this.segNext[axis] <= n && this.segLast[axis] < now + gen.leadUs && gen.free(axis) > 0) {
-      if (gen.phases === true) this.queuePhase(gen, axis);
-      else this.queueChunk(gen, axis);
-    }
+    this.queueAxis(gen, axis, now + gen.leadUs);
     let next = now + (this.seekUntilEndstop && SEEK_POLL_US < gen.refillUs ? SEEK_POLL_US : gen.refillUs);
     if (this.segNext[axis] <= n && gen.free(axis) <= 0) {
       const half = now + (this.segLast[axis] - now) / 2;
@@ -625,10 +621,7 @@ export class Stepper {
         let left = false;
         for (let i = 0; i < 3; i++) {
           const n = this.nSteps[i];
-          while (this.segNext[i] <= n && this.segLast[i] < horizon && gen.free(i) > 0) {
-            if (gen.phases === true) this.queuePhase(gen, i);
-            else this.queueChunk(gen, i);
-          }
+          this.queueAxis(gen, i, horizon);
           if (this.segNext[i] <= n) {
             left = true;
             if (gen.free(i) <= 0) {
@@ -650,6 +643,16 @@ export class Stepper {
       if (this.genEndUs < t) this.genEndUs = t + gen.refillUs;
       this.takeBlock();
       if (this.mode !== MODE_GEN) return;
+    }
+  }
+
+  /** Queue the axis' steps of the block being cut up to horizon (generator µs), or until its queue is full. */
+  private queueAxis(gen: StepOutput, axis: number, horizon: number): void {
+    const n = this.nSteps[axis];
+    const phases = gen.phases === true;
+    while (this.segNext[axis] <= n && this.segLast[axis] < horizon && gen.free(axis) > 0) {
+      if (phases) this.queuePhase(gen, axis);
+      else this.queueChunk(gen, axis);
     }
   }
 
