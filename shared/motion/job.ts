@@ -264,11 +264,11 @@ export class JobPath implements PathMaker {
  * circles the path runs on), closer than (hook + nozzle diameter)/2 + ¼ mm; on a tie the lower
  * index. −1 when clear.
  *
- * Only hooks within the segment's angular span as seen from the ring's centre, widened by
- * asin(keep / ring radius) and one hook either side, can be that close (a point P within keep of a
- * hook H on the ring sees H from the centre at most that angle away): those are the only ones
- * tested, a few instead of all (on a Pico each costs hundreds of µs of interpreter time). A segment
- * that passes within a quarter of the ring's radius of the centre tests them all; so does `all`.
+ * A hook on the ring within keep of the segment needs a point of it beyond rin = ring − keep, and
+ * only the segment's end pieces can lie out there (|P(t)|² is convex in t): only the hooks within
+ * those pieces' angular spans, widened by what keep subtends at rin and a hook either side, are
+ * tested, a few instead of all (on a Pico each costs hundreds of µs of interpreter time). `all`
+ * tests every hook (the reference the tests compare with).
  */
 export function segmentOffender(m: MachineProfile, x0: number, y0: number, x1: number, y1: number, target: number, prevHook: number, all: boolean): number {
   const collide = (m.hooks.hookDiameterMm + m.wrap.nozzleDiameterMm) / 2;
@@ -356,8 +356,8 @@ function offenderIn(m: MachineProfile, x0: number, y0: number, x1: number, y1: n
   const l2 = dx * dx + dy * dy;
   let bestT = 2;
   if (best >= 0) {
-    const bx = ccx + ring * Math.cos(hookAngle(m, best));
-    const by = ccy + ring * Math.sin(hookAngle(m, best));
+    const bx = hookXMm(m, best);
+    const by = hookYMm(m, best);
     bestT = l2 > 0 ? ((bx - x0) * dx + (by - y0) * dy) / l2 : 0;
     if (bestT < 0) bestT = 0;
     if (bestT > 1) bestT = 1;
@@ -368,7 +368,7 @@ function offenderIn(m: MachineProfile, x0: number, y0: number, x1: number, y1: n
   let i = first % n;
   if (i < 0) i = i + n;
   const turn = TWO_PI / n;
-  const a = (m.hooks.startAngleDeg * Math.PI) / 180 + turn * i;
+  const a = hookAngle(m, i);
   let ux = Math.cos(a);
   let uy = Math.sin(a);
   const rc = Math.cos(turn);
