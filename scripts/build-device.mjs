@@ -357,3 +357,24 @@ run(bin('tstl'), ['-p', 'tsconfig.lua.json']);
 // "JIT" target, whose bitwise operations call the `bit` module NodeMCU's 5.1 firmware has.
 run(bin('tstl'), ['-p', 'tsconfig.lua53.json']);
 run(bin('tstl'), ['-p', 'tsconfig.lua51.json']);
+
+/**
+ * NodeMCU keeps its libraries (math, string, table, bit) in ROM tables in flash, where every
+ * `math.floor` is two slow look-ups (the global, then the field: ≈ 2700 cycles each,
+ * docs/targets.md "Chip cost"). NodeMCU's own advice is to cache them in locals: each library
+ * function the app uses becomes one chunk-level local, read as an upvalue (one VM instruction).
+ */
+function cacheRomFunctions(file) {
+  const src = readFileSync(file, 'utf8');
+  const used = new Set();
+  const out = src.replace(/(?<![\w.:])(math|string|table|bit)\.([A-Za-z_]\w*)\b(?!\s*=[^=])/g, (m, lib, name) => {
+    used.add(`${lib}.${name}`);
+    return `__rom_${lib}_${name}`;
+  });
+  const names = [...used].sort();
+  const locals = names.map((n) => `local __rom_${n.replace('.', '_')} = ${n}`).join('\n');
+  const nl = out.indexOf('\n');
+  writeFileSync(file, `${out.slice(0, nl + 1)}-- NodeMCU ROM-table functions cached in locals (scripts/build-device.mjs, cacheRomFunctions)\n${locals}\n${out.slice(nl + 1)}`);
+}
+cacheRomFunctions('dist/nodemcu/5.3/hookline.lua');
+cacheRomFunctions('dist/nodemcu/5.1/hookline.lua');
