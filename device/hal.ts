@@ -53,6 +53,18 @@ export interface StepOutput {
   /** Motion the stepper keeps queued ahead of the generator (µs), and how often it refills (µs). */
   leadUs: number;
   refillUs: number;
+  /**
+   * How far ahead of now a motion starts the generator's clock (µs; default refillUs): the
+   * interpreter plans and queues the first segments meanwhile, and the first refill queues up to
+   * leadUs minus this of motion.
+   */
+  startDelayUs?: number;
+  /**
+   * How late the interpreter's timer may write a dwell's output (an arm's swing) after the dwell
+   * starts, µs (default 0): such a dwell is lengthened by it, so the next motion waits for the
+   * output's whole time. NodeMCU on an ESP32 times with 10 ms ticks.
+   */
+  outputLateUs?: number;
   /** Largest error (µs) the stepper may introduce in a step's time by compressing steps into segments. */
   maxErrorUs: number;
   /** The generator's timer resolution, µs (each step time is rounded to it). */

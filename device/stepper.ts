@@ -468,11 +468,12 @@ export class Stepper {
   // The interpreter's work is per chunk and per refill, never per step (docs/runtime.md).
 
   /**
-   * Start the generator's clock one refill period from now (the interpreter queues the first
+   * Start the generator's clock startDelayUs (default one refill period) from now (the interpreter queues the first
    * segments meanwhile; on a slow chip that takes milliseconds each), positions counted from here.
    */
   private beginGen(gen: StepOutput): void {
-    this.genStartUs = this.hal.micros() + gen.refillUs;
+    const delay = gen.startDelayUs;
+    this.genStartUs = this.hal.micros() + (delay === undefined ? gen.refillUs : delay);
     gen.start(this.genStartUs);
     for (let i = 0; i < 3; i++) {
       this.genBase[i] = this.pos[i];
@@ -683,6 +684,8 @@ export class Stepper {
       this.flPin[f] = pl.outPin[k];
       this.flLevel[f] = pl.outLevel[k];
       this.genEndUs = this.genEndUs + pl.dwell[k];
+      const late = this.gen === null ? undefined : this.gen.outputLateUs;
+      if (late !== undefined && pl.outPin[k] >= 0) this.genEndUs = this.genEndUs + late;
       this.flEnd[f] = this.genEndUs;
       this.motionSeconds = this.motionSeconds + pl.dwell[k] / 1000000;
       pl.pop();

@@ -131,14 +131,6 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   // Charged to a chip, the clock runs on while the interpreter works, so an edge comes at a
   // fraction of a µs after the whole-µs clock reading that timed it, at both ends of an interval:
   // steps are good to 2 µs, not 1 (the firmware's timing on a real chip, too).
-  const jitterUs = Math.max(target.stepJitterUs ?? 0, opts.chip ? CHIP_STEP_JITTER_US : 0);
-  if (jitterUs) verifier.setStepJitter(jitterUs);
-  if (target.homingOvertravelMs) {
-    for (let a = 0; a < 3; a++) {
-      const ax = axisAt(machine, a);
-      verifier.overtravel[a] = Math.ceil((target.homingOvertravelMs / 1000) * ax.homing.seekSpeedMmS * ax.stepsPerMm) + 1;
-    }
-  }
   let tracker: RingTracker | null = null;
   if (ring) {
     const rp = new RingPlant(mcu, ring, machine, pos, verifier);
@@ -156,6 +148,15 @@ export function simulate(stream: Uint8Array, profile: MachineProfile | RingProfi
   }
   const faults: RuntimeFaults = { ...noFaults(), ...opts.faults };
   const device = target.create(mcu, opts.runtimeMachine ?? machine, ring, faults);
+  // (Read after create(): a target may only know its board then. Nothing has moved yet.)
+  const jitterUs = Math.max(target.stepJitterUs ?? 0, opts.chip ? CHIP_STEP_JITTER_US : 0);
+  if (jitterUs) verifier.setStepJitter(jitterUs);
+  if (target.homingOvertravelMs) {
+    for (let a = 0; a < 3; a++) {
+      const ax = axisAt(machine, a);
+      verifier.overtravel[a] = Math.ceil((target.homingOvertravelMs / 1000) * ax.homing.seekSpeedMmS * ax.stepsPerMm) + 1;
+    }
+  }
   const rt = device.runtime;
   rt.setMachineHash(opts.machineHash ?? machineHash(profile));
   rt.boot();

@@ -108,7 +108,7 @@ describe('NodeMCU target charged to a chip', () => {
   /** Power on near the endstops: homing is short. */
   const startMm = [10, 10, 25];
   const run = (mhz: number | null) =>
-    simulate(plan, m, { startMm, target: nodemcuTarget({ primitives: 'none' }), skipEstimates: true, ...(mhz === null ? {} : { chip: { ...CHIPS.esp8266, mhz } }) });
+    simulate(plan, m, { startMm, target: nodemcuTarget({ board: 'ESP8266', primitives: 'none' }), skipEstimates: true, ...(mhz === null ? {} : { chip: { ...CHIPS.esp8266, mhz } }) });
   const base = run(null);
 
   it('a chip fast enough strings it exactly like the uncharged run, with no late timer and little load', () => {

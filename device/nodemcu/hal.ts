@@ -9,6 +9,13 @@
  * SLICE_US (the SDK wants control back within 10–15 ms, or Wi-Fi and the watchdog suffer), then
  * the rest is posted as a new task (node.task.post) so the SDK and the UART get to run.
  *
+ * ESP32 firmware (dev-esp32) has no tmr.delay and no tmr.now, and its alarms are FreeRTOS timers on
+ * 10 ms ticks (fewer than one tick aborts the chip): nothing is busy-waited there. Every step is
+ * made by the RMT (steps-rmt.ts), and the runtime's one timer is an alarm of whole ticks that, when
+ * it fires early (ticks start where the tick counter is, not where the call is), is re-armed for the
+ * rest: it runs 0–10 ms late, never early. The stepper's timers on a step generator are refills,
+ * seek polls and rests, for which that is enough.
+ *
  * Clock. ESP8266: tmr.now() is a 31-bit µs counter (wraps after ~35.8 min); micros() accumulates
  * its differences, so it keeps counting (a 32-bit integer on Lua 5.3 builds wraps after ~35.8
  * min too, which the runtime allows: it only uses clock differences). ESP32: node.uptime().
@@ -27,6 +34,8 @@ export const SLICE_US = 10000;
 export const POLL_US = 500;
 /** A step pulse made of two gpio.write calls is at least this wide already (Lua call time). */
 export const PULSE_FREE_US = 5;
+/** ESP32 firmware: one FreeRTOS tick (ESP-IDF's default 100 Hz), the alarms' resolution and minimum. */
+export const ESP32_TICK_MS = 10;
 
 export class NodeMcuHal implements Hal {
   tickUs = 1;
@@ -48,10 +57,16 @@ export class NodeMcuHal implements Hal {
   private gen: PulseStepOutput | RmtStepOutput | null = null;
   private dispatcher: (this: void) => void;
 
+  /** tmr.now (ESP8266) and node.uptime (ESP32), read once: each use of tmr.x is two ROM-table look-ups. */
+  private nowFn: ((this: void) => number) | undefined;
+  private uptimeFn: ((this: void) => number) | undefined;
+
   constructor() {
+    this.nowFn = tmr.now;
+    this.uptimeFn = node.uptime;
     this.esp32 = gpio.config !== undefined;
     this.timer = tmr.create();
-    if (tmr.now !== undefined) this.lastRaw = tmr.now();
+    if (this.nowFn !== undefined) this.lastRaw = this.nowFn();
     // One closure made once: posting it or arming the alarm allocates nothing per event.
     this.dispatcher = () => this.dispatch();
     const self = this;
@@ -59,9 +74,9 @@ export class NodeMcuHal implements Hal {
       return self.micros();
     };
     if (rmt !== undefined) {
-      this.gen = new RmtStepOutput(clock, function (pin: number) {
+      this.gen = new RmtStepOutput(clock, function (pin: number, level: number) {
         self.pinMode(pin, PIN_OUTPUT);
-        self.write(pin, 0);
+        self.write(pin, level);
       });
     } else if (gpio.pulse !== undefined) this.gen = new PulseStepOutput(clock);
     this.steps = this.gen;
@@ -87,18 +102,20 @@ export class NodeMcuHal implements Hal {
 
   pulse(pin: number, widthUs: number): void {
     gpio.write(pin, gpio.HIGH);
-    if (widthUs > PULSE_FREE_US) tmr.delay(Math.ceil(widthUs - PULSE_FREE_US));
+    if (widthUs > PULSE_FREE_US && tmr.delay !== undefined) tmr.delay(Math.ceil(widthUs - PULSE_FREE_US));
     gpio.write(pin, gpio.LOW);
   }
 
   micros(): number {
-    if (tmr.now !== undefined) {
-      const raw = tmr.now();
+    const now = this.nowFn;
+    if (now !== undefined) {
+      const raw = now();
       this.clock = this.clock + ((raw - this.lastRaw) & 0x7fffffff);
       this.lastRaw = raw;
       return this.clock;
     }
-    if (node.uptime !== undefined) return node.uptime();
+    const uptime = this.uptimeFn;
+    if (uptime !== undefined) return uptime();
     return 0;
   }
 
@@ -142,6 +159,14 @@ export class NodeMcuHal implements Hal {
     this.timer.stop();
     if (this.fn === undefined) return;
     const wait = this.dueUs - this.micros();
+    if (this.esp32) {
+      if (wait <= 0 && node.task !== undefined) node.task.post(node.task.LOW_PRIORITY, this.dispatcher);
+      else {
+        const ticks = wait <= 0 ? 1 : Math.ceil(wait / (ESP32_TICK_MS * 1000));
+        this.timer.alarm(ticks * ESP32_TICK_MS, tmr.ALARM_SINGLE, this.dispatcher);
+      }
+      return;
+    }
     if (wait > SPIN_MAX_US && this.gen !== null && this.gen.active()) {
       // While the hardware step generator runs, timers are refills and dwell ends: fire 1-2 ms
       // early (not 2-3) and busy-wait the rest; a step never waits for this.
@@ -163,13 +188,13 @@ export class NodeMcuHal implements Hal {
   private spin(us: number): void {
     const gen = this.gen;
     if (gen === null || !gen.active()) {
-      tmr.delay(Math.ceil(us));
+      tmr.delay!(Math.ceil(us));
       return;
     }
     const end = this.micros() + us;
     let left = us;
     while (left > 0) {
-      tmr.delay(Math.ceil(left < POLL_US ? left : POLL_US));
+      tmr.delay!(Math.ceil(left < POLL_US ? left : POLL_US));
       gen.poll();
       left = end - this.micros();
     }
@@ -177,6 +202,10 @@ export class NodeMcuHal implements Hal {
 
   /** Run due timer events back to back for up to SLICE_US, waiting for each by busy-waiting. */
   private dispatch(): void {
+    if (this.esp32) {
+      this.dispatchTicks();
+      return;
+    }
     this.dispatching = true;
     const start = this.micros();
     let fn = this.fn;
@@ -192,6 +221,19 @@ export class NodeMcuHal implements Hal {
     }
     this.dispatching = false;
     if (this.onSlice !== undefined) this.onSlice();
+    this.arm();
+  }
+
+  /** ESP32: run the event if it is due (an early tick re-arms for the rest), then the session's tick. */
+  private dispatchTicks(): void {
+    const fn = this.fn;
+    if (fn !== undefined && this.dueUs - this.micros() <= 0) {
+      this.dispatching = true;
+      this.fn = undefined;
+      fn();
+      this.dispatching = false;
+      if (this.onSlice !== undefined) this.onSlice();
+    }
     this.arm();
   }
 }

@@ -87,8 +87,8 @@ declare namespace tmr {
   function create(): NodeMcuTimer;
   /** ESP8266: the system counter in µs, 31 bits (wraps to 0 after ~35.8 min). */
   const now: (() => number) | undefined;
-  /** Busy-wait for us µs (nothing else runs meanwhile). */
-  function delay(us: number): void;
+  /** ESP8266: busy-wait for us µs (nothing else runs meanwhile). The ESP32 firmware has none. */
+  const delay: ((this: void, us: number) => void) | undefined;
 }
 
 declare namespace node {

@@ -18,10 +18,13 @@ export class SegmentQueue {
   private sAdd: number[] = [];
   private head = 0;
   private n = 0;
-  /** The segment being read: steps left after the next one, its current interval, its add. */
-  private left = 0;
-  private iv = 0;
-  private ad = 0;
+  /**
+   * The segment being read: steps left after the next one, its current interval, its add. (Public
+   * for a reader's inner loop, which keeps them in locals and writes them back: steps-rmt.ts.)
+   */
+  left = 0;
+  iv = 0;
+  ad = 0;
 
   constructor(cap: number) {
     this.cap = cap;
@@ -67,7 +70,8 @@ export class SegmentQueue {
     } else this.load();
   }
 
-  private load(): void {
+  /** Start reading the next queued segment (the one being read is done; `last` is its last step). */
+  load(): void {
     if (this.n === 0) {
       this.next = -1;
       return;

@@ -25,12 +25,21 @@ const MAX_TICKS = 32767;
 /** Estimates (not measured): send → first edge on an idle channel; end of a batch → start of the next queued one. */
 export const RMT_START_US = 5;
 export const RMT_RESTART_US = 12;
+/**
+ * A batch for an idle channel (the first, or after a run dry) is encoded to start this long after
+ * the feed begins, and sent with an idle item in front that covers from the send to there: the
+ * encoding of all six channels takes milliseconds of Lua, and a batch that started at its send
+ * would put its steps that much later than the next batch's (which start where it ends).
+ */
+export const RMT_IDLE_LEAD_US = 8000;
 /** Batch length, the feeder's period (one FreeRTOS tick) and its slack (µs). */
 export const RMT_BATCH_US = 40000;
 export const RMT_FEED_MS = 10;
 const SLACK_US = 3000;
+/** A batch is encoded once the running ones end within this (µs); sent at the last tick before they end. */
+export const RMT_ENCODE_AHEAD_US = 30000;
 /** Ends of successive channels' batches are at least this far apart (µs). */
-export const RMT_STAGGER_US = 40;
+export const RMT_STAGGER_US = 80;
 /** DIR changes this long before the step (µs). */
 export const RMT_DIR_SETUP_US = 2;
 /** A step-free window around an axis' two cuts: both restart gaps fit in it, with margin. */
@@ -42,8 +51,15 @@ const PIN_COUNT = 34;
 const MADE_RING = 2048;
 
 export class RmtStepOutput implements StepOutput {
-  leadUs = 80000;
-  refillUs = 20000;
+  leadUs = 150000;
+  refillUs = 30000;
+  /**
+   * The job start's Lua (planning the first wrap, queueing its segments, encoding the first
+   * batches) takes tens of ms on an ESP32 (sim --chip esp32): the clock starts 100 ms ahead.
+   */
+  startDelayUs = 100000;
+  /** A dwell's output is written by a Lua alarm: up to two 10 ms ticks late, plus a Lua task ahead of it. */
+  outputLateUs = 30000;
   maxErrorUs = 2;
   tickUs = 1;
   /** Statistics: batches sent, steps encoded after their time (late). */
@@ -51,11 +67,13 @@ export class RmtStepOutput implements StepOutput {
   lateSteps = 0;
 
   private clock: (this: void) => number;
-  private restorePin: (this: void, pin: number) => void;
+  private restorePin: (this: void, pin: number, level: number) => void;
   private stepPin: number[] = [-1, -1, -1];
   private dirPin: number[] = [-1, -1, -1];
   private plus: number[] = [1, 1, 1];
   private widthUs = 1;
+  /** The STEP train's high item: widthUs ticks at level 1. */
+  private hiItem = String.fromCharCode(1, 128);
   private q: SegmentQueue[] = [];
   private pushedEnd: number[] = [0, 0, 0];
   /** Channels: 2a = DIR of axis a, 2a + 1 = STEP (in send order). */
@@ -80,7 +98,7 @@ export class RmtStepOutput implements StepOutput {
   private parts: string[] = [];
   private cur = 0;
 
-  constructor(clock: (this: void) => number, restorePin: (this: void, pin: number) => void) {
+  constructor(clock: (this: void) => number, restorePin: (this: void, pin: number, level: number) => void) {
     this.clock = clock;
     this.restorePin = restorePin;
     for (let a = 0; a < 3; a++) {
@@ -101,6 +119,7 @@ export class RmtStepOutput implements StepOutput {
     this.plus[axis] = plusLevel;
     const w = Math.ceil(pulseUs);
     if (w > this.widthUs) this.widthUs = w;
+    this.hiItem = String.fromCharCode(this.widthUs % 256, 128 + Math.floor(this.widthUs / 256));
   }
 
   /**
@@ -137,6 +156,7 @@ export class RmtStepOutput implements StepOutput {
     }
     for (let c = 0; c < 6; c++) this.chEnd[c] = -1;
     this.boundary = -1;
+    this.encoded = false;
     this.feeder.alarm(RMT_FEED_MS, tmr.ALARM_AUTO, this.feedFn);
     if (node.task !== undefined) node.task.post(node.task.LOW_PRIORITY, this.feedFn);
   }
@@ -158,15 +178,19 @@ export class RmtStepOutput implements StepOutput {
     }
     this.running = false;
     this.feeder.stop();
-    for (let a = 0; a < 3; a++) {
-      for (let c = 2 * a; c <= 2 * a + 1; c++) {
+    // STEP channels first: a DIR channel closed while its axis still steps would turn it (the pin
+    // drops to the idle level) under the last steps.
+    for (let k = 1; k >= 0; k--) {
+      for (let a = 0; a < 3; a++) {
+        const c = 2 * a + k;
         const h = this.ch[c];
         if (h !== undefined) {
           h.close();
           this.ch[c] = undefined;
-          // The GPIO matrix still routes the pin to the RMT: make it a plain output again, low.
-          const pin = c === 2 * a ? this.dirPin[a] : this.stepPin[a];
-          this.restorePin(pin);
+          // The GPIO matrix still routes the pin to the RMT: make it a plain output again (STEP
+          // low, DIR at its last level).
+          if (k === 1) this.restorePin(this.stepPin[a], 0);
+          else this.restorePin(this.dirPin[a], this.dirLevel[a] > 0 ? 1 : 0);
         }
       }
     }
@@ -183,11 +207,29 @@ export class RmtStepOutput implements StepOutput {
     }
   }
 
-  /** The feeder: at a boundary, encode every channel's next batch, then send them in order. */
+  /**
+   * The feeder (every tick): encode every channel's next batch once the running ones end within
+   * RMT_ENCODE_AHEAD_US, then send them at the last tick before they end. Encoding is the per-step
+   * Lua (milliseconds of it at speed), so it is done well ahead of the send: a send only has to
+   * come between the channel's end and the tick before, and any other Lua task that runs long in
+   * that time (the runtime planning a wrap) would make the train run dry.
+   */
   private feed(): void {
     if (!this.running) return;
-    const now = this.clock();
+    let now = this.clock();
+    if (!this.encoded) {
+      if (this.chEnd[0] >= 0 && this.chEnd[0] > now + RMT_ENCODE_AHEAD_US) return;
+      if (!this.encode(now)) return;
+      now = this.clock();
+    }
     if (this.chEnd[0] >= 0 && this.chEnd[0] > now + RMT_FEED_MS * 1000 + SLACK_US) return;
+    this.sendAll();
+  }
+
+  private encoded = false;
+
+  /** Encode every channel's next batch (false: no new steps are known yet). */
+  private encode(now: number): boolean {
     const nowGen = now - this.startUs;
     // Steps are known on every axis up to the stepper's horizon (only to its last step on a full queue).
     let known = this.refillGen + this.leadUs;
@@ -198,107 +240,185 @@ export class RmtStepOutput implements StepOutput {
     // The last axis' cut comes 2 staggers per axis after the target, and needs a step-free window after it.
     const last = known - 6 * RMT_STAGGER_US - WINDOW_US - RMT_DIR_SETUP_US;
     if (target > last) target = last;
-    if (target <= this.boundary || target <= nowGen) return;
+    if (target <= this.boundary || target <= nowGen) return false;
     this.boundary = target;
     let lower = target;
     // Sends go back to back, each returning when its channel's new batch starts: predict those starts.
     let callAt = now;
     for (let a = 0; a < 3; a++) {
       if (this.ch[2 * a] !== undefined) {
-        const cut = this.window(a, lower);
+        // A send to a busy channel returns when its new batch starts; to an idle one at once.
         const pd = this.predict(2 * a, callAt);
-        const ps = this.predict(2 * a + 1, pd);
-        callAt = ps;
-        this.encodeAxis(a, pd - this.startUs, cut, ps - this.startUs, cut + RMT_STAGGER_US);
+        if (this.chEnd[2 * a] >= callAt) callAt = pd;
+        const ps = this.predict(2 * a + 1, callAt);
+        if (this.chEnd[2 * a + 1] >= callAt) callAt = ps;
+        const cut = this.encodeAxis(a, lower, pd - this.startUs, ps - this.startUs);
         lower = cut + 2 * RMT_STAGGER_US;
       }
     }
+    this.encoded = true;
+    return true;
+  }
+
+  /** Send the encoded batches, in channel order (each send to a busy channel waits for its end). */
+  private sendAll(): void {
+    this.encoded = false;
+    // A send to a busy channel returns at its new batch's start, which is known: the clock is read
+    // only for idle ones (the first batches).
+    let at = this.clock();
     for (let c = 0; c < 6; c++) {
       const h = this.ch[c];
       if (h !== undefined) {
+        const end = this.chEnd[c];
+        let start = end + RMT_RESTART_US;
+        if (end < at) {
+          // Idle: hold the batch's first level from the send to its planned start. (The clock is
+          // read again: each send before this one took Lua time, and channels must stay aligned.)
+          at = this.clock();
+          start = at + RMT_START_US;
+          const lead = Math.floor(this.batchStart[c] - start);
+          if (lead > 0) {
+            this.parts = [];
+            this.cur = 0;
+            this.item(this.batchFirst[c], lead);
+            this.data[c] = this.parts[0] + this.data[c];
+            this.ticks[c] = this.ticks[c] + lead;
+          } else if (lead < 0 && c % 2 === 1) this.lateSteps = this.lateSteps + 1;
+        }
         h.send(this.data[c], this.doneFn);
-        // The send returns when the batch has started: its end follows from its length.
-        this.chEnd[c] = this.clock() + this.ticks[c];
+        this.chEnd[c] = start + this.ticks[c];
+        if (start > at) at = start;
         this.data[c] = '';
         this.batches = this.batches + 1;
       }
     }
   }
 
+
   private ticks: number[] = [0, 0, 0, 0, 0, 0];
+  /** Each channel's batch being sent: its planned start (HAL µs) and first level. */
+  private batchStart: number[] = [0, 0, 0, 0, 0, 0];
+  private batchFirst: number[] = [0, 0, 0, 0, 0, 0];
 
   /** HAL time at which channel c's next batch will start, for a send issued at callAt. */
   private predict(c: number, callAt: number): number {
     const end = this.chEnd[c];
-    if (end < 0 || end < callAt) return callAt + RMT_START_US;
-    return end + RMT_RESTART_US;
+    const at = end < 0 || end < callAt ? callAt + RMT_IDLE_LEAD_US : end + RMT_RESTART_US;
+    this.batchStart[c] = at;
+    return at;
   }
 
   /**
-   * The axis' cut: the first time ≥ lower after a step's fall such that no step rises within
-   * WINDOW_US (+ DIR setup) after it; the steps before it are taken from the queue (into madeT).
+   * Axis a's next batch, in one pass over its steps: take them from the queue up to the cut (the
+   * first time ≥ lower after a step's fall such that no step rises within WINDOW_US + DIR setup
+   * after it), note each for position(), and encode the DIR train from dStart to the cut and the
+   * STEP train from sStart to the cut + one stagger (generator µs). This is the only Lua that runs
+   * per step, so it keeps everything in locals (a field or table read is a VM instruction or more
+   * each) and reads the queue's segment itself instead of calling pop(). Returns the cut.
    */
-  private window(a: number, lower: number): number {
+  private encodeAxis(a: number, lower: number, dStart: number, sStart: number): number {
     const sq = this.q[a];
+    const mt = this.madeT[a];
+    const ms = this.madeS[a];
+    const plus = this.plus[a];
+    const width = this.widthUs;
+    const hi = this.hiItem;
     let c = lower;
-    const firstTaken = this.madeCount[a];
-    this.pending = 0;
-    for (;;) {
-      const n = sq.next;
-      if (n < 0) break;
-      const r = Math.floor(n + 0.5);
+    let k = (this.madeHead[a] + this.madeCount[a]) % MADE_RING;
+    let taken = 0;
+    let dl = this.dirLevel[a];
+    let level = dl < 0 ? 0 : dl;
+    this.batchFirst[2 * a] = level;
+    this.batchFirst[2 * a + 1] = 0;
+    const dParts: string[] = [];
+    let dCur = dStart;
+    const sParts: string[] = [];
+    let sn = 0;
+    let sCur = sStart;
+    let late = 0;
+    let next = sq.next;
+    let last = sq.last;
+    let left = sq.left;
+    let iv = sq.iv;
+    let ad = sq.ad;
+    let dir = sq.nextDir;
+    while (next >= 0) {
+      const r = Math.floor(next + 0.5);
       if (r >= c + WINDOW_US + RMT_DIR_SETUP_US) break;
-      // Step r belongs to this batch.
-      const k = (this.madeHead[a] + this.madeCount[a]) % MADE_RING;
-      this.madeT[a][k] = r;
-      this.madeS[a][k] = sq.nextDir > 0 ? 1 : -1;
-      this.madeCount[a] = this.madeCount[a] + 1;
-      this.pending = this.pending + 1;
-      sq.pop();
-      if (r + this.widthUs > c) c = r + this.widthUs;
-    }
-    this.pendingFirst = firstTaken;
-    return c;
-  }
-
-  private pending = 0;
-  private pendingFirst = 0;
-
-  /** Encode the DIR batch [dStart, dCut] and the STEP batch [sStart, sCut] of axis a's pending steps. */
-  private encodeAxis(a: number, dStart: number, dCut: number, sStart: number, sCut: number): void {
-    // DIR
-    this.parts = [];
-    this.cur = dStart;
-    let level = this.dirLevel[a] < 0 ? 0 : this.dirLevel[a];
-    for (let i = 0; i < this.pending; i++) {
-      const k = (this.madeHead[a] + this.pendingFirst + i) % MADE_RING;
-      const want = this.madeS[a][k] > 0 ? this.plus[a] : 1 - this.plus[a];
-      if (want !== level || this.dirLevel[a] < 0) {
-        this.item(level, this.madeT[a][k] - RMT_DIR_SETUP_US);
+      const want = dir > 0 ? plus : 1 - plus;
+      if (want !== level || dl < 0) {
+        // DIR (rare): hold the old level until the setup time before this step.
+        this.parts = dParts;
+        this.cur = dCur;
+        this.item(level, r - RMT_DIR_SETUP_US);
+        dCur = this.cur;
         level = want;
-        this.dirLevel[a] = want;
+        dl = want;
       }
-    }
-    this.item(level, dCut);
-    this.data[2 * a] = table.concat(this.parts);
-    this.ticks[2 * a] = Math.floor(this.cur - dStart + 0.5);
-    // STEP
-    this.parts = [];
-    this.cur = sStart;
-    for (let i = 0; i < this.pending; i++) {
-      const k = (this.madeHead[a] + this.pendingFirst + i) % MADE_RING;
-      let r = this.madeT[a][k];
-      if (r < this.cur) {
+      let t = r;
+      if (t < sCur) {
         // Its time has passed (the batch could not start earlier): made at once, late.
-        this.lateSteps = this.lateSteps + 1;
-        r = this.cur;
+        late = late + 1;
+        t = sCur;
       }
-      this.item(0, r);
-      this.item(1, r + this.widthUs);
+      const d = Math.floor(t - sCur + 0.5);
+      if (d > MAX_TICKS) {
+        this.parts = sParts;
+        this.cur = sCur;
+        this.item(0, t);
+        sCur = this.cur;
+        sn = sParts.length;
+      } else if (d > 0) {
+        sn = sn + 1;
+        sParts[sn - 1] = String.fromCharCode(d % 256, Math.floor(d / 256));
+        sCur = sCur + d;
+      }
+      sn = sn + 1;
+      sParts[sn - 1] = hi;
+      sCur = sCur + width;
+      mt[k] = r;
+      ms[k] = dir > 0 ? 1 : -1;
+      k = k + 1;
+      if (k === MADE_RING) k = 0;
+      taken = taken + 1;
+      if (r + width > c) c = r + width;
+      // The queue's next step (SegmentQueue.pop, inline).
+      last = next;
+      if (left > 0) {
+        left = left - 1;
+        iv = iv + ad;
+        next = last + iv;
+      } else {
+        sq.last = last;
+        sq.left = 0;
+        sq.load();
+        next = sq.next;
+        left = sq.left;
+        iv = sq.iv;
+        ad = sq.ad;
+        dir = sq.nextDir;
+      }
     }
-    this.item(0, sCut);
-    this.data[2 * a + 1] = table.concat(this.parts);
+    sq.last = last;
+    sq.next = next;
+    sq.left = left;
+    sq.iv = iv;
+    sq.ad = ad;
+    sq.nextDir = dir;
+    this.madeCount[a] = this.madeCount[a] + taken;
+    this.lateSteps = this.lateSteps + late;
+    this.dirLevel[a] = dl;
+    this.parts = dParts;
+    this.cur = dCur;
+    this.item(level, c);
+    this.data[2 * a] = table.concat(dParts);
+    this.ticks[2 * a] = Math.floor(this.cur - dStart + 0.5);
+    this.parts = sParts;
+    this.cur = sCur;
+    this.item(0, c + RMT_STAGGER_US);
+    this.data[2 * a + 1] = table.concat(sParts);
     this.ticks[2 * a + 1] = Math.floor(this.cur - sStart + 0.5);
+    return c;
   }
 
   /** Hold level from the cursor until time t (generator µs, rounded to the tick). */
@@ -310,7 +430,7 @@ export class RmtStepOutput implements StepOutput {
     while (d > 0) {
       const n = d > MAX_TICKS ? MAX_TICKS : d;
       d = d - n;
-      this.parts.push(String.fromCharCode(n % 256, top + Math.floor(n / 256)));
+      this.parts[this.parts.length] = String.fromCharCode(n % 256, top + Math.floor(n / 256));
     }
   }
 }

@@ -176,6 +176,11 @@ export class Rmt implements Peripheral {
     if (wait) this.block(c.endAt - this.mcu.now);
   }
 
+  /** Whether any channel is set up (the step output runs: from its start() to its stop()). */
+  inUse(): boolean {
+    return this.ch.some((c) => c !== null && c.open);
+  }
+
   close(id: number): void {
     const c = this.ch[id];
     if (!c || !c.open) return;
@@ -249,3 +254,4 @@ export function installRmt(
     end }
   `)), 'rmt');
 }
+

@@ -10,6 +10,7 @@
  * The HAL inside Lua is device/nodemcu/hal.ts as compiled, not SimHal.
  */
 import { SEEK_POLL_US } from '../../device/stepper';
+import { ESP32_TICK_MS } from '../../device/nodemcu/hal';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fengari from 'fengari';
@@ -87,19 +88,30 @@ local function rearm()
   end
   if best == nil then mcu_cancel() else mcu_set(best.at - mcu_now(false)) end
 end
+-- ESP32 (NodeMCU dev-esp32 components/modules/tmr.c): an alarm is a FreeRTOS timer on 10 ms ticks
+-- (pdMS_TO_TICKS), due at a tick boundary that many ticks after the current one; fewer than one
+-- tick trips configASSERT in xTimerCreate (the chip aborts); its callback is posted at high priority,
+-- so a due alarm runs before the app's posted tasks.
+local TICK_US = 10000
+local function dueAlarm()
+  local now, best = mcu_now(false), nil
+  for t in pairs(armed) do
+    if t.at <= now and (best == nil or t.at < best.at or (t.at == best.at and t.seq < best.seq)) then best = t end
+  end
+  return best
+end
 function __fire()
-  if taskHead <= taskTail then
+  local alarm = nil
+  if esp32 then alarm = dueAlarm() end
+  if alarm == nil and taskHead <= taskTail then
     local f = tasks[taskHead]
     tasks[taskHead] = nil
     taskHead = taskHead + 1
     __app_call(f)
   else
-    local now, best = mcu_now(false), nil
-    for t in pairs(armed) do
-      if t.at <= now and (best == nil or t.at < best.at or (t.at == best.at and t.seq < best.seq)) then best = t end
-    end
+    local best = alarm or dueAlarm()
     if best ~= nil then
-      if best.mode == 2 then best.at = best.at + best.ms * 1000 else armed[best] = nil end
+      if best.mode == 2 then best.at = best.at + best.period else armed[best] = nil end
       __app_call(best.fn, best)
     end
   end
@@ -110,7 +122,15 @@ Timer.__index = Timer
 __Timer = Timer
 function Timer:alarm(ms, mode, fn)
   seq = seq + 1
-  self.at, self.ms, self.mode, self.fn, self.seq = mcu_now(false) + ms * 1000, ms, mode, fn, seq
+  local now, period = mcu_now(false), ms * 1000
+  local at = now + period
+  if esp32 then
+    local ticks = math.floor(ms / 10)
+    if ticks < 1 then error("tmr: an alarm of " .. ms .. " ms is 0 FreeRTOS ticks (10 ms each): configASSERT aborts the ESP32") end
+    period = ticks * TICK_US
+    at = (math.floor(now / TICK_US) + ticks) * TICK_US
+  end
+  self.at, self.period, self.mode, self.fn, self.seq = at, period, mode, fn, seq
   armed[self] = true
   rearm()
   return true
@@ -119,7 +139,8 @@ function Timer:stop() armed[self] = nil; rearm(); return true end
 function Timer:unregister() self:stop() end
 tmr = { ALARM_SINGLE = 0, ALARM_SEMI = 1, ALARM_AUTO = 2 }
 function tmr.create() return setmetatable({}, Timer) end
-function tmr.delay(us) mcu_delay(us) end
+-- The ESP32 firmware has neither tmr.delay nor tmr.now (node.uptime is its clock).
+if not esp32 then function tmr.delay(us) mcu_delay(us) end end
 node = { task = { LOW_PRIORITY = 0, MEDIUM_PRIORITY = 1, HIGH_PRIORITY = 2 } }
 function node.task.post(prio, fn) taskTail = taskTail + 1; tasks[taskTail] = fn; rearm() end
 function node.heap() return 40000 end
@@ -216,7 +237,8 @@ const CHARGE = `
 local shim_in, shim_out = __shim_in, __shim_out
 local function pass(...) shim_out() return ... end
 local function wrap(f) return function(...) shim_in() return pass(f(...)) end end
-gpio.write, gpio.read, tmr.delay = __mcu_write, __mcu_read, __mcu_delay
+gpio.write, gpio.read = __mcu_write, __mcu_read
+if tmr.delay ~= nil then tmr.delay = __mcu_delay end
 if tmr.now ~= nil then tmr.now = __mcu_tmrnow end
 if node.uptime ~= nil then node.uptime = __mcu_uptime end
 local direct = { [__mcu_write] = true, [__mcu_read] = true, [__mcu_delay] = true, [__mcu_tmrnow] = true, [__mcu_uptime] = true }
@@ -263,6 +285,8 @@ interface LuaApp {
   flush(): void;
   /** Whether the app's instructions are being counted now (inside an entry, outside the shim). */
   counting(): boolean;
+  /** Whether the firmware has the RMT (ESP32): then every step of the app is the RMT's (device/nodemcu/hal.ts). */
+  rmtInUse(): boolean;
 }
 
 function openLuaApp(
@@ -472,29 +496,36 @@ function openLuaApp(
     }
     return undefined;
   }
-  return { L, log, check, callGlobal, fn, charged, flush, counting: () => counting };
+  return { L, log, check, callGlobal, fn, charged, flush, counting: () => counting, rmtInUse: () => rmt !== null };
 }
 
 export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
   const bundlePath = opts.bundlePath ?? join(packageRoot(), 'dist', 'nodemcu', '5.3', 'hookline.lua');
+  const generator = (opts.primitives ?? 'firmware') === 'firmware';
+  // The board create() resolved (ESP32 until then).
+  let board: 'ESP8266' | 'ESP32' = opts.board ?? 'ESP32';
   return {
     name: 'nodemcu',
     costModels: LUA_COST_MODELS,
     // A step's timing error: gpio.pulse serialises coincident steps of the axes on its one
     // timeline (device/nodemcu/steps-pulse.ts); the RMT is exact to its 1 µs tick.
-    // (Read before create(), when the board an unset opts.board resolves to is not known yet: judged
-    // as gpio.pulse then.)
-    stepJitterUs: (opts.primitives ?? 'firmware') === 'none' ? undefined : opts.board === 'ESP32' ? RMT_STEP_JITTER_US : PULSE_STEP_JITTER_US,
+    get stepJitterUs() {
+      return generator ? (board === 'ESP32' ? RMT_STEP_JITTER_US : PULSE_STEP_JITTER_US) : undefined;
+    },
     // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts), and the Lua
     // timer that reads it can come up to about one more poll late (behind a pty, 7 steps at Y's seek
-    // speed were seen): the axis may run on that long.
-    homingOvertravelMs: (opts.primitives ?? 'firmware') === 'none' ? undefined : (2 * SEEK_POLL_US) / 1000,
+    // speed were seen): the axis may run on that long. On the ESP32 the poll is an alarm of whole
+    // 10 ms ticks re-armed when early (device/nodemcu/hal.ts): up to two ticks after it was due.
+    get homingOvertravelMs() {
+      if (!generator) return undefined;
+      return board === 'ESP32' ? (SEEK_POLL_US + 2 * ESP32_TICK_MS * 1000) / 1000 : (2 * SEEK_POLL_US) / 1000;
+    },
     create(mcu, machine, ring, faults) {
       // The ESP32 chip runs the ESP32 firmware's API (gpio.config, node.uptime).
       // Without a board or an ESP8266 chip: an ESP32, the board hookline flash defaults to (an
       // ESP32-wired profile's pins do not exist on an ESP8266, whose gpio.pulse refuses them).
-      const board = opts.board ?? (mcu.cpu?.chip.name.startsWith('esp8266') ? 'ESP8266' : 'ESP32');
-      const { L, log, check, callGlobal, charged, flush } = openLuaApp(mcu, bundlePath, board, opts.primitives, opts.onPrimitives);
+      board = opts.board ?? (mcu.cpu?.chip.name.startsWith('esp8266') ? 'ESP8266' : 'ESP32');
+      const { L, log, check, callGlobal, charged, flush, rmtInUse } = openLuaApp(mcu, bundlePath, board, opts.primitives, opts.onPrimitives);
       // The CREATE chunk with (module, machine, faults, ring).
       check(lauxlib.luaL_loadstring(L, to_luastring(CREATE)), 'create');
       lua.lua_getglobal(L, to_luastring('__hl'));
@@ -503,7 +534,7 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
       }
       check(lua.lua_pcall(L, 4, 0, 0), 'create');
       if (opts.afterCreate) check(lauxlib.luaL_dostring(L, to_luastring(opts.afterCreate)), 'afterCreate');
-      if (mcu.cpu) watchDeadlines(L, mcu, flush);
+      if (mcu.cpu) watchDeadlines(L, mcu, flush, rmtInUse);
       const bool = (name: string, args: number[] = []) => callGlobal(name, args, 1) === true;
       // Commands and stream bytes are entries into the app (charged with a chip); reading the
       // state for the simulator's host side is not.
@@ -546,7 +577,7 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
  * schedule asks for delay 0 (device/stepper.ts scheduleAt clamps), so the lateness seen here is a
  * lower bound on the step's.
  */
-function watchDeadlines(L: unknown, mcu: VirtualMcu, flush: () => void): void {
+function watchDeadlines(L: unknown, mcu: VirtualMcu, flush: () => void, rmtInUse: () => boolean): void {
   const cpu = mcu.cpu!;
   const REG = lua.LUA_REGISTRYINDEX;
   lua.lua_getglobal(L, to_luastring('__hal'));
@@ -564,7 +595,9 @@ function watchDeadlines(L: unknown, mcu: VirtualMcu, flush: () => void): void {
     lua.lua_pushvalue(L, 2);
     lua.lua_pushjsfunction(L, () => {
       flush();
-      cpu.deadline(due, "the runtime's step timer");
+      // With the RMT making every step, this timer only refills it, polls a switch or ends a rest
+      // (on 10 ms ticks): the RMT judges the steps (a channel run dry is late), the plant the motion.
+      if (!rmtInUse()) cpu.deadline(due, "the runtime's step timer");
       const n = lua.lua_gettop(L);
       lua.lua_rawgeti(L, REG, ref);
       lauxlib.luaL_unref(L, REG, ref);
@@ -608,3 +641,4 @@ export function nodemcuApp(
     log: app.log,
   };
 }
+

@@ -57,6 +57,7 @@ export interface SimTarget {
    * while homing the verifier lets it go that many ms of its seek speed (+1 step) beyond the switch.
    */
   homingOvertravelMs?: number;
+  // (Both read after create(): a target may resolve its board there.)
   /**
    * How late a step may come on the target's board, µs, when the verifier judges velocity from step
    * intervals (default 1 µs: the runtime times its own steps). Johnny-Five: a step due while the Uno
