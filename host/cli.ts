@@ -15,8 +15,9 @@ import { deviceCommand } from './commands/device';
 import { instructionsCommand } from './commands/instructions';
 import { flashCommand } from './commands/flash';
 import { hilCommand } from './commands/hil';
+import { studioCommand } from './commands/studio';
 
-export const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand, hilCommand, flashCommand];
+export const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand, hilCommand, flashCommand, studioCommand];
 
 /** package.json's version. */
 export function version(): string {

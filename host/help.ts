@@ -60,6 +60,15 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       { name: 'order', type: 'string', value: '1,2,3,1,…', meaning: 'the groups in stringing order by colour number (1 = first palette colour); every colour with lines at least once; not with --groups (colour plans)', default: 'from --groups', range: 'colour numbers 1 to K' },
     ],
   },
+  studio: {
+    args: [],
+    options: [
+      { name: 'port', short: 'p', type: 'string', value: 'N', meaning: 'TCP port to listen on; 0: any free port (the address is printed)', default: '5178', range: '0 to 65535, whole number' },
+      { name: 'host', type: 'string', value: 'H', meaning: 'address to listen on; anything but loopback needs --allow-remote', default: '127.0.0.1' },
+      { name: 'allow-remote', type: 'boolean', meaning: 'allow a --host other machines can reach; a random access token is printed and every request must carry it' },
+      { name: 'open', type: 'boolean', meaning: 'open the page in the desktop\'s browser (when there is one)' },
+    ],
+  },
   score: {
     args: [{ name: 'PLAN', meaning: 'a plan.json' }, { name: 'IMAGE', meaning: 'the picture to compare it with (usually the one it was planned from)' }],
     options: [

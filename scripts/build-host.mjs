@@ -12,7 +12,8 @@ import { build } from 'esbuild';
 
 const outdir = resolve('dist/host');
 const result = await build({
-  entryPoints: { cli: 'host/cli.ts' },
+  // studio-worker: the studio's planner thread (host/studio/plan-worker.ts), loaded by path.
+  entryPoints: { cli: 'host/cli.ts', 'studio-worker': 'host/studio/plan-worker.ts' },
   outdir,
   outExtension: { '.js': '.mjs' },
   splitting: true,
@@ -27,7 +28,7 @@ const result = await build({
   write: false,
 });
 
-const entry = (f) => /^cli\.mjs(\.map)?$/.test(relative(outdir, f.path));
+const entry = (f) => /^(cli|studio-worker)\.mjs(\.map)?$/.test(relative(outdir, f.path));
 const files = [...result.outputFiles.filter((f) => !entry(f)), ...result.outputFiles.filter(entry)];
 for (const f of files) {
   mkdirSync(dirname(f.path), { recursive: true });
@@ -44,3 +45,6 @@ for (const name of readdirSync(chunks)) {
   const p = join(chunks, name);
   if (!current.has(p) && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { force: true });
 }
+
+// The studio's page (web/): its own small bundle for the browser.
+await import('./build-studio.mjs');

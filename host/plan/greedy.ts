@@ -47,6 +47,11 @@ export interface GreedyInput {
   ranking?: 'fine' | 'coarse';
   /** Called now and then with the fraction done, 0..1. */
   onProgress?: (fraction: number) => void;
+  /**
+   * Called every few greedy steps with the path so far (read it, do not keep it: it grows and is
+   * cut back at the end when the last lines did not help); for showing the picture as it forms.
+   */
+  onPath?: (path: readonly number[]) => void;
 }
 
 export const DEFAULT_OVERLAP = 3.5;
@@ -197,6 +202,7 @@ export function planGreedy(input: GreedyInput): GreedyResult {
   const greedyShare = passes > 0 ? 0.7 : 1;
   for (let step = 0; step < maxLines; step++) {
     if ((step & 63) === 0) progress((greedyShare * step) / maxLines); // auto: of the cap
+    if (input.onPath && (step & 7) === 0 && step > 0) input.onPath(path);
     const offset = Math.floor(rand() * n);
     let count = 0;
     for (let k = 0; k < n; k++) {

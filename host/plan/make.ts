@@ -41,6 +41,10 @@ export interface MonoOptions extends PlanOptions {
   shortlist?: number;
   overlap?: number;
   ranking?: 'fine' | 'coarse';
+  /** Before planning: the board, the plan's nails (mm) and the planner's target darkness (0..1, working raster). */
+  onSetup?: (s: { board: Board; nails: [number, number][]; target: Float32Array; width: number; height: number }) => void;
+  /** While planning, now and then: lines chosen so far, as plan lines (lines[from..] are new since the last call). */
+  onLines?: (lines: [number, number, number][], from: number) => void;
 }
 
 export interface MonoResult {
@@ -118,6 +122,16 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
   if (minGap > maxGap) throw new UserError(`--min-gap: ${minGap} leaves no allowed line with ${hookCount} hooks; give at most ${Math.max(1, maxGap)}`);
   const passes = o.passes ?? DEFAULT_PASSES;
   const shortlist = o.shortlist ?? DEFAULT_SHORTLIST;
+  // Flanked: the thread arrives on one flank and leaves from the other (docs/plan-format.md, "Flanks").
+  const leave = flanks === 2 ? (v: number) => v ^ 1 : (v: number) => v;
+  o.onSetup?.({ board, nails, target, width, height });
+  const onLines = o.onLines;
+  const partial: [number, number, number][] = [];
+  const onPath = onLines && ((path: readonly number[]) => {
+    const from = partial.length;
+    for (let i = from + 1; i < path.length; i++) partial.push([0, leave(path[i - 1]), path[i]]);
+    if (partial.length > from) onLines(partial, from);
+  });
   const result = planGreedy({
     target, width, height, weight,
     hooks: nails.map(([x, y]) => [x * sx, y * sy]),
@@ -132,10 +146,9 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     overlap: o.overlap,
     ranking: o.ranking,
     onProgress: o.onProgress,
+    onPath,
   });
   const lines: [number, number, number][] = [];
-  // Flanked: the thread arrives on one flank and leaves from the other (docs/plan-format.md, "Flanks").
-  const leave = flanks === 2 ? (v: number) => v ^ 1 : (v: number) => v;
   for (let i = 1; i < result.path.length; i++) lines.push([0, leave(result.path[i - 1]), result.path[i]]);
   const plan: Plan = {
     format: 'hookline-plan',

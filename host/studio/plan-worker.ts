@@ -1,0 +1,125 @@
+/**
+ * The studio's planner thread: waits for one job, plans it with the CLI's own code (makeMonoPlan /
+ * makeColourPlan) and posts the picture as it forms (PlanEvent). The server keeps one of these
+ * started ahead (module loading is most of a worker's start-up) and terminates it when a newer
+ * change makes its plan stale.
+ */
+import { parentPort } from 'node:worker_threads';
+import { createCanvas, ImageData } from '@napi-rs/canvas';
+import sharp from 'sharp';
+import { UserError } from '../errors';
+import { makeColourPlan } from '../plan/colour';
+import { planGreedy } from '../plan/greedy';
+import { colourPreviews } from '../plan/colour-render';
+import { makeMonoPlan, threadLengthMm } from '../plan/make';
+import { coveragePng } from '../plan/render';
+import { loadMetricTarget, scorePlan } from '../plan/score';
+import type { Plan } from '../plan/types';
+import type { PlanArgs } from '../commands/plan';
+import type { BoardShape, PlanEvent } from './protocol';
+
+/** What the server sends: parsed `hookline plan` arguments (image = the server's copy of the upload). */
+export interface WorkerJob {
+  args: PlanArgs;
+}
+
+/** What the worker posts: a PlanEvent, or the finished plan and its preview for the downloads. */
+export type WorkerMessage = { event: PlanEvent } | { result: { plan: Plan; previewPng: Uint8Array } };
+
+/** Lines are posted at most this often (ms): often enough to look live, seldom enough to stay cheap. */
+const BATCH_MS = 40;
+
+function post(m: WorkerMessage) {
+  parentPort!.postMessage(m);
+}
+
+function shape(plan: Pick<Plan, 'board' | 'nails' | 'threadWidthMm' | 'colors' | 'background'>): BoardShape {
+  return { board: plan.board, nails: plan.nails, threadMm: plan.threadWidthMm, colors: plan.colors, background: plan.background };
+}
+
+/**
+ * The planner's target (darkness 0..1) as a grey PNG, base64. Encoded synchronously: it is made
+ * just before the planner's loop, which holds this thread until the plan is done.
+ */
+function targetPng(dark: Float32Array, width: number, height: number): string {
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < dark.length; i++) {
+    const v = Math.round(255 * (1 - dark[i]));
+    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v;
+    rgba[4 * i + 3] = 255;
+  }
+  const canvas = createCanvas(width, height);
+  canvas.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
+  return canvas.encodeSync('png').toString('base64');
+}
+
+async function run(job: WorkerJob) {
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
+  const o = job.args;
+  let lastPost = 0;
+  let sent = 0;
+  if (o.colour) {
+    const { plan, stoppedEarly } = await makeColourPlan({
+      ...o, ...o.colour,
+      onProgress: (f) => post({ event: { type: 'progress', fraction: f } }),
+    });
+    if (plan.lines.length === 0) throw new UserError('no line improves the picture (is it as light as the background?): give a darker image or a lighter background');
+    const [cx, cy, cw, ch] = plan.source.crop;
+    const view = await sharp(o.image).rotate().extract({ left: cx, top: cy, width: cw, height: ch }).resize(512, Math.round((512 * plan.board.heightMm) / plan.board.widthMm), { fit: 'fill' }).png().toBuffer();
+    post({ event: { type: 'setup', view: view.toString('base64'), ms: ms(), ...shape(plan) } });
+    const { preview } = await colourPreviews(plan);
+    post({ result: { plan, previewPng: preview } });
+    post({ event: { type: 'done', lines: plan.lines, metres: threadLengthMm(plan) / 1000, stoppedEarly, ms: ms(), colorChanges: Math.max(0, (plan.colorChanges?.length ?? 0) - 1), ...shape(plan) } });
+    return;
+  }
+  const { plan, stoppedEarly, darkness } = await makeMonoPlan({
+    ...o,
+    onProgress: (f) => post({ event: { type: 'progress', fraction: f } }),
+    onSetup: (s) => {
+      post({ event: { type: 'setup', view: targetPng(s.target, s.width, s.height), ms: ms(), board: s.board, nails: s.nails, threadMm: o.threadMm, colors: ['#000000'], background: '#ffffff' } });
+    },
+    onLines: (lines, from) => {
+      const now = performance.now();
+      // The first batch at once (the page shows something within the first few ms of planning).
+      if (sent > 0 && now - lastPost < BATCH_MS) return;
+      post({ event: { type: 'lines', from: sent, lines: lines.slice(sent), ms: ms() } });
+      lastPost = now;
+      sent = lines.length;
+      void from;
+    },
+  });
+  if (plan.lines.length === 0) throw new UserError('no line improves the picture (is it as light as the background?): give a darker image or more contrast');
+  const previewPng = await coveragePng(plan, darkness.data, darkness.width, darkness.height);
+  post({ result: { plan, previewPng } });
+  post({ event: { type: 'done', lines: plan.lines, metres: threadLengthMm(plan) / 1000, stoppedEarly, ms: ms(), colorChanges: 0, ...shape(plan) } });
+  const score = scorePlan(plan, await loadMetricTarget(plan));
+  post({ event: { type: 'score', rmse: score.rmse, ssim: score.ssim } });
+}
+
+/**
+ * Warm-up while the worker waits as the spare: sharp's first call in a thread and the planner's
+ * first run (before the JIT compiles its loops) are slow; a tiny plan now takes ~100 ms off the
+ * time to the first lines of the real one.
+ */
+async function warmUp() {
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } }).greyscale().raw().toBuffer();
+  const n = 48;
+  const size = 96;
+  const target = new Float32Array(size * size).map((_, i) => ((i % size) / size) * 0.5);
+  const hooks = Array.from({ length: n }, (_, i): [number, number] => [size / 2 + (size / 2) * Math.cos((2 * Math.PI * i) / n), size / 2 + (size / 2) * Math.sin((2 * Math.PI * i) / n)]);
+  planGreedy({ target, width: size, height: size, hooks, threadPx: 0.2, lines: 200, minGap: 3, flankPairs: true, seed: 1, onPath: () => {} });
+  targetPng(target, size, size);
+}
+
+const warm = warmUp().catch(() => {});
+parentPort!.once('message', (job: WorkerJob) => {
+  warm.then(() => run(job)).then(
+    () => parentPort!.close(),
+    (e) => {
+      const message = e instanceof UserError ? e.message : `the planner failed: ${(e as Error)?.message ?? e}`;
+      post({ event: { type: 'error', message } });
+      parentPort!.close();
+    },
+  );
+});

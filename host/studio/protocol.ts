@@ -1,0 +1,69 @@
+/**
+ * What the studio server and its page say to each other (docs/studio.md). Type-only: the page
+ * (web/) imports these too, so nothing here may touch Node.
+ */
+
+/** The planner options the page may set: `hookline plan` flags (without the dashes) and their text values. */
+export type PlanFlags = Partial<Record<PlanFlagName, string>>;
+
+/**
+ * The `hookline plan` flags the page offers. Not --layout or --importance (they name files: the
+ * server never opens a path the page gives) and not -o or --quiet (the server keeps results in memory).
+ */
+export const PLAN_FLAG_NAMES = [
+  'hooks', 'lines', 'board-mm', 'thread-mm', 'frame', 'min-gap', 'flanks', 'hook-mm', 'contrast', 'gamma', 'passes', 'seed',
+  'palette', 'colors', 'background', 'lines-per-color', 'groups', 'order',
+] as const;
+export type PlanFlagName = (typeof PLAN_FLAG_NAMES)[number];
+
+/** POST /api/plan body. */
+export interface PlanRequest {
+  /** An id from POST /api/image. */
+  image: string;
+  /** A machine's name from GET /api/machines: its hooks, board, hook and thread sizes replace those flags. */
+  machine?: string;
+  flags: PlanFlags;
+}
+
+/** GET /api/machines: the profiles in machines/, by name. */
+export interface MachineInfo {
+  name: string;
+  kind: 'gantry' | 'ring';
+  hooks: number;
+  diameterMm: number;
+  hookMm: number;
+  threadMm: number;
+  description: string;
+}
+
+/** POST /api/image answer. */
+export interface ImageInfo {
+  id: string;
+  width: number;
+  height: number;
+  /** Bytes uploaded. */
+  bytes: number;
+}
+
+/** The board and nails in millimetres (plan.json's), for drawing. */
+export interface BoardShape {
+  board: { widthMm: number; heightMm: number; frame: 'circle' | 'rect' };
+  nails: [number, number][];
+  threadMm: number;
+  colors: string[];
+  background: string;
+}
+
+/** One event of the plan stream (POST /api/plan answers with one JSON object per line). */
+export type PlanEvent =
+  | { type: 'job'; job: string }
+  /** The board, and the planner's view of the photo (PNG, base64) as it plans it. */
+  | ({ type: 'setup'; view: string; ms: number } & BoardShape)
+  /** Lines chosen so far: lines[from..] are new (earlier ones are resent only when `from` is 0). */
+  | { type: 'lines'; from: number; lines: [number, number, number][]; ms: number }
+  | { type: 'progress'; fraction: number }
+  /** The plan is complete; `lines` is the final list (the planner may cut the last few it streamed). */
+  | ({ type: 'done'; lines: [number, number, number][]; metres: number; stoppedEarly: boolean; ms: number; colorChanges: number } & BoardShape)
+  /** The quality metric (docs/plan-format.md), after done. */
+  | { type: 'score'; rmse: number; ssim: number }
+  | { type: 'error'; message: string };

@@ -1,0 +1,433 @@
+/**
+ * hookline studio's HTTP server (docs/studio.md): the page (dist/studio/), photo uploads, plans made
+ * in worker threads and streamed to the page as they form, and downloads made by the CLI's own code.
+ *
+ * Nothing the page sends is used as a file path: uploads are decoded by sharp (size and pixel
+ * limits, EXIF orientation), re-encoded, and stored under a name the server picks; machines are
+ * chosen by name from the server's list. Bound to 127.0.0.1 it checks the Host header (a web page
+ * elsewhere cannot rebind a name to it); bound elsewhere every request must carry the access token.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import sharp from 'sharp';
+import { UserError } from '../errors';
+import { packageRoot } from '../package-root';
+import { parsePlanArgs } from '../commands/plan';
+import { generateGcode, type Dialect } from '../gcode/generate';
+import { checkPlanOnMachine } from '../machine/compat';
+import { loadMachine, type AnyMachine } from '../machine/load';
+import { machineHash } from '../stream/machine-hash';
+import { encodePlan } from '../stream/plan-stream';
+import type { Plan } from '../plan/types';
+import { planToJson } from '../plan/write';
+import { PLAN_FLAG_NAMES, type ImageInfo, type MachineInfo, type PlanEvent, type PlanRequest } from './protocol';
+import type { WorkerJob, WorkerMessage } from './plan-worker';
+
+/** Largest upload, bytes. */
+export const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
+/** Largest photo, pixels (a 48-megapixel phone photo fits; 12000×9000 does not). */
+export const MAX_UPLOAD_PIXELS = 50_000_000;
+/** Uploads are stored with their longer side at most this (the planner works at 512 px, from ≤ 2048). */
+const STORED_SIDE = 2048;
+/** Uploads kept (oldest dropped first), and finished plans kept for downloads. */
+const KEEP_IMAGES = 16;
+const KEEP_JOBS = 16;
+/** Plans running at once; a newer one ends the oldest (two cores: more would only slow each). */
+const MAX_RUNNING = 2;
+/** Largest JSON request body, bytes. */
+const MAX_JSON_BYTES = 64 * 1024;
+
+export interface StudioOptions {
+  host: string;
+  port: number;
+  /** Required on every request when set (a non-loopback --host). */
+  token?: string;
+}
+
+export interface Studio {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** An error answered with this status and a one-line message. */
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+interface StoredImage { id: string; file: string; info: ImageInfo }
+interface Job {
+  id: string;
+  worker: Worker | null;
+  res: ServerResponse | null;
+  plan?: Plan;
+  previewPng?: Uint8Array;
+  finished: boolean;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** A new random access token (URL-safe). */
+export function newToken(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
+};
+
+/** The machine profiles in machines/, loaded and checked once. */
+function loadMachines(root: string): Map<string, { info: MachineInfo; profile: AnyMachine }> {
+  const out = new Map<string, { info: MachineInfo; profile: AnyMachine }>();
+  const dir = join(root, 'machines');
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    const profile = loadMachine(join(dir, f));
+    const name = f.replace(/\.json$/, '');
+    out.set(name, {
+      profile,
+      info: {
+        name, kind: profile.kind, hooks: profile.hooks.count, diameterMm: profile.hooks.diameterMm,
+        hookMm: profile.hooks.hookDiameterMm, threadMm: profile.thread.widthMm, description: (profile as { description?: string }).description ?? '',
+      },
+    });
+  }
+  return out;
+}
+
+/** Read a request body up to `limit` bytes; over it: 413 (the rest is drained, not kept). */
+function readBody(req: IncomingMessage, limit: number, what: string): Promise<Buffer> {
+  const tooBig = () => new HttpError(413, `${what} is larger than ${Math.round(limit / 1024 / 1024) || limit / 1024} ${limit >= 1024 * 1024 ? 'MB' : 'KB'}; give a smaller file`);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.reject(tooBig());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => (over ? reject(tooBig()) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
+}
+
+/** Decode an upload (JPEG, PNG or WebP) the way a phone user expects it (EXIF orientation) and re-encode it. */
+export async function normaliseUpload(bytes: Buffer): Promise<{ jpeg: Buffer; width: number; height: number }> {
+  if (bytes.length === 0) throw new HttpError(400, 'the file is empty (0 bytes); choose a photo (JPEG, PNG or WebP)');
+  let meta;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata(); // header only
+  } catch {
+    throw new HttpError(415, 'this file is not a picture (JPEG, PNG or WebP) the studio can read; choose a photo');
+  }
+  if (meta.format !== 'jpeg' && meta.format !== 'png' && meta.format !== 'webp') {
+    throw new HttpError(415, `this file is ${meta.format ? `a ${meta.format.toUpperCase()} image` : 'not a picture'}; choose a JPEG, PNG or WebP photo`);
+  }
+  const w = meta.autoOrient?.width ?? meta.width ?? 0;
+  const h = meta.autoOrient?.height ?? meta.height ?? 0;
+  if (w * h > MAX_UPLOAD_PIXELS) {
+    throw new HttpError(413, `the photo is ${w}×${h} px (${(w * h / 1e6).toFixed(0)} megapixels), over the studio's ${MAX_UPLOAD_PIXELS / 1e6}-megapixel limit; scale it down first`);
+  }
+  if (Math.min(w, h) < 16) throw new HttpError(400, `the photo is ${w}×${h} px; give at least 16×16 px`);
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_UPLOAD_PIXELS, failOn: 'truncated' })
+      .rotate() // EXIF orientation
+      .flatten({ background: '#ffffff' })
+      .resize(STORED_SIDE, STORED_SIDE, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 92 })
+      .toBuffer({ resolveWithObject: true });
+    return { jpeg: data, width: info.width, height: info.height };
+  } catch (e) {
+    const msg = String((e as Error)?.message ?? e).split('\n')[0];
+    if (/pixel limit/i.test(msg)) throw new HttpError(413, `the photo is over the studio's ${MAX_UPLOAD_PIXELS / 1e6}-megapixel limit; scale it down first`);
+    throw new HttpError(415, `the photo's data is damaged or truncated (${msg.trim()}); choose another file`);
+  }
+}
+
+export async function startStudio(o: StudioOptions): Promise<Studio> {
+  const root = packageRoot();
+  const webDir = join(root, 'dist', 'studio');
+  const workerFile = join(root, 'dist', 'host', 'studio-worker.mjs');
+  const machines = loadMachines(root);
+  const store = mkdtempSync(join(tmpdir(), 'hookline-studio-'));
+  const images = new Map<string, StoredImage>();
+  const jobs = new Map<string, Job>();
+  const running: Job[] = [];
+  let closed = false;
+  let port = o.port;
+
+  // One worker is kept started ahead: loading the planner's modules is most of a worker's start-up.
+  const spawn = () => {
+    const w = new Worker(workerFile);
+    w.on('error', () => {}); // reported per job below; a spare that fails is replaced when taken
+    return w;
+  };
+  let spare: Worker | null = null; // started once the server listens
+  const takeWorker = (): Worker => {
+    const w = spare ?? spawn();
+    spare = closed ? null : spawn();
+    return w;
+  };
+
+  const endJob = (job: Job, message?: string) => {
+    if (message && job.res && !job.res.writableEnded) job.res.write(`${JSON.stringify({ type: 'error', message } satisfies PlanEvent)}\n`);
+    if (job.res && !job.res.writableEnded) job.res.end();
+    if (job.worker) void job.worker.terminate();
+    job.worker = null;
+    job.finished = true;
+    const i = running.indexOf(job);
+    if (i >= 0) running.splice(i, 1);
+  };
+
+  const send = (res: ServerResponse, status: number, body: string | Uint8Array, type: string, extra: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
+    res.end(body);
+  };
+  const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, JSON.stringify(value), 'application/json; charset=utf-8');
+
+  const finishedJob = (id: string): Job & { plan: Plan } => {
+    const job = jobs.get(id);
+    if (!job) throw new HttpError(404, 'no such plan (the server keeps the last few; plan again)');
+    if (!job.plan) throw new HttpError(409, 'the plan is not finished yet');
+    return job as Job & { plan: Plan };
+  };
+  const machineByName = (name: string | null | undefined) => {
+    if (!name) return null;
+    const m = machines.get(name);
+    if (!m) throw new HttpError(400, `no machine '${name}'; choose one of ${[...machines.keys()].join(', ')}`);
+    return m;
+  };
+
+  async function startPlan(req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req, MAX_JSON_BYTES, 'the request');
+    let r: PlanRequest;
+    try {
+      r = JSON.parse(body.toString('utf8')) as PlanRequest;
+    } catch {
+      throw new HttpError(400, 'the request is not JSON');
+    }
+    if (!r || typeof r !== 'object' || typeof r.image !== 'string') throw new HttpError(400, 'the request names no image');
+    const image = images.get(r.image);
+    if (!image) throw new HttpError(404, 'that photo is no longer on the server (it restarted?); drop it in again');
+    const flags: Record<string, string> = {};
+    for (const [k, v] of Object.entries(r.flags ?? {})) {
+      if (!(PLAN_FLAG_NAMES as readonly string[]).includes(k)) throw new HttpError(400, `unknown planner option '${k}'`);
+      if (typeof v !== 'string') throw new HttpError(400, `planner option '${k}' must be text`);
+      if (v.trim() !== '') flags[k] = v;
+    }
+    const m = machineByName(r.machine);
+    if (m) {
+      Object.assign(flags, { hooks: String(m.info.hooks), 'board-mm': String(m.info.diameterMm), 'hook-mm': String(m.info.hookMm), 'thread-mm': String(m.info.threadMm), frame: 'circle' });
+    }
+    const argv = [image.file, '-o', 'studio', '--quiet', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}=${v}`])];
+    let args;
+    try {
+      args = parsePlanArgs(argv);
+    } catch (e) {
+      if (e instanceof UserError) throw new HttpError(400, e.message);
+      throw e;
+    }
+    if (args.colour && (args.contrast !== undefined || args.gamma !== undefined || args.passes !== undefined)) {
+      throw new HttpError(400, 'contrast, gamma and passes are for one-colour plans; clear them for a colour plan');
+    }
+    while (running.length >= MAX_RUNNING) endJob(running[0], 'stopped: a newer plan started');
+    const job: Job = { id: randomUUID(), worker: takeWorker(), res, finished: false };
+    jobs.set(job.id, job);
+    for (const id of jobs.keys()) {
+      if (jobs.size <= KEEP_JOBS) break;
+      const old = jobs.get(id)!;
+      if (old.finished) jobs.delete(id);
+    }
+    running.push(job);
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    const write = (e: PlanEvent) => {
+      if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+    };
+    write({ type: 'job', job: job.id });
+    // The page aborting the request (a newer change, a closed tab) stops the plan.
+    res.on('close', () => {
+      if (!job.finished) endJob(job);
+    });
+    const w = job.worker!;
+    w.on('message', (msg: WorkerMessage) => {
+      if (job.finished) return;
+      if ('result' in msg) {
+        job.plan = msg.result.plan;
+        job.previewPng = msg.result.previewPng;
+        return;
+      }
+      write(msg.event);
+      if (msg.event.type === 'error') endJob(job);
+    });
+    w.on('error', (e) => endJob(job, `the planner failed: ${e.message}`));
+    w.on('exit', () => {
+      if (job.finished) return;
+      // The score comes after the plan; a plan without it is still complete.
+      endJob(job, job.plan ? undefined : 'the planner stopped without a plan');
+    });
+    w.postMessage({ args } satisfies WorkerJob);
+  }
+
+  async function upload(req: IncomingMessage, res: ServerResponse) {
+    const bytes = await readBody(req, MAX_UPLOAD_BYTES, 'the photo');
+    const { jpeg, width, height } = await normaliseUpload(bytes);
+    const id = randomUUID();
+    const file = join(store, `${id}.jpg`);
+    writeFileSync(file, jpeg);
+    const info: ImageInfo = { id, width, height, bytes: bytes.length };
+    images.set(id, { id, file, info });
+    for (const [k, v] of images) {
+      if (images.size <= KEEP_IMAGES) break;
+      rmSync(v.file, { force: true });
+      images.delete(k);
+    }
+    sendJson(res, 200, info);
+  }
+
+  function download(res: ServerResponse, jobId: string, what: string, q: URLSearchParams) {
+    const job = finishedJob(jobId);
+    const plan = job.plan;
+    const attach = (name: string) => ({ 'content-disposition': `attachment; filename="${name}"` });
+    const checked = (m: { profile: AnyMachine; info: MachineInfo }) => {
+      try {
+        checkPlanOnMachine(plan, m.profile, 'the plan', `machines/${m.info.name}.json`);
+      } catch (e) {
+        if (e instanceof UserError) throw new HttpError(400, e.message);
+        throw e;
+      }
+    };
+    try {
+      if (what === 'plan.json') return send(res, 200, planToJson(plan), 'application/json; charset=utf-8', attach('plan.json'));
+      if (what === 'preview.png') return send(res, 200, job.previewPng!, 'image/png', q.has('inline') ? {} : attach('preview.png'));
+      if (what === 'plan.hls') {
+        const m = machineByName(q.get('machine'));
+        if (m) checked(m);
+        return send(res, 200, encodePlan(plan, { machineHash: m ? machineHash(m.profile) : 0 }), 'application/octet-stream', attach('plan.hls'));
+      }
+      if (what === 'plan.gcode') {
+        const m = machineByName(q.get('machine'));
+        if (!m) throw new HttpError(400, 'G-code needs a machine: choose a gantry machine profile');
+        if (m.profile.kind === 'ring') throw new HttpError(400, `${m.info.name} is a ring machine; G-code is for XY gantries`);
+        const dialect = (q.get('dialect') ?? 'grbl') as Dialect;
+        if (dialect !== 'grbl' && dialect !== 'marlin') throw new HttpError(400, `unknown G-code dialect '${dialect}'; use grbl or marlin`);
+        checked(m);
+        const g = generateGcode(plan, m.profile, { dialect, lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'plan.json' });
+        return send(res, 200, g.text, 'text/plain; charset=utf-8', attach(`plan-${dialect}.gcode`));
+      }
+    } catch (e) {
+      if (e instanceof UserError) throw new HttpError(400, e.message);
+      throw e;
+    }
+    throw new HttpError(404, `no download '${what}'`);
+  }
+
+  function staticFile(res: ServerResponse, name: string) {
+    let body: Buffer;
+    try {
+      body = readFileSync(join(webDir, name));
+    } catch {
+      throw new HttpError(name === 'index.html' ? 500 : 404, name === 'index.html' ? "the studio page is not built (dist/studio/); run 'npm run build'" : 'not found');
+    }
+    send(res, 200, body, CONTENT_TYPES[extname(name)] ?? 'application/octet-stream');
+  }
+
+  const tokenOk = (req: IncomingMessage, url: URL): boolean => {
+    if (!o.token) return true;
+    const want = Buffer.from(o.token);
+    const given = [url.searchParams.get('token'), req.headers['x-hookline-token'] as string | undefined,
+      /(?:^|;\s*)hookline_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1]];
+    return given.some((g) => typeof g === 'string' && g.length === want.length && timingSafeEqual(Buffer.from(g), want));
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://studio');
+    if (o.token) {
+      if (!tokenOk(req, url)) throw new HttpError(403, 'this studio needs its access token: open the address hookline studio printed (with ?token=…)');
+      if (url.searchParams.has('token') && req.method === 'GET' && url.pathname === '/') {
+        // Keep the token in a cookie and take it out of the address bar.
+        res.writeHead(303, { location: '/', 'set-cookie': `hookline_token=${o.token}; HttpOnly; SameSite=Strict; Path=/` });
+        return res.end();
+      }
+    } else {
+      // Bound to loopback: only this machine's names (DNS rebinding cannot reach the API).
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      if (!isLoopback(host.replace(/^\[|\]$/g, ''))) throw new HttpError(403, `this studio answers to 127.0.0.1 or localhost only, not '${host}'`);
+    }
+    const p = url.pathname;
+    if (req.method === 'POST') {
+      // A custom header: a page on another site cannot send it without a CORS preflight, which this server never grants.
+      if (req.headers['x-hookline'] !== '1') throw new HttpError(403, 'requests from the studio page only');
+      if (p === '/api/image') return upload(req, res);
+      if (p === '/api/plan') return startPlan(req, res);
+      throw new HttpError(404, 'not found');
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} is not supported`);
+    if (p === '/' || p === '/index.html') return staticFile(res, 'index.html');
+    if (p === '/app.js' || p === '/app.css' || p === '/app.js.map') return staticFile(res, p.slice(1));
+    if (p === '/api/machines') return sendJson(res, 200, [...machines.values()].map((m) => m.info));
+    let mt = /^\/api\/image\/([0-9a-f-]{36})$/.exec(p);
+    if (mt) {
+      const img = images.get(mt[1]);
+      if (!img) throw new HttpError(404, 'that photo is no longer on the server; drop it in again');
+      return send(res, 200, readFileSync(img.file), 'image/jpeg');
+    }
+    mt = /^\/api\/plan\/([0-9a-f-]{36})\/([a-z.]+)$/.exec(p);
+    if (mt) return download(res, mt[1], mt[2], url.searchParams);
+    throw new HttpError(404, 'not found');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      const status = e instanceof HttpError ? e.status : 500;
+      const message = e instanceof HttpError ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
+      if (status === 500) process.stderr.write(`hookline studio: ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}\n`);
+      if (res.headersSent) {
+        if (!res.writableEnded) res.end();
+        return;
+      }
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...(status === 413 ? { connection: 'close' } : {}) });
+      res.end(JSON.stringify({ error: message }));
+    });
+  });
+  server.requestTimeout = 0; // plan streams run as long as the plan
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      reject(new UserError(e.code === 'EADDRINUSE' ? `studio: port ${o.port} is in use; give another with --port N (0: any free port)`
+        : e.code === 'EADDRNOTAVAIL' ? `studio: --host ${o.host} is not an address of this machine`
+          : e.code === 'EACCES' ? `studio: no permission to listen on port ${o.port}; give a port above 1023`
+            : `studio: cannot listen on ${o.host}:${o.port}: ${e.message}`));
+    });
+    server.listen(o.port, o.host, () => resolve());
+  });
+  spare = spawn();
+  const addr = server.address();
+  if (addr && typeof addr === 'object') port = addr.port;
+  const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return {
+    url: `http://${shownHost}:${port}/${o.token ? `?token=${o.token}` : ''}`,
+    port,
+    async close() {
+      closed = true;
+      for (const j of [...running]) endJob(j, 'the server is stopping');
+      if (spare) await spare.terminate();
+      spare = null;
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(store, { recursive: true, force: true });
+    },
+  };
+}

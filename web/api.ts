@@ -1,0 +1,77 @@
+/** The studio server's API as the page calls it (host/studio/server.ts). */
+import type { ImageInfo, MachineInfo, PlanEvent, PlanRequest } from '../host/studio/protocol';
+
+/** POSTs carry this header: the server refuses POSTs without it (another site's page cannot send it). */
+const POST_HEADERS = { 'x-hookline': '1' };
+
+async function errorText(res: Response): Promise<string> {
+  try {
+    const j = (await res.json()) as { error?: string };
+    if (j.error) return j.error;
+  } catch {
+    // not JSON: fall through
+  }
+  return `the server answered ${res.status} ${res.statusText}`;
+}
+
+export async function getMachines(): Promise<MachineInfo[]> {
+  const res = await fetch('/api/machines');
+  if (!res.ok) throw new Error(await errorText(res));
+  return (await res.json()) as MachineInfo[];
+}
+
+export async function uploadImage(file: File): Promise<ImageInfo> {
+  let res: Response;
+  try {
+    res = await fetch('/api/image', { method: 'POST', headers: { ...POST_HEADERS, 'content-type': file.type || 'application/octet-stream' }, body: file });
+  } catch {
+    throw new Error('the studio server does not answer (stopped?); start it again with hookline studio');
+  }
+  if (!res.ok) throw new Error(await errorText(res));
+  return (await res.json()) as ImageInfo;
+}
+
+/** Start a plan; `onEvent` gets each event as it arrives. Resolves when the stream ends; abort with `signal`. */
+export async function streamPlan(req: PlanRequest, signal: AbortSignal, onEvent: (e: PlanEvent) => void): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch('/api/plan', { method: 'POST', headers: { ...POST_HEADERS, 'content-type': 'application/json' }, body: JSON.stringify(req), signal });
+  } catch (e) {
+    if (signal.aborted) return;
+    throw new Error('the studio server does not answer (stopped?); start it again with hookline studio');
+  }
+  if (!res.ok) throw new Error(await errorText(res));
+  const reader = res.body!.getReader();
+  const text = new TextDecoder();
+  let buf = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buf += text.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) onEvent(JSON.parse(line) as PlanEvent);
+      }
+    }
+  } catch (e) {
+    if (signal.aborted) return;
+    throw new Error('the connection to the studio server broke off (stopped?); start it again with hookline studio');
+  }
+}
+
+/** Fetch a download and save it under `name`; a refusal comes back as its one-line message. */
+export async function download(url: string, name: string): Promise<void> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(await errorText(res));
+  const blob = await res.blob();
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}

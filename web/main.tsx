@@ -1,0 +1,338 @@
+/**
+ * hookline studio's page (docs/studio.md): drop a photo in, set the planner's options, watch the
+ * thread picture form (streamed from the server's planner thread), download the results, or
+ * string it by hand.
+ */
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { BoardShape, ImageInfo, MachineInfo, PlanEvent, PlanFlags } from '../host/studio/protocol';
+import { download, getMachines, streamPlan, uploadImage } from './api';
+import { clearBoard, drawHooks, drawLines, type Line } from './board';
+import { Manual, loadManual, saveManual, type ManualState } from './manual';
+
+const ACCEPT = 'image/jpeg,image/png,image/webp';
+
+interface PlanView {
+  job?: string;
+  shape?: BoardShape;
+  /** The planner's view of the photo (data URL). */
+  view?: string;
+  count: number;
+  progress: number;
+  done: boolean;
+  metres?: number;
+  stoppedEarly?: boolean;
+  rmse?: number;
+  ssim?: number;
+  colorChanges?: number;
+  /** ms from the change to the first drawn lines and to the complete plan, as the page saw them. */
+  firstMs?: number;
+  doneMs?: number;
+  error?: string;
+}
+
+/** A control's description: flag name, label, input kind and range. */
+interface Control {
+  flag: keyof PlanFlags & string;
+  label: string;
+  kind: 'range' | 'number' | 'select' | 'text' | 'color';
+  min?: number;
+  max?: number;
+  step?: number;
+  options?: [string, string][];
+  /** Shown when the value is empty (the planner's default). */
+  placeholder?: string;
+  unit?: string;
+  mono?: boolean;
+  colour?: boolean;
+  /** Set by the machine profile when one is chosen. */
+  machine?: boolean;
+  title: string;
+}
+
+const CONTROLS: Control[] = [
+  { flag: 'lines', label: 'Lines', kind: 'range', min: 100, max: 8000, step: 100, title: 'threads to string (colour plans: the total, split by colour)' },
+  { flag: 'hooks', label: 'Hooks', kind: 'range', min: 40, max: 400, step: 2, machine: true, title: 'hooks around the frame' },
+  { flag: 'contrast', label: 'Contrast', kind: 'range', min: 0.2, max: 3, step: 0.05, mono: true, title: 'stretch the greys around mid-grey before planning' },
+  { flag: 'gamma', label: 'Darkness (gamma)', kind: 'range', min: 0.3, max: 3, step: 0.05, mono: true, title: 'above 1 darkens the mid-tones' },
+  { flag: 'colors', label: 'Colours', kind: 'range', min: 2, max: 8, step: 1, colour: true, title: 'thread colours picked from the photo' },
+  { flag: 'palette', label: 'Palette', kind: 'text', colour: true, placeholder: 'picked from the photo', title: 'your own thread colours: #rrggbb, comma-separated (replaces Colours)' },
+  { flag: 'background', label: 'Board colour', kind: 'color', colour: true, title: 'the board under the threads' },
+  { flag: 'groups', label: 'Groups per colour', kind: 'range', min: 1, max: 12, step: 1, colour: true, title: 'each colour strung in this many groups, taking turns' },
+  { flag: 'board-mm', label: 'Board', kind: 'number', min: 50, max: 5000, step: 10, unit: 'mm', machine: true, title: 'board width and height' },
+  { flag: 'frame', label: 'Frame', kind: 'select', options: [['circle', 'circle'], ['rect', 'rectangle']], machine: true, title: 'shape the hooks are laid out on' },
+  { flag: 'thread-mm', label: 'Thread', kind: 'number', min: 0.02, max: 5, step: 0.01, unit: 'mm', machine: true, title: 'thread thickness' },
+  { flag: 'hook-mm', label: 'Hook', kind: 'number', min: 0.1, max: 50, step: 0.1, unit: 'mm', machine: true, title: 'hook diameter' },
+  { flag: 'flanks', label: 'Winding', kind: 'select', options: [['2', 'round each hook (2 flanks)'], ['1', 'hook centres']], title: '2: threads touch each hook on a chosen side' },
+  { flag: 'min-gap', label: 'Min gap', kind: 'number', min: 1, max: 1000, step: 1, placeholder: '5 % of hooks', unit: 'hooks', title: 'never join hooks closer than this' },
+  { flag: 'passes', label: 'Passes', kind: 'range', min: 0, max: 5, step: 1, mono: true, title: 'improvement passes over the finished path (slower)' },
+  { flag: 'seed', label: 'Seed', kind: 'number', min: 0, max: 4294967295, step: 1, title: 'the same photo, options and seed give the same plan' },
+];
+
+const DEFAULTS: PlanFlags = { lines: '3000', hooks: '160', contrast: '1', gamma: '1', colors: '3', background: '#ffffff', groups: '4', 'board-mm': '600', frame: 'circle', 'thread-mm': '0.12', 'hook-mm': '2', flanks: '2', passes: '0', seed: '1' };
+
+function App() {
+  const [machines, setMachines] = useState<MachineInfo[]>([]);
+  const [machine, setMachine] = useState('');
+  const [image, setImage] = useState<ImageInfo | null>(null);
+  const [uploadError, setUploadError] = useState<string | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const [flags, setFlags] = useState<PlanFlags>(DEFAULTS);
+  const [colour, setColour] = useState(false);
+  const [plan, setPlan] = useState<PlanView>({ count: 0, progress: 0, done: false });
+  const [dialect, setDialect] = useState('grbl');
+  const [dlError, setDlError] = useState<string | null>(null);
+  const [manual, setManual] = useState<ManualState | null>(() => {
+    const s = loadManual();
+    return s && s.open ? s : null;
+  });
+  const [saved, setSaved] = useState<ManualState | null>(() => loadManual());
+  const [dragging, setDragging] = useState(false);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const lines = useRef<Line[]>([]);
+  const shape = useRef<BoardShape | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  const changedAt = useRef(0);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    getMachines().then(setMachines, (e: Error) => setUploadError(e.message));
+  }, []);
+
+  const sendFlags = (): PlanFlags => {
+    const out: PlanFlags = {};
+    for (const c of CONTROLS) {
+      if (c.mono && colour) continue;
+      if (c.colour && !colour) continue;
+      if (c.machine && machine) continue;
+      const v = flags[c.flag];
+      if (v !== undefined && v !== '') out[c.flag] = v;
+    }
+    if (colour) {
+      if (out.palette) delete out.colors;
+      if (out.lines === '3000') out.lines = '4500';
+    }
+    return out;
+  };
+
+  const redraw = (from = 0) => {
+    const c = canvas.current;
+    const s = shape.current;
+    if (!c || !s) return;
+    if (from === 0) clearBoard(c, s, c.clientWidth || 600);
+    drawLines(c, s, lines.current, from);
+    if (from === 0) drawHooks(c, s);
+  };
+
+  // Re-plan on every change of the photo, the machine or an option; the previous plan is aborted
+  // (the server terminates its planner thread).
+  useEffect(() => {
+    if (!image) return;
+    abort.current?.abort();
+    const ac = new AbortController();
+    abort.current = ac;
+    const t0 = changedAt.current || performance.now();
+    changedAt.current = 0;
+    let first = true;
+    lines.current = [];
+    setPlan((p) => ({ count: 0, progress: 0, done: false, view: p.view, shape: p.shape }));
+    const onEvent = (e: PlanEvent) => {
+      if (ac.signal.aborted) return;
+      switch (e.type) {
+        case 'job':
+          setPlan((p) => ({ ...p, job: e.job }));
+          break;
+        case 'setup':
+          shape.current = e;
+          redraw(0);
+          setPlan((p) => ({ ...p, shape: e, view: `data:image/png;base64,${e.view}` }));
+          break;
+        case 'lines': {
+          const from = e.from === 0 ? 0 : lines.current.length;
+          lines.current.length = e.from;
+          lines.current.push(...e.lines);
+          redraw(from);
+          const firstMs = first ? Math.round(performance.now() - t0) : undefined;
+          first = false;
+          setPlan((p) => ({ ...p, count: lines.current.length, firstMs: p.firstMs ?? firstMs }));
+          break;
+        }
+        case 'progress':
+          setPlan((p) => ({ ...p, progress: e.fraction }));
+          break;
+        case 'done': {
+          shape.current = e;
+          lines.current = e.lines;
+          redraw(0);
+          const doneMs = Math.round(performance.now() - t0);
+          setPlan((p) => ({ ...p, shape: e, count: e.lines.length, done: true, progress: 1, metres: e.metres, stoppedEarly: e.stoppedEarly, colorChanges: e.colorChanges, doneMs, firstMs: p.firstMs ?? doneMs }));
+          break;
+        }
+        case 'score':
+          setPlan((p) => ({ ...p, rmse: e.rmse, ssim: e.ssim }));
+          break;
+        case 'error':
+          setPlan((p) => ({ ...p, error: e.message }));
+          break;
+      }
+    };
+    streamPlan({ image: image.id, machine: machine || undefined, flags: sendFlags() }, ac.signal, onEvent)
+      .catch((e: Error) => !ac.signal.aborted && setPlan((p) => ({ ...p, error: e.message })));
+    return () => ac.abort();
+  }, [image, machine, flags, colour]);
+
+  const setFlag = (flag: string, value: string) => {
+    changedAt.current = performance.now();
+    setFlags((f) => ({ ...f, [flag]: value }));
+  };
+
+  const takeFile = async (file: File | undefined) => {
+    if (!file) return;
+    setUploadError(null);
+    setUploading(true);
+    try {
+      changedAt.current = performance.now();
+      setImage(await uploadImage(file));
+    } catch (e) {
+      setUploadError(`${file.name}: ${(e as Error).message}`);
+    } finally {
+      setUploading(false);
+    }
+  };
+
+  const dl = (what: string, name: string) => {
+    setDlError(null);
+    const q = new URLSearchParams();
+    const m = machine || (what === 'plan.gcode' ? 'ref-gantry' : '');
+    if (m) q.set('machine', m);
+    if (what === 'plan.gcode') q.set('dialect', dialect);
+    download(`/api/plan/${plan.job}/${what}?${q}`, name).catch((e: Error) => setDlError(`${name}: ${e.message}`));
+  };
+
+  const openManual = () => {
+    if (!shape.current || !plan.done) return;
+    const s: ManualState = { shape: shape.current, lines: lines.current, flanked: (flags.flanks ?? '2') === '2', done: 0, open: true };
+    saveManual(s);
+    setSaved(s);
+    setManual(s);
+  };
+
+  if (manual) {
+    return (
+      <div class="app">
+        <header><h1>hookline studio</h1><span class="sub">stringing by hand</span></header>
+        <Manual state={manual} onChange={(s) => { saveManual(s); setManual(s); setSaved(s); }}
+          onClose={() => { const s = { ...manual, open: false }; saveManual(s); setSaved(s); setManual(null); }} />
+      </div>
+    );
+  }
+
+  const m = machines.find((x) => x.name === machine);
+  const fmt = (v: number | undefined, d: number) => (v === undefined ? '–' : v.toFixed(d));
+  return (
+    <div class={`app${dragging ? ' dragging' : ''}`}
+      onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
+      onDragLeave={(e) => { if (e.target === e.currentTarget) setDragging(false); }}
+      onDrop={(e) => { e.preventDefault(); setDragging(false); void takeFile(e.dataTransfer?.files[0]); }}>
+      <header>
+        <h1>hookline studio</h1>
+        <span class="sub">photo → thread picture</span>
+        <button class="primary" onClick={() => fileInput.current?.click()}>Choose a photo…</button>
+        <input ref={fileInput} type="file" accept={ACCEPT} hidden data-testid="file" onChange={(e) => void takeFile((e.currentTarget as HTMLInputElement).files?.[0])} />
+        {saved && !saved.open && saved.done < saved.lines.length && (
+          <button onClick={() => { const s = { ...saved, open: true }; saveManual(s); setManual(s); }}>Continue stringing (line {saved.done + 1} of {saved.lines.length})</button>
+        )}
+      </header>
+      {uploadError && <div class="message error" data-testid="upload-error">{uploadError}</div>}
+      <main>
+        <section class="panel">
+          <h2>Photo {plan.view ? '(as the planner sees it)' : ''}</h2>
+          {!image && (
+            <div class="drop" onClick={() => fileInput.current?.click()}>
+              {uploading ? 'Reading the photo…' : <>Drop a photo here (JPEG, PNG or WebP)<br />or click to choose one</>}
+            </div>
+          )}
+          {image && (
+            <div class="photos">
+              {plan.view ? <img class="board" data-testid="planner-view" src={plan.view} alt="the photo as the planner sees it" /> : <div class="drop">{uploading ? 'Reading the photo…' : 'Preparing…'}</div>}
+              <img class="thumb" src={`/api/image/${image.id}`} alt="the uploaded photo" title={`${image.width}×${image.height} px`} />
+            </div>
+          )}
+        </section>
+        <section class="panel">
+          <h2>Thread picture {plan.done ? '' : image ? `(planning… ${Math.round(plan.progress * 100)} %)` : ''}</h2>
+          <canvas ref={canvas} class="board" data-testid="thread" />
+          {plan.error && <div class="message error" data-testid="plan-error">{plan.error}</div>}
+          <dl class="numbers" data-testid="numbers">
+            <div><dt>lines</dt><dd data-testid="lines">{plan.count}</dd></div>
+            <div><dt>thread</dt><dd data-testid="metres">{plan.metres === undefined ? '–' : `${plan.metres.toFixed(1)} m`}</dd></div>
+            <div><dt>score (RMSE)</dt><dd data-testid="rmse" title="lower is better (docs/plan-format.md)">{fmt(plan.rmse, 3)}</dd></div>
+            <div><dt>SSIM</dt><dd>{fmt(plan.ssim, 3)}</dd></div>
+            <div><dt>first lines</dt><dd data-testid="first-ms">{plan.firstMs === undefined ? '–' : `${plan.firstMs} ms`}</dd></div>
+            <div><dt>complete</dt><dd data-testid="done-ms">{plan.doneMs === undefined ? '–' : `${plan.doneMs} ms`}</dd></div>
+          </dl>
+          {plan.stoppedEarly && <div class="message">Stopped early: more lines would not improve the picture.</div>}
+        </section>
+        <aside class="panel controls">
+          <h2>Planner</h2>
+          <label class="row">
+            <span>Machine</span>
+            <select data-testid="machine" value={machine} onChange={(e) => { changedAt.current = performance.now(); setMachine((e.currentTarget as HTMLSelectElement).value); }}>
+              <option value="">none: set hooks and board below</option>
+              {machines.map((x) => <option value={x.name}>{x.name} ({x.hooks} hooks, {x.diameterMm} mm {x.kind})</option>)}
+            </select>
+          </label>
+          <label class="row">
+            <span>Thread colours</span>
+            <select data-testid="mode" value={colour ? 'colour' : 'mono'} onChange={(e) => { changedAt.current = performance.now(); setColour((e.currentTarget as HTMLSelectElement).value === 'colour'); }}>
+              <option value="mono">one (black)</option>
+              <option value="colour">several</option>
+            </select>
+          </label>
+          {CONTROLS.filter((c) => !(c.mono && colour) && !(c.colour && !colour)).map((c) => {
+            const fixed = c.machine && m;
+            const value = fixed ? machineValue(m!, c.flag) : (flags[c.flag] ?? '');
+            const on = (e: Event) => setFlag(c.flag, (e.currentTarget as HTMLInputElement).value);
+            return (
+              <label class="row" title={c.title}>
+                <span>{c.label}</span>
+                {c.kind === 'select' ? (
+                  <select data-flag={c.flag} value={value} disabled={!!fixed} onChange={on}>{c.options!.map(([v, t]) => <option value={v}>{t}</option>)}</select>
+                ) : c.kind === 'range' ? (
+                  <span class="range"><input type="range" data-flag={c.flag} min={c.min} max={c.max} step={c.step} value={value} disabled={!!fixed} onInput={on} /><output>{value}</output></span>
+                ) : (
+                  <span class="range"><input type={c.kind as string as 'text'} data-flag={c.flag} min={c.min} max={c.max} step={c.step} value={value} placeholder={c.placeholder} disabled={!!fixed} onChange={on} />{c.unit && <small>{c.unit}</small>}</span>
+                )}
+              </label>
+            );
+          })}
+          <h2>Downloads</h2>
+          <div class="downloads">
+            <button disabled={!plan.done} data-testid="dl-plan" onClick={() => dl('plan.json', 'plan.json')}>plan.json</button>
+            <button disabled={!plan.done} data-testid="dl-png" onClick={() => dl('preview.png', 'preview.png')}>preview.png</button>
+            <button disabled={!plan.done} data-testid="dl-hls" onClick={() => dl('plan.hls', 'plan.hls')} title={machine ? `bound to ${machine}` : 'for any machine with this many hooks'}>stream (.hls)</button>
+            <span class="gcode">
+              <button disabled={!plan.done || m?.kind === 'ring'} data-testid="dl-gcode" onClick={() => dl('plan.gcode', `plan-${dialect}.gcode`)} title={`for ${machine || 'ref-gantry'}`}>G-code</button>
+              <select value={dialect} onChange={(e) => setDialect((e.currentTarget as HTMLSelectElement).value)}><option value="grbl">Grbl</option><option value="marlin">Marlin</option></select>
+            </span>
+          </div>
+          {dlError && <div class="message error" data-testid="dl-error">{dlError}</div>}
+          <h2>Make it</h2>
+          <button class="primary wide" disabled={!plan.done} data-testid="manual-open" onClick={openManual}>String it by hand…</button>
+        </aside>
+      </main>
+      {dragging && <div class="dropcover">Drop the photo</div>}
+    </div>
+  );
+}
+
+function machineValue(m: MachineInfo, flag: string): string {
+  if (flag === 'hooks') return String(m.hooks);
+  if (flag === 'board-mm') return String(m.diameterMm);
+  if (flag === 'thread-mm') return String(m.threadMm);
+  if (flag === 'hook-mm') return String(m.hookMm);
+  if (flag === 'frame') return 'circle';
+  return '';
+}
+
+render(<App />, document.getElementById('app')!);

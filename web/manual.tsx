@@ -1,0 +1,104 @@
+/**
+ * Manual stringing: one line at a time, the next hook in big type, the line to string drawn on the
+ * board; Space / → steps on, ← / Backspace steps back. The plan and the place are kept in
+ * localStorage, so a closed tab opens where it was.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import type { BoardShape } from '../host/studio/protocol';
+import { flankLabel, hookLabel } from '../host/numbering';
+import { clearBoard, drawHighlight, drawHooks, drawLines, type Line } from './board';
+
+export const MANUAL_KEY = 'hookline.studio.manual';
+
+/** What localStorage keeps: the plan to string and how far along it is. */
+export interface ManualState {
+  shape: BoardShape;
+  lines: Line[];
+  flanked: boolean;
+  /** Lines already strung (0..lines.length). */
+  done: number;
+  /** The mode was open (reopening the tab opens it again). */
+  open: boolean;
+}
+
+export function loadManual(): ManualState | null {
+  try {
+    const raw = localStorage.getItem(MANUAL_KEY);
+    if (!raw) return null;
+    const s = JSON.parse(raw) as ManualState;
+    if (!Array.isArray(s.lines) || !s.shape || typeof s.done !== 'number') return null;
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+export function saveManual(s: ManualState) {
+  try {
+    localStorage.setItem(MANUAL_KEY, JSON.stringify(s));
+  } catch {
+    // storage full or off: the mode still works, it just will not survive a closed tab
+  }
+}
+
+const label = (s: ManualState, nail: number) => (s.flanked ? flankLabel(nail) : hookLabel(nail));
+
+export function Manual(props: { state: ManualState; onChange: (s: ManualState) => void; onClose: () => void }) {
+  const { state } = props;
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const total = state.lines.length;
+  const at = Math.min(state.done, total);
+  const current = at < total ? state.lines[at] : null;
+
+  const step = (d: number) => {
+    const done = Math.max(0, Math.min(total, state.done + d));
+    if (done !== state.done) props.onChange({ ...state, done });
+  };
+
+  useEffect(() => {
+    const key = (e: KeyboardEvent) => {
+      if ((e.target as HTMLElement)?.tagName === 'INPUT') return;
+      if (e.key === ' ' || e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'Enter') {
+        e.preventDefault();
+        step(1);
+      } else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp' || e.key === 'Backspace') {
+        e.preventDefault();
+        step(-1);
+      } else if (e.key === 'Escape') {
+        props.onClose();
+      }
+    };
+    window.addEventListener('keydown', key);
+    return () => window.removeEventListener('keydown', key);
+  });
+
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    clearBoard(c, state.shape, c.clientWidth || 600);
+    drawLines(c, state.shape, state.lines, 0, at);
+    drawHooks(c, state.shape);
+    if (current) drawHighlight(c, state.shape, current, '#d62f2f');
+  }, [state, at]);
+
+  const colour = current && state.shape.colors.length > 1 ? `colour ${current[0] + 1} (${state.shape.colors[current[0]]})` : null;
+  return (
+    <div class="manual" data-testid="manual">
+      <div class="manual-side">
+        <div class="manual-label">{current ? `line ${at + 1} of ${total}: from hook ${label(state, current[1] ^ (state.flanked ? 1 : 0))} to` : 'all lines strung'}</div>
+        <div class="manual-next" data-testid="next-hook">{current ? label(state, current[2]) : '✓'}</div>
+        {colour && <div class="manual-colour"><span class="swatch" style={{ background: state.shape.colors[current![0]] }} /> {colour}</div>}
+        <div class="manual-progress"><div style={{ width: `${(100 * at) / Math.max(1, total)}%` }} /></div>
+        <div class="manual-count" data-testid="manual-count">{at} of {total} lines strung ({Math.round((100 * at) / Math.max(1, total))} %)</div>
+        <div class="manual-buttons">
+          <button onClick={() => step(-1)} disabled={at === 0}>← back</button>
+          <button class="primary" onClick={() => step(1)} disabled={at === total}>next (space) →</button>
+        </div>
+        <p class="hint">Space or → : next line · ← or Backspace : back · Esc : leave. Your place is kept in this browser.
+          Hooks are numbered as on the printed instructions: <b>c</b> wind clockwise, <b>a</b> anticlockwise.</p>
+        <button onClick={props.onClose}>leave stringing mode</button>
+      </div>
+      <canvas ref={canvas} class="board manual-board" data-testid="manual-board" />
+    </div>
+  );
+}
