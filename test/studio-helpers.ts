@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from './helpers/cli';
+import type { PlanEvent } from '../host/studio/protocol';
+
+export interface RunningStudio {
+  url: string;
+  child: ChildProcess;
+  stderr: () => string;
+  stop(): Promise<number | null>;
+}
+
+/** Start the built CLI's `hookline studio` on a free port; resolves with the address it prints. */
+export function startStudio(args: string[] = []): Promise<RunningStudio> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'studio', '--port', '0', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`hookline studio exited (${code}) before printing its address: ${err}`)));
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /(http:\/\/\S+)/.exec(out);
+      if (!m) return;
+      child.removeAllListeners('exit');
+      resolve({
+        url: m[1],
+        child,
+        stderr: () => err,
+        stop: () => new Promise((done) => {
+          if (child.exitCode !== null) return done(child.exitCode);
+          child.once('exit', (code) => done(code));
+          child.kill('SIGTERM');
+        }),
+      });
+    });
+  });
+}
+
+/** POST headers the page sends. */
+export const POST = { 'x-hookline': '1' };
+
+/** POST /api/plan and collect every event of the stream, each with the ms since the request. */
+export async function planEvents(base: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; events: (PlanEvent & { at: number })[]; error?: string }> {
+  const t0 = performance.now();
+  const res = await fetch(new URL('api/plan', base), { method: 'POST', headers: { ...POST, 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  if (!res.ok) return { status: res.status, events: [], error: ((await res.json()) as { error: string }).error };
+  const events: (PlanEvent & { at: number })[] = [];
+  const reader = res.body!.getReader();
+  const text = new TextDecoder();
+  let buf = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buf += text.decode(value, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line) events.push({ ...(JSON.parse(line) as PlanEvent), at: performance.now() - t0 });
+    }
+  }
+  return { status: res.status, events };
+}
