@@ -6,6 +6,7 @@ const TOOLS: [string, string][] = [
   ['lua5.3', 'the NodeMCU build in native Lua 5.3 (fengari covers the rest)'],
   ['lua5.1', 'the NodeMCU build in native Lua 5.1'],
   ['simavr', 'stock Grbl 1.1h on a simulated Uno (grbl-real; also needs ../shared/realchips and libsimavr-dev)'],
+  ['chromium', 'the studio page in headless Chromium (studio-browser)'],
 ];
 
 // End-to-end tests drive the built CLI and device artifacts: build them once per run.

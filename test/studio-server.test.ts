@@ -142,8 +142,13 @@ describe('hookline studio server', () => {
     expect(done.lines.length).toBe(1500);
     expect(streamed.length).toBeGreaterThan(1000);
     expect(streamed).toEqual(done.lines.slice(0, streamed.length));
-    // The planner's view: a PNG of the board's raster.
-    expect(Buffer.from(setup.view, 'base64').subarray(1, 4).toString()).toBe('PNG');
+    // The planner's view: a PNG of the working raster, before the plan is complete.
+    const view = r.events.find((e) => e.type === 'view');
+    if (!view || view.type !== 'view') throw new Error('no view event');
+    expect(types.indexOf('view')).toBeLessThan(types.indexOf('done'));
+    const png = Buffer.from(view.view, 'base64');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
     expect(setup.nails.length).toBe(320);
     const score = r.events.find((e) => e.type === 'score');
     expect(score && score.type === 'score' && score.rmse > 0 && score.rmse < 0.5).toBe(true);

@@ -4,7 +4,7 @@
  * string it by hand.
  */
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { BoardShape, ImageInfo, MachineInfo, PlanEvent, PlanFlags } from '../host/studio/protocol';
 import { download, getMachines, streamPlan, uploadImage } from './api';
 import { clearBoard, drawHooks, drawLines, type Line } from './board';
@@ -125,8 +125,9 @@ function App() {
   };
 
   // Re-plan on every change of the photo, the machine or an option; the previous plan is aborted
-  // (the server terminates its planner thread).
-  useEffect(() => {
+  // (the server terminates its planner thread). A layout effect: it runs right after the render,
+  // not a frame later.
+  useLayoutEffect(() => {
     if (!image) return;
     abort.current?.abort();
     const ac = new AbortController();
@@ -145,7 +146,10 @@ function App() {
         case 'setup':
           shape.current = e;
           redraw(0);
-          setPlan((p) => ({ ...p, shape: e, view: `data:image/png;base64,${e.view}` }));
+          setPlan((p) => ({ ...p, shape: e }));
+          break;
+        case 'view':
+          setPlan((p) => ({ ...p, view: `data:image/png;base64,${e.view}` }));
           break;
         case 'lines': {
           const from = e.from === 0 ? 0 : lines.current.length;
@@ -263,7 +267,7 @@ function App() {
           <h2>Thread picture {plan.done ? '' : image ? `(planning… ${Math.round(plan.progress * 100)} %)` : ''}</h2>
           <canvas ref={canvas} class="board" data-testid="thread" />
           {plan.error && <div class="message error" data-testid="plan-error">{plan.error}</div>}
-          <dl class="numbers" data-testid="numbers">
+          <dl class="numbers" data-testid="numbers" data-job={plan.job} data-done={plan.done ? '1' : '0'}>
             <div><dt>lines</dt><dd data-testid="lines">{plan.count}</dd></div>
             <div><dt>thread</dt><dd data-testid="metres">{plan.metres === undefined ? '–' : `${plan.metres.toFixed(1)} m`}</dd></div>
             <div><dt>score (RMSE)</dt><dd data-testid="rmse" title="lower is better (docs/plan-format.md)">{fmt(plan.rmse, 3)}</dd></div>

@@ -50,9 +50,15 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
   const at = Math.min(state.done, total);
   const current = at < total ? state.lines[at] : null;
 
+  // Keys can come faster than renders: step from the latest state, not this render's.
+  const latest = useRef(state);
+  latest.current = state;
   const step = (d: number) => {
-    const done = Math.max(0, Math.min(total, state.done + d));
-    if (done !== state.done) props.onChange({ ...state, done });
+    const s = latest.current;
+    const done = Math.max(0, Math.min(total, s.done + d));
+    if (done === s.done) return;
+    latest.current = { ...s, done };
+    props.onChange(latest.current);
   };
 
   useEffect(() => {

@@ -5,7 +5,6 @@
  * change makes its plan stale.
  */
 import { parentPort } from 'node:worker_threads';
-import { createCanvas, ImageData } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import { UserError } from '../errors';
 import { makeColourPlan } from '../plan/colour';
@@ -24,7 +23,12 @@ export interface WorkerJob {
 }
 
 /** What the worker posts: a PlanEvent, or the finished plan and its preview for the downloads. */
-export type WorkerMessage = { event: PlanEvent } | { result: { plan: Plan; previewPng: Uint8Array } };
+export type WorkerMessage = { event: PlanEvent } | { result: { plan: Plan; previewPng: Uint8Array } }
+  /**
+   * The planner's view of the photo: a PNG, or grey bytes the server encodes (this thread is held
+   * by the planner's loop; encoding a PNG here took ~80 ms before the first lines).
+   */
+  | { view: { png: Uint8Array } | { grey: Uint8Array; width: number; height: number } };
 
 /** Lines are posted at most this often (ms): often enough to look live, seldom enough to stay cheap. */
 const BATCH_MS = 40;
@@ -37,20 +41,11 @@ function shape(plan: Pick<Plan, 'board' | 'nails' | 'threadWidthMm' | 'colors' |
   return { board: plan.board, nails: plan.nails, threadMm: plan.threadWidthMm, colors: plan.colors, background: plan.background };
 }
 
-/**
- * The planner's target (darkness 0..1) as a grey PNG, base64. Encoded synchronously: it is made
- * just before the planner's loop, which holds this thread until the plan is done.
- */
-function targetPng(dark: Float32Array, width: number, height: number): string {
-  const rgba = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < dark.length; i++) {
-    const v = Math.round(255 * (1 - dark[i]));
-    rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = v;
-    rgba[4 * i + 3] = 255;
-  }
-  const canvas = createCanvas(width, height);
-  canvas.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
-  return canvas.encodeSync('png').toString('base64');
+/** The planner's target (darkness 0..1) as grey bytes (white = 255) for the server to encode. */
+function targetGrey(dark: Float32Array): Uint8Array {
+  const grey = new Uint8Array(dark.length);
+  for (let i = 0; i < dark.length; i++) grey[i] = Math.round(255 * (1 - dark[i]));
+  return grey;
 }
 
 async function run(job: WorkerJob) {
@@ -67,7 +62,8 @@ async function run(job: WorkerJob) {
     if (plan.lines.length === 0) throw new UserError('no line improves the picture (is it as light as the background?): give a darker image or a lighter background');
     const [cx, cy, cw, ch] = plan.source.crop;
     const view = await sharp(o.image).rotate().extract({ left: cx, top: cy, width: cw, height: ch }).resize(512, Math.round((512 * plan.board.heightMm) / plan.board.widthMm), { fit: 'fill' }).png().toBuffer();
-    post({ event: { type: 'setup', view: view.toString('base64'), ms: ms(), ...shape(plan) } });
+    post({ event: { type: 'setup', ms: ms(), ...shape(plan) } });
+    post({ view: { png: view } });
     const { preview } = await colourPreviews(plan);
     post({ result: { plan, previewPng: preview } });
     post({ event: { type: 'done', lines: plan.lines, metres: threadLengthMm(plan) / 1000, stoppedEarly, ms: ms(), colorChanges: Math.max(0, (plan.colorChanges?.length ?? 0) - 1), ...shape(plan) } });
@@ -77,7 +73,8 @@ async function run(job: WorkerJob) {
     ...o,
     onProgress: (f) => post({ event: { type: 'progress', fraction: f } }),
     onSetup: (s) => {
-      post({ event: { type: 'setup', view: targetPng(s.target, s.width, s.height), ms: ms(), board: s.board, nails: s.nails, threadMm: o.threadMm, colors: ['#000000'], background: '#ffffff' } });
+      post({ event: { type: 'setup', ms: ms(), board: s.board, nails: s.nails, threadMm: o.threadMm, colors: ['#000000'], background: '#ffffff' } });
+      post({ view: { grey: targetGrey(s.target), width: s.width, height: s.height } });
     },
     onLines: (lines, from) => {
       const now = performance.now();
@@ -109,7 +106,7 @@ async function warmUp() {
   const target = new Float32Array(size * size).map((_, i) => ((i % size) / size) * 0.5);
   const hooks = Array.from({ length: n }, (_, i): [number, number] => [size / 2 + (size / 2) * Math.cos((2 * Math.PI * i) / n), size / 2 + (size / 2) * Math.sin((2 * Math.PI * i) / n)]);
   planGreedy({ target, width: size, height: size, hooks, threadPx: 0.2, lines: 200, minGap: 3, flankPairs: true, seed: 1, onPath: () => {} });
-  targetPng(target, size, size);
+  targetGrey(target);
 }
 
 const warm = warmUp().catch(() => {});

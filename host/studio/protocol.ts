@@ -57,8 +57,10 @@ export interface BoardShape {
 /** One event of the plan stream (POST /api/plan answers with one JSON object per line). */
 export type PlanEvent =
   | { type: 'job'; job: string }
-  /** The board, and the planner's view of the photo (PNG, base64) as it plans it. */
-  | ({ type: 'setup'; view: string; ms: number } & BoardShape)
+  /** The board and its hooks, before the first lines. */
+  | ({ type: 'setup'; ms: number } & BoardShape)
+  /** The planner's view of the photo (PNG, base64): the picture it plans for. */
+  | { type: 'view'; view: string }
   /** Lines chosen so far: lines[from..] are new (earlier ones are resent only when `from` is 0). */
   | { type: 'lines'; from: number; lines: [number, number, number][]; ms: number }
   | { type: 'progress'; fraction: number }

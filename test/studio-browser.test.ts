@@ -1,0 +1,144 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { flankLabel } from '../host/numbering';
+import { validatePlan } from '../host/plan/load';
+import { repoRoot, tempDir } from './helpers/cli';
+import { startStudio, type RunningStudio } from './studio-helpers';
+
+// The studio page end to end in a real browser: Debian's chromium driven by playwright-core (never a
+// downloaded browser). Screenshots go to test-artifacts/studio/ (gitignored) for a person to look at.
+const CHROMIUM = '/usr/bin/chromium';
+// The functions passed to page.evaluate run in the page; this file is type-checked without the DOM library.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any;
+const shots = join(repoRoot, 'test-artifacts/studio');
+const have = existsSync(CHROMIUM);
+// Without it the test is skipped; test/global-setup.ts says so in one line.
+
+/**
+ * The thread canvas: its ink (Σ 255 − red over painted pixels), a checksum of its pixels ("the
+ * picture changed") and the line count the page shows, read together.
+ */
+function canvasStats(page: Page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid=thread]');
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] > 0) ink += 255 - d[i];
+      sum = (sum * 31 + d[i]) >>> 0;
+    }
+    return { ink, sum, lines: Number(document.querySelector('[data-testid=lines]')?.textContent) };
+  });
+}
+
+const text = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).textContent();
+const job = (page: Page) => page.locator('[data-testid=numbers]').getAttribute('data-job');
+/** Wait for a plan other than `before` to be complete with `lines` lines. */
+const waitDone = (page: Page, lines: number, before: string | null = null) => page.waitForFunction(([n, old]) => {
+  const numbers = document.querySelector('[data-testid=numbers]');
+  return numbers.dataset.done === '1' && numbers.dataset.job !== old && document.querySelector('[data-testid=lines]')?.textContent === String(n);
+}, [lines, before] as const, { timeout: 120_000 });
+/** Move a control and wait for the new plan to be complete. */
+async function change(page: Page, flag: string, value: string, lines: number) {
+  const before = await job(page);
+  await page.locator(`[data-flag=${flag}]`).fill(value);
+  await waitDone(page, lines, before);
+}
+
+describe.skipIf(!have)('hookline studio in headless Chromium', () => {
+  let studio: RunningStudio;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    studio = await startStudio();
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    expect(await studio?.stop()).toBe(0);
+  });
+
+  it('a photo in, the picture forms, a slider re-plans, plan.json downloads, manual stringing steps and resumes', async () => {
+    await page.goto(studio.url);
+    await expect.poll(() => page.locator('[data-testid=machine] option').count()).toBeGreaterThan(3);
+    const blank = await canvasStats(page);
+    await page.screenshot({ path: join(shots, '1-empty.png') });
+
+    // Not a picture: a message in the page.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'photo.jpg'), 'this is a text file renamed photo.jpg\n');
+    await page.setInputFiles('[data-testid=file]', join(dir, 'photo.jpg'));
+    await expect.poll(() => text(page, 'upload-error')).toMatch(/^photo\.jpg: this file is not a picture/);
+    await page.screenshot({ path: join(shots, '2-not-a-picture.png') });
+
+    // The photo: lines are drawn while the plan forms, then the whole plan with its numbers.
+    await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=lines]')?.textContent) > 0, null, { timeout: 60_000 });
+    const forming = await canvasStats(page);
+    expect(blank.ink).toBe(0);
+    expect(forming.ink).toBeGreaterThan(0);
+    expect(forming.lines).toBeLessThan(3000); // the picture is shown while it forms
+    await waitDone(page, 3000);
+    await expect.poll(() => text(page, 'rmse'), { timeout: 60_000 }).toMatch(/^0\.\d{3}$/);
+    expect(await text(page, 'metres')).toMatch(/^1\d{3}\.\d m$/);
+    expect(await page.locator('[data-testid=planner-view]').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    const full = await canvasStats(page);
+    expect(full.ink).toBeGreaterThan(forming.ink);
+    expect(await page.locator('[data-testid=upload-error]').count()).toBe(0);
+    await page.screenshot({ path: join(shots, '3-planned.png') });
+
+    // A slider: fewer lines, a lighter picture; the page's own clock gives change → first lines → complete.
+    await change(page, 'lines', '1000', 1000);
+    const fewer = await canvasStats(page);
+    expect(fewer.ink).toBeLessThan(full.ink);
+    await change(page, 'contrast', '2', 1000);
+    const contrast = await canvasStats(page);
+    expect(contrast.sum).not.toBe(fewer.sum);
+    await change(page, 'lines', '3000', 3000);
+    console.log(`studio in Chromium: slider change → first lines ${await text(page, 'first-ms')}, → 3000 lines complete ${await text(page, 'done-ms')}`);
+    await change(page, 'lines', '1000', 1000);
+    await page.screenshot({ path: join(shots, '4-slider.png') });
+
+    // plan.json through the browser's download, read with the CLI's schema.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=dl-plan]')]);
+    expect(dl.suggestedFilename()).toBe('plan.json');
+    const saved = join(dir, 'plan.json');
+    await dl.saveAs(saved);
+    const plan = validatePlan(JSON.parse(readFileSync(saved, 'utf8')), saved);
+    expect(plan.lines.length).toBe(1000);
+    expect(plan.planner?.contrast).toBe(2);
+
+    // Manual stringing: the next hook is the plan's; keys step; a reload resumes at the same line.
+    await page.click('[data-testid=manual-open]');
+    expect(await text(page, 'next-hook')).toBe(flankLabel(plan.lines[0][2]));
+    await page.keyboard.press('Space');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('ArrowLeft');
+    expect(await text(page, 'manual-count')).toMatch(/^2 of 1000 lines strung/);
+    expect(await text(page, 'next-hook')).toBe(flankLabel(plan.lines[2][2]));
+    await page.screenshot({ path: join(shots, '5-manual.png') });
+    await page.reload();
+    expect(await text(page, 'manual-count')).toMatch(/^2 of 1000 lines strung/);
+    expect(await text(page, 'next-hook')).toBe(flankLabel(plan.lines[2][2]));
+    const board = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid=manual-board]');
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let red = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 180 && d[i + 1] < 90 && d[i + 2] < 90) red++;
+      return red;
+    });
+    expect(board).toBeGreaterThan(100); // the line to string now, in red
+    expect(errors).toEqual([]);
+  });
+});
