@@ -12,7 +12,7 @@ import { startStudio, type RunningStudio } from './studio-helpers';
 const CHROMIUM = '/usr/bin/chromium';
 // The functions passed to page.evaluate run in the page; this file is type-checked without the DOM library.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const document: any;
+declare const document: any, DataTransfer: any, DragEvent: any;
 const shots = join(repoRoot, 'test-artifacts/studio');
 const have = existsSync(CHROMIUM);
 // Without it the test is skipped; test/global-setup.ts says so in one line.
@@ -81,8 +81,13 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     await expect.poll(() => text(page, 'upload-error')).toMatch(/^photo\.jpg: this file is not a picture/);
     await page.screenshot({ path: join(shots, '2-not-a-picture.png') });
 
-    // The photo: lines are drawn while the plan forms, then the whole plan with its numbers.
-    await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
+    // The photo, dropped on the page: lines are drawn while the plan forms, then the whole plan with its numbers.
+    await page.evaluate(async (b64: string) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'coffee.png', { type: 'image/png' }));
+      document.querySelector('.app').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, readFileSync(join(repoRoot, 'examples/coffee.png')).toString('base64'));
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=lines]')?.textContent) > 0, null, { timeout: 60_000 });
     const forming = await canvasStats(page);
     expect(blank.ink).toBe(0);
@@ -94,7 +99,7 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     expect(await page.locator('[data-testid=planner-view]').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
     const full = await canvasStats(page);
     expect(full.ink).toBeGreaterThan(forming.ink);
-    expect(await page.locator('[data-testid=upload-error]').count()).toBe(0);
+    expect(await page.locator('[data-testid=upload-error]').count()).toBe(0); // the good photo cleared the message
     await page.screenshot({ path: join(shots, '3-planned.png') });
 
     // A slider: fewer lines, a lighter picture; the page's own clock gives change → first lines → complete.

@@ -90,6 +90,20 @@ describe('hookline studio server', () => {
     expect([good.json.width, good.json.height]).toEqual([512, 512]);
   });
 
+  it('a phone photo is turned upright by its EXIF orientation and stored small', async () => {
+    const sharp = (await import('sharp')).default;
+    // 3200×2400 as stored, EXIF orientation 6: the camera was held upright, the picture is 2400×3200.
+    const phone = await sharp(coffee).resize(3200, 2400, { fit: 'fill' }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const r = await upload(base, phone, 'image/jpeg');
+    expect(r.status).toBe(200);
+    expect([r.json.width, r.json.height]).toEqual([768, 1024]);
+    const webp = await upload(base, await sharp(coffee).webp().toBuffer(), 'image/webp');
+    expect([webp.status, webp.json.width]).toEqual([200, 512]);
+    const gif = await upload(base, await sharp(coffee).gif().toBuffer(), 'image/gif');
+    expect(gif.status).toBe(415);
+    expect(gif.json.error).toBe('this file is a GIF image; choose a JPEG, PNG or WebP photo');
+  });
+
   it('refuses what the page would never send: POST without its header, another Host, unknown options, a path', async () => {
     const noHeader = await fetch(new URL('api/image', base), { method: 'POST', body: coffee });
     expect(noHeader.status).toBe(403);
