@@ -32,12 +32,19 @@ export const RMT_RESTART_US = 12;
  * would put its steps that much later than the next batch's (which start where it ends).
  */
 export const RMT_IDLE_LEAD_US = 8000;
+/** Lua time per send to an idle channel, at most (an estimate from the chip model: ~45 µs). */
+export const RMT_SEND_LUA_US = 150;
 /** Batch length, the feeder's period (one FreeRTOS tick) and its slack (µs). */
-export const RMT_BATCH_US = 40000;
+export const RMT_BATCH_US = 60000;
 export const RMT_FEED_MS = 10;
 const SLACK_US = 3000;
-/** A batch is encoded once the running ones end within this (µs); sent at the last tick before they end. */
-export const RMT_ENCODE_AHEAD_US = 30000;
+/**
+ * A batch is encoded once the running ones end within this (µs), and sent once they end within
+ * two ticks and a slack: a Lua task of up to ~20 ms (planning a wrap) may run between (the send
+ * then blocks for the rest, which costs no CPU).
+ */
+export const RMT_ENCODE_AHEAD_US = 45000;
+export const RMT_SEND_AHEAD_US = 2 * RMT_FEED_MS * 1000 + SLACK_US;
 /** Ends of successive channels' batches are at least this far apart (µs). */
 export const RMT_STAGGER_US = 80;
 /** DIR changes this long before the step (µs). */
@@ -51,7 +58,7 @@ const PIN_COUNT = 34;
 const MADE_RING = 2048;
 
 export class RmtStepOutput implements StepOutput {
-  leadUs = 150000;
+  leadUs = 200000;
   refillUs = 30000;
   /**
    * The job start's Lua (planning the first wrap, queueing its segments, encoding the first
@@ -222,7 +229,7 @@ export class RmtStepOutput implements StepOutput {
       if (!this.encode(now)) return;
       now = this.clock();
     }
-    if (this.chEnd[0] >= 0 && this.chEnd[0] > now + RMT_FEED_MS * 1000 + SLACK_US) return;
+    if (this.chEnd[0] >= 0 && this.chEnd[0] > now + RMT_SEND_AHEAD_US) return;
     this.sendAll();
   }
 
@@ -266,6 +273,23 @@ export class RmtStepOutput implements StepOutput {
     // A send to a busy channel returns at its new batch's start, which is known: the clock is read
     // only for idle ones (the first batches).
     let at = this.clock();
+    // Channels that have run dry (Lua was late: the simulator's late-step) start their batches
+    // later than encoded. All of them are delayed alike, and so is every later step (the
+    // generator's clock moves on by the same): late, but DIR stays aligned with STEP, so no step
+    // is made in the wrong direction.
+    let latest = -1;
+    for (let c = 0; c < 6; c++) {
+      if (this.ch[c] !== undefined && this.chEnd[c] < at) {
+        const need = at + RMT_START_US + (c + 1) * RMT_SEND_LUA_US - this.batchStart[c];
+        if (need > latest) latest = need;
+      }
+    }
+    if (latest > 0) {
+      const shift = Math.ceil(latest);
+      this.startUs = this.startUs + shift;
+      for (let c = 0; c < 6; c++) if (this.chEnd[c] < at) this.batchStart[c] = this.batchStart[c] + shift;
+      this.lateSteps = this.lateSteps + 1;
+    }
     for (let c = 0; c < 6; c++) {
       const h = this.ch[c];
       if (h !== undefined) {

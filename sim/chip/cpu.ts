@@ -163,15 +163,22 @@ export class ChipCpu {
   report(endUs: number, firstStepUs = -1): ChipReport {
     const w = this.windowUs;
     const end = Math.max(endUs, 1e-9);
-    // A window's load is its work over its length; the last one ends with the run.
-    const len = (i: number) => Math.max(1e-9, Math.min(w, end - i * w));
+    // A window's load is its work over its length. The last one is cut by the run's end: it is taken
+    // as the whole window that ends there, the previous window's work spread evenly over it (its last
+    // 3 ms alone, taken over 3 ms, once read as an 88 % peak); a run shorter than a window is one.
+    const load = (i: number, work: number[]): number => {
+      const cut = end - i * w;
+      if (i < work.length - 1 || cut >= w) return work[i] / w;
+      if (i === 0) return work[0] / end;
+      return (work[i] + work[i - 1] * (1 - cut / w)) / w;
+    };
     let peak = 0;
     let peakAt = 0;
     let moving = firstStepUs < 0 ? -1 : 0;
     let movingAt = -1;
     const from = firstStepUs < 0 ? Infinity : Math.floor(firstStepUs / w);
     for (let i = 0; i < this.work.length; i++) {
-      const v = Math.min(1, this.work[i] / len(i));
+      const v = Math.min(1, load(i, this.work));
       if (v > peak) {
         peak = v;
         peakAt = i;
@@ -182,7 +189,7 @@ export class ChipCpu {
       }
     }
     let spinPeak = 0;
-    for (let i = 0; i < this.spins.length; i++) spinPeak = Math.max(spinPeak, Math.min(1, this.spins[i] / len(i)));
+    for (let i = 0; i < this.spins.length; i++) spinPeak = Math.max(spinPeak, Math.min(1, load(i, this.spins)));
     return {
       name: this.chip.name,
       label: this.chip.label,

@@ -11,6 +11,7 @@
  */
 import { SEEK_POLL_US } from '../../device/stepper';
 import { ESP32_TICK_MS } from '../../device/nodemcu/hal';
+import { RMT_SEND_AHEAD_US } from '../../device/nodemcu/steps-rmt';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fengari from 'fengari';
@@ -515,10 +516,11 @@ export function nodemcuTarget(opts: NodemcuTargetOptions = {}): SimTarget {
     // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts), and the Lua
     // timer that reads it can come up to about one more poll late (behind a pty, 7 steps at Y's seek
     // speed were seen): the axis may run on that long. On the ESP32 the poll is an alarm of whole
-    // 10 ms ticks re-armed when early (device/nodemcu/hal.ts): up to two ticks after it was due.
+    // 10 ms ticks re-armed when early (device/nodemcu/hal.ts), up to two ticks after it was due,
+    // and it waits for the RMT feeder's send, which blocks Lua until the running batch ends.
     get homingOvertravelMs() {
       if (!generator) return undefined;
-      return board === 'ESP32' ? (SEEK_POLL_US + 2 * ESP32_TICK_MS * 1000) / 1000 : (2 * SEEK_POLL_US) / 1000;
+      return board === 'ESP32' ? (SEEK_POLL_US + 2 * ESP32_TICK_MS * 1000 + RMT_SEND_AHEAD_US) / 1000 : (2 * SEEK_POLL_US) / 1000;
     },
     create(mcu, machine, ring, faults) {
       // The ESP32 chip runs the ESP32 firmware's API (gpio.config, node.uptime).
