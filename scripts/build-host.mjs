@@ -12,8 +12,8 @@ import { build } from 'esbuild';
 
 const outdir = resolve('dist/host');
 const result = await build({
-  // studio-worker: the studio's planner thread (host/studio/plan-worker.ts), loaded by path.
-  entryPoints: { cli: 'host/cli.ts', 'studio-worker': 'host/studio/plan-worker.ts' },
+  // studio-worker, studio-sim-worker: the studio's planner and simulator threads (host/studio/), loaded by path.
+  entryPoints: { cli: 'host/cli.ts', 'studio-worker': 'host/studio/plan-worker.ts', 'studio-sim-worker': 'host/studio/sim-worker.ts' },
   outdir,
   outExtension: { '.js': '.mjs' },
   splitting: true,
@@ -28,7 +28,7 @@ const result = await build({
   write: false,
 });
 
-const entry = (f) => /^(cli|studio-worker)\.mjs(\.map)?$/.test(relative(outdir, f.path));
+const entry = (f) => /^(cli|studio-worker|studio-sim-worker)\.mjs(\.map)?$/.test(relative(outdir, f.path));
 const files = [...result.outputFiles.filter((f) => !entry(f)), ...result.outputFiles.filter(entry)];
 for (const f of files) {
   mkdirSync(dirname(f.path), { recursive: true });

@@ -123,6 +123,13 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     expect(plan.lines.length).toBe(1000);
     expect(plan.planner?.contrast).toBe(2);
 
+    // The build on the simulated machine: progress, then the verdict and the strung picture.
+    await page.click('[data-testid=sim-run]');
+    await expect.poll(() => text(page, 'sim-verdict'), { timeout: 120_000 }).toBe('OK: wrapped 1001 of 1001 hooks, no violations');
+    expect(await text(page, 'sim-time')).toMatch(/^\d+ (h|min) \d+ (min|s)$/);
+    expect(await page.locator('[data-testid=sim-strung]').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await page.screenshot({ path: join(shots, '5-simulated.png'), fullPage: true });
+
     // Manual stringing: the next hook is the plan's; keys step; a reload resumes at the same line.
     await page.click('[data-testid=manual-open]');
     expect(await text(page, 'next-hook')).toBe(flankLabel(plan.lines[0][2]));
@@ -132,7 +139,7 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     await page.keyboard.press('ArrowLeft');
     expect(await text(page, 'manual-count')).toMatch(/^2 of 1000 lines strung/);
     expect(await text(page, 'next-hook')).toBe(flankLabel(plan.lines[2][2]));
-    await page.screenshot({ path: join(shots, '5-manual.png') });
+    await page.screenshot({ path: join(shots, '6-manual.png') });
     await page.reload();
     expect(await text(page, 'manual-count')).toMatch(/^2 of 1000 lines strung/);
     expect(await text(page, 'next-hook')).toBe(flankLabel(plan.lines[2][2]));

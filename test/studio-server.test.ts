@@ -237,6 +237,36 @@ describe('hookline studio server', () => {
     expect(performance.now() - t0).toBeLessThan(20_000);
   });
 
+  it('simulates a plan on a machine as hookline sim does, with progress; a plan for another machine is refused', async () => {
+    const { json: img } = await upload(base, coffee);
+    const r = await planEvents(base, { image: img.id, flags: { lines: '300' } });
+    const job = r.events[0].type === 'job' ? r.events[0].job : '';
+    const t0 = performance.now();
+    const res = await fetch(new URL(`api/plan/${job}/sim`, base), { method: 'POST', headers: { ...POST, 'content-type': 'application/json' }, body: JSON.stringify({ machine: 'ref-gantry' }) });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const progress = events.filter((e) => e.type === 'progress');
+    expect(progress.length).toBeGreaterThan(5);
+    expect(progress.map((e) => e.fraction)).toEqual([...progress.map((e) => e.fraction)].sort((a, b) => a - b));
+    const result = events.at(-1);
+    expect(result).toMatchObject({ type: 'result', ok: true, machine: 'ref-gantry', plannedHooks: 301, wrappedHooks: 301, violationCount: 0, firstMismatch: null });
+    expect(Buffer.from(result.strung, 'base64').subarray(1, 4).toString()).toBe('PNG');
+    console.log(`studio sim: 300 lines on ref-gantry in ${((performance.now() - t0) / 1000).toFixed(1)} s wall`);
+    // hookline sim on the downloaded stream: the same machine time, thread and pile.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'plan.hls'), Buffer.from(await (await fetch(new URL(`api/plan/${job}/plan.hls?machine=ref-gantry`, base))).arrayBuffer()));
+    const cli = runCli(['sim', join(dir, 'plan.hls'), '--machine', 'machines/ref-gantry.json', '-o', join(dir, 'sim')]);
+    expect(cli.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'sim/report.json'), 'utf8'));
+    expect(report.machineSeconds).toBeCloseTo(result.machineSeconds, 3);
+    expect(report.threadMeters).toBeCloseTo(result.threadMeters, 2);
+    expect(report.maxPileMm).toBeCloseTo(result.maxPileMm, 3);
+
+    const ring = await fetch(new URL(`api/plan/${job}/sim`, base), { method: 'POST', headers: POST, body: JSON.stringify({ machine: 'ref-ring' }) });
+    expect(ring.status).toBe(400);
+    expect(((await ring.json()) as { error: string }).error).toMatch(/^the plan cannot be built on machine ref-ring .*: the plan has 160 hooks but the machine has 200/);
+  });
+
   it('colour plans: the palette from the photo, lines coloured, a plan.json the CLI reads', async () => {
     const { json: img } = await upload(base, coffee);
     const r = await planEvents(base, { image: img.id, flags: { colors: '3', lines: '900' } });

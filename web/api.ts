@@ -1,5 +1,5 @@
 /** The studio server's API as the page calls it (host/studio/server.ts). */
-import type { ImageInfo, MachineInfo, PlanEvent, PlanRequest } from '../host/studio/protocol';
+import type { ImageInfo, MachineInfo, PlanEvent, PlanRequest, SimEvent } from '../host/studio/protocol';
 
 /** POSTs carry this header: the server refuses POSTs without it (another site's page cannot send it). */
 const POST_HEADERS = { 'x-hookline': '1' };
@@ -31,11 +31,11 @@ export async function uploadImage(file: File): Promise<ImageInfo> {
   return (await res.json()) as ImageInfo;
 }
 
-/** Start a plan; `onEvent` gets each event as it arrives. Resolves when the stream ends; abort with `signal`. */
-export async function streamPlan(req: PlanRequest, signal: AbortSignal, onEvent: (e: PlanEvent) => void): Promise<void> {
+/** POST `body` and hand each line of the NDJSON answer to `onEvent`. Resolves when the stream ends; abort with `signal`. */
+async function streamNdjson<E>(url: string, body: unknown, signal: AbortSignal, onEvent: (e: E) => void): Promise<void> {
   let res: Response;
   try {
-    res = await fetch('/api/plan', { method: 'POST', headers: { ...POST_HEADERS, 'content-type': 'application/json' }, body: JSON.stringify(req), signal });
+    res = await fetch(url, { method: 'POST', headers: { ...POST_HEADERS, 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
   } catch (e) {
     if (signal.aborted) return;
     throw new Error('the studio server does not answer (stopped?); start it again with hookline studio');
@@ -53,13 +53,23 @@ export async function streamPlan(req: PlanRequest, signal: AbortSignal, onEvent:
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line.trim()) onEvent(JSON.parse(line) as PlanEvent);
+        if (line.trim()) onEvent(JSON.parse(line) as E);
       }
     }
   } catch (e) {
     if (signal.aborted) return;
     throw new Error('the connection to the studio server broke off (stopped?); start it again with hookline studio');
   }
+}
+
+/** Start a plan; `onEvent` gets each event as it arrives. */
+export function streamPlan(req: PlanRequest, signal: AbortSignal, onEvent: (e: PlanEvent) => void): Promise<void> {
+  return streamNdjson('/api/plan', req, signal, onEvent);
+}
+
+/** Run a finished plan on the simulated machine; progress and the verdict arrive as events. */
+export function streamSim(job: string, machine: string, signal: AbortSignal, onEvent: (e: SimEvent) => void): Promise<void> {
+  return streamNdjson(`/api/plan/${job}/sim`, { machine }, signal, onEvent);
 }
 
 /** Fetch a download and save it under `name`; a refusal comes back as its one-line message. */

@@ -5,12 +5,27 @@
  */
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { BoardShape, ImageInfo, MachineInfo, PlanEvent, PlanFlags } from '../host/studio/protocol';
-import { download, getMachines, streamPlan, uploadImage } from './api';
+import type { BoardShape, ImageInfo, MachineInfo, PlanEvent, PlanFlags, SimEvent } from '../host/studio/protocol';
+import { download, getMachines, streamPlan, streamSim, uploadImage } from './api';
 import { clearBoard, drawHooks, drawLines, type Line } from './board';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
+
+type SimResult = Extract<SimEvent, { type: 'result' }>;
+interface SimView {
+  running: boolean;
+  progress: number;
+  result?: SimResult;
+  error?: string;
+}
+
+/** Machine time as people read it: 2 h 23 min, 14 min 05 s. */
+function duration(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+}
 
 interface PlanView {
   job?: string;
@@ -88,6 +103,8 @@ function App() {
   });
   const [saved, setSaved] = useState<ManualState | null>(() => loadManual());
   const [dragging, setDragging] = useState(false);
+  const [sim, setSim] = useState<SimView | null>(null);
+  const simAbort = useRef<AbortController | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const lines = useRef<Line[]>([]);
   const shape = useRef<BoardShape | null>(null);
@@ -136,6 +153,8 @@ function App() {
     changedAt.current = 0;
     let first = true;
     lines.current = [];
+    simAbort.current?.abort();
+    setSim(null);
     setPlan((p) => ({ count: 0, progress: 0, done: false, view: p.view, shape: p.shape }));
     const onEvent = (e: PlanEvent) => {
       if (ac.signal.aborted) return;
@@ -213,6 +232,20 @@ function App() {
     download(`/api/plan/${plan.job}/${what}?${q}`, name).catch((e: Error) => setDlError(`${name}: ${e.message}`));
   };
 
+  const simulate = () => {
+    if (!plan.job) return;
+    simAbort.current?.abort();
+    const ac = new AbortController();
+    simAbort.current = ac;
+    setSim({ running: true, progress: 0 });
+    streamSim(plan.job, simMachine, ac.signal, (e) => {
+      if (ac.signal.aborted) return;
+      if (e.type === 'progress') setSim((v) => ({ ...v!, progress: e.fraction }));
+      else if (e.type === 'result') setSim({ running: false, progress: 1, result: e });
+      else setSim({ running: false, progress: 0, error: e.message });
+    }).catch((e: Error) => !ac.signal.aborted && setSim({ running: false, progress: 0, error: e.message }));
+  };
+
   const openManual = () => {
     if (!shape.current || !plan.done) return;
     const s: ManualState = { shape: shape.current, lines: lines.current, flanked: (flags.flanks ?? '2') === '2', done: 0, open: true };
@@ -232,6 +265,8 @@ function App() {
   }
 
   const m = machines.find((x) => x.name === machine);
+  /** The machine a simulation runs on: the chosen one, else the reference gantry (the defaults match it). */
+  const simMachine = machine || 'ref-gantry';
   const fmt = (v: number | undefined, d: number) => (v === undefined ? '–' : v.toFixed(d));
   return (
     <div class={`app${dragging ? ' dragging' : ''}`}
@@ -262,6 +297,7 @@ function App() {
               <img class="thumb" src={`/api/image/${image.id}`} alt="the uploaded photo" title={`${image.width}×${image.height} px`} />
             </div>
           )}
+          {sim && (sim.result || sim.error) && <SimPanel sim={sim} />}
         </section>
         <section class="panel">
           <h2>Thread picture {plan.done ? '' : image ? `(planning… ${Math.round(plan.progress * 100)} %)` : ''}</h2>
@@ -321,11 +357,44 @@ function App() {
             </span>
           </div>
           {dlError && <div class="message error" data-testid="dl-error">{dlError}</div>}
+          <h2>Check the build</h2>
+          <button class="wide" disabled={!plan.done || sim?.running} data-testid="sim-run" onClick={simulate}>
+            {sim?.running ? `Simulating on ${simMachine}… ${Math.round(sim.progress * 100)} %` : `Simulate on ${simMachine}`}
+          </button>
+          {sim?.running && <div class="bar"><div style={{ width: `${sim.progress * 100}%` }} /></div>}
           <h2>Make it</h2>
           <button class="primary wide" disabled={!plan.done} data-testid="manual-open" onClick={openManual}>String it by hand…</button>
         </aside>
       </main>
       {dragging && <div class="dropcover">Drop the photo</div>}
+    </div>
+  );
+}
+
+/** The simulated build: the verdict, the figures and what the motion actually strung. */
+function SimPanel({ sim }: { sim: SimView }) {
+  if (sim.error) return <div class="message error" data-testid="sim-error">{sim.error}</div>;
+  const r = sim.result!;
+  return (
+    <div class="sim" data-testid="sim-result">
+      <h2>Simulated build on {r.machine}</h2>
+      <div class={`verdict ${r.ok ? 'ok' : 'bad'}`} data-testid="sim-verdict">
+        {r.ok ? 'OK' : 'FAILED'}: wrapped {r.wrappedHooks} of {r.plannedHooks} hooks{r.violationCount ? `, ${r.violationCount} violations` : ', no violations'}
+      </div>
+      <dl class="numbers">
+        <div><dt>machine time</dt><dd data-testid="sim-time">{duration(r.machineSeconds)}</dd></div>
+        <div><dt>× the floor</dt><dd>{(r.machineSeconds / Math.max(1e-9, r.floorSeconds)).toFixed(2)}</dd></div>
+        <div><dt>thread</dt><dd>{r.threadMeters.toFixed(1)} m</dd></div>
+        <div><dt>pile</dt><dd>{r.maxPileMm.toFixed(1)} mm</dd></div>
+        <div><dt>simulated in</dt><dd>{r.wallSeconds.toFixed(1)} s</dd></div>
+      </dl>
+      {r.firstMismatch && <div class="message error">First mismatch at path position {r.firstMismatch.index}: planned hook {r.firstMismatch.expectedHook ?? '–'}, wrapped {r.firstMismatch.wrappedHook ?? '–'}</div>}
+      {r.violations.length > 0 && (
+        <ul class="violations" data-testid="sim-violations">
+          {r.violations.map((v) => <li><b>{v.kind}</b> at {v.seconds.toFixed(1)} s{v.hook !== undefined ? `, hook ${v.hook}` : ''}: {v.message}</li>)}
+        </ul>
+      )}
+      <img class="board strung" data-testid="sim-strung" src={`data:image/png;base64,${r.strung}`} alt="what the simulated machine strung" title="drawn from the hooks the simulated motion actually wrapped" />
     </div>
   );
 }

@@ -69,3 +69,27 @@ export type PlanEvent =
   /** The quality metric (docs/plan-format.md), after done. */
   | { type: 'score'; rmse: number; ssim: number }
   | { type: 'error'; message: string };
+
+/** One event of the simulation stream (POST /api/plan/JOB/sim answers with one JSON object per line). */
+export type SimEvent =
+  | { type: 'progress'; fraction: number }
+  /** The verdict, as `hookline sim` reports it (sim/simulate.ts), and what the motion actually strung (PNG, base64). */
+  | {
+    type: 'result';
+    ok: boolean;
+    machine: string;
+    plannedHooks: number;
+    wrappedHooks: number;
+    machineSeconds: number;
+    floorSeconds: number;
+    threadMeters: number;
+    maxPileMm: number;
+    violationCount: number;
+    /** The first few violations (kind, message, machine time in s, hook). */
+    violations: { kind: string; message: string; seconds: number; hook?: number }[];
+    /** Where the wrapped hooks first differ from the plan (path index, 0 = start hook), or null. */
+    firstMismatch: { index: number; expectedHook: number | null; wrappedHook: number | null } | null;
+    strung: string;
+    wallSeconds: number;
+  }
+  | { type: 'error'; message: string };

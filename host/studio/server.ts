@@ -24,8 +24,9 @@ import { machineHash } from '../stream/machine-hash';
 import { encodePlan } from '../stream/plan-stream';
 import type { Plan } from '../plan/types';
 import { planToJson } from '../plan/write';
-import { PLAN_FLAG_NAMES, type ImageInfo, type MachineInfo, type PlanEvent, type PlanRequest } from './protocol';
+import { PLAN_FLAG_NAMES, type ImageInfo, type MachineInfo, type PlanEvent, type PlanRequest, type SimEvent } from './protocol';
 import type { WorkerJob, WorkerMessage } from './plan-worker';
+import type { SimJob } from './sim-worker';
 
 /** Largest upload, bytes. */
 export const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
@@ -86,14 +87,15 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** The machine profiles in machines/, loaded and checked once. */
-function loadMachines(root: string): Map<string, { info: MachineInfo; profile: AnyMachine }> {
-  const out = new Map<string, { info: MachineInfo; profile: AnyMachine }>();
+function loadMachines(root: string): Map<string, { info: MachineInfo; profile: AnyMachine; file: string }> {
+  const out = new Map<string, { info: MachineInfo; profile: AnyMachine; file: string }>();
   const dir = join(root, 'machines');
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
     const profile = loadMachine(join(dir, f));
     const name = f.replace(/\.json$/, '');
     out.set(name, {
       profile,
+      file: join(dir, f),
       info: {
         name, kind: profile.kind, hooks: profile.hooks.count, diameterMm: profile.hooks.diameterMm,
         hookMm: profile.hooks.hookDiameterMm, threadMm: profile.thread.widthMm, description: (profile as { description?: string }).description ?? '',
@@ -162,6 +164,9 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
   const root = packageRoot();
   const webDir = join(root, 'dist', 'studio');
   const workerFile = join(root, 'dist', 'host', 'studio-worker.mjs');
+  const simWorkerFile = join(root, 'dist', 'host', 'studio-sim-worker.mjs');
+  /** The simulation running (one at a time: a newer one ends it). */
+  let sim: { worker: Worker; res: ServerResponse } | null = null;
   const machines = loadMachines(root);
   const store = mkdtempSync(join(tmpdir(), 'hookline-studio-'));
   const images = new Map<string, StoredImage>();
@@ -304,6 +309,51 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     w.postMessage({ args } satisfies WorkerJob);
   }
 
+  /** Run a finished plan on the simulated machine (as `hookline sim`), streaming progress and the verdict. */
+  async function startSim(req: IncomingMessage, res: ServerResponse, jobId: string) {
+    const body = await readBody(req, MAX_JSON_BYTES, 'the request');
+    let r: { machine?: string };
+    try {
+      r = JSON.parse(body.toString('utf8') || '{}') as { machine?: string };
+    } catch {
+      throw new HttpError(400, 'the request is not JSON');
+    }
+    const job = finishedJob(jobId);
+    const m = machineByName(r.machine ?? 'ref-gantry')!;
+    try {
+      checkPlanOnMachine(job.plan, m.profile, 'the plan', `machines/${m.info.name}.json`);
+    } catch (e) {
+      if (e instanceof UserError) throw new HttpError(400, e.message);
+      throw e;
+    }
+    if (sim) {
+      if (!sim.res.writableEnded) sim.res.end(`${JSON.stringify({ type: 'error', message: 'stopped: a newer simulation started' } satisfies SimEvent)}\n`);
+      void sim.worker.terminate();
+    }
+    const worker = new Worker(simWorkerFile);
+    const mine = { worker, res };
+    sim = mine;
+    let ended = false;
+    const end = (e?: SimEvent) => {
+      if (ended) return;
+      ended = true;
+      if (e && !res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+      if (!res.writableEnded) res.end();
+      void worker.terminate();
+      if (sim === mine) sim = null;
+    };
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.on('close', () => end());
+    worker.on('message', (e: SimEvent) => {
+      if (ended) return;
+      res.write(`${JSON.stringify(e)}\n`);
+      if (e.type !== 'progress') end();
+    });
+    worker.on('error', (e) => end({ type: 'error', message: `the simulator failed: ${e.message}` }));
+    worker.on('exit', () => end({ type: 'error', message: 'the simulator stopped without a verdict' }));
+    worker.postMessage({ plan: job.plan, machineFile: m.file, machineName: m.info.name } satisfies SimJob);
+  }
+
   async function upload(req: IncomingMessage, res: ServerResponse) {
     const bytes = await readBody(req, MAX_UPLOAD_BYTES, 'the photo');
     const { jpeg, width, height } = await normaliseUpload(bytes);
@@ -395,6 +445,8 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
       if (req.headers['x-hookline'] !== '1') throw new HttpError(403, 'requests from the studio page only');
       if (p === '/api/image') return upload(req, res);
       if (p === '/api/plan') return startPlan(req, res);
+      const sm = /^\/api\/plan\/([0-9a-f-]{36})\/sim$/.exec(p);
+      if (sm) return startSim(req, res, sm[1]);
       throw new HttpError(404, 'not found');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} is not supported`);
@@ -444,6 +496,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     port,
     async close() {
       closed = true;
+      if (sim) void sim.worker.terminate();
       if (spareTimer) clearTimeout(spareTimer);
       for (const j of [...running]) endJob(j, 'the server is stopping');
       if (spare) await spare.terminate();
