@@ -165,7 +165,7 @@ describe('hookline plan (built CLI)', () => {
     const s = hookline('score', join(out, 'plan.json'), 'examples/coffee.png');
     expect(s.status).toBe(0);
     const score = JSON.parse(s.stdout);
-    expect(Object.keys(score)).toEqual(['rmse', 'ssim', 'lines']);
+    expect(Object.keys(score)).toEqual(['rmse', 'ssim', 'rmse_view', 'ssim_view', 'lines']);
     expect(score.lines).toBe(plan.lines.length);
     expect(score.rmse).toBeGreaterThan(0);
     expect(score.rmse).toBeLessThan(1);

@@ -39,6 +39,63 @@ const planSchema = z.object({
   planner: z.record(z.string(), z.unknown()).optional(),
 }).passthrough();
 
+/**
+ * A plan another planner wrote, in the judge's format (../shared/bench/judge/README.md: board,
+ * nails, threadWidthMm, background, colors, lines; no `format`, optional source.crop): scored, never
+ * strung, so its lines need not form one continuous path.
+ */
+const foreignPlanSchema = z.object({
+  board: z.object({ widthMm: finite.min(1).max(MAX_BOARD_MM), heightMm: finite.min(1).max(MAX_BOARD_MM) }).passthrough(),
+  nails: z.array(z.tuple([finite, finite])).min(2),
+  threadWidthMm: finite.positive().max(MAX_THREAD_MM),
+  background: hex.default('#ffffff'),
+  colors: z.array(hex).min(1).max(16),
+  lines: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative()])),
+  source: z.object({ crop: z.tuple([finite, finite, finite, finite]).optional() }).passthrough().optional(),
+}).passthrough();
+
+/** What `hookline score` reads: a hookline plan.json (checked in full) or another planner's plan in the judge's format. */
+export type ScorablePlan = Pick<Plan, 'board' | 'nails' | 'threadWidthMm' | 'background' | 'colors' | 'lines'> & {
+  source?: { crop?: [number, number, number, number] };
+};
+
+/** Read a plan to score: hookline's plan.json (loadPlan) or a converted one without `format`. */
+export function loadScorablePlan(path: string): ScorablePlan {
+  let text: string;
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_PLAN_BYTES) throw new UserError(`${path} is ${(size / 1024 / 1024).toFixed(0)} MB, larger than any plan of at most ${MAX_PLAN_LINES} lines; see docs/plan-format.md, Limits`);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`cannot read plan ${path}: ${fsErrorText(e)}; give a plan.json`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path} is not valid JSON (${(e as Error).message}); give a plan.json`);
+  }
+  if (json !== null && typeof json === 'object' && 'format' in json) return validatePlan(json, path);
+  const raw = json as { lines?: unknown } | null;
+  if (raw !== null && typeof raw === 'object' && Array.isArray(raw.lines) && raw.lines.length > MAX_PLAN_LINES) {
+    throw new UserError(`${path}: field lines: ${raw.lines.length} lines, more than the ${MAX_PLAN_LINES} a plan may have; see docs/plan-format.md, Limits`);
+  }
+  const r = foreignPlanSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue.path.length ? issue.path.join('.') : '(top level)';
+    throw new UserError(`${path}: field ${field}: ${issue.message}; give hookline's plan.json or a plan in the judge's format (docs/plan-format.md, "Quality metric")`);
+  }
+  const plan = r.data as unknown as ScorablePlan;
+  const n = plan.nails.length;
+  plan.lines.forEach(([c, a, b], i) => {
+    if (c >= plan.colors.length) throw new UserError(`${path}: lines[${i}] uses colour ${c} but colors has ${plan.colors.length}; see docs/plan-format.md`);
+    if (a >= n || b >= n) throw new UserError(`${path}: lines[${i}] names nail ${Math.max(a, b)} but there are ${n} nails; see docs/plan-format.md`);
+  });
+  return plan;
+}
+
 /** Read and validate plan.json; every problem is a one-line UserError naming the field. */
 export function loadPlan(path: string): Plan {
   let text: string;
