@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { flankLabel } from '../host/numbering';
 import { validatePlan } from '../host/plan/load';
-import { repoRoot, tempDir } from './helpers/cli';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
 import { startStudio, type RunningStudio } from './studio-helpers';
 
 // The studio page end to end in a real browser: Debian's chromium driven by playwright-core (never a
@@ -123,6 +123,16 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     expect(plan.lines.length).toBe(1000);
     expect(plan.planner?.contrast).toBe(2);
 
+    // G-code for the reference gantry, as hookline gcode writes it for the downloaded plan.
+    await page.selectOption('.gcode select', 'marlin');
+    const [gdl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=dl-gcode]')]);
+    expect(gdl.suggestedFilename()).toBe('plan-marlin.gcode');
+    await gdl.saveAs(join(dir, 'plan.gcode'));
+    const gcode = readFileSync(join(dir, 'plan.gcode'), 'utf8');
+    expect(gcode.startsWith('; hookline gcode (marlin) for machine ref-gantry\n')).toBe(true);
+    const viaCli = runCli(['gcode', saved, '--machine', 'machines/ref-gantry.json', '--dialect', 'marlin']);
+    expect(viaCli.stdout.split('\n').slice(2).join('\n')).toBe(gcode.split('\n').slice(2).join('\n'));
+
     // The build on the simulated machine: progress, then the verdict and the strung picture.
     await page.click('[data-testid=sim-run]');
     await expect.poll(() => text(page, 'sim-verdict'), { timeout: 120_000 }).toBe('OK: wrapped 1001 of 1001 hooks, no violations');
@@ -151,6 +161,22 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
       return red;
     });
     expect(board).toBeGreaterThan(100); // the line to string now, in red
+    await page.keyboard.press('Escape');
+
+    // A colour picture (the reloaded page starts afresh: defaults, no photo): three colours picked
+    // from the photo, 4500 lines in all, drawn in them.
+    await page.selectOption('[data-testid=mode]', 'colour');
+    await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
+    await waitDone(page, 4500);
+    const colours = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid=thread]');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let tinted = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) tinted++;
+      return tinted;
+    });
+    expect(colours).toBeGreaterThan(1000);
+    await page.screenshot({ path: join(shots, '7-colour.png') });
     expect(errors).toEqual([]);
   });
 });

@@ -40,8 +40,11 @@ export function startStudio(args: string[] = []): Promise<RunningStudio> {
 /** POST headers the page sends. */
 export const POST = { 'x-hookline': '1' };
 
-/** POST /api/plan and collect every event of the stream, each with the ms since the request. */
-export async function planEvents(base: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; events: (PlanEvent & { at: number })[]; error?: string }> {
+/**
+ * POST /api/plan and collect every event of the stream, each with the ms since the request.
+ * `untilDone`: stop reading at the done event (the score, seconds later, is not waited for).
+ */
+export async function planEvents(base: string, body: unknown, signal?: AbortSignal, untilDone = false): Promise<{ status: number; events: (PlanEvent & { at: number })[]; error?: string }> {
   const t0 = performance.now();
   const res = await fetch(new URL('api/plan', base), { method: 'POST', headers: { ...POST, 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
   if (!res.ok) return { status: res.status, events: [], error: ((await res.json()) as { error: string }).error };
@@ -58,6 +61,10 @@ export async function planEvents(base: string, body: unknown, signal?: AbortSign
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       if (line) events.push({ ...(JSON.parse(line) as PlanEvent), at: performance.now() - t0 });
+      if (untilDone && events.at(-1)?.type === 'done') {
+        await reader.cancel();
+        return { status: res.status, events };
+      }
     }
   }
   return { status: res.status, events };

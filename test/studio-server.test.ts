@@ -165,7 +165,7 @@ describe('hookline studio server', () => {
     expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
     expect(setup.nails.length).toBe(320);
     const score = r.events.find((e) => e.type === 'score');
-    expect(score && score.type === 'score' && score.rmse > 0 && score.rmse < 0.5).toBe(true);
+    if (!score || score.type !== 'score') throw new Error('no score event');
 
     const job = r.events[0].type === 'job' ? r.events[0].job : '';
     const get = async (what: string) => {
@@ -186,6 +186,10 @@ describe('hookline studio server', () => {
     const cliPlan = JSON.parse(readFileSync(join(dir, 'out/plan.json'), 'utf8'));
     expect(plan.lines).toEqual(cliPlan.lines);
     expect(readFileSync(join(dir, 'out/preview.png')).equals((await get('preview.png')).body)).toBe(true);
+    // The score is hookline score's for that plan and photo.
+    const scored = JSON.parse(runCli(['score', join(dir, 'out/plan.json'), join(dir, 'photo.jpg')]).stdout);
+    const r5 = (v: number | undefined) => Math.round((v ?? NaN) * 1e5) / 1e5; // as hookline score prints
+    expect({ rmse: r5(score.rmse), ssim: r5(score.ssim), rmse_view: r5(score.rmseView), ssim_view: r5(score.ssimView), lines: 1500 }).toEqual(scored);
 
     const gantry = loadMachine(join(repoRoot, 'machines/ref-gantry.json'));
     const hls = await get('plan.hls?machine=ref-gantry');
@@ -214,7 +218,7 @@ describe('hookline studio server', () => {
 
   it('a machine profile sets the hooks; a newer plan ends the running one; aborting a plan stops it', async () => {
     const { json: img } = await upload(base, coffee);
-    const ring = await planEvents(base, { image: img.id, machine: 'ref-ring', flags: { lines: '300' } });
+    const ring = await planEvents(base, { image: img.id, machine: 'ref-ring', flags: { lines: '300' } }, undefined, true);
     const done = ring.events.find((e) => e.type === 'done');
     expect(done && done.type === 'done' && done.nails.length).toBe(400);
     expect(done && done.type === 'done' && done.board.widthMm).toBe(500);
@@ -232,14 +236,14 @@ describe('hookline studio server', () => {
     await Promise.all([second, third]);
     // The aborted plans' threads are gone: a short plan completes promptly.
     const t0 = performance.now();
-    const short = await planEvents(base, { image: img.id, flags: { lines: '200' } });
+    const short = await planEvents(base, { image: img.id, flags: { lines: '200' } }, undefined, true);
     expect(short.events.some((e) => e.type === 'done')).toBe(true);
     expect(performance.now() - t0).toBeLessThan(20_000);
   });
 
   it('simulates a plan on a machine as hookline sim does, with progress; a plan for another machine is refused', async () => {
     const { json: img } = await upload(base, coffee);
-    const r = await planEvents(base, { image: img.id, flags: { lines: '300' } });
+    const r = await planEvents(base, { image: img.id, flags: { lines: '300' } }, undefined, true);
     const job = r.events[0].type === 'job' ? r.events[0].job : '';
     const t0 = performance.now();
     const res = await fetch(new URL(`api/plan/${job}/sim`, base), { method: 'POST', headers: { ...POST, 'content-type': 'application/json' }, body: JSON.stringify({ machine: 'ref-gantry' }) });
@@ -270,11 +274,19 @@ describe('hookline studio server', () => {
 
   it('colour plans: the palette from the photo, lines coloured, a plan.json the CLI reads', async () => {
     const { json: img } = await upload(base, coffee);
-    const r = await planEvents(base, { image: img.id, flags: { colors: '3', lines: '900' } });
+    const r = await planEvents(base, { image: img.id, flags: { colors: '3', lines: '900' } }, undefined, true);
     const done = r.events.find((e) => e.type === 'done');
     if (!done || done.type !== 'done') throw new Error(`no plan: ${JSON.stringify(r.events.at(-1))}`);
     expect(done.colors.length).toBe(3);
     expect(new Set(done.lines.map((l) => l[0])).size).toBe(3);
+    // Streamed while it forms, in the order the planner finds them: the plan places them reversed
+    // (the first found on top), so the streamed lines are the plan's last ones, back to front.
+    const setup = r.events.find((e) => e.type === 'setup');
+    expect(setup && setup.type === 'setup' && setup.colors).toEqual(done.colors);
+    expect(r.events.some((e) => e.type === 'view')).toBe(true);
+    const found = r.events.flatMap((e) => (e.type === 'lines' ? e.lines : []));
+    expect(found.length).toBeGreaterThan(400);
+    expect(found.map(([c, a, b]) => [c, b, a]).reverse()).toEqual(done.lines.slice(done.lines.length - found.length));
     const job = r.events[0].type === 'job' ? r.events[0].job : '';
     const dir = tempDir();
     writeFileSync(join(dir, 'plan.json'), Buffer.from(await (await fetch(new URL(`api/plan/${job}/plan.json`, base))).arrayBuffer()));

@@ -39,6 +39,7 @@ interface PlanView {
   stoppedEarly?: boolean;
   rmse?: number;
   ssim?: number;
+  rmseView?: number;
   colorChanges?: number;
   /** ms from the change to the first drawn lines and to the complete plan, as the page saw them. */
   firstMs?: number;
@@ -125,10 +126,7 @@ function App() {
       const v = flags[c.flag];
       if (v !== undefined && v !== '') out[c.flag] = v;
     }
-    if (colour) {
-      if (out.palette) delete out.colors;
-      if (out.lines === '3000') out.lines = '4500';
-    }
+    if (colour && out.palette) delete out.colors;
     return out;
   };
 
@@ -192,7 +190,7 @@ function App() {
           break;
         }
         case 'score':
-          setPlan((p) => ({ ...p, rmse: e.rmse, ssim: e.ssim }));
+          setPlan((p) => ({ ...p, rmse: e.rmse, ssim: e.ssim, rmseView: e.rmseView }));
           break;
         case 'error':
           setPlan((p) => ({ ...p, error: e.message }));
@@ -203,6 +201,11 @@ function App() {
       .catch((e: Error) => !ac.signal.aborted && setPlan((p) => ({ ...p, error: e.message })));
     return () => ac.abort();
   }, [image, machine, flags, colour]);
+
+  // Back from the manual mode the thread canvas is a new element: draw the plan on it again.
+  useEffect(() => {
+    if (!manual) redraw(0);
+  }, [manual]);
 
   const setFlag = (flag: string, value: string) => {
     changedAt.current = performance.now();
@@ -306,8 +309,8 @@ function App() {
           <dl class="numbers" data-testid="numbers" data-job={plan.job} data-done={plan.done ? '1' : '0'}>
             <div><dt>lines</dt><dd data-testid="lines">{plan.count}</dd></div>
             <div><dt>thread</dt><dd data-testid="metres">{plan.metres === undefined ? '–' : `${plan.metres.toFixed(1)} m`}</dd></div>
-            <div><dt>score (RMSE)</dt><dd data-testid="rmse" title="lower is better (docs/plan-format.md)">{fmt(plan.rmse, 3)}</dd></div>
-            <div><dt>SSIM</dt><dd>{fmt(plan.ssim, 3)}</dd></div>
+            <div title="the quality metric as hookline score computes it (docs/plan-format.md): RMSE, lower is better; in brackets seen from a few metres (rmse_view)"><dt>score (RMSE)</dt><dd data-testid="rmse">{fmt(plan.rmse, 3)}</dd>{plan.rmseView !== undefined && <small> view {fmt(plan.rmseView, 3)}</small>}</div>
+            <div title="structural similarity, higher is better (one-colour plans)"><dt>SSIM</dt><dd data-testid="ssim">{fmt(plan.ssim, 3)}</dd></div>
             <div><dt>first lines</dt><dd data-testid="first-ms">{plan.firstMs === undefined ? '–' : `${plan.firstMs} ms`}</dd></div>
             <div><dt>complete</dt><dd data-testid="done-ms">{plan.doneMs === undefined ? '–' : `${plan.doneMs} ms`}</dd></div>
           </dl>
@@ -324,7 +327,13 @@ function App() {
           </label>
           <label class="row">
             <span>Thread colours</span>
-            <select data-testid="mode" value={colour ? 'colour' : 'mono'} onChange={(e) => { changedAt.current = performance.now(); setColour((e.currentTarget as HTMLSelectElement).value === 'colour'); }}>
+            <select data-testid="mode" value={colour ? 'colour' : 'mono'} onChange={(e) => {
+              changedAt.current = performance.now();
+              const toColour = (e.currentTarget as HTMLSelectElement).value === 'colour';
+              // Each kind's default line count (hookline plan: 3000 one-colour, 4500 colour) when the slider is at the other's.
+              setFlags((f) => ({ ...f, lines: f.lines === (toColour ? '3000' : '4500') ? (toColour ? '4500' : '3000') : f.lines }));
+              setColour(toColour);
+            }}>
               <option value="mono">one (black)</option>
               <option value="colour">several</option>
             </select>

@@ -3,7 +3,7 @@
  * board; Space / → steps on, ← / Backspace steps back. The plan and the place are kept in
  * localStorage, so a closed tab opens where it was.
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import type { BoardShape } from '../host/studio/protocol';
 import { flankLabel, hookLabel } from '../host/numbering';
 import { clearBoard, drawHighlight, drawHooks, drawLines, type Line } from './board';
@@ -61,7 +61,12 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
     props.onChange(latest.current);
   };
 
-  useEffect(() => {
+  // Listening from the render on (a layout effect: a plain effect waits a frame, and keys pressed
+  // in that frame were lost); `step` and `onClose` are read through refs, so once is enough.
+  const handlers = useRef({ step, close: props.onClose });
+  handlers.current = { step, close: props.onClose };
+  useLayoutEffect(() => {
+    const step = (d: number) => handlers.current.step(d);
     const key = (e: KeyboardEvent) => {
       if ((e.target as HTMLElement)?.tagName === 'INPUT') return;
       if (e.key === ' ' || e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'Enter') {
@@ -71,12 +76,12 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
         e.preventDefault();
         step(-1);
       } else if (e.key === 'Escape') {
-        props.onClose();
+        handlers.current.close();
       }
     };
     window.addEventListener('keydown', key);
     return () => window.removeEventListener('keydown', key);
-  });
+  }, []);
 
   useEffect(() => {
     const c = canvas.current;

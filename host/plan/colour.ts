@@ -5,7 +5,7 @@ import { frameMask } from './frame';
 import { DEFAULT_PAIR_SHORTLIST, DEFAULT_SHORTLIST } from './greedy';
 import { halve } from './residual';
 import { MAX_INPUT_PIXELS } from './image';
-import { defaultMinGap, flankNails } from './layout';
+import { defaultMinGap, flankNails, type Board } from './layout';
 import { DEFAULT_HOOK_MM, boardSetup, type PlanOptions } from './make';
 import { UnderModel } from './colour-model';
 import { Shortlist } from './shortlist';
@@ -303,6 +303,13 @@ export interface ColourOptions extends PlanOptions {
   groups: number;
   /** Explicit group order, 0-based colour indices, found order (first = on top). */
   order?: number[];
+  /** Before planning: the board, the plan's nails (mm), the palette and the picture the planner matches (sRGB 0..1, working raster). */
+  onColourSetup?: (s: { board: Board; nails: [number, number][]; palette: string[]; rgb: RgbImage }) => void;
+  /**
+   * While planning, now and then: the lines found so far as [colour, from, to], in the order found
+   * (found[from..] are new since the last call). The plan places them reversed (the first found on top).
+   */
+  onFound?: (found: readonly [number, number, number][], from: number) => void;
 }
 
 export const COLOUR_PLANNER = 'greedy-colour';
@@ -337,6 +344,7 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   if (!palette) {
     palette = kmeansPalette(img, frameMask(board, width, height), o.colors ?? 3, o.background, o.seed);
   }
+  o.onColourSetup?.({ board, nails, palette, rgb: img });
   const sx = width / board.widthMm;
   const sy = height / board.heightMm;
   const xs = Float64Array.from(nails, (p) => p[0] * sx);
@@ -377,6 +385,7 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
   const at0 = at; // where the found path's first line starts
   const found: [number, number, number][] = []; // found order: [colour, from, to]
   let carry = 0;
+  let sent = 0; // found lines handed to onLines
   for (let g = 0; g < schedule.length; g++) {
     const c = schedule[g][0];
     const count = schedule[g][1] + carry;
@@ -426,6 +435,10 @@ export async function makeColourPlan(o: ColourOptions): Promise<ColourResult> {
       usedC[at * n + best] = usedC[best * n + at] = 1;
       found.push([c, at, best]);
       at = out(best);
+      if (o.onFound && (found.length & 7) === 0) {
+        o.onFound(found, sent);
+        sent = found.length;
+      }
     }
     // A group that ran out of useful lines passes the rest on, so the totals stay exact: to the
     // colour's next group; after its last, with an automatic split, to the next group of any colour.

@@ -12,7 +12,7 @@ import { planGreedy } from '../plan/greedy';
 import { colourPreviews } from '../plan/colour-render';
 import { makeMonoPlan, threadLengthMm } from '../plan/make';
 import { coveragePng } from '../plan/render';
-import { loadMetricTarget, scorePlan } from '../plan/score';
+import { scoreMetric } from '../plan/metric';
 import type { Plan } from '../plan/types';
 import type { PlanArgs } from '../commands/plan';
 import type { BoardShape, PlanEvent } from './protocol';
@@ -25,10 +25,10 @@ export interface WorkerJob {
 /** What the worker posts: a PlanEvent, or the finished plan and its preview for the downloads. */
 export type WorkerMessage = { event: PlanEvent } | { result: { plan: Plan; previewPng: Uint8Array } }
   /**
-   * The planner's view of the photo: a PNG, or grey bytes the server encodes (this thread is held
-   * by the planner's loop; encoding a PNG here took ~80 ms before the first lines).
+   * The planner's view of the photo as raw grey or RGB bytes for the server to encode (this thread
+   * is held by the planner's loop; encoding a PNG here took ~80 ms before the first lines).
    */
-  | { view: { png: Uint8Array } | { grey: Uint8Array; width: number; height: number } };
+  | { view: { raw: Uint8Array; width: number; height: number; channels: 1 | 3 } };
 
 /** Lines are posted at most this often (ms): often enough to look live, seldom enough to stay cheap. */
 const BATCH_MS = 40;
@@ -54,19 +54,30 @@ async function run(job: WorkerJob) {
   const o = job.args;
   let lastPost = 0;
   let sent = 0;
+  /** Post lines[sent..] when BATCH_MS passed since the last post (the first batch at once). */
+  const onLines = (lines: readonly [number, number, number][]) => {
+    const now = performance.now();
+    if (sent > 0 && now - lastPost < BATCH_MS) return;
+    post({ event: { type: 'lines', from: sent, lines: lines.slice(sent), ms: ms() } });
+    lastPost = now;
+    sent = lines.length;
+  };
   if (o.colour) {
     const { plan, stoppedEarly } = await makeColourPlan({
       ...o, ...o.colour,
       onProgress: (f) => post({ event: { type: 'progress', fraction: f } }),
+      onColourSetup: (s) => {
+        post({ event: { type: 'setup', ms: ms(), board: s.board, nails: s.nails, threadMm: o.threadMm, colors: s.palette, background: o.colour!.background } });
+        post({ view: { raw: Uint8Array.from(s.rgb.data, (v) => Math.round(255 * v)), width: s.rgb.width, height: s.rgb.height, channels: 3 } });
+      },
+      // In the order found (the plan places them reversed); the done event has the placement order.
+      onFound: onLines,
     });
     if (plan.lines.length === 0) throw new UserError('no line improves the picture (is it as light as the background?): give a darker image or a lighter background');
-    const [cx, cy, cw, ch] = plan.source.crop;
-    const view = await sharp(o.image).rotate().extract({ left: cx, top: cy, width: cw, height: ch }).resize(512, Math.round((512 * plan.board.heightMm) / plan.board.widthMm), { fit: 'fill' }).png().toBuffer();
-    post({ event: { type: 'setup', ms: ms(), ...shape(plan) } });
-    post({ view: { png: view } });
     const { preview } = await colourPreviews(plan);
     post({ result: { plan, previewPng: preview } });
     post({ event: { type: 'done', lines: plan.lines, metres: threadLengthMm(plan) / 1000, stoppedEarly, ms: ms(), colorChanges: Math.max(0, (plan.colorChanges?.length ?? 0) - 1), ...shape(plan) } });
+    await postScore(plan);
     return;
   }
   const { plan, stoppedEarly, darkness } = await makeMonoPlan({
@@ -74,24 +85,29 @@ async function run(job: WorkerJob) {
     onProgress: (f) => post({ event: { type: 'progress', fraction: f } }),
     onSetup: (s) => {
       post({ event: { type: 'setup', ms: ms(), board: s.board, nails: s.nails, threadMm: o.threadMm, colors: ['#000000'], background: '#ffffff' } });
-      post({ view: { grey: targetGrey(s.target), width: s.width, height: s.height } });
+      post({ view: { raw: targetGrey(s.target), width: s.width, height: s.height, channels: 1 } });
     },
-    onLines: (lines, from) => {
-      const now = performance.now();
-      // The first batch at once (the page shows something within the first few ms of planning).
-      if (sent > 0 && now - lastPost < BATCH_MS) return;
-      post({ event: { type: 'lines', from: sent, lines: lines.slice(sent), ms: ms() } });
-      lastPost = now;
-      sent = lines.length;
-      void from;
-    },
+    onLines,
   });
   if (plan.lines.length === 0) throw new UserError('no line improves the picture (is it as light as the background?): give a darker image or more contrast');
   const previewPng = await coveragePng(plan, darkness.data, darkness.width, darkness.height);
   post({ result: { plan, previewPng } });
   post({ event: { type: 'done', lines: plan.lines, metres: threadLengthMm(plan) / 1000, stoppedEarly, ms: ms(), colorChanges: 0, ...shape(plan) } });
-  const score = scorePlan(plan, await loadMetricTarget(plan));
-  post({ event: { type: 'score', rmse: score.rmse, ssim: score.ssim } });
+  await postScore(plan);
+}
+
+/**
+ * The score waits this long after the plan (ms): it takes a core for 3-4 s (3000 lines: the
+ * metric renders at thread width), and while a slider is being moved the next change ends this
+ * thread before it starts.
+ */
+const SCORE_DELAY_MS = 800;
+
+/** The quality metric, as `hookline score` computes it for the plan and its photo. */
+async function postScore(plan: Plan) {
+  await new Promise((resolve) => setTimeout(resolve, SCORE_DELAY_MS));
+  const s = await scoreMetric(plan, plan.source.file);
+  post({ event: { type: 'score', rmse: s.rmse, rmseView: s.rmseView, ...(s.ssim !== undefined ? { ssim: s.ssim, ssimView: s.ssimView } : {}) } });
 }
 
 /**

@@ -66,8 +66,8 @@ export type PlanEvent =
   | { type: 'progress'; fraction: number }
   /** The plan is complete; `lines` is the final list (the planner may cut the last few it streamed). */
   | ({ type: 'done'; lines: [number, number, number][]; metres: number; stoppedEarly: boolean; ms: number; colorChanges: number } & BoardShape)
-  /** The quality metric (docs/plan-format.md), after done. */
-  | { type: 'score'; rmse: number; ssim: number }
+  /** The quality metric as `hookline score` computes it (docs/plan-format.md), after done; SSIM for one-colour plans. */
+  | { type: 'score'; rmse: number; rmseView: number; ssim?: number; ssimView?: number }
   | { type: 'error'; message: string };
 
 /** One event of the simulation stream (POST /api/plan/JOB/sim answers with one JSON object per line). */

@@ -122,8 +122,15 @@ function readBody(req: IncomingMessage, limit: number, what: string): Promise<Bu
       if (size > limit) over = true;
       else chunks.push(c);
     });
-    req.on('end', () => (over ? reject(tooBig()) : resolve(Buffer.concat(chunks))));
+    let ended = false;
+    req.on('end', () => {
+      ended = true;
+      if (over) reject(tooBig());
+      else resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
+    // The page went away mid-upload: nothing to answer.
+    req.on('close', () => !ended && reject(new HttpError(400, 'the upload broke off')));
   });
 }
 
@@ -178,7 +185,11 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
   // One worker is kept started ahead: loading the planner's modules is most of a worker's start-up.
   const spawn = () => {
     const w = new Worker(workerFile);
-    w.on('error', () => {}); // reported per job below; a spare that fails is replaced when taken
+    w.on('error', () => {}); // reported per job below
+    // A spare that dies waiting (it failed to load) is dropped, so no plan is handed to it.
+    w.on('exit', () => {
+      if (spare === w) spare = null;
+    });
     return w;
   };
   let spare: Worker | null = null; // started once the server listens
@@ -293,7 +304,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
       }
       if ('view' in msg) {
         const v = msg.view;
-        const png = 'png' in v ? Promise.resolve(Buffer.from(v.png)) : sharp(Buffer.from(v.grey), { raw: { width: v.width, height: v.height, channels: 1 } }).png().toBuffer();
+        const png = sharp(Buffer.from(v.raw), { raw: { width: v.width, height: v.height, channels: v.channels } }).png().toBuffer();
         png.then((b) => !job.finished && write({ type: 'view', view: b.toString('base64') }), () => {});
         return;
       }
@@ -478,6 +489,9 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     });
   });
   server.requestTimeout = 0; // plan streams run as long as the plan
+  // Idle keep-alive connections stay open a minute (Node's default, 5 s, races a client reusing the
+  // connection just as the server closes it: the request fails, and a browser does not retry a POST).
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       reject(new UserError(e.code === 'EADDRINUSE' ? `studio: port ${o.port} is in use; give another with --port N (0: any free port)`
