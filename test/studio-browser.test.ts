@@ -161,6 +161,19 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
       return red;
     });
     expect(board).toBeGreaterThan(100); // the line to string now, in red
+    // Spoken hook numbers (the browser's speech synthesis, recorded here instead of played).
+    await page.evaluate(() => {
+      const w = globalThis as unknown as { said: string[]; speechSynthesis: { speak: (u: { text: string }) => void } };
+      w.said = [];
+      w.speechSynthesis.speak = (u) => w.said.push(u.text);
+    });
+    await page.check('[data-testid=speak]');
+    await page.keyboard.press('Space');
+    const said = await page.evaluate(() => (globalThis as unknown as { said: string[] }).said);
+    const spoken = (nail: number) => flankLabel(nail).replace(/^(\d+)c$/, '$1, clockwise').replace(/^(\d+)a$/, '$1, anticlockwise');
+    expect(said).toEqual([spoken(plan.lines[2][2]), spoken(plan.lines[3][2])]);
+    await page.reload();
+    expect(await page.isChecked('[data-testid=speak]')).toBe(true);
     await page.keyboard.press('Escape');
 
     // A colour picture (the reloaded page starts afresh: defaults, no photo): three colours picked

@@ -208,6 +208,13 @@ describe('hookline studio server', () => {
     const viaCli = runCli(['gcode', join(dir, 'plan.json'), '--machine', 'machines/ref-gantry.json', '--dialect', 'marlin']);
     expect(viaCli.stdout.split('\n').slice(2).join('\n')).toBe(text.split('\n').slice(2).join('\n'));
 
+    // Printable instructions, as hookline instructions writes them for the downloaded plan.
+    const pdf = await get('instructions.pdf');
+    expect([pdf.status, pdf.type, pdf.body.subarray(0, 5).toString()]).toEqual([200, 'application/pdf', '%PDF-']);
+    const html = await get('instructions.html');
+    runCli(['instructions', join(dir, 'plan.json'), '-o', join(dir, 'instr')]);
+    expect(html.body.toString('utf8')).toBe(readFileSync(join(dir, 'instr/instructions.html'), 'utf8'));
+
     const ring = await get('plan.gcode?machine=ref-ring');
     expect(ring.status).toBe(400);
     expect(JSON.parse(ring.body.toString()).error).toMatch(/ring machine/);

@@ -359,6 +359,7 @@ function App() {
           <div class="downloads">
             <button disabled={!plan.done} data-testid="dl-plan" onClick={() => dl('plan.json', 'plan.json')}>plan.json</button>
             <button disabled={!plan.done} data-testid="dl-png" onClick={() => dl('preview.png', 'preview.png')}>preview.png</button>
+            <button disabled={!plan.done} data-testid="dl-pdf" onClick={() => dl('instructions.pdf', 'instructions.pdf')} title="print-ready stringing instructions, as hookline instructions writes them">instructions (PDF)</button>
             <button disabled={!plan.done} data-testid="dl-hls" onClick={() => dl('plan.hls', 'plan.hls')} title={machine ? `bound to ${machine}` : 'for any machine with this many hooks'}>stream (.hls)</button>
             <span class="gcode">
               <button disabled={!plan.done || m?.kind === 'ring'} data-testid="dl-gcode" onClick={() => dl('plan.gcode', `plan-${dialect}.gcode`)} title={`for ${machine || 'ref-gantry'}`}>G-code</button>

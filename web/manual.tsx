@@ -19,6 +19,13 @@ export interface ManualState {
   done: number;
   /** The mode was open (reopening the tab opens it again). */
   open: boolean;
+  /** Say each next hook aloud (the browser's speech synthesis). */
+  speak?: boolean;
+}
+
+/** A hook label as spoken: "28a" → "28, anticlockwise". */
+function spoken(label: string): string {
+  return label.replace(/^(\d+)c$/, '$1, clockwise').replace(/^(\d+)a$/, '$1, anticlockwise');
 }
 
 export function loadManual(): ManualState | null {
@@ -92,6 +99,16 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
     if (current) drawHighlight(c, state.shape, current, '#d62f2f');
   }, [state, at]);
 
+  // Spoken hook numbers: the next hook each time the place changes (a colour change is said first).
+  const canSpeak = typeof window !== 'undefined' && 'speechSynthesis' in window;
+  useEffect(() => {
+    if (!canSpeak || !state.speak || !current) return;
+    const prev = at > 0 ? state.lines[at - 1] : null;
+    const change = state.shape.colors.length > 1 && (!prev || prev[0] !== current[0]) ? `Colour ${current[0] + 1}. ` : '';
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(new SpeechSynthesisUtterance(`${change}${spoken(label(state, current[2]))}`));
+  }, [at, state.speak]);
+
   const colour = current && state.shape.colors.length > 1 ? `colour ${current[0] + 1} (${state.shape.colors[current[0]]})` : null;
   return (
     <div class="manual" data-testid="manual">
@@ -105,6 +122,13 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
           <button onClick={() => step(-1)} disabled={at === 0}>← back</button>
           <button class="primary" onClick={() => step(1)} disabled={at === total}>next (space) →</button>
         </div>
+        {canSpeak && (
+          <label class="speak"><input type="checkbox" data-testid="speak" checked={!!state.speak} onChange={(e) => {
+            const box = e.currentTarget as HTMLInputElement;
+            box.blur(); // Space steps on, not toggles the box again
+            props.onChange({ ...latest.current, speak: box.checked });
+          }} /> say each hook aloud</label>
+        )}
         <p class="hint">Space or → : next line · ← or Backspace : back · Esc : leave. Your place is kept in this browser.
           Hooks are numbered as on the printed instructions: <b>c</b> wind clockwise, <b>a</b> anticlockwise.</p>
         <button onClick={props.onClose}>leave stringing mode</button>

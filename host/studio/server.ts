@@ -18,6 +18,8 @@ import { UserError } from '../errors';
 import { packageRoot } from '../package-root';
 import { parsePlanArgs } from '../commands/plan';
 import { generateGcode, type Dialect } from '../gcode/generate';
+import { renderHtml } from '../instructions/html';
+import { buildInstructions } from '../instructions/model';
 import { checkPlanOnMachine } from '../machine/compat';
 import { loadMachine, type AnyMachine } from '../machine/load';
 import { machineHash } from '../stream/machine-hash';
@@ -381,7 +383,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     sendJson(res, 200, info);
   }
 
-  function download(res: ServerResponse, jobId: string, what: string, q: URLSearchParams) {
+  async function download(res: ServerResponse, jobId: string, what: string, q: URLSearchParams) {
     const job = finishedJob(jobId);
     const plan = job.plan;
     const attach = (name: string) => ({ 'content-disposition': `attachment; filename="${name}"` });
@@ -396,6 +398,12 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     try {
       if (what === 'plan.json') return send(res, 200, planToJson(plan), 'application/json; charset=utf-8', attach('plan.json'));
       if (what === 'preview.png') return send(res, 200, job.previewPng!, 'image/png', q.has('inline') ? {} : attach('preview.png'));
+      if (what === 'instructions.pdf' || what === 'instructions.html') {
+        const ins = buildInstructions(plan, 'plan.json');
+        if (what === 'instructions.html') return send(res, 200, renderHtml(ins), 'text/html; charset=utf-8', attach('instructions.html'));
+        const { renderPdf } = await import('../instructions/pdf');
+        return send(res, 200, await renderPdf(ins), 'application/pdf', attach('instructions.pdf'));
+      }
       if (what === 'plan.hls') {
         const m = machineByName(q.get('machine'));
         if (m) checked(m);
