@@ -109,10 +109,23 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     await change(page, 'contrast', '2', 1000);
     const contrast = await canvasStats(page);
     expect(contrast.sum).not.toBe(fewer.sum);
+    // The importance brush: a stroke across the cup re-plans with the painted mask.
+    await page.selectOption('[data-testid=brush-mode]', 'more');
+    const box = (await page.locator('[data-testid=brush]').boundingBox())!;
+    const beforeBrush = await job(page);
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.35, { steps: 8 });
+    await page.mouse.up();
+    await waitDone(page, 1000, beforeBrush);
+    const brushed = await canvasStats(page);
+    expect(brushed.sum).not.toBe(contrast.sum);
+    await page.screenshot({ path: join(shots, '4-brush.png') });
+    await page.selectOption('[data-testid=brush-mode]', 'off');
     await change(page, 'lines', '3000', 3000);
     console.log(`studio in Chromium: slider change → first lines ${await text(page, 'first-ms')}, → 3000 lines complete ${await text(page, 'done-ms')}`);
     await change(page, 'lines', '1000', 1000);
-    await page.screenshot({ path: join(shots, '4-slider.png') });
+    await page.screenshot({ path: join(shots, '4-slider-after.png') });
 
     // plan.json through the browser's download, read with the CLI's schema.
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=dl-plan]')]);
@@ -122,6 +135,7 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     const plan = validatePlan(JSON.parse(readFileSync(saved, 'utf8')), saved);
     expect(plan.lines.length).toBe(1000);
     expect(plan.planner?.contrast).toBe(2);
+    expect(typeof plan.planner?.importance).toBe('string'); // the brush's mask (the server's copy)
 
     // G-code for the reference gantry, as hookline gcode writes it for the downloaded plan.
     await page.selectOption('.gcode select', 'marlin');
@@ -169,9 +183,9 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     });
     await page.check('[data-testid=speak]');
     await page.keyboard.press('Space');
-    const said = await page.evaluate(() => (globalThis as unknown as { said: string[] }).said);
     const spoken = (nail: number) => flankLabel(nail).replace(/^(\d+)c$/, '$1, clockwise').replace(/^(\d+)a$/, '$1, anticlockwise');
-    expect(said).toEqual([spoken(plan.lines[2][2]), spoken(plan.lines[3][2])]);
+    // Said after the page has drawn the new place (an effect): poll.
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { said: string[] }).said)).toEqual([spoken(plan.lines[2][2]), spoken(plan.lines[3][2])]);
     await page.reload();
     expect(await page.isChecked('[data-testid=speak]')).toBe(true);
     await page.keyboard.press('Escape');

@@ -279,6 +279,28 @@ describe('hookline studio server', () => {
     expect(((await ring.json()) as { error: string }).error).toMatch(/^the plan cannot be built on machine ref-ring .*: the plan has 160 hooks but the machine has 200/);
   });
 
+  it('an importance mask (an uploaded picture, by id) weights the plan; a colour plan or an unknown mask is refused', async () => {
+    const sharp = (await import('sharp')).default;
+    const { json: img } = await upload(base, coffee);
+    // White over the top half (detail matters), black below.
+    const maskPng = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#000000' } })
+      .composite([{ input: { create: { width: 512, height: 256, channels: 3, background: '#ffffff' } }, top: 0, left: 0 }]).png().toBuffer();
+    const { json: mask } = await upload(base, maskPng);
+    const plain = await planEvents(base, { image: img.id, flags: { lines: '300' } }, undefined, true);
+    const weighted = await planEvents(base, { image: img.id, importance: mask.id, flags: { lines: '300' } }, undefined, true);
+    const lines = (r: typeof plain) => { const d = r.events.find((e) => e.type === 'done'); return d && d.type === 'done' ? d.lines : []; };
+    expect(lines(weighted).length).toBe(300);
+    expect(lines(weighted)).not.toEqual(lines(plain));
+    // More of the thread in the top half than without the mask (line midpoints above the centre).
+    const nails = (weighted.events.find((e) => e.type === 'setup') as { nails: [number, number][] }).nails;
+    const top = (ls: [number, number, number][]) => ls.filter(([, a, b]) => nails[a][1] + nails[b][1] < 600).length;
+    expect(top(lines(weighted))).toBeGreaterThan(top(lines(plain)));
+    const colour = await planEvents(base, { image: img.id, importance: mask.id, flags: { colors: '2' } });
+    expect([colour.status, colour.error]).toEqual([400, 'contrast, gamma, passes and the importance brush are for one-colour plans; clear them for a colour plan']);
+    const gone = await planEvents(base, { image: img.id, importance: '/etc/passwd', flags: {} });
+    expect(gone.status).toBe(404);
+  });
+
   it('colour plans: the palette from the photo, lines coloured, a plan.json the CLI reads', async () => {
     const { json: img } = await upload(base, coffee);
     const r = await planEvents(base, { image: img.id, flags: { colors: '3', lines: '900' } }, undefined, true);

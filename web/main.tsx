@@ -8,6 +8,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { BoardShape, ImageInfo, MachineInfo, PlanEvent, PlanFlags, SimEvent } from '../host/studio/protocol';
 import { download, getMachines, streamPlan, streamSim, uploadImage } from './api';
 import { clearBoard, drawHooks, drawLines, type Line } from './board';
+import { BrushOverlay, maskFile, newMask, type BrushMode } from './brush';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
@@ -105,6 +106,12 @@ function App() {
   const [saved, setSaved] = useState<ManualState | null>(() => loadManual());
   const [dragging, setDragging] = useState(false);
   const [sim, setSim] = useState<SimView | null>(null);
+  // The importance brush: the mask being painted, its upload's id (sent with one-colour plans).
+  const mask = useRef<HTMLCanvasElement | null>(null);
+  const [brush, setBrush] = useState<BrushMode>('off');
+  const [brushSize, setBrushSize] = useState(40);
+  const [maskVersion, setMaskVersion] = useState(0);
+  const [maskId, setMaskId] = useState<string | null>(null);
   const simAbort = useRef<AbortController | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const lines = useRef<Line[]>([]);
@@ -197,10 +204,10 @@ function App() {
           break;
       }
     };
-    streamPlan({ image: image.id, machine: machine || undefined, flags: sendFlags() }, ac.signal, onEvent)
+    streamPlan({ image: image.id, machine: machine || undefined, importance: !colour && maskId ? maskId : undefined, flags: sendFlags() }, ac.signal, onEvent)
       .catch((e: Error) => !ac.signal.aborted && setPlan((p) => ({ ...p, error: e.message })));
     return () => ac.abort();
-  }, [image, machine, flags, colour]);
+  }, [image, machine, flags, colour, maskId]);
 
   // Back from the manual mode the thread canvas is a new element: draw the plan on it again.
   useEffect(() => {
@@ -218,7 +225,11 @@ function App() {
     setUploading(true);
     try {
       changedAt.current = performance.now();
-      setImage(await uploadImage(file));
+      const info = await uploadImage(file);
+      mask.current = null; // a new photo starts with no importance painted
+      setMaskId(null);
+      setMaskVersion((v) => v + 1);
+      setImage(info);
     } catch (e) {
       setUploadError(`${file.name}: ${(e as Error).message}`);
     } finally {
@@ -247,6 +258,19 @@ function App() {
       else if (e.type === 'result') setSim({ running: false, progress: 1, result: e });
       else setSim({ running: false, progress: 0, error: e.message });
     }).catch((e: Error) => !ac.signal.aborted && setSim({ running: false, progress: 0, error: e.message }));
+  };
+
+  /** A brush stroke ended: upload the mask; the plan follows with it. */
+  const strokeDone = () => {
+    if (!mask.current) return;
+    changedAt.current = performance.now();
+    maskFile(mask.current).then(uploadImage).then((m) => setMaskId(m.id), (e: Error) => setUploadError(`importance brush: ${e.message}`));
+  };
+  const clearMask = () => {
+    mask.current = newMask();
+    setMaskVersion((v) => v + 1);
+    changedAt.current = performance.now();
+    setMaskId(null);
   };
 
   const openManual = () => {
@@ -297,7 +321,20 @@ function App() {
           {image && (
             <div class="photos">
               {plan.view ? <img class="board" data-testid="planner-view" src={plan.view} alt="the photo as the planner sees it" /> : <div class="drop">{uploading ? 'Reading the photo…' : 'Preparing…'}</div>}
+              {plan.view && !colour && <BrushOverlay mask={mask.current ??= newMask()} mode={brush} size={brushSize} onStroke={strokeDone} version={maskVersion} />}
               <img class="thumb" src={`/api/image/${image.id}`} alt="the uploaded photo" title={`${image.width}×${image.height} px`} />
+            </div>
+          )}
+          {image && !colour && (
+            <div class="brushbar" title="paint where detail matters (more) or does not (less): the planner's --importance mask">
+              <span>Importance brush</span>
+              <select data-testid="brush-mode" value={brush} onChange={(e) => setBrush((e.currentTarget as HTMLSelectElement).value as BrushMode)}>
+                <option value="off">off</option>
+                <option value="more">more detail</option>
+                <option value="less">less detail</option>
+              </select>
+              <input type="range" min={8} max={120} step={4} value={brushSize} onInput={(e) => setBrushSize(Number((e.currentTarget as HTMLInputElement).value))} title="brush size" />
+              <button disabled={!maskId} data-testid="brush-clear" onClick={clearMask}>clear</button>
             </div>
           )}
           {sim && (sim.result || sim.error) && <SimPanel sim={sim} />}

@@ -74,8 +74,10 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
   handlers.current = { step, close: props.onClose };
   useLayoutEffect(() => {
     const step = (d: number) => handlers.current.step(d);
+    // Keys typed into a field stay there; on a button or the checkbox they step (Space would press it).
+    const typing = (t: EventTarget | null) => t instanceof HTMLInputElement ? !['checkbox', 'button', 'range'].includes(t.type) : t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement;
     const key = (e: KeyboardEvent) => {
-      if ((e.target as HTMLElement)?.tagName === 'INPUT') return;
+      if (typing(e.target)) return;
       if (e.key === ' ' || e.key === 'ArrowRight' || e.key === 'ArrowDown' || e.key === 'Enter') {
         e.preventDefault();
         step(1);
@@ -86,8 +88,16 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
         handlers.current.close();
       }
     };
+    // Space presses a focused button or checkbox on key-up: not while stringing.
+    const up = (e: KeyboardEvent) => {
+      if (e.key === ' ' && !typing(e.target)) e.preventDefault();
+    };
     window.addEventListener('keydown', key);
-    return () => window.removeEventListener('keydown', key);
+    window.addEventListener('keyup', up);
+    return () => {
+      window.removeEventListener('keydown', key);
+      window.removeEventListener('keyup', up);
+    };
   }, []);
 
   useEffect(() => {
@@ -126,7 +136,8 @@ export function Manual(props: { state: ManualState; onChange: (s: ManualState) =
           <label class="speak"><input type="checkbox" data-testid="speak" checked={!!state.speak} onChange={(e) => {
             const box = e.currentTarget as HTMLInputElement;
             box.blur(); // Space steps on, not toggles the box again
-            props.onChange({ ...latest.current, speak: box.checked });
+            latest.current = { ...latest.current, speak: box.checked }; // a key pressed before the next render keeps it
+            props.onChange(latest.current);
           }} /> say each hook aloud</label>
         )}
         <p class="hint">Space or → : next line · ← or Backspace : back · Esc : leave. Your place is kept in this browser.

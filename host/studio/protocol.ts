@@ -22,6 +22,8 @@ export interface PlanRequest {
   image: string;
   /** A machine's name from GET /api/machines: its hooks, board, hook and thread sizes replace those flags. */
   machine?: string;
+  /** An id from POST /api/image: the importance mask (`--importance`: white = detail matters), one-colour plans. */
+  importance?: string;
   flags: PlanFlags;
 }
 

@@ -268,6 +268,11 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
       Object.assign(flags, { hooks: String(m.info.hooks), 'board-mm': String(m.info.diameterMm), 'hook-mm': String(m.info.hookMm), 'thread-mm': String(m.info.threadMm), frame: 'circle' });
     }
     const argv = [image.file, '-o', 'studio', '--quiet', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}=${v}`])];
+    if (r.importance !== undefined) {
+      const mask = typeof r.importance === 'string' ? images.get(r.importance) : undefined;
+      if (!mask) throw new HttpError(404, 'that importance mask is no longer on the server; paint it again');
+      argv.push(`--importance=${mask.file}`);
+    }
     let args;
     try {
       args = parsePlanArgs(argv);
@@ -275,8 +280,8 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
       if (e instanceof UserError) throw new HttpError(400, e.message);
       throw e;
     }
-    if (args.colour && (args.contrast !== undefined || args.gamma !== undefined || args.passes !== undefined)) {
-      throw new HttpError(400, 'contrast, gamma and passes are for one-colour plans; clear them for a colour plan');
+    if (args.colour && (args.contrast !== undefined || args.gamma !== undefined || args.passes !== undefined || args.importance !== undefined)) {
+      throw new HttpError(400, 'contrast, gamma, passes and the importance brush are for one-colour plans; clear them for a colour plan');
     }
     while (running.length >= MAX_RUNNING) endJob(running[0], 'stopped: a newer plan started');
     const job: Job = { id: randomUUID(), worker: takeWorker(), res, finished: false };
