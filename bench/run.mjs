@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const wanted = process.argv.slice(2);
+// Flags (--with-reference, …) go to the benches; other arguments name them.
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const benches = readdirSync('bench').filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace('.bench.ts', '')));
 let failed = 0;
@@ -13,7 +15,7 @@ for (const file of benches) {
   await build({ entryPoints: [`bench/${file}`], outfile, bundle: true, platform: 'node', format: 'esm',
     target: 'node20', packages: 'external', logLevel: 'warning' });
   process.stdout.write(`\n## ${file.replace('.bench.ts', '')}\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', outfile], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--expose-gc', outfile, ...flags], { stdio: 'inherit' });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

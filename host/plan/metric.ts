@@ -91,6 +91,26 @@ export async function scoreMetric(plan: MetricPlan, image: string, opts: MetricO
   return { rmse: maskedRmse(got, tc, mask), rmseView: maskedRmse(gb, tb, mask) };
 }
 
+/**
+ * The plan as the metric sees it, and its target: RGB 0..1 at the metric size (ew × eh,
+ * interleaved), for pictures a person looks at (the bench's contact sheets).
+ */
+export async function metricPictures(plan: MetricPlan, image: string, evalPx = 512): Promise<{ width: number; height: number; plan: Float64Array; target: Float64Array }> {
+  const [ew, eh] = metricSize(plan.board, evalPx);
+  const target = await metricTarget(image, plan, ew, eh);
+  const rgb = new Float64Array(ew * eh * 3);
+  if (plan.colors.length === 1) {
+    const g = renderMonoGrey(plan, ew, eh);
+    for (let i = 0; i < g.length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = g[i];
+    const t = toGrey(target, ew * eh);
+    for (let i = 0; i < t.length; i++) target[3 * i] = target[3 * i + 1] = target[3 * i + 2] = t[i];
+  } else {
+    const c = renderColour(plan, ew, eh);
+    for (let i = 0; i < ew * eh; i++) for (let k = 0; k < 3; k++) rgb[3 * i + k] = c[k][i];
+  }
+  return { width: ew, height: eh, plan: rgb, target };
+}
+
 /** The target: RGB 0..1, ew × eh, interleaved. */
 async function metricTarget(image: string, plan: MetricPlan, ew: number, eh: number): Promise<Float64Array> {
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
