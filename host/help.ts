@@ -72,7 +72,8 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
   score: {
     args: [{ name: 'PLAN', meaning: 'a plan.json' }, { name: 'IMAGE', meaning: 'the picture to compare it with (usually the one it was planned from)' }],
     options: [
-      { name: 'region', type: 'string', value: 'hooks|board', meaning: 'compare inside the hooks\' frame only, or over the whole board', default: 'hooks', range: 'hooks or board' },
+      { name: 'eval-px', type: 'string', value: 'N', meaning: 'the metric\'s raster: pixels across the board\'s longer side (threads are drawn at a whole multiple of it, about one thread width a pixel)', unit: 'pixels', default: '512', range: '16 to 4096, whole number' },
+      { name: 'view-mm', type: 'string', value: 'MM', meaning: 'the blur (Gaussian sigma on the board) for rmse_view and ssim_view: the piece seen from a few metres', unit: 'mm', default: '2', range: '0.01 to 100' },
     ],
   },
   encode: {
