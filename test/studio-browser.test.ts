@@ -204,6 +204,19 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     });
     expect(colours).toBeGreaterThan(1000);
     await page.screenshot({ path: join(shots, '7-colour.png') });
+
+    // The server stops while the page is open: a change gets a message in the page. Started again
+    // on the same port, the next change sends the photo again (the new server does not have it) and plans.
+    const port = new URL(studio.url).port;
+    expect(await studio.stop()).toBe(0);
+    await page.locator('[data-flag=lines]').fill('1000');
+    await expect.poll(() => text(page, 'plan-error')).toMatch(/^the studio server does not answer \(stopped\?\); start it again with hookline studio$/);
+    await page.screenshot({ path: join(shots, '8-server-stopped.png') });
+    studio = await startStudio(['--port', port]);
+    const stale = await job(page);
+    await page.locator('[data-flag=lines]').fill('1100');
+    await waitDone(page, 1100, stale);
+    expect(await page.locator('[data-testid=plan-error]').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

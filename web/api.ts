@@ -4,6 +4,13 @@ import type { ImageInfo, MachineInfo, PlanEvent, PlanRequest, SimEvent } from '.
 /** POSTs carry this header: the server refuses POSTs without it (another site's page cannot send it). */
 const POST_HEADERS = { 'x-hookline': '1' };
 
+/** A refusal from the server: its one-line message and the HTTP status. */
+export class ServerError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
 async function errorText(res: Response): Promise<string> {
   try {
     const j = (await res.json()) as { error?: string };
@@ -40,7 +47,7 @@ async function streamNdjson<E>(url: string, body: unknown, signal: AbortSignal, 
     if (signal.aborted) return;
     throw new Error('the studio server does not answer (stopped?); start it again with hookline studio');
   }
-  if (!res.ok) throw new Error(await errorText(res));
+  if (!res.ok) throw new ServerError(await errorText(res), res.status);
   const reader = res.body!.getReader();
   const text = new TextDecoder();
   let buf = '';

@@ -6,7 +6,7 @@
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { BoardShape, ImageInfo, MachineInfo, PlanEvent, PlanFlags, SimEvent } from '../host/studio/protocol';
-import { download, getMachines, streamPlan, streamSim, uploadImage } from './api';
+import { ServerError, download, getMachines, streamPlan, streamSim, uploadImage } from './api';
 import { clearBoard, drawHooks, drawLines, type Line } from './board';
 import { BrushOverlay, maskFile, newMask, type BrushMode } from './brush';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
@@ -119,6 +119,9 @@ function App() {
   const abort = useRef<AbortController | null>(null);
   const changedAt = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
+  /** The photo last uploaded: sent again when a restarted server no longer has it. */
+  const photoFile = useRef<File | null>(null);
+  const resent = useRef(false);
 
   useEffect(() => {
     getMachines().then(setMachines, (e: Error) => setUploadError(e.message));
@@ -205,7 +208,16 @@ function App() {
       }
     };
     streamPlan({ image: image.id, machine: machine || undefined, importance: !colour && maskId ? maskId : undefined, flags: sendFlags() }, ac.signal, onEvent)
-      .catch((e: Error) => !ac.signal.aborted && setPlan((p) => ({ ...p, error: e.message })));
+      .then(() => (resent.current = false), (e: Error) => {
+        if (ac.signal.aborted) return;
+        // The server restarted and lost the photo (and the brush's mask): send them again, once.
+        if (e instanceof ServerError && e.status === 404 && photoFile.current && !resent.current) {
+          resent.current = true;
+          void resend();
+          return;
+        }
+        setPlan((p) => ({ ...p, error: e.message }));
+      });
     return () => ac.abort();
   }, [image, machine, flags, colour, maskId]);
 
@@ -219,6 +231,17 @@ function App() {
     setFlags((f) => ({ ...f, [flag]: value }));
   };
 
+  const resend = async () => {
+    try {
+      const info = await uploadImage(photoFile.current!);
+      const m = maskId && mask.current ? await uploadImage(await maskFile(mask.current)) : null;
+      if (m) setMaskId(m.id);
+      setImage(info);
+    } catch (e) {
+      setPlan((p) => ({ ...p, error: (e as Error).message }));
+    }
+  };
+
   const takeFile = async (file: File | undefined) => {
     if (!file) return;
     setUploadError(null);
@@ -226,6 +249,8 @@ function App() {
     try {
       changedAt.current = performance.now();
       const info = await uploadImage(file);
+      photoFile.current = file;
+      resent.current = false;
       mask.current = null; // a new photo starts with no importance painted
       setMaskId(null);
       setMaskVersion((v) => v + 1);
@@ -340,7 +365,7 @@ function App() {
           {sim && (sim.result || sim.error) && <SimPanel sim={sim} />}
         </section>
         <section class="panel">
-          <h2>Thread picture {plan.done ? '' : image ? `(planning… ${Math.round(plan.progress * 100)} %)` : ''}</h2>
+          <h2>Thread picture {plan.done || plan.error ? '' : image ? `(planning… ${Math.round(plan.progress * 100)} %)` : ''}</h2>
           <canvas ref={canvas} class="board" data-testid="thread" />
           {plan.error && <div class="message error" data-testid="plan-error">{plan.error}</div>}
           <dl class="numbers" data-testid="numbers" data-job={plan.job} data-done={plan.done ? '1' : '0'}>
