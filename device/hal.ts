@@ -65,6 +65,12 @@ export interface StepOutput {
    * output's whole time. NodeMCU on an ESP32 times with 10 ms ticks.
    */
   outputLateUs?: number;
+  /**
+   * How far the generator's clock has fallen behind the time start() was given, µs (default 0): a
+   * generator that ran dry makes every later step that much later (NodeMCU's RMT, to keep its
+   * channels aligned), and the stepper's clock follows it.
+   */
+  lateUs?: number;
   /** Largest error (µs) the stepper may introduce in a step's time by compressing steps into segments. */
   maxErrorUs: number;
   /** The generator's timer resolution, µs (each step time is rounded to it). */

@@ -119,6 +119,8 @@ export class Stepper {
   private gen: StepOutput | null;
   /** HAL time (µs) of the generator's time 0, and the positions there. */
   private genStartUs = 0;
+  /** The generator's StepOutput.lateUs already added to genStartUs. */
+  private lateSeen = 0;
   private genBase: number[] = [0, 0, 0];
   /** Generator time (µs) at which the queued motion ends: the start of the next block taken. */
   private genEndUs = 0;
@@ -475,6 +477,7 @@ export class Stepper {
     const delay = gen.startDelayUs;
     this.genStartUs = this.hal.micros() + (delay === undefined ? gen.refillUs : delay);
     gen.start(this.genStartUs);
+    this.lateSeen = 0;
     for (let i = 0; i < 3; i++) {
       this.genBase[i] = this.pos[i];
       this.segLast[i] = 0;
@@ -510,7 +513,7 @@ export class Stepper {
     this.segAccEnd[axis] = phaseEnd(this.prof.accelDist, maxCount, maxCount, true);
     this.segCruiseEnd[axis] = phaseEnd(maxCount - this.prof.decelDist, maxCount, maxCount, false);
     if (gen.phases !== true) this.setChunkScale(axis, gen.maxErrorUs);
-    this.genEndUs = Math.floor(this.prof.totalTime * 1000000 + 0.5);
+    this.genEndUs = wholeUs(this.prof.totalTime);
     this.stepCount = this.stepCount + maxCount;
     this.seekRefill();
   }
@@ -568,6 +571,12 @@ export class Stepper {
   private refill(): void {
     const gen = this.gen;
     if (gen === null) return;
+    // A generator that fell behind moved its clock on (StepOutput.lateUs): so does ours.
+    const late = gen.lateUs;
+    if (late !== undefined && late !== this.lateSeen) {
+      this.genStartUs = this.genStartUs + late - this.lateSeen;
+      this.lateSeen = late;
+    }
     const now = this.genNow();
     this.readGenPosition();
     // A limit switch pressed anywhere but at or below 0 means lost steps: alarm (checked per refill).
@@ -695,7 +704,7 @@ export class Stepper {
     this.blockLen = pl.len[k];
     this.prof.plan(pl.len[k], pl.vEntry[k], pl.vNom[k], pl.headExit(), pl.acc[k]);
     pl.pop();
-    const dur = Math.floor(this.prof.totalTime * 1000000 + 0.5);
+    const dur = wholeUs(this.prof.totalTime);
     this.segStartUs = this.genEndUs;
     this.genEndUs = this.genEndUs + dur;
     this.flEnd[f] = this.genEndUs;
@@ -849,4 +858,13 @@ function phaseEnd(at: number, len: number, n: number, strict: boolean): number {
   if (j < 0) j = 0;
   if (j > n) j = n;
   return j;
+}
+
+/**
+ * Seconds to whole µs, as a float: the generator's times add up from its start, and a Lua 5.3 build
+ * with 32-bit integers (NodeMCU's) would wrap an integer sum after 2^31 µs (35.8 min into a job).
+ * `/ 1` makes a float there (math.floor gives an integer); elsewhere it changes nothing.
+ */
+function wholeUs(seconds: number): number {
+  return Math.floor(seconds * 1000000 + 0.5) / 1;
 }

@@ -67,6 +67,7 @@ export class RmtStepOutput implements StepOutput {
   startDelayUs = 100000;
   /** A dwell's output is written by a Lua alarm: up to two 10 ms ticks late, plus a Lua task ahead of it. */
   outputLateUs = 30000;
+  lateUs = 0;
   maxErrorUs = 2;
   tickUs = 1;
   /** Statistics: batches sent, steps encoded after their time (late). */
@@ -148,6 +149,7 @@ export class RmtStepOutput implements StepOutput {
     this.stop();
     this.running = true;
     this.startUs = atUs;
+    this.lateUs = 0;
     this.refillGen = this.clock() - atUs;
     for (let a = 0; a < 3; a++) {
       this.q[a].reset();
@@ -287,6 +289,7 @@ export class RmtStepOutput implements StepOutput {
     if (latest > 0) {
       const shift = Math.ceil(latest);
       this.startUs = this.startUs + shift;
+      this.lateUs = this.lateUs + shift;
       for (let c = 0; c < 6; c++) if (this.chEnd[c] < at) this.batchStart[c] = this.batchStart[c] + shift;
       this.lateSteps = this.lateSteps + 1;
     }

@@ -66,8 +66,11 @@ export const espruinoTarget: SimTarget = {
   // The step routine makes a step at its first call at or after the step's time (one call period,
   // device/espruino/step-generator.ts), after the stepper's compression error.
   stepJitterUs: STEP_JITTER_US,
-  // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts): the axis may run on that long.
-  homingOvertravelMs: SEEK_POLL_US / 1000,
+  // Seeks on the step generator read the switch every SEEK_POLL_US (device/stepper.ts), and on a
+  // charged Pico the poll comes late and takes milliseconds of interpreter time before it reads the
+  // switch: the axis may run on for up to two polls (one poll's allowance was met by a step or two
+  // only as long as nothing in the stepper's seek path changed).
+  homingOvertravelMs: (2 * SEEK_POLL_US) / 1000,
   create(mcu, machine, ring, faults) {
     // An ordinary global (not contextified: that would serve each of the bundle's global look-ups,
     // Math and getTime included, through a C++ interceptor), with the per-step shim compiled in it.

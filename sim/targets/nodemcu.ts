@@ -128,8 +128,10 @@ function Timer:alarm(ms, mode, fn)
   if esp32 then
     local ticks = math.floor(ms / 10)
     if ticks < 1 then error("tmr: an alarm of " .. ms .. " ms is 0 FreeRTOS ticks (10 ms each): configASSERT aborts the ESP32") end
+    -- (Float arithmetic: the shim's Lua has 32-bit integers, and µs pass 2^31 after 35.8 min; the
+    -- firmware counts 10 ms ticks in 32 bits.)
     period = ticks * TICK_US
-    at = (math.floor(now / TICK_US) + ticks) * TICK_US
+    at = (now // TICK_US + ticks) * TICK_US * 1.0
   end
   self.at, self.period, self.mode, self.fn, self.seq = at, period, mode, fn, seq
   armed[self] = true
