@@ -106,6 +106,28 @@ function picoProfile(): void {
   );
 }
 
+/**
+ * machines/ref-gantry-esp32-nodemcu.json (what NodeMCU on an ESP32 drives) on the 3000-line plan
+ * charged to the ESP32: the verdict, machine time against native on the same profile, the load.
+ */
+function esp32NodemcuProfile(): void {
+  const dir = 'dist/realchips/plan3000';
+  const machine = 'machines/ref-gantry-esp32-nodemcu.json';
+  const hls = `${dir}/plan-esp32-nodemcu.hls`;
+  execFileSync(process.execPath, ['bin/hookline.js', 'encode', `${dir}/plan.json`, '-o', hls, '--machine', machine]);
+  const out = mkdtempSync(join(tmpdir(), 'hookline-bench-chip-native-'));
+  execFileSync(process.execPath, ['bin/hookline.js', 'sim', hls, '--machine', machine, '-o', out, '--width', '256'], { stdio: 'pipe' });
+  const native = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { machineSeconds: number; floorSeconds: number };
+  const s = sim(hls, machine, 'nodemcu', 'esp32', Number(process.env.BENCH_CHIP_TIMEOUT_S ?? 3600));
+  const load = s.chip.load as { average: number; peak: number; peakMoving?: number };
+  console.log(
+    `  ${machine} (0.5x, 24-chord wraps), 3000-line coffee plan: verdict ${s.ok ? 'ok' : 'FAILED'}, ${(s.machineSeconds / 3600).toFixed(2)} h of machine time ` +
+      `(native ${(native.machineSeconds / 3600).toFixed(2)} h, ${(native.machineSeconds / native.floorSeconds).toFixed(2)}x its floor), ` +
+      `load ${(100 * load.average).toFixed(0)} % average, ${(100 * (load.peakMoving ?? load.peak)).toFixed(0)} % peak per 100 ms while moving, ${k(s.chip.cycles / Math.max(1, s.steps))} cycles/step all work included, ` +
+      `${s.chip.late.count} late timers — model: hookline sim --chip esp32 (sim/chip/lua-cost.ts)`,
+  );
+}
+
 async function main() {
   appStream(); // dist/realchips/plan30: a 30-line plan of examples/coffee.png bound to ref-gantry
   const gantry = JSON.parse(readFileSync('machines/ref-gantry.json', 'utf8')) as Machine;
@@ -171,6 +193,8 @@ async function main() {
     if (r.segments) console.log(`  per segment: ${k(r.chip.cycles / r.segments)} cycles (${r.segments} segments, ${(r.steps / r.segments).toFixed(1)} steps each) — model, the same run`);
     if (def.freeHeap) console.log(`  free heap after boot: ${def.freeHeap.bytes} B — published: ${def.freeHeap.source}`);
   }
+  console.log('NodeMCU on esp32, the profile it drives:');
+  esp32NodemcuProfile();
 }
 
 await main();
