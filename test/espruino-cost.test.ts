@@ -3,7 +3,8 @@
 // stored by the last calibration (sim/targets/espruino-cost-fit.json, from
 // `npm run bench:espruino-calibrate`): it ranks the workloads as the real counts do and predicts the
 // app's cost per step within the fit's error. Where ../shared/realchips is present, a few workloads
-// are counted again in the real interpreter under qemu (seconds): the counts repeat exactly.
+// are counted again in the real interpreter under qemu (seconds): the counts repeat to 0.01 % (the
+// idle loop reads the real clock).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -128,14 +129,16 @@ describe('espruino cost model', () => {
   }, 120_000);
 
   const why = realAvailable();
-  it.skipIf(why !== null)(`the real interpreter's counts repeat exactly and match the calibration${why ? ` (skipped: ${why})` : ''}`, async () => {
+  it.skipIf(why !== null)(`the real interpreter's counts repeat and match the calibration${why ? ` (skipped: ${why})` : ''}`, async () => {
     for (const name of ['loop', 'calls', 'timerchain']) {
       const w = WORKLOADS.find((x) => x.name === name)!;
       const tok = await pretokenise(minified(w.src));
       const s0 = Buffer.concat([tok, Buffer.from(tail(w, w.n0))]);
       const s1 = Buffer.concat([tok, Buffer.from(tail(w, w.n1))]);
       const [a, b, a2] = [await armCount(s0), await armCount(s1), await armCount(s0)];
-      expect(a2.insns).toBe(a.insns);
+      // Within 0.01 %, not exactly: Espruino's idle loop reads the host's real clock, and a run once
+      // took 129 instructions fewer of 16.3 M (CI, 6 Dec).
+      expect(Math.abs(a2.insns - a.insns)).toBeLessThanOrEqual(a.insns * 1e-4);
       expect(Math.round((b.insns - a.insns) / (w.n1 - w.n0))).toBe(cases.get(name)!.realPerUnit);
     }
   }, 120_000);
