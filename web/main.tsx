@@ -5,10 +5,11 @@
  */
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { BoardShape, ImageInfo, MachineInfo, PlanEvent, PlanFlags, SimEvent } from '../host/studio/protocol';
+import type { BoardShape, Crop, ImageInfo, MachineInfo, PlanEvent, PlanFlags, SimEvent } from '../host/studio/protocol';
 import { ServerError, download, getMachines, streamPlan, streamSim, uploadImage } from './api';
 import { clearBoard, drawHooks, drawLines, type Line } from './board';
-import { BrushOverlay, maskFile, newMask, type BrushMode } from './brush';
+import { BrushOverlay, NEUTRAL, maskFile, newMask, type BrushMode } from './brush';
+import { NO_CROP, PhotoCrop, remapMask, sameCrop } from './photo-crop';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
@@ -113,6 +114,9 @@ function App() {
   const [maskVersion, setMaskVersion] = useState(0);
   const [maskId, setMaskId] = useState<string | null>(null);
   const simAbort = useRef<AbortController | null>(null);
+  // The photo's framing (web/photo-crop.tsx), and whether the crop view is shown instead of the planner's view.
+  const [crop, setCrop] = useState<Crop>(NO_CROP);
+  const [cropOpen, setCropOpen] = useState(false);
   const canvas = useRef<HTMLCanvasElement>(null);
   const lines = useRef<Line[]>([]);
   const shape = useRef<BoardShape | null>(null);
@@ -207,7 +211,7 @@ function App() {
           break;
       }
     };
-    streamPlan({ image: image.id, machine: machine || undefined, importance: !colour && maskId ? maskId : undefined, flags: sendFlags() }, ac.signal, onEvent)
+    streamPlan({ image: image.id, machine: machine || undefined, importance: !colour && maskId ? maskId : undefined, crop: sameCrop(crop, NO_CROP) ? undefined : crop, flags: sendFlags() }, ac.signal, onEvent)
       .then(() => (resent.current = false), (e: Error) => {
         if (ac.signal.aborted) return;
         // The server restarted and lost the photo (and the brush's mask): send them again, once.
@@ -219,7 +223,7 @@ function App() {
         setPlan((p) => ({ ...p, error: e.message }));
       });
     return () => ac.abort();
-  }, [image, machine, flags, colour, maskId]);
+  }, [image, machine, flags, colour, maskId, crop]);
 
   // Back from the manual mode the thread canvas is a new element: draw the plan on it again.
   useEffect(() => {
@@ -253,6 +257,7 @@ function App() {
       resent.current = false;
       mask.current = null; // a new photo starts with no importance painted
       setMaskId(null);
+      setCrop(NO_CROP);
       setMaskVersion((v) => v + 1);
       setImage(info);
     } catch (e) {
@@ -290,6 +295,23 @@ function App() {
     if (!mask.current) return;
     changedAt.current = performance.now();
     maskFile(mask.current).then(uploadImage).then((m) => setMaskId(m.id), (e: Error) => setUploadError(`importance brush: ${e.message}`));
+  };
+  /** A new framing: the painted importance moves with the photo (redrawn for the new frame and uploaded), then one plan for both. */
+  const cropTo = async (next: Crop) => {
+    changedAt.current = performance.now();
+    if (!image || !mask.current || !maskId) {
+      setCrop(next);
+      return;
+    }
+    mask.current = remapMask(mask.current, crop, next, image.width, image.height, `rgb(${NEUTRAL},${NEUTRAL},${NEUTRAL})`);
+    setMaskVersion((v) => v + 1);
+    try {
+      const m = await uploadImage(await maskFile(mask.current));
+      setMaskId(m.id);
+    } catch (e) {
+      setUploadError(`importance brush: ${(e as Error).message}`);
+    }
+    setCrop(next);
   };
   const clearMask = () => {
     mask.current = newMask();
@@ -337,13 +359,19 @@ function App() {
       {uploadError && <div class="message error" data-testid="upload-error">{uploadError}</div>}
       <main>
         <section class="panel">
-          <h2>Photo {plan.view ? '(as the planner sees it)' : ''}</h2>
+          <h2 class="tabs">
+            <span>Photo {image && !cropOpen && plan.view ? '(as the planner sees it)' : ''}</span>
+            {image && <button data-testid="crop-open" class={cropOpen ? 'on' : ''} onClick={() => setCropOpen(!cropOpen)} title="crop, zoom and turn the photo under the frame">{cropOpen ? 'done' : 'crop & rotate'}</button>}
+          </h2>
           {!image && (
             <div class="drop" onClick={() => fileInput.current?.click()}>
               {uploading ? 'Reading the photo…' : <>Drop a photo here (JPEG, PNG or WebP)<br />or click to choose one</>}
             </div>
           )}
-          {image && (
+          {image && cropOpen && (
+            <PhotoCrop src={`/api/image/${image.id}`} width={image.width} height={image.height} frame={m ? 'circle' : (flags.frame === 'rect' ? 'rect' : 'circle')} crop={crop} onCommit={(c) => void cropTo(c)} />
+          )}
+          {image && !cropOpen && (
             <div class="photos">
               {plan.view ? <img class="board" data-testid="planner-view" src={plan.view} alt="the photo as the planner sees it" /> : <div class="drop">{uploading ? 'Reading the photo…' : 'Preparing…'}</div>}
               {plan.view && !colour && <BrushOverlay mask={mask.current ??= newMask()} mode={brush} size={brushSize} onStroke={strokeDone} version={maskVersion} />}

@@ -24,7 +24,21 @@ export interface PlanRequest {
   machine?: string;
   /** An id from POST /api/image: the importance mask (`--importance`: white = detail matters), one-colour plans. */
   importance?: string;
+  /** How the photo is framed (host/studio/crop.ts); none: the centre crop. Checked and clamped by the server. */
+  crop?: Crop;
   flags: PlanFlags;
+}
+
+/**
+ * The photo's framing: turned `rotate` degrees clockwise about its centre, then a square window
+ * min(width, height)/zoom pixels across, centred on the photo point (x·width, y·height) of the
+ * upright photo (x, y in 0..1). The window is the board: the planner plans for exactly it.
+ */
+export interface Crop {
+  rotate: number;
+  zoom: number;
+  x: number;
+  y: number;
 }
 
 /** GET /api/machines: the profiles in machines/, by name. */

@@ -29,6 +29,8 @@ import { planToJson } from '../plan/write';
 import { PLAN_FLAG_NAMES, type ImageInfo, type MachineInfo, type PlanEvent, type PlanRequest, type SimEvent } from './protocol';
 import type { WorkerJob, WorkerMessage } from './plan-worker';
 import type { SimJob } from './sim-worker';
+import { CropError, checkCrop, cropKey, cutCrop, isIdentityCrop } from './crop';
+import { startMachine, studioStateDir } from './machine-session';
 
 /** Largest upload, bytes. */
 export const MAX_UPLOAD_BYTES = 40 * 1024 * 1024;
@@ -64,7 +66,13 @@ class HttpError extends Error {
   }
 }
 
-interface StoredImage { id: string; file: string; info: ImageInfo }
+interface StoredImage {
+  id: string;
+  file: string;
+  info: ImageInfo;
+  /** Cut copies of this photo by crop (cropKey → file), made once each (host/studio/crop.ts). */
+  crops?: Map<string, Promise<string>>;
+}
 interface Job {
   id: string;
   worker: Worker | null;
@@ -177,6 +185,8 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
   /** The simulation running (one at a time: a newer one ends it). */
   let sim: { worker: Worker; res: ServerResponse } | null = null;
   const machines = loadMachines(root);
+  // The machine (serial ports, the simulated machine, one run): host/studio/machine-session.ts.
+  const machine = startMachine({ stateDir: studioStateDir(), machines, planFor: (id) => jobs.get(id)?.plan ?? 'no such plan on the server (it keeps the last few; plan again)' });
   const store = mkdtempSync(join(tmpdir(), 'hookline-studio-'));
   const images = new Map<string, StoredImage>();
   const jobs = new Map<string, Job>();
@@ -257,6 +267,17 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     if (!r || typeof r !== 'object' || typeof r.image !== 'string') throw new HttpError(400, 'the request names no image');
     const image = images.get(r.image);
     if (!image) throw new HttpError(404, 'that photo is no longer on the server (it restarted?); drop it in again');
+    let photoFile = image.file;
+    if (r.crop !== undefined) {
+      let crop;
+      try {
+        crop = checkCrop(r.crop);
+      } catch (e) {
+        if (e instanceof CropError) throw new HttpError(400, e.message);
+        throw e;
+      }
+      if (!isIdentityCrop(crop)) photoFile = await croppedFile(image, crop);
+    }
     const flags: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.flags ?? {})) {
       if (!(PLAN_FLAG_NAMES as readonly string[]).includes(k)) throw new HttpError(400, `unknown planner option '${k}'`);
@@ -267,7 +288,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     if (m) {
       Object.assign(flags, { hooks: String(m.info.hooks), 'board-mm': String(m.info.diameterMm), 'hook-mm': String(m.info.hookMm), 'thread-mm': String(m.info.threadMm), frame: 'circle' });
     }
-    const argv = [image.file, '-o', 'studio', '--quiet', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}=${v}`])];
+    const argv = [photoFile, '-o', 'studio', '--quiet', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}=${v}`])];
     if (r.importance !== undefined) {
       const mask = typeof r.importance === 'string' ? images.get(r.importance) : undefined;
       if (!mask) throw new HttpError(404, 'that importance mask is no longer on the server; paint it again');
@@ -372,6 +393,32 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     worker.postMessage({ plan: job.plan, machineFile: m.file, machineName: m.info.name } satisfies SimJob);
   }
 
+  /** The photo cut to `crop`, as a file the planner reads (made once per photo and crop; the last few kept). */
+  function croppedFile(image: StoredImage, crop: ReturnType<typeof checkCrop>): Promise<string> {
+    image.crops ??= new Map();
+    const key = cropKey(crop);
+    let made = image.crops.get(key);
+    if (!made) {
+      const file = join(store, `${image.id}-${image.crops.size}-${Date.now().toString(36)}.jpg`);
+      made = cutCrop(image.file, image.info.width, image.info.height, crop).then((jpeg) => {
+        writeFileSync(file, jpeg);
+        return file;
+      });
+      made.catch(() => image.crops?.delete(key));
+      image.crops.set(key, made);
+      // The plans kept for downloads may name older copies: keep the last KEEP_JOBS.
+      for (const [k, f] of image.crops) {
+        if (image.crops.size <= KEEP_JOBS) break;
+        image.crops.delete(k);
+        void f.then((x) => rmSync(x, { force: true }), () => {});
+      }
+    }
+    return made.catch((e) => {
+      if (e instanceof CropError) throw new HttpError(400, e.message);
+      throw e;
+    });
+  }
+
   async function upload(req: IncomingMessage, res: ServerResponse) {
     const bytes = await readBody(req, MAX_UPLOAD_BYTES, 'the photo');
     const { jpeg, width, height } = await normaliseUpload(bytes);
@@ -383,6 +430,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     for (const [k, v] of images) {
       if (images.size <= KEEP_IMAGES) break;
       rmSync(v.file, { force: true });
+      for (const f of v.crops?.values() ?? []) void f.then((x) => rmSync(x, { force: true }), () => {});
       images.delete(k);
     }
     sendJson(res, 200, info);
@@ -468,6 +516,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
       // A custom header: a page on another site cannot send it without a CORS preflight, which this server never grants.
       if (req.headers['x-hookline'] !== '1') throw new HttpError(403, 'requests from the studio page only');
       if (p === '/api/image') return upload(req, res);
+      if (machine.handle(req, res, p)) return;
       if (p === '/api/plan') return startPlan(req, res);
       const sm = /^\/api\/plan\/([0-9a-f-]{36})\/sim$/.exec(p);
       if (sm) return startSim(req, res, sm[1]);
@@ -477,6 +526,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     if (p === '/' || p === '/index.html') return staticFile(res, 'index.html');
     if (p === '/app.js' || p === '/app.css' || p === '/app.js.map') return staticFile(res, p.slice(1));
     if (p === '/api/machines') return sendJson(res, 200, [...machines.values()].map((m) => m.info));
+    if (machine.handle(req, res, p)) return;
     let mt = /^\/api\/image\/([0-9a-f-]{36})$/.exec(p);
     if (mt) {
       const img = images.get(mt[1]);
@@ -524,6 +574,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     async close() {
       closed = true;
       if (sim) void sim.worker.terminate();
+      await machine.close();
       if (spareTimer) clearTimeout(spareTimer);
       for (const j of [...running]) endJob(j, 'the server is stopping');
       if (spare) await spare.terminate();
