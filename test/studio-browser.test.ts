@@ -190,9 +190,10 @@ describe.skipIf(!have)('hookline studio in headless Chromium', () => {
     expect(await page.isChecked('[data-testid=speak]')).toBe(true);
     await page.keyboard.press('Escape');
 
-    // A colour picture (the reloaded page starts afresh: defaults, no photo): three colours picked
-    // from the photo, 4500 lines in all, drawn in them.
+    // A colour picture (the reloaded page kept the photo and the options: test/studio-photo.test.ts):
+    // three colours picked from the photo, 4500 lines in all, drawn in them.
     await page.selectOption('[data-testid=mode]', 'colour');
+    await page.locator('[data-flag=lines]').fill('4500');
     await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
     await waitDone(page, 4500);
     const colours = await page.evaluate(() => {

@@ -269,6 +269,42 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: fr
     expect(Math.hypot(moved.x - want.x, moved.y - want.y)).toBeLessThan(0.02);
     expect(Math.hypot(moved.x - dot.x, moved.y - dot.y)).toBeGreaterThan(0.1);
     expect(errors).toEqual([]);
+    state = { crop: turned, view: planned, dot: moved, job: (await job(page))! };
+  });
+
+  let state: { crop: { rotate: number }; view: number[]; dot: { x: number; y: number }; job: string };
+  it('a reload keeps the photo, its framing, the options and the brush; so does a restarted server that lost them', async () => {
+    // A setting besides the framing.
+    await page.locator('[data-flag=contrast]').fill('1.5');
+    await waitDone(page, 600, state.job);
+    const planned = await samples(page, 'planner');
+    const thumb = await page.locator('.thumb').getAttribute('src');
+
+    const again = async () => {
+      await waitDone(page, 600);
+      expect(await page.locator('[data-flag=contrast]').inputValue()).toBe('1.5');
+      expect(await page.locator('[data-flag=lines]').inputValue()).toBe('600');
+      expect(correlation(await samples(page, 'planner'), planned)).toBeGreaterThan(0.98);
+      const dot = await paintedAt(page);
+      expect(Math.hypot(dot.x - state.dot.x, dot.y - state.dot.y)).toBeLessThan(0.01);
+      await page.click('[data-testid=crop-open]');
+      expect(await cropOf(page)).toEqual(state.crop);
+      await page.click('[data-testid=crop-open]');
+      expect(await page.locator('[data-testid=plan-error]').count()).toBe(0);
+    };
+    await page.reload();
+    await again();
+    expect(await page.locator('.thumb').getAttribute('src')).toBe(thumb); // the server still had it
+
+    // A new server knows neither the photo nor the mask: the page sends them again from IndexedDB.
+    const port = new URL(studio.url).port;
+    expect(await studio.stop()).toBe(0);
+    studio = await startStudio(['--port', port]);
+    await page.reload();
+    await again();
+    expect(await page.locator('.thumb').getAttribute('src')).not.toBe(thumb);
+    await page.screenshot({ path: join(shots, 'photo-3-reloaded.png') });
+    expect(errors).toEqual([]);
   });
 });
 

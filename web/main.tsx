@@ -10,6 +10,7 @@ import { ServerError, download, getMachines, streamPlan, streamSim, uploadImage 
 import { clearBoard, drawHooks, drawLines, type Line } from './board';
 import { BrushOverlay, NEUTRAL, maskFile, newMask, type BrushMode } from './brush';
 import { NO_CROP, PhotoCrop, remapMask, sameCrop } from './photo-crop';
+import { canvasFromDataUrl, loadPhoto, loadSettings, savePhoto, saveSettings } from './photo-store';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
@@ -91,14 +92,16 @@ const DEFAULTS: PlanFlags = { lines: '3000', hooks: '160', contrast: '1', gamma:
 
 function App() {
   const [machines, setMachines] = useState<MachineInfo[]>([]);
-  const [machine, setMachine] = useState('');
+  // What the last visit left (web/photo-store.ts): options and framing now, the photo once read from IndexedDB.
+  const [kept] = useState(loadSettings);
+  const [machine, setMachine] = useState(kept?.machine ?? '');
   const [image, setImage] = useState<ImageInfo | null>(null);
   const [uploadError, setUploadError] = useState<string | null>(null);
   const [uploading, setUploading] = useState(false);
-  const [flags, setFlags] = useState<PlanFlags>(DEFAULTS);
-  const [colour, setColour] = useState(false);
+  const [flags, setFlags] = useState<PlanFlags>(kept?.flags ?? DEFAULTS);
+  const [colour, setColour] = useState(kept?.colour ?? false);
   const [plan, setPlan] = useState<PlanView>({ count: 0, progress: 0, done: false });
-  const [dialect, setDialect] = useState('grbl');
+  const [dialect, setDialect] = useState(kept?.dialect ?? 'grbl');
   const [dlError, setDlError] = useState<string | null>(null);
   const [manual, setManual] = useState<ManualState | null>(() => {
     const s = loadManual();
@@ -115,7 +118,7 @@ function App() {
   const [maskId, setMaskId] = useState<string | null>(null);
   const simAbort = useRef<AbortController | null>(null);
   // The photo's framing (web/photo-crop.tsx), and whether the crop view is shown instead of the planner's view.
-  const [crop, setCrop] = useState<Crop>(NO_CROP);
+  const [crop, setCrop] = useState<Crop>(kept?.crop ?? NO_CROP);
   const [cropOpen, setCropOpen] = useState(false);
   const canvas = useRef<HTMLCanvasElement>(null);
   const lines = useRef<Line[]>([]);
@@ -130,6 +133,30 @@ function App() {
   useEffect(() => {
     getMachines().then(setMachines, (e: Error) => setUploadError(e.message));
   }, []);
+
+  // A reload: the photo from IndexedDB under the id the server gave it (a server that lost it
+  // answers 404 and the photo is uploaded again), and the importance mask uploaded again first.
+  useEffect(() => {
+    if (!kept?.image) return;
+    void (async () => {
+      const file = await loadPhoto();
+      if (!file || photoFile.current) return;
+      photoFile.current = file;
+      if (kept.mask) {
+        try {
+          mask.current = await canvasFromDataUrl(kept.mask);
+          setMaskVersion((v) => v + 1);
+          setMaskId((await uploadImage(await maskFile(mask.current))).id);
+        } catch {
+          mask.current = null; // the server is not there yet: planned without it
+        }
+      }
+      setImage(kept.image);
+    })();
+  }, []);
+  useEffect(() => {
+    saveSettings({ image, flags, colour, machine, crop, dialect, mask: maskId && mask.current ? mask.current.toDataURL('image/png') : null });
+  }, [image, flags, colour, machine, crop, dialect, maskId]);
 
   const sendFlags = (): PlanFlags => {
     const out: PlanFlags = {};
@@ -254,6 +281,7 @@ function App() {
       changedAt.current = performance.now();
       const info = await uploadImage(file);
       photoFile.current = file;
+      void savePhoto(file);
       resent.current = false;
       mask.current = null; // a new photo starts with no importance painted
       setMaskId(null);
