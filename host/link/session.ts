@@ -294,6 +294,12 @@ export class HostSession {
     this.sender.send(T_CMD, [CMD_PAUSE]);
   }
 
+  /** Continue after pause() once the machine reported PAUSED (the studio's Resume button). */
+  resume(): void {
+    this.pauseRequested = false;
+    this.sender.send(T_CMD, [CMD_RESUME]);
+  }
+
   abort(): void {
     this.sender.send(T_CMD, [CMD_ABORT]);
   }
