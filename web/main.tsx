@@ -11,6 +11,7 @@ import { clearBoard, drawHooks, drawLines, type Line } from './board';
 import { BrushOverlay, NEUTRAL, maskFile, newMask, type BrushMode } from './brush';
 import { NO_CROP, PhotoCrop, remapMask, sameCrop } from './photo-crop';
 import { canvasFromDataUrl, loadPhoto, loadSettings, savePhoto, saveSettings } from './photo-store';
+import { planSvg, saveText } from './svg';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
@@ -103,6 +104,8 @@ function App() {
   const [plan, setPlan] = useState<PlanView>({ count: 0, progress: 0, done: false });
   const [dialect, setDialect] = useState(kept?.dialect ?? 'grbl');
   const [dlError, setDlError] = useState<string | null>(null);
+  // The G-code's nozzle lift (hookline gcode --lift z|servo --servo-up S --servo-down S).
+  const [lift, setLift] = useState<{ mode: 'z' | 'servo'; up: string; down: string }>({ mode: 'z', up: '', down: '' });
   const [manual, setManual] = useState<ManualState | null>(() => {
     const s = loadManual();
     return s && s.open ? s : null;
@@ -300,7 +303,14 @@ function App() {
     const q = new URLSearchParams();
     const m = machine || (what === 'plan.gcode' ? 'ref-gantry' : '');
     if (m) q.set('machine', m);
-    if (what === 'plan.gcode') q.set('dialect', dialect);
+    if (what === 'plan.gcode') {
+      q.set('dialect', dialect);
+      q.set('lift', lift.mode);
+      if (lift.mode === 'servo') {
+        q.set('servo-up', lift.up);
+        q.set('servo-down', lift.down);
+      }
+    }
     download(`/api/plan/${plan.job}/${what}?${q}`, name).catch((e: Error) => setDlError(`${name}: ${e.message}`));
   };
 
@@ -477,12 +487,20 @@ function App() {
           <div class="downloads">
             <button disabled={!plan.done} data-testid="dl-plan" onClick={() => dl('plan.json', 'plan.json')}>plan.json</button>
             <button disabled={!plan.done} data-testid="dl-png" onClick={() => dl('preview.png', 'preview.png')}>preview.png</button>
+            <button disabled={!plan.done} data-testid="dl-svg" title="the thread lines as SVG paths in their colours, on the board (mm)" onClick={() => shape.current && saveText(planSvg(shape.current, lines.current), 'preview.svg', 'image/svg+xml')}>preview.svg</button>
             <button disabled={!plan.done} data-testid="dl-pdf" onClick={() => dl('instructions.pdf', 'instructions.pdf')} title="print-ready stringing instructions, as hookline instructions writes them">instructions (PDF)</button>
             <button disabled={!plan.done} data-testid="dl-hls" onClick={() => dl('plan.hls', 'plan.hls')} title={machine ? `bound to ${machine}` : 'for any machine with this many hooks'}>stream (.hls)</button>
             <span class="gcode">
-              <button disabled={!plan.done || m?.kind === 'ring'} data-testid="dl-gcode" onClick={() => dl('plan.gcode', `plan-${dialect}.gcode`)} title={`for ${machine || 'ref-gantry'}`}>G-code</button>
+              <button disabled={!plan.done || m?.kind === 'ring'} data-testid="dl-gcode" onClick={() => dl('plan.gcode', `plan-${dialect}${lift.mode === 'servo' ? '-servo' : ''}.gcode`)} title={`for ${machine || 'ref-gantry'}`}>G-code</button>
               <select value={dialect} onChange={(e) => setDialect((e.currentTarget as HTMLSelectElement).value)}><option value="grbl">Grbl</option><option value="marlin">Marlin</option></select>
+              <select data-testid="lift" value={lift.mode} title="how the nozzle rises over the hooks" onChange={(e) => setLift({ ...lift, mode: (e.currentTarget as HTMLSelectElement).value as 'z' | 'servo' })}><option value="z">Z lift</option><option value="servo">servo lift</option></select>
             </span>
+            {lift.mode === 'servo' && (
+              <span class="servo" title="the firmware's S values for the servo (Marlin M280; stock Grbl has no servo output)">
+                servo S up <input type="number" data-testid="servo-up" min={0} max={100000} value={lift.up} onChange={(e) => setLift({ ...lift, up: (e.currentTarget as HTMLInputElement).value })} />
+                down <input type="number" data-testid="servo-down" min={0} max={100000} value={lift.down} onChange={(e) => setLift({ ...lift, down: (e.currentTarget as HTMLInputElement).value })} />
+              </span>
+            )}
           </div>
           {dlError && <div class="message error" data-testid="dl-error">{dlError}</div>}
           <h2>Check the build</h2>

@@ -15,6 +15,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { UserError } from '../errors';
+import { numberFlag } from '../args';
 import { packageRoot } from '../package-root';
 import { parsePlanArgs } from '../commands/plan';
 import { generateGcode, type Dialect } from '../gcode/generate';
@@ -468,9 +469,20 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
         if (m.profile.kind === 'ring') throw new HttpError(400, `${m.info.name} is a ring machine; G-code is for XY gantries`);
         const dialect = (q.get('dialect') ?? 'grbl') as Dialect;
         if (dialect !== 'grbl' && dialect !== 'marlin') throw new HttpError(400, `unknown G-code dialect '${dialect}'; use grbl or marlin`);
+        // The nozzle's lift as `hookline gcode --lift z|servo --servo-up S --servo-down S` takes it.
+        const mode = q.get('lift') ?? 'z';
+        if (mode !== 'z' && mode !== 'servo') throw new HttpError(400, `unknown lift '${mode}'; use z (the Z axis) or servo`);
+        const servo = (k: 'servo-up' | 'servo-down') => {
+          const v = q.get(k);
+          if (mode === 'z') return 0;
+          if (v === null || v.trim() === '') throw new HttpError(400, 'a servo lift needs the servo values for nozzle up and down (S); give both');
+          return numberFlag(k, v, 0, { min: 0, max: 100000 });
+        };
+        const servoUp = servo('servo-up');
+        const servoDown = servo('servo-down');
         checked(m);
-        const g = generateGcode(plan, m.profile, { dialect, lift: { mode: 'z', servoUp: 0, servoDown: 0 }, planName: 'plan.json' });
-        return send(res, 200, g.text, 'text/plain; charset=utf-8', attach(`plan-${dialect}.gcode`));
+        const g = generateGcode(plan, m.profile, { dialect, lift: { mode, servoUp, servoDown }, planName: 'plan.json' });
+        return send(res, 200, g.text, 'text/plain; charset=utf-8', attach(`plan-${dialect}${mode === 'servo' ? '-servo' : ''}.gcode`));
       }
     } catch (e) {
       if (e instanceof UserError) throw new HttpError(400, e.message);

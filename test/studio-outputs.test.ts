@@ -1,0 +1,143 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { validatePlan } from '../host/plan/load';
+import type { Plan } from '../host/plan/types';
+import { repoRoot, runCli, tempDir } from './helpers/cli';
+import { startStudio, type RunningStudio } from './studio-helpers';
+
+// The studio's outputs and build check in headless Chromium, one page through: preview.svg and
+// G-code with a lift choice (web/svg.ts, host/studio/server.ts), the simulation paused and resumed
+// with its nozzle path, violations and timeline (web/sim-view.tsx), and the colour layers
+// (web/layers.tsx). Screenshots: test-artifacts/studio/outputs-*.png.
+const CHROMIUM = '/usr/bin/chromium';
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, Image: any, URL: any, Blob: any, DOMParser: any;
+const shots = join(repoRoot, 'test-artifacts/studio');
+
+const text = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).textContent();
+const job = (page: Page) => page.locator('[data-testid=numbers]').getAttribute('data-job');
+const waitDone = (page: Page, lines: number, before: string | null = null) => page.waitForFunction(([n, old]) => {
+  const numbers = document.querySelector('[data-testid=numbers]');
+  return numbers.dataset.done === '1' && numbers.dataset.job !== old && document.querySelector('[data-testid=lines]')?.textContent === String(n);
+}, [lines, before] as const, { timeout: 120_000 });
+
+/** Click a download button and return the saved file's path and suggested name. */
+async function downloadVia(page: Page, testid: string, dir: string) {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
+  const file = join(dir, d.suggestedFilename());
+  await d.saveAs(file);
+  return { file, name: d.suggestedFilename() };
+}
+
+/** The points an SVG path visits for `plan`'s lines, as web/svg.ts draws them (2 decimals). */
+function expectedPaths(plan: Plan): { colour: string; lines: number; points: string[] }[] {
+  const out: { colour: string; lines: number; points: string[] }[] = [];
+  const p = (n: number) => `${Math.round(plan.nails[n][0] * 100) / 100} ${Math.round(plan.nails[n][1] * 100) / 100}`;
+  let at = -1;
+  for (let i = 0; i < plan.lines.length; i++) {
+    const [c, a, b] = plan.lines[i];
+    if (i === 0 || plan.lines[i - 1][0] !== c) {
+      out.push({ colour: plan.colors[c], lines: 0, points: [p(a)] });
+      at = a;
+    }
+    const cur = out[out.length - 1];
+    if (a !== at) cur.points.push(p(a));
+    cur.points.push(p(b));
+    cur.lines++;
+    at = b;
+  }
+  return out;
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: outputs, the build check, colour layers', () => {
+  let studio: RunningStudio;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+  const dir = tempDir();
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    studio = await startStudio();
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    expect(await studio?.stop()).toBe(0);
+  });
+
+  let planFile = '';
+  let plan: Plan;
+  it('preview.svg is the plan drawn in mm; G-code comes with the lift chosen, as hookline gcode writes it', async () => {
+    await page.goto(studio.url);
+    await expect.poll(() => page.locator('[data-testid=machine] option').count()).toBeGreaterThan(3);
+    await page.locator('[data-flag=lines]').fill('500');
+    await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
+    await waitDone(page, 500);
+    planFile = (await downloadVia(page, 'dl-plan', dir)).file;
+    plan = validatePlan(JSON.parse(readFileSync(planFile, 'utf8')), planFile);
+
+    const svg = await downloadVia(page, 'dl-svg', dir);
+    expect(svg.name).toBe('preview.svg');
+    const body = readFileSync(svg.file, 'utf8');
+    expect(body).toContain(`viewBox="0 0 ${plan.board.widthMm} ${plan.board.heightMm}" width="${plan.board.widthMm}mm"`);
+    expect(body).toContain(`stroke-width="${plan.threadWidthMm}"`);
+    expect(body.match(/<circle [^>]*\/>/g)!.length).toBe(plan.nails.length + 1); // the hooks and the board
+    const paths = [...body.matchAll(/<path stroke="(#[0-9a-f]{6})" data-lines="(\d+)" d="([^"]+)"\/>/g)].map((m) => ({
+      colour: m[1], lines: Number(m[2]), points: m[3].slice(1).split('L'),
+    }));
+    expect(paths).toEqual(expectedPaths(plan));
+    // It is an SVG the browser reads and draws: thread on the board.
+    const drawn = await page.evaluate(async (src: string) => {
+      if (new DOMParser().parseFromString(src, 'image/svg+xml').querySelector('parsererror')) return -1;
+      const img = new Image();
+      img.src = URL.createObjectURL(new Blob([src], { type: 'image/svg+xml' }));
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = 300;
+      c.height = 300;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0, 300, 300);
+      const d = g.getImageData(0, 0, 300, 300).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] < 200) dark++;
+      return dark;
+    }, body);
+    expect(drawn).toBeGreaterThan(2000);
+
+    // G-code: a servo lift with Grbl is the CLI's refusal, in the page; with Marlin it is hookline gcode's output.
+    await page.selectOption('[data-testid=lift]', 'servo');
+    await page.locator('[data-testid=servo-up]').fill('40');
+    await page.locator('[data-testid=servo-down]').fill('120');
+    await page.click('[data-testid=dl-gcode]');
+    await expect.poll(() => text(page, 'dl-error')).toMatch(/^plan-grbl-servo\.gcode: gcode: --lift servo with --dialect grbl: stock Grbl's M3 S… is spindle PWM/);
+    await page.selectOption('.gcode select', 'marlin');
+    const g = await downloadVia(page, 'dl-gcode', dir);
+    expect(g.name).toBe('plan-marlin-servo.gcode');
+    const gcode = readFileSync(g.file, 'utf8');
+    expect(gcode).toMatch(/^M280 P0 S40$/m);
+    expect(gcode).toMatch(/^M280 P0 S120$/m);
+    const viaCli = runCli(['gcode', planFile, '--machine', 'machines/ref-gantry.json', '--dialect', 'marlin', '--lift', 'servo', '--servo-up', '40', '--servo-down', '120']);
+    expect(viaCli.code).toBe(0);
+    expect(viaCli.stdout.split('\n').slice(2).join('\n')).toBe(gcode.split('\n').slice(2).join('\n'));
+    // Bad lift numbers over HTTP: one line each.
+    const jobId = await job(page);
+    for (const [q, msg] of [
+      ['lift=servo&servo-up=40', /^a servo lift needs the servo values for nozzle up and down/],
+      ['lift=servo&servo-up=40&servo-down=lots', /^--servo-down: 'lots' is not a number/],
+      ['lift=air', /^unknown lift 'air'; use z \(the Z axis\) or servo$/],
+    ] as const) {
+      const res = await fetch(new URL(`api/plan/${jobId}/plan.gcode?machine=ref-gantry&dialect=marlin&${q}`, studio.url));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(msg);
+    }
+    await page.selectOption('[data-testid=lift]', 'z');
+    await page.screenshot({ path: join(shots, 'outputs-1-downloads.png') });
+    expect(errors).toEqual([]);
+  });
+});
