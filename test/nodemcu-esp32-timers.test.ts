@@ -7,6 +7,7 @@ import { noFaults } from '../device/runtime';
 import { VirtualMcu } from '../sim/mcu';
 import { nodemcuTarget } from '../sim/targets/nodemcu';
 import { loadMachine } from '../host/machine/load';
+import type { MachineProfile } from '../shared/machine';
 import { repoRoot } from './helpers/cli';
 
 const PROBE = `
@@ -22,7 +23,7 @@ print("api " .. tostring(tmr.delay) .. " " .. tostring(tmr.now) .. " " .. type(n
 function probe(startUs: number): { at: number; text: string }[] {
   const mcu = new VirtualMcu();
   mcu.advanceTo(startUs);
-  const machine = loadMachine(`${repoRoot}/machines/ref-gantry-esp32-nodemcu.json`);
+  const machine = loadMachine(`${repoRoot}/machines/ref-gantry-esp32-nodemcu.json`) as MachineProfile; // a gantry profile
   const device = nodemcuTarget({ board: 'ESP32', afterCreate: PROBE }).create(mcu, machine, null, noFaults());
   for (let i = 0; i < 20 && mcu.runNext(); i++);
   return device.log.map((l) => {
