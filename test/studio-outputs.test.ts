@@ -140,4 +140,67 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: ou
     await page.screenshot({ path: join(shots, 'outputs-1-downloads.png') });
     expect(errors).toEqual([]);
   });
+
+  /** Pixels of the violation marks' red on the simulation's board (the path's translucent strokes never reach it). */
+  const markPixels = () => page.evaluate(() => {
+    const c = document.querySelector('[data-testid=sim-path]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] > 160 && d[i] < 196 && d[i + 1] < 50 && d[i + 2] < 50) n++;
+    return n;
+  });
+
+  it('the build check pauses and resumes from the page, draws the nozzle path, marks violations on the board and the timeline', async () => {
+    await page.click('[data-testid=sim-run]');
+    await expect.poll(() => text(page, 'sim-run'), { timeout: 60_000 }).toMatch(/Simulating on ref-gantry… [1-9]\d? %/);
+    await page.click('[data-testid=sim-pause]');
+    await page.waitForSelector('[data-testid=sim-pause][data-paused="1"]');
+    const held = await text(page, 'sim-run');
+    expect(held).toMatch(/^Paused on ref-gantry… \d+ %$/);
+    // The simulator's thread waits: nothing moves however long the pause.
+    await page.waitForTimeout(1500);
+    expect(await text(page, 'sim-run')).toBe(held);
+    await page.screenshot({ path: join(shots, 'outputs-2-sim-paused.png') });
+    await page.click('[data-testid=sim-pause]'); // resume: it runs on to the verdict
+    await expect.poll(() => text(page, 'sim-verdict'), { timeout: 120_000 }).toBe(`OK: wrapped ${plan.lines.length + 1} of ${plan.lines.length + 1} hooks, no violations`);
+    await page.locator('[data-testid=sim-result]').screenshot({ path: join(shots, 'outputs-3-sim-ok.png') });
+    expect(Number(await page.locator('[data-testid=sim-path]').getAttribute('data-points'))).toBeGreaterThan(500);
+    const path = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid=sim-path]');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let red = 0, blue = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i] - d[i + 2] > 60) red++;
+        if (d[i + 2] - d[i] > 40) blue++;
+      }
+      return { red, blue };
+    });
+    expect(path.red).toBeGreaterThan(1000); // low: winding round the hooks
+    expect(path.blue).toBeGreaterThan(20); // high: from the start position to the first hook (ref-gantry crosses between hooks below the hook heads)
+    expect(await page.locator('[data-testid=timeline-mark]').count()).toBe(0);
+    expect(await markPixels()).toBe(0);
+
+    // Stopped after 40 s of machine time (hookline sim --max-machine-seconds): a timeout, marked where and when it happened.
+    await page.locator('[data-testid=sim-limit]').fill('40');
+    await page.click('[data-testid=sim-run]');
+    await expect.poll(() => text(page, 'sim-verdict'), { timeout: 120_000 }).toMatch(/^FAILED: wrapped \d+ of 501 hooks, [1-9]\d* violations$/);
+    const marks = page.locator('[data-testid=timeline-mark]');
+    expect(await marks.count()).toBeGreaterThan(0);
+    const titles = await marks.evaluateAll((m) => m.map((e: { title: string; dataset: { seconds: string } }) => [e.title, Number(e.dataset.seconds)] as const));
+    const timeout = titles.find(([t]) => t.startsWith('timeout'));
+    expect(timeout?.[0]).toMatch(/^timeout at 0:40 \(line \d+\): still running after 40 s of machine time$/);
+    expect(timeout![1]).toBeCloseTo(40, 0);
+    // Its mark sits at the end of the timeline (the run stopped there).
+    const bar = (await page.locator('[data-testid=sim-timeline]').boundingBox())!;
+    const mark = (await marks.first().boundingBox())!;
+    expect(mark.x + mark.width / 2).toBeGreaterThan(bar.x + bar.width * 0.95);
+    const small = await markPixels();
+    expect(small).toBeGreaterThan(20);
+    await marks.last().click(); // (two marks at 0:40: the timeout and the incomplete run it left; the later one is on top)
+    expect(await page.locator('[data-testid=sim-violations] li.on').count()).toBe(1);
+    expect(await markPixels()).toBeGreaterThan(small); // picked: drawn larger
+    await page.locator('[data-testid=sim-result]').screenshot({ path: join(shots, 'outputs-4-sim-violations.png') });
+    await page.locator('[data-testid=sim-limit]').fill('');
+    expect(errors).toEqual([]);
+  });
 });

@@ -75,8 +75,19 @@ export function streamPlan(req: PlanRequest, signal: AbortSignal, onEvent: (e: P
 }
 
 /** Run a finished plan on the simulated machine; progress and the verdict arrive as events. */
-export function streamSim(job: string, machine: string, signal: AbortSignal, onEvent: (e: SimEvent) => void): Promise<void> {
-  return streamNdjson(`/api/plan/${job}/sim`, { machine }, signal, onEvent);
+export function streamSim(job: string, machine: string, signal: AbortSignal, onEvent: (e: SimEvent) => void, maxMachineSeconds?: number): Promise<void> {
+  return streamNdjson(`/api/plan/${job}/sim`, { machine, ...(maxMachineSeconds !== undefined ? { maxMachineSeconds } : {}) }, signal, onEvent);
+}
+
+/** Pause or resume the running simulation of `job` (the stream then says paused / resumed). */
+export async function pauseSim(job: string, pause: boolean): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/plan/${job}/sim/${pause ? 'pause' : 'resume'}`, { method: 'POST', headers: POST_HEADERS });
+  } catch {
+    throw new Error('the studio server does not answer (stopped?); start it again with hookline studio');
+  }
+  if (!res.ok) throw new Error(await errorText(res));
 }
 
 /** Fetch a download and save it under `name`; a refusal comes back as its one-line message. */

@@ -6,7 +6,8 @@
 import { render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { BoardShape, Crop, ImageInfo, MachineInfo, PlanEvent, PlanFlags, SimEvent } from '../host/studio/protocol';
-import { ServerError, download, getMachines, streamPlan, streamSim, uploadImage } from './api';
+import { ServerError, download, getMachines, pauseSim, streamPlan, streamSim, uploadImage } from './api';
+import { SimView as SimDrawing } from './sim-view';
 import { clearBoard, drawHooks, drawLines, type Line } from './board';
 import { BrushOverlay, NEUTRAL, maskFile, newMask, type BrushMode } from './brush';
 import { NO_CROP, PhotoCrop, remapMask, sameCrop } from './photo-crop';
@@ -22,6 +23,9 @@ interface SimView {
   progress: number;
   result?: SimResult;
   error?: string;
+  /** The simulator's thread waits (POST …/sim/pause); `pausing`: asked, not yet confirmed. */
+  paused?: boolean;
+  pausing?: boolean;
 }
 
 /** Machine time as people read it: 2 h 23 min, 14 min 05 s. */
@@ -113,6 +117,8 @@ function App() {
   const [saved, setSaved] = useState<ManualState | null>(() => loadManual());
   const [dragging, setDragging] = useState(false);
   const [sim, setSim] = useState<SimView | null>(null);
+  /** Stop the simulation after this much machine time (empty: run to the end), as hookline sim --max-machine-seconds. */
+  const [simLimit, setSimLimit] = useState('');
   // The importance brush: the mask being painted, its upload's id (sent with one-colour plans).
   const mask = useRef<HTMLCanvasElement | null>(null);
   const [brush, setBrush] = useState<BrushMode>('off');
@@ -314,18 +320,27 @@ function App() {
     download(`/api/plan/${plan.job}/${what}?${q}`, name).catch((e: Error) => setDlError(`${name}: ${e.message}`));
   };
 
+  const pauseOrResume = () => {
+    if (!plan.job || !sim?.running) return;
+    const pause = !sim.paused;
+    setSim((v) => ({ ...v!, pausing: true }));
+    pauseSim(plan.job, pause).catch((e: Error) => setSim((v) => ({ ...v!, pausing: false, error: e.message })));
+  };
   const simulate = () => {
     if (!plan.job) return;
     simAbort.current?.abort();
     const ac = new AbortController();
     simAbort.current = ac;
     setSim({ running: true, progress: 0 });
+    const limit = simLimit.trim() === '' ? undefined : Number(simLimit);
     streamSim(plan.job, simMachine, ac.signal, (e) => {
       if (ac.signal.aborted) return;
       if (e.type === 'progress') setSim((v) => ({ ...v!, progress: e.fraction }));
+      else if (e.type === 'paused') setSim((v) => ({ ...v!, progress: e.fraction, paused: true, pausing: false }));
+      else if (e.type === 'resumed') setSim((v) => ({ ...v!, paused: false, pausing: false }));
       else if (e.type === 'result') setSim({ running: false, progress: 1, result: e });
       else setSim({ running: false, progress: 0, error: e.message });
-    }).catch((e: Error) => !ac.signal.aborted && setSim({ running: false, progress: 0, error: e.message }));
+    }, limit).catch((e: Error) => !ac.signal.aborted && setSim({ running: false, progress: 0, error: e.message }));
   };
 
   /** A brush stroke ended: upload the mask; the plan follows with it. */
@@ -505,9 +520,18 @@ function App() {
           {dlError && <div class="message error" data-testid="dl-error">{dlError}</div>}
           <h2>Check the build</h2>
           <button class="wide" disabled={!plan.done || sim?.running} data-testid="sim-run" onClick={simulate}>
-            {sim?.running ? `Simulating on ${simMachine}… ${Math.round(sim.progress * 100)} %` : `Simulate on ${simMachine}`}
+            {sim?.running ? `${sim.paused ? 'Paused' : 'Simulating'} on ${simMachine}… ${Math.round(sim.progress * 100)} %` : `Simulate on ${simMachine}`}
           </button>
           {sim?.running && <div class="bar"><div style={{ width: `${sim.progress * 100}%` }} /></div>}
+          {sim?.running && (
+            <button class="wide" data-testid="sim-pause" disabled={sim.pausing} data-paused={sim.paused ? '1' : '0'} onClick={pauseOrResume}>
+              {sim.paused ? 'Resume the simulation' : 'Pause the simulation'}
+            </button>
+          )}
+          <label class="row" title="stop the simulation after this much machine time, as hookline sim --max-machine-seconds (a timeout violation)">
+            <span>Stop after</span>
+            <span class="range"><input type="number" data-testid="sim-limit" min={1} max={31536000} step={1} placeholder="the whole build" value={simLimit} onChange={(e) => setSimLimit((e.currentTarget as HTMLInputElement).value)} /><small>s</small></span>
+          </label>
           <h2>Make it</h2>
           <button class="primary wide" disabled={!plan.done} data-testid="manual-open" onClick={openManual}>String it by hand…</button>
         </aside>
@@ -535,11 +559,7 @@ function SimPanel({ sim }: { sim: SimView }) {
         <div><dt>simulated in</dt><dd>{r.wallSeconds.toFixed(1)} s</dd></div>
       </dl>
       {r.firstMismatch && <div class="message error">First mismatch at path position {r.firstMismatch.index}: planned hook {r.firstMismatch.expectedHook ?? '–'}, wrapped {r.firstMismatch.wrappedHook ?? '–'}</div>}
-      {r.violations.length > 0 && (
-        <ul class="violations" data-testid="sim-violations">
-          {r.violations.map((v) => <li><b>{v.kind}</b> at {v.seconds.toFixed(1)} s{v.hook !== undefined ? `, hook ${v.hook}` : ''}: {v.message}</li>)}
-        </ul>
-      )}
+      <SimDrawing result={r} />
       <img class="board strung" data-testid="sim-strung" src={`data:image/png;base64,${r.strung}`} alt="what the simulated machine strung" title="drawn from the hooks the simulated motion actually wrapped" />
     </div>
   );

@@ -89,6 +89,9 @@ export type PlanEvent =
 /** One event of the simulation stream (POST /api/plan/JOB/sim answers with one JSON object per line). */
 export type SimEvent =
   | { type: 'progress'; fraction: number }
+  /** POST /api/plan/JOB/sim/pause took effect (the simulator's thread waits), and …/resume did. */
+  | { type: 'paused'; fraction: number }
+  | { type: 'resumed' }
   /** The verdict, as `hookline sim` reports it (sim/simulate.ts), and what the motion actually strung (PNG, base64). */
   | {
     type: 'result';
@@ -101,8 +104,17 @@ export type SimEvent =
     threadMeters: number;
     maxPileMm: number;
     violationCount: number;
-    /** The first few violations (kind, message, machine time in s, hook). */
-    violations: { kind: string; message: string; seconds: number; hook?: number }[];
+    /**
+     * The first few violations (kind, message, machine time in s, hook), each placed on the board
+     * (mm): at its hook, else at the hook wrapped last before it; `line`: the plan line being strung.
+     */
+    violations: { kind: string; message: string; seconds: number; hook?: number; x: number; y: number; line: number }[];
+    /** The machine's board and hook centres (mm), the nozzle's path from the step edges (board mm; low = 1 while below the hook heads, or a ring arm's inside pass). */
+    board: { widthMm: number; heightMm: number };
+    hooks: [number, number][];
+    path: { xs: number[]; ys: number[]; low: number[] };
+    /** Machine time (s) at which each 1/100 of the wrapped hooks was reached (101 values; the timeline's progress curve). */
+    wrapSeconds: number[];
     /** Where the wrapped hooks first differ from the plan (path index, 0 = start hook), or null. */
     firstMismatch: { index: number; expectedHook: number | null; wrappedHook: number | null } | null;
     strung: string;

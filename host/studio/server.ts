@@ -184,7 +184,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
   const workerFile = join(root, 'dist', 'host', 'studio-worker.mjs');
   const simWorkerFile = join(root, 'dist', 'host', 'studio-sim-worker.mjs');
   /** The simulation running (one at a time: a newer one ends it). */
-  let sim: { worker: Worker; res: ServerResponse } | null = null;
+  let sim: { worker: Worker; res: ServerResponse; job: string; control: Int32Array } | null = null;
   const machines = loadMachines(root);
   // The machine (serial ports, the simulated machine, one run): host/studio/machine-session.ts.
   const machine = startMachine({ stateDir: studioStateDir(), machines, planFor: (id) => jobs.get(id)?.plan ?? 'no such plan on the server (it keeps the last few; plan again)' });
@@ -352,11 +352,15 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
   /** Run a finished plan on the simulated machine (as `hookline sim`), streaming progress and the verdict. */
   async function startSim(req: IncomingMessage, res: ServerResponse, jobId: string) {
     const body = await readBody(req, MAX_JSON_BYTES, 'the request');
-    let r: { machine?: string };
+    let r: { machine?: string; maxMachineSeconds?: unknown };
     try {
       r = JSON.parse(body.toString('utf8') || '{}') as { machine?: string };
     } catch {
       throw new HttpError(400, 'the request is not JSON');
+    }
+    const limit = r.maxMachineSeconds;
+    if (limit !== undefined && (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 1 || limit > 31_536_000)) {
+      throw new HttpError(400, `maxMachineSeconds ${JSON.stringify(limit)} is not a time limit; give seconds of machine time, 1 to 31536000 (as hookline sim --max-machine-seconds)`);
     }
     const job = finishedJob(jobId);
     const m = machineByName(r.machine ?? 'ref-gantry')!;
@@ -368,10 +372,11 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     }
     if (sim) {
       if (!sim.res.writableEnded) sim.res.end(`${JSON.stringify({ type: 'error', message: 'stopped: a newer simulation started' } satisfies SimEvent)}\n`);
-      void sim.worker.terminate();
+      stopSim(sim);
     }
     const worker = new Worker(simWorkerFile);
-    const mine = { worker, res };
+    const control = new SharedArrayBuffer(4);
+    const mine = { worker, res, job: jobId, control: new Int32Array(control) };
     sim = mine;
     let ended = false;
     const end = (e?: SimEvent) => {
@@ -379,7 +384,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
       ended = true;
       if (e && !res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
       if (!res.writableEnded) res.end();
-      void worker.terminate();
+      stopSim(mine);
       if (sim === mine) sim = null;
     };
     res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -387,11 +392,26 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     worker.on('message', (e: SimEvent) => {
       if (ended) return;
       res.write(`${JSON.stringify(e)}\n`);
-      if (e.type !== 'progress') end();
+      if (e.type === 'result' || e.type === 'error') end();
     });
     worker.on('error', (e) => end({ type: 'error', message: `the simulator failed: ${e.message}` }));
     worker.on('exit', () => end({ type: 'error', message: 'the simulator stopped without a verdict' }));
-    worker.postMessage({ plan: job.plan, machineFile: m.file, machineName: m.info.name } satisfies SimJob);
+    worker.postMessage({ plan: job.plan, machineFile: m.file, machineName: m.info.name, control, ...(typeof limit === 'number' ? { maxMachineSeconds: limit } : {}) } satisfies SimJob);
+  }
+
+  /** End a simulation's thread (a paused one is let go first: it waits on its control flag). */
+  function stopSim(s: { worker: Worker; control: Int32Array }) {
+    Atomics.store(s.control, 0, 0);
+    Atomics.notify(s.control, 0);
+    void s.worker.terminate();
+  }
+
+  /** POST /api/plan/JOB/sim/pause|resume: hold the running simulation's thread, or let it go on. */
+  function pauseSim(res: ServerResponse, jobId: string, pause: boolean) {
+    if (!sim || sim.job !== jobId) throw new HttpError(409, 'no simulation of this plan is running; start one with Simulate');
+    Atomics.store(sim.control, 0, pause ? 1 : 0);
+    if (!pause) Atomics.notify(sim.control, 0);
+    sendJson(res, 200, { paused: pause });
   }
 
   /** The photo cut to `crop`, as a file the planner reads (made once per photo and crop; the last few kept). */
@@ -532,6 +552,8 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
       if (p === '/api/plan') return startPlan(req, res);
       const sm = /^\/api\/plan\/([0-9a-f-]{36})\/sim$/.exec(p);
       if (sm) return startSim(req, res, sm[1]);
+      const pm = /^\/api\/plan\/([0-9a-f-]{36})\/sim\/(pause|resume)$/.exec(p);
+      if (pm) return pauseSim(res, pm[1], pm[2] === 'pause');
       throw new HttpError(404, 'not found');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} is not supported`);
@@ -585,7 +607,7 @@ export async function startStudio(o: StudioOptions): Promise<Studio> {
     port,
     async close() {
       closed = true;
-      if (sim) void sim.worker.terminate();
+      if (sim) stopSim(sim);
       await machine.close();
       if (spareTimer) clearTimeout(spareTimer);
       for (const j of [...running]) endJob(j, 'the server is stopping');
