@@ -31,6 +31,14 @@ function nozzleNail(d: RunDrawing, line: number): number | null {
   return line > 0 ? d.lines[Math.min(line, d.lines.length) - 1][2] : d.lines[0][1];
 }
 
+/**
+ * The board is small and a run may have few lines: the lines strung are drawn as if the thread were
+ * 0.6 px wide (drawLines' opacity is the thread's share of a pixel), the lines still to come in grey
+ * at 0.15 px, so progress reads at a glance.
+ */
+const strung = (c: HTMLCanvasElement, d: RunDrawing) => ({ ...d, threadMm: (0.6 * d.board.widthMm) / c.width });
+const faint = (c: HTMLCanvasElement, d: RunDrawing) => ({ ...d, threadMm: (0.15 * d.board.widthMm) / c.width, colors: d.colors.map(() => '#8a8378') });
+
 /** A command's answer and the stream's snapshots can cross: keep the later one of a server. */
 const newer = (old: MachineState | null, s: MachineState) => (old && old.server === s.server && old.seq > s.seq ? old : s);
 
@@ -87,16 +95,11 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
     const last = drawn.current;
     if (!last || last.id !== drawing.id || line < last.line || c.width === 0) {
       clearBoard(c, drawing, cssWidth);
-      const g = c.getContext('2d')!;
-      g.save();
-      g.globalAlpha = 0.25;
-      const faint = { ...drawing, colors: drawing.colors.map(() => '#b8b0a4') };
-      drawLines(c, faint, drawing.lines, line);
-      g.restore();
-      drawLines(c, drawing, drawing.lines, 0, line);
+      drawLines(c, faint(c, drawing), drawing.lines, line);
+      drawLines(c, strung(c, drawing), drawing.lines, 0, line);
       drawHooks(c, drawing);
     } else if (line > last.line) {
-      drawLines(c, drawing, drawing.lines, last.line, line);
+      drawLines(c, strung(c, drawing), drawing.lines, last.line, line);
     }
     drawn.current = { id: drawing.id, line };
     o.width = c.width;
@@ -218,7 +221,7 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
               {run.colourPrompt && (
                 <div class="machine-colour" data-testid="machine-colour">
                   <span class="swatch big" style={{ background: run.colourPrompt.value }} />
-                  <span>Change the thread to colour {run.colourPrompt.index + 1} of {run.palette.length}, <b>{run.colourPrompt.value}</b>, tie it on, then continue.</span>
+                  <span>Thread colour {run.colourPrompt.index + 1} of {run.palette.length}, <b>{run.colourPrompt.value}</b>: tie it on, then continue.</span>
                   <button class="primary" data-testid="machine-colour-done" disabled={dis} onClick={() => act('colour')}>Thread changed: continue</button>
                 </div>
               )}

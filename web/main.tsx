@@ -14,6 +14,7 @@ import { NO_CROP, PhotoCrop, remapMask, sameCrop } from './photo-crop';
 import { canvasFromDataUrl, loadPhoto, loadSettings, savePhoto, saveSettings } from './photo-store';
 import { planSvg, saveText } from './svg';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
+import { MachinePanel } from './machine';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
 
@@ -536,6 +537,7 @@ function App() {
           <button class="primary wide" disabled={!plan.done} data-testid="manual-open" onClick={openManual}>String it by hand…</button>
         </aside>
       </main>
+      <MachinePanel job={plan.done ? plan.job : undefined} machines={machines} plannerMachine={machine} />
       {dragging && <div class="dropcover">Drop the photo</div>}
     </div>
   );

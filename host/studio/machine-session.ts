@@ -151,7 +151,7 @@ export function startMachine(o: MachineOptions): MachineRoutes {
     if (ACTIVE.has(saved.view.phase)) saved.view.phase = 'interrupted';
     state.run = saved.view;
     if (saved.view.phase === 'interrupted') {
-      state.message = { text: `the studio stopped during this run at line ${saved.view.line} of ${saved.view.lineCount} on ${saved.portLabel}; connect to it and press Resume (or Abort to forget the run)`, error: false };
+      state.message = { text: `the studio stopped during this run at line ${saved.view.line} of ${saved.view.lineCount} on ${saved.portLabel}; connect to it and press Resume (or Forget run)`, error: false };
     }
   } catch {
     saved = null;
