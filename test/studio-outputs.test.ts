@@ -198,9 +198,96 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: ou
     expect(small).toBeGreaterThan(20);
     await marks.last().click(); // (two marks at 0:40: the timeout and the incomplete run it left; the later one is on top)
     expect(await page.locator('[data-testid=sim-violations] li.on').count()).toBe(1);
-    expect(await markPixels()).toBeGreaterThan(small); // picked: drawn larger
+    await expect.poll(markPixels).toBeGreaterThan(small); // picked: drawn larger
     await page.locator('[data-testid=sim-result]').screenshot({ path: join(shots, 'outputs-4-sim-violations.png') });
     await page.locator('[data-testid=sim-limit]').fill('');
+    expect(await text(page, 'sim-run')).toBe('Simulate on ref-gantry');
+    expect(await page.locator('[data-testid=sim-limit]').inputValue()).toBe('');
+    expect(errors).toEqual([]);
+  });
+
+  /** The thread canvas's ink (Σ 255 − grey over its pixels). */
+  const ink = () => page.evaluate(() => {
+    const c = document.querySelector('[data-testid=thread]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4) sum += 255 - (d[i] + d[i + 1] + d[i + 2]) / 3;
+    return sum;
+  });
+  const lum = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).reduce((s, v, i) => s + v * [0.299, 0.587, 0.114][i], 0);
+  const layerColours = (id: string) => page.locator(`[data-testid=${id}]`).evaluateAll((l) => l.map((e: { dataset: { colour: string } }) => e.dataset.colour));
+
+  it('colour layers: the groups shown top first, a colour moved down reaches the planner as --order, each colour alone, the picture forming', async () => {
+    let before = await job(page);
+    await page.selectOption('[data-testid=mode]', 'colour');
+    await waitDone(page, 500, before);
+    before = await job(page);
+    await page.locator('[data-flag=lines]').fill('900');
+    await waitDone(page, 900, before);
+    const round = await layerColours('layer-colour');
+    expect(round.length).toBe(3);
+    // The planner's default: each round dark to light from the top.
+    expect([...round].sort((a, b) => lum(a) - lum(b))).toEqual(round);
+    const layers = await layerColours('layer');
+    expect(layers.length).toBeGreaterThanOrEqual(9); // 3 colours × 4 groups (a group may be empty)
+    expect(layers[0]).toBe(round[0]);
+    let p = validatePlan(JSON.parse(readFileSync((await downloadVia(page, 'dl-plan', dir)).file, 'utf8')), 'plan.json');
+    expect(p.colors[p.lines[p.lines.length - 1][0]]).toBe(round[0]); // the top group is strung last
+    const counts = await page.locator('[data-testid=layer]').evaluateAll((l) => l.map((e: { dataset: { lines: string } }) => Number(e.dataset.lines)));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(900);
+    await page.locator('[data-testid=layers]').screenshot({ path: join(shots, 'outputs-5-layers.png') });
+
+    // Each colour alone: three previews, each inked in its colour only.
+    const previews = await page.locator('[data-testid=layer-preview]').evaluateAll((cs) => cs.map((c: { getContext: (k: string) => { getImageData: (...a: number[]) => { data: number[] } }; width: number; height: number; dataset: { colour: string } }) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const want = [1, 3, 5].map((i) => parseInt(c.dataset.colour.slice(i, i + 2), 16));
+      let inked = 0, off = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const grey = d[i] > 235 && d[i + 1] > 235 && d[i + 2] > 235;
+        const wall = Math.abs(d[i] - 0xf4) < 3 && Math.abs(d[i + 1] - 0xf1) < 3 && Math.abs(d[i + 2] - 0xea) < 3;
+        if (grey || wall) continue;
+        // Thread over white lies on the line from white to the colour: every channel's share of the way is about the same.
+        const t = [0, 1, 2].map((k) => (255 - d[i + k]) / Math.max(1, 255 - want[k]));
+        if (Math.max(...t) - Math.min(...t) < 0.35) inked++;
+        else off++;
+      }
+      return { colour: c.dataset.colour, inked, off };
+    }));
+    expect(previews.map((x) => x.colour).sort()).toEqual([...p.colors].sort());
+    for (const x of previews) {
+      expect(x.inked).toBeGreaterThan(200);
+      expect(x.off).toBeLessThan(x.inked * 0.1);
+    }
+
+    // Move the darkest colour one place down: the plan is made again with --order, the next colour on top.
+    before = await job(page);
+    await page.locator('[data-testid=layer-down]').first().click();
+    await waitDone(page, 900, before);
+    const moved = [round[1], round[0], round[2]];
+    expect(await layerColours('layer-colour')).toEqual(moved);
+    p = validatePlan(JSON.parse(readFileSync((await downloadVia(page, 'dl-plan', dir)).file, 'utf8')), 'plan.json');
+    const n = (hex: string) => p.colors.indexOf(hex) + 1;
+    expect(p.planner?.order).toEqual([0, 1, 2, 3].flatMap(() => moved.map(n)));
+    expect(p.colors[p.lines[p.lines.length - 1][0]]).toBe(moved[0]);
+    expect((await layerColours('layer'))[0]).toBe(moved[0]);
+
+    // The forming animation: half the lines by the slider, then played to the whole picture again.
+    const full = await ink();
+    await page.locator('[data-testid=forming-pos]').fill('450');
+    const half = await ink();
+    expect(half).toBeLessThan(full * 0.8);
+    expect(half).toBeGreaterThan(full * 0.2);
+    await page.locator('[data-testid=forming-pos]').fill('900');
+    // Played from the whole picture it starts again at the first line (~6 s to the last): the counts seen on the way.
+    await page.click('[data-testid=forming-play]');
+    const shown = async () => Number(await text(page, 'forming-shown'));
+    await expect.poll(shown, { timeout: 10_000 }).toBeLessThan(900);
+    const early = await shown();
+    expect(early).toBeLessThan(900);
+    expect(await page.locator('[data-testid=forming-play]').textContent()).toMatch(/pause/);
+    await expect.poll(shown, { timeout: 60_000 }).toBe(900);
+    expect(Math.abs((await ink()) - full) / full).toBeLessThan(0.01);
+    await page.screenshot({ path: join(shots, 'outputs-6-colour.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
 });

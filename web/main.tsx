@@ -13,8 +13,8 @@ import { BrushOverlay, NEUTRAL, maskFile, newMask, type BrushMode } from './brus
 import { NO_CROP, PhotoCrop, remapMask, sameCrop } from './photo-crop';
 import { canvasFromDataUrl, loadPhoto, loadSettings, savePhoto, saveSettings } from './photo-store';
 import { planSvg, saveText } from './svg';
+import { Forming, Layers, orderFlag } from './layers';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
-import { MachinePanel } from './machine';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
 
@@ -178,6 +178,16 @@ function App() {
       if (v !== undefined && v !== '') out[c.flag] = v;
     }
     if (colour && out.palette) delete out.colors;
+    // The colour layers' round order (web/layers.tsx; kept as 1-based colours, top first) becomes
+    // --order: the round repeated once per group. A palette of another size drops it.
+    if (colour && flags.order) {
+      const round = flags.order.split(',').map((x) => Number(x) - 1);
+      const count = out.palette ? out.palette.split(',').length : Number(out.colors);
+      if (round.length === count) {
+        out.order = orderFlag(round, Number(out.groups ?? 4));
+        delete out.groups;
+      }
+    }
     return out;
   };
 
@@ -459,6 +469,11 @@ function App() {
             <div><dt>complete</dt><dd data-testid="done-ms">{plan.doneMs === undefined ? '–' : `${plan.doneMs} ms`}</dd></div>
           </dl>
           {plan.stoppedEarly && <div class="message">Stopped early: more lines would not improve the picture.</div>}
+          {plan.done && plan.shape && <Forming canvas={canvas.current} shape={plan.shape} lines={lines.current} />}
+          {colour && plan.done && plan.shape && (
+            <Layers shape={plan.shape} lines={lines.current} round={flags.order ? flags.order.split(',').map((x) => Number(x) - 1) : null}
+              onRound={(r) => setFlag('order', r ? r.map((c) => c + 1).join(',') : '')} />
+          )}
         </section>
         <aside class="panel controls">
           <h2>Planner</h2>
@@ -531,13 +546,12 @@ function App() {
           )}
           <label class="row" title="stop the simulation after this much machine time, as hookline sim --max-machine-seconds (a timeout violation)">
             <span>Stop after</span>
-            <span class="range"><input type="number" data-testid="sim-limit" min={1} max={31536000} step={1} placeholder="the whole build" value={simLimit} onChange={(e) => setSimLimit((e.currentTarget as HTMLInputElement).value)} /><small>s</small></span>
+            <span class="range"><input type="number" data-testid="sim-limit" min={1} max={31536000} step={1} placeholder="the whole build" value={simLimit} onInput={(e) => setSimLimit((e.currentTarget as HTMLInputElement).value)} /><small>s</small></span>
           </label>
           <h2>Make it</h2>
           <button class="primary wide" disabled={!plan.done} data-testid="manual-open" onClick={openManual}>String it by hand…</button>
         </aside>
       </main>
-      <MachinePanel job={plan.done ? plan.job : undefined} machines={machines} plannerMachine={machine} />
       {dragging && <div class="dropcover">Drop the photo</div>}
     </div>
   );
