@@ -15,6 +15,7 @@ import { canvasFromDataUrl, loadPhoto, loadSettings, savePhoto, saveSettings } f
 import { planSvg, saveText } from './svg';
 import { Forming, Layers, orderFlag } from './layers';
 import { Manual, loadManual, saveManual, type ManualState } from './manual';
+import { MachinePanel } from './machine';
 
 const ACCEPT = 'image/jpeg,image/png,image/webp';
 
@@ -552,6 +553,7 @@ function App() {
           <button class="primary wide" disabled={!plan.done} data-testid="manual-open" onClick={openManual}>String it by hand…</button>
         </aside>
       </main>
+      <MachinePanel job={plan.done ? plan.job : undefined} machines={machines} plannerMachine={machine} />
       {dragging && <div class="dropcover">Drop the photo</div>}
     </div>
   );
