@@ -200,6 +200,15 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: ou
     expect(await page.locator('[data-testid=sim-violations] li.on').count()).toBe(1);
     await expect.poll(markPixels).toBeGreaterThan(small); // picked: drawn larger
     await page.locator('[data-testid=sim-result]').screenshot({ path: join(shots, 'outputs-4-sim-violations.png') });
+    // Over HTTP: nothing to pause now (409), and a limit that is not seconds (400), each one line.
+    const id = await job(page);
+    const post = (path: string, body?: unknown) => fetch(new URL(`api/plan/${id}/${path}`, studio.url), { method: 'POST', headers: { 'x-hookline': '1', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const idle = await post('sim/pause');
+    expect(idle.status).toBe(409);
+    expect(((await idle.json()) as { error: string }).error).toBe('no simulation of this plan is running; start one with Simulate');
+    const bad = await post('sim', { machine: 'ref-gantry', maxMachineSeconds: -5 });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^maxMachineSeconds -5 is not a time limit; give seconds of machine time, 1 to 31536000/);
     await page.locator('[data-testid=sim-limit]').fill('');
     expect(await text(page, 'sim-run')).toBe('Simulate on ref-gantry');
     expect(await page.locator('[data-testid=sim-limit]').inputValue()).toBe('');
