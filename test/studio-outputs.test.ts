@@ -296,6 +296,13 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: ou
     expect(await page.locator('[data-testid=forming-play]').textContent()).toMatch(/pause/);
     await expect.poll(shown, { timeout: 60_000 }).toBe(900);
     expect(Math.abs((await ink()) - full) / full).toBeLessThan(0.01);
+    // Simulated, the timeline shows where each thread colour starts, in the plan's order.
+    await page.click('[data-testid=sim-run]');
+    await expect.poll(() => text(page, 'sim-verdict'), { timeout: 180_000 }).toBe('OK: wrapped 901 of 901 hooks, no violations');
+    const starts = await page.locator('[data-testid=timeline-colour]').evaluateAll((l) => l.map((e: { title: string; dataset: { seconds: string } }) => [e.title, Number(e.dataset.seconds)] as const));
+    expect(starts.map(([t]) => t.split(' ')[0])).toEqual(p.colorChanges!.map((c) => p.colors[c.color]));
+    expect(starts.map(([t]) => Number(/from line (\d+)/.exec(t)![1]))).toEqual(p.colorChanges!.map((c) => c.line + 1));
+    expect(starts.every(([, t], i) => i === 0 || t > starts[i - 1][1])).toBe(true);
     await page.screenshot({ path: join(shots, 'outputs-6-colour.png'), fullPage: true });
     expect(errors).toEqual([]);
   });

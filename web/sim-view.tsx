@@ -79,11 +79,15 @@ export function SimView({ result: r }: { result: SimResult }) {
     <div class="simview">
       <canvas ref={canvas} class="board" data-testid="sim-path" data-points={r.path.xs.length} data-marks={r.violations.length}
         title="the nozzle's path from the simulated step edges: red while low (winding), blue while high; rings: violations" />
-      <div class="timeline" data-testid="sim-timeline" title="machine time: the curve is the share of hooks wrapped; red marks are violations">
+      <div class="timeline" data-testid="sim-timeline" title="machine time: the curve is the share of hooks wrapped; squares: a thread colour starts; red marks: violations">
         <svg viewBox="0 0 100 32" preserveAspectRatio="none">
           <rect x="0" y="0" width="100" height="32" fill="#faf8f4" />
           <polyline points={curve} fill="none" stroke="#b5542b" stroke-width="1.2" vector-effect="non-scaling-stroke" />
         </svg>
+        {r.colourStarts.map((c) => (
+          <span class="colour-start" data-testid="timeline-colour" data-seconds={c.seconds} style={{ left: `${(c.seconds / T) * 100}%`, background: c.colour }}
+            title={`${c.colour} from line ${c.line + 1}, at ${clock(c.seconds)}`} />
+        ))}
         {r.violations.map((v, k) => (
           <button class={`mark${k === picked ? ' on' : ''}`} data-testid="timeline-mark" data-seconds={v.seconds} style={{ left: `${(v.seconds / T) * 100}%` }}
             title={`${v.kind} at ${clock(v.seconds)} (line ${v.line}): ${v.message}`} onClick={() => setPicked(k === picked ? null : k)} />

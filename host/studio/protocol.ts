@@ -115,6 +115,8 @@ export type SimEvent =
     path: { xs: number[]; ys: number[]; low: number[] };
     /** Machine time (s) at which each 1/100 of the wrapped hooks was reached (101 values; the timeline's progress curve). */
     wrapSeconds: number[];
+    /** Each thread colour's start (plan.colorChanges) at the machine time its first line's hook was wrapped. */
+    colourStarts: { seconds: number; colour: string; line: number }[];
     /** Where the wrapped hooks first differ from the plan (path index, 0 = start hook), or null. */
     firstMismatch: { index: number; expectedHook: number | null; wrappedHook: number | null } | null;
     strung: string;

@@ -104,6 +104,9 @@ function run(job: SimJob) {
     hooks,
     path: { xs: Array.from(samples.xs, round), ys: Array.from(samples.ys, round), low: Array.from(samples.low) },
     wrapSeconds,
+    colourStarts: (job.plan.colorChanges ?? []).filter((c) => c.line < r.wraps.length).map((c) => ({
+      seconds: round(r.wraps[c.line].timeUs / 1e6), colour: job.plan.colors[c.color] ?? '#000000', line: c.line,
+    })),
     firstMismatch: m ? { index: m.index, expectedHook: m.expectedHook, wrappedHook: m.wrappedHook } : null,
     strung: strung.toString('base64'),
     wallSeconds: r.wallSeconds,
