@@ -278,12 +278,18 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: fr
     await page.locator('[data-flag=contrast]').fill('1.5');
     await waitDone(page, 600, state.job);
     const planned = await samples(page, 'planner');
+    // The downloads' choices too.
+    await page.selectOption('.gcode select', 'marlin');
+    await page.selectOption('[data-testid=lift]', 'servo');
+    await page.locator('[data-testid=servo-up]').fill('40');
     const thumb = await page.locator('.thumb').getAttribute('src');
 
     const again = async () => {
       await waitDone(page, 600);
       expect(await page.locator('[data-flag=contrast]').inputValue()).toBe('1.5');
       expect(await page.locator('[data-flag=lines]').inputValue()).toBe('600');
+      expect(await page.locator('.gcode select').first().inputValue()).toBe('marlin');
+      expect(await page.locator('[data-testid=servo-up]').inputValue()).toBe('40');
       expect(correlation(await samples(page, 'planner'), planned)).toBeGreaterThan(0.98);
       const dot = await paintedAt(page);
       expect(Math.hypot(dot.x - state.dot.x, dot.y - state.dot.y)).toBeLessThan(0.01);

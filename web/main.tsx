@@ -111,7 +111,7 @@ function App() {
   const [dialect, setDialect] = useState(kept?.dialect ?? 'grbl');
   const [dlError, setDlError] = useState<string | null>(null);
   // The G-code's nozzle lift (hookline gcode --lift z|servo --servo-up S --servo-down S).
-  const [lift, setLift] = useState<{ mode: 'z' | 'servo'; up: string; down: string }>({ mode: 'z', up: '', down: '' });
+  const [lift, setLift] = useState<{ mode: 'z' | 'servo'; up: string; down: string }>(kept?.lift ?? { mode: 'z', up: '', down: '' });
   const [manual, setManual] = useState<ManualState | null>(() => {
     const s = loadManual();
     return s && s.open ? s : null;
@@ -166,8 +166,8 @@ function App() {
     })();
   }, []);
   useEffect(() => {
-    saveSettings({ image, flags, colour, machine, crop, dialect, mask: maskId && mask.current ? mask.current.toDataURL('image/png') : null });
-  }, [image, flags, colour, machine, crop, dialect, maskId]);
+    saveSettings({ image, flags, colour, machine, crop, dialect, lift, mask: maskId && mask.current ? mask.current.toDataURL('image/png') : null });
+  }, [image, flags, colour, machine, crop, dialect, lift, maskId]);
 
   const sendFlags = (): PlanFlags => {
     const out: PlanFlags = {};
@@ -529,8 +529,8 @@ function App() {
             </span>
             {lift.mode === 'servo' && (
               <span class="servo" title="the firmware's S values for the servo (Marlin M280; stock Grbl has no servo output)">
-                servo S up <input type="number" data-testid="servo-up" min={0} max={100000} value={lift.up} onChange={(e) => setLift({ ...lift, up: (e.currentTarget as HTMLInputElement).value })} />
-                down <input type="number" data-testid="servo-down" min={0} max={100000} value={lift.down} onChange={(e) => setLift({ ...lift, down: (e.currentTarget as HTMLInputElement).value })} />
+                servo S up <input type="number" data-testid="servo-up" min={0} max={100000} value={lift.up} onInput={(e) => setLift({ ...lift, up: (e.currentTarget as HTMLInputElement).value })} />
+                down <input type="number" data-testid="servo-down" min={0} max={100000} value={lift.down} onInput={(e) => setLift({ ...lift, down: (e.currentTarget as HTMLInputElement).value })} />
               </span>
             )}
           </div>

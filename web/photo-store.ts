@@ -19,6 +19,8 @@ export interface Settings {
   machine: string;
   crop: Crop;
   dialect: string;
+  /** The G-code's lift (absent in settings kept before it existed). */
+  lift?: { mode: 'z' | 'servo'; up: string; down: string };
   /** The importance mask as a PNG data URL (null: none painted). */
   mask: string | null;
 }
