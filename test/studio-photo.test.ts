@@ -212,8 +212,7 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: fr
 
     // The crop view: the photo under the frame; at first the planner's view is what the frame holds.
     await page.click('[data-testid=crop-open]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=crop-view]')?.width > 0);
-    await page.waitForTimeout(200); // the photo loads into the view
+    await page.waitForSelector('[data-testid=crop-view][data-loaded="1"]'); // the photo drawn under the frame
     const view0 = await samples(page, 'crop');
     await page.click('[data-testid=crop-open]'); // back to the planner's view
     expect(correlation(view0, await samples(page, 'planner'))).toBeGreaterThan(0.9);

@@ -131,6 +131,7 @@ export function Forming(props: { canvas: HTMLCanvasElement | null; shape: BoardS
     const t0 = performance.now();
     const start = shown >= lines.length ? 0 : shown;
     draw(start);
+    setShown(start);
     const tick = () => {
       const k = Math.min(lines.length, start + Math.ceil(((performance.now() - t0) / 6000) * lines.length));
       draw(k);

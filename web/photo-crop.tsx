@@ -61,6 +61,7 @@ export function PhotoCrop(props: { src: string; width: number; height: number; f
   useEffect(() => setDraft(props.crop), [props.crop]);
   useEffect(() => {
     const img = new Image();
+    setLoaded(0);
     img.onload = () => {
       photo.current = img;
       setLoaded((n) => n + 1);
@@ -113,7 +114,7 @@ export function PhotoCrop(props: { src: string; width: number; height: number; f
 
   return (
     <div class="crop" data-testid="crop">
-      <canvas ref={canvas} class="board crop-view" data-testid="crop-view" data-crop={JSON.stringify(draft)}
+      <canvas ref={canvas} class="board crop-view" data-testid="crop-view" data-crop={JSON.stringify(draft)} data-loaded={loaded > 0 ? '1' : '0'}
         onPointerDown={(e) => {
           (e.currentTarget as HTMLCanvasElement).setPointerCapture(e.pointerId);
           drag.current = { x: e.clientX, y: e.clientY, start: draft };
