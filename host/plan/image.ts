@@ -22,6 +22,14 @@ export const MAX_INPUT_PIXELS = 1_000_000_000;
  * row by row through the shrink (a 30000×30000 PNG: ~210 MB peak RSS for the whole plan run).
  */
 export const WHOLE_DECODE_MAX_PIXELS = 200_000_000;
+/**
+ * Grey from the stored (gamma-encoded) sRGB values with the Rec. 601 weights, as the quality metric
+ * (and PIL's convert('L')) does; sharp's greyscale() is Rec. 709 luminance on linear light, which
+ * reads a red 0.21 darker … 0.5 lighter than the metric. Every row is the grey, so channel 0 is it.
+ */
+const REC601: [[number, number, number], [number, number, number], [number, number, number]] = [
+  [0.299, 0.587, 0.114], [0.299, 0.587, 0.114], [0.299, 0.587, 0.114],
+];
 /** Smallest source side accepted, in pixels. */
 export const MIN_INPUT_SIDE = 16;
 
@@ -99,7 +107,8 @@ export async function loadGrey(
     const ih = Math.max(1, Math.round(sh * f));
     const pre = await sharp(file, { autoOrient: true, limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, failOn: 'truncated' })
       .flatten({ background: '#ffffff' })
-      .greyscale()
+      .toColourspace('srgb')
+      .recomb(REC601)
       .resize(iw, ih, { fit: 'fill' })
       .raw()
       .toBuffer({ resolveWithObject: true });
