@@ -77,6 +77,28 @@ describe('hookline plan (built CLI)', () => {
     expect(readdirSync(out).sort()).toEqual(['forming.gif', 'plan.json', 'preview.png']); // no temporary files left
   });
 
+  it('--method set: the chords chosen first, then one thread through them, validated by `hookline encode`', () => {
+    const out = join(dir, 'set');
+    const r = hookline('plan', 'examples/coffee.png', '-o', out, '--lines', '600', '--method', 'set', '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const plan = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as Plan;
+    checkPlan(plan);
+    expect(plan.lines).toHaveLength(600);
+    expect(plan.planner).toMatchObject({ name: 'chord-set-mono', seed: 1 });
+    const keys = plan.lines.map(([, a, b]) => (a < b ? `${a}-${b}` : `${b}-${a}`));
+    expect(new Set(keys).size).toBe(600); // no nail pair twice
+    for (const [, a, b] of plan.lines) {
+      const ring = Math.abs((a >> 1) - (b >> 1));
+      expect(Math.min(ring, 160 - ring)).toBeGreaterThanOrEqual(8);
+    }
+    const s = hookline('encode', join(out, 'plan.json'), '-o', join(out, 'plan.hls'));
+    expect(s.status, s.stderr).toBe(0);
+    const bad = hookline('plan', 'examples/coffee.png', '-o', join(dir, 'set-bad'), '--method', 'tree');
+    expect(bad.status).toBe(2);
+    expect(stderrLines(bad.stderr)).toEqual(["hookline: --method: 'tree' is not a planning method; give path (greedy along the thread, the default) or set (choose the chords, then thread them)"]);
+  });
+
   it('--quiet prints nothing; flags reach the plan', () => {
     const out = join(dir, 'quiet');
     const r = hookline('plan', 'examples/coffee.png', '-o', out, '--lines', '40', '--hooks', '90', '--board-mm', '400',

@@ -29,6 +29,7 @@ const FLAGS = {
   contrast: { type: 'string' },
   gamma: { type: 'string' },
   passes: { type: 'string' },
+  method: { type: 'string' },
   seed: { type: 'string' },
   palette: { type: 'string' },
   colors: { type: 'string' },
@@ -132,8 +133,14 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   }
   if (str('hook-mm') !== undefined) o.hookMm = numberFlag('hook-mm', str('hook-mm'), 2, { min: 0.1, max: 50 });
   if (str('passes') !== undefined) o.passes = numberFlag('passes', str('passes'), 0, { min: 0, max: 20, integer: true });
+  if (str('method') !== undefined) {
+    const m = str('method')!.trim();
+    if (m !== 'path' && m !== 'set') throw new UserError(`--method: '${m}' is not a planning method; give path (greedy along the thread, the default) or set (choose the chords, then thread them)`);
+    o.method = m;
+  }
   const colour = parseColourArgs(str, lines, rawLines !== undefined);
   if (colour) o.colour = colour;
+  if (colour && o.method) throw new UserError('--method is for one-colour plans; leave it out with --palette or --colors');
   return o;
 }
 

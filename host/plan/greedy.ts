@@ -82,6 +82,8 @@ export interface GreedyResult {
   replaced: number;
   /** Modelled darkness of the result per working pixel (the preview, without a second render). */
   darkness: Float32Array;
+  /** Set when the planner had to do something other than asked (a one-line warning for the user). */
+  note?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { UserError, fsErrorText } from '../errors';
 import { rasterHeight } from './frame';
+import { planChordSet } from './chord-set';
 import { planGreedy, DEFAULT_PASSES, DEFAULT_SHORTLIST } from './greedy';
 import { centreCrop, loadGrey, probeImage } from './image';
 import { checkCustomLayout, defaultMinGap, flankNails, hookFitProblem, layoutHooks, type Board } from './layout';
@@ -41,6 +42,8 @@ export interface MonoOptions extends PlanOptions {
   shortlist?: number;
   overlap?: number;
   ranking?: 'fine' | 'coarse';
+  /** 'set': choose the chords, then thread them (planChordSet); 'path': greedy along the thread (planGreedy). */
+  method?: 'path' | 'set';
   /** Before planning: the board, the plan's nails (mm) and the planner's target darkness (0..1, working raster). */
   onSetup?: (s: { board: Board; nails: [number, number][]; target: Float32Array; width: number; height: number }) => void;
   /** While planning, now and then: lines chosen so far, as plan lines (lines[from..] are new since the last call). */
@@ -55,6 +58,8 @@ export interface MonoResult {
 }
 
 export const MONO_PLANNER = 'greedy-mono';
+/** planner.name of `--method set` plans (planChordSet). */
+export const CHORD_SET_PLANNER = 'chord-set-mono';
 /** Hook diameter when --hook-mm is not given: the reference machines' 2 mm hooks. */
 export const DEFAULT_HOOK_MM = 2;
 /** Below this share of the image's area kept by the centre crop, `plan` warns (16:9 on a square keeps 56 %). */
@@ -132,7 +137,14 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     for (let i = from + 1; i < path.length; i++) partial.push([0, leave(path[i - 1]), path[i]]);
     if (partial.length > from) onLines(partial, from);
   });
-  const result = planGreedy({
+  const method = o.method ?? 'path';
+  const onChords = onLines && ((a: Int32Array, b: Int32Array, count: number) => {
+    const from = partial.length;
+    for (let i = from; i < count; i++) partial.push([0, a[i], b[i]]);
+    if (partial.length > from) onLines(partial, from);
+  });
+  const result = (method === 'set' ? planChordSet : planGreedy)({
+    onChords,
     target, width, height, weight,
     hooks: nails.map(([x, y]) => [x * sx, y * sy]),
     threadPx: o.threadMm * (sx + sy) / 2,
@@ -148,6 +160,7 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     onProgress: o.onProgress,
     onPath,
   });
+  if (result.note) o.onWarning?.(result.note);
   const lines: [number, number, number][] = [];
   for (let i = 1; i < result.path.length; i++) lines.push([0, leave(result.path[i - 1]), result.path[i]]);
   const plan: Plan = {
@@ -162,15 +175,14 @@ export async function makeMonoPlan(o: MonoOptions): Promise<MonoResult> {
     lines,
     source: { file: o.image, crop },
     planner: {
-      name: MONO_PLANNER,
+      name: method === 'set' ? CHORD_SET_PLANNER : MONO_PLANNER,
       hooks: hookCount,
       linesRequested: o.lines,
       seed: o.seed,
       minGap,
       workingPx: width,
       shortlist,
-      passes,
-      hooksMoved: result.replaced,
+      ...(method === 'set' ? { chordsReplaced: result.replaced } : { passes, hooksMoved: result.replaced }),
       ...(o.layout ? { layout: o.layout } : {}),
       ...(o.importance ? { importance: o.importance } : {}),
       ...(contrast !== 1 ? { contrast } : {}),
