@@ -5,7 +5,7 @@
  * machine state; only the tab in control has working buttons (another can take control).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { MachineState, PortInfo, RunDrawing, RunView } from '../host/studio/machine-protocol';
+import type { MachineState, MachineTarget, PortInfo, RunDrawing, RunView } from '../host/studio/machine-protocol';
 import type { MachineInfo } from '../host/studio/protocol';
 import { clearBoard, drawHooks, drawLines } from './board';
 import { clientId, getDrawing, getPorts, machineCommand, watchMachine } from './machine-api';
@@ -19,6 +19,13 @@ export function etaText(s: number | null): string {
   if (m > 0) return `${m} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
   return `${Math.round(s)} s`;
 }
+
+const TARGETS: { id: MachineTarget; label: string }[] = [
+  { id: 'hookline', label: 'hookline device (link protocol)' },
+  { id: 'johnny-five', label: 'Johnny-Five (Firmata board, runtime on the host)' },
+  { id: 'grbl', label: 'G-code controller: Grbl 1.1' },
+  { id: 'marlin', label: 'G-code controller: Marlin 2' },
+];
 
 const PHASE_TEXT: Record<RunView['phase'], string> = {
   starting: 'starting (handshake, homing)', running: 'running', pausing: 'pausing (finishing the planned moves)', paused: 'paused',
@@ -49,6 +56,8 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
   const [port, setPort] = useState('sim');
   const [profile, setProfile] = useState('');
   const [speed, setSpeed] = useState('10');
+  const [target, setTarget] = useState<MachineTarget>('hookline');
+  const [applySettings, setApplySettings] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [drawing, setDrawing] = useState<RunDrawing | null>(null);
   const board = useRef<HTMLCanvasElement>(null);
@@ -71,8 +80,14 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
   }, []);
 
   const gantries = machines.filter((m) => m.kind === 'gantry');
+  // The simulated machine is a hookline device; G-code controllers and Firmata boards drive gantries.
+  const shownTarget: MachineTarget = ms && ms.connection !== 'off' && ms.target ? ms.target : target;
   const chosenProfile = profile || ms?.machine || (plannerMachine && machines.some((m) => m.name === plannerMachine) ? plannerMachine : 'ref-gantry');
   const run = ms?.run ?? null;
+  // The simulated machine is a hookline device: another target takes the first serial port listed.
+  useEffect(() => {
+    if (target !== 'hookline' && ports.find((p) => p.id === port)?.sim) setPort(ports.find((p) => !p.sim)?.id ?? '');
+  }, [target, ports, port]);
 
   // The run's drawing, once per run (also after a reload or a server restart).
   useEffect(() => {
@@ -117,9 +132,11 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
       g.lineTo(drawing.nails[b][0] * s, drawing.nails[b][1] * s);
       g.stroke();
     }
+    // Where the controller reports the nozzle (Grbl's status, the Firmata runtime's steps), else the last hook reached.
     const n = nozzleNail(drawing, line);
-    if (n !== null) {
-      const [x, y] = drawing.nails[n];
+    const at = run.nozzle ?? (n !== null ? drawing.nails[n] : null);
+    if (at) {
+      const [x, y] = at;
       g.setLineDash([]);
       g.fillStyle = '#d2341f';
       g.strokeStyle = '#fff';
@@ -129,7 +146,7 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
       g.fill();
       g.stroke();
     }
-  }, [drawing, run?.id, run?.line, run?.phase]);
+  }, [drawing, run?.id, run?.line, run?.phase, run?.nozzle?.[0], run?.nozzle?.[1]]);
 
   const act = (cmd: string, body: unknown = {}) => {
     setActionError(null);
@@ -167,25 +184,29 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
             <span>Port</span>
             <span class="range">
               <select data-testid="machine-port" value={off ? port : ms!.port ?? ''} disabled={!off || dis} onChange={(e) => setPort((e.currentTarget as HTMLSelectElement).value)}>
-                {(off ? ports : [{ id: ms!.port ?? '', label: ms!.portLabel ?? '', sim: false }]).map((p) => <option value={p.id}>{p.label}</option>)}
+                {(off ? ports.filter((p) => !p.sim || target === 'hookline') : [{ id: ms!.port ?? '', label: ms!.portLabel ?? '', sim: false }]).map((p) => <option value={p.id}>{p.label}</option>)}
               </select>
               <button data-testid="machine-refresh" title="list the serial ports again" disabled={!off} onClick={refresh}>↻</button>
             </span>
           </label>
           <label class="row">
             <span>Target</span>
-            <select data-testid="machine-target" disabled={!off || dis} value="hookline">
-              <option value="hookline">hookline device (link protocol)</option>
-              <option value="johnny-five" disabled>Johnny-Five (Firmata): hookline run --target johnny-five</option>
-              <option value="gcode" disabled>G-code controller (Grbl, Marlin): hookline run --target grbl|marlin</option>
+            <select data-testid="machine-target" disabled={!off || dis} value={shownTarget} onChange={(e) => setTarget((e.currentTarget as HTMLSelectElement).value as MachineTarget)}>
+              {TARGETS.map((t) => <option value={t.id}>{t.label}</option>)}
             </select>
           </label>
           <label class="row">
             <span>Machine</span>
             <select data-testid="machine-profile" value={chosenProfile} disabled={!off || dis} onChange={(e) => setProfile((e.currentTarget as HTMLSelectElement).value)}>
-              {(chosenPort?.sim && off ? gantries : machines).map((m) => <option value={m.name}>{m.name}</option>)}
+              {((chosenPort?.sim || shownTarget !== 'hookline') && off ? gantries : machines).map((m) => <option value={m.name}>{m.name}</option>)}
             </select>
           </label>
+          {off && (shownTarget === 'grbl' || shownTarget === 'marlin') && (
+            <label class="row" title="the CLI's --apply-settings: where the controller's settings differ from the profile, write the profile's">
+              <span>Settings</span>
+              <span><input type="checkbox" data-testid="machine-apply-settings" checked={applySettings} disabled={dis} onChange={(e) => setApplySettings((e.currentTarget as HTMLInputElement).checked)} /> write the profile's settings to the controller</span>
+            </label>
+          )}
           {off && chosenPort?.sim && (
             <label class="row" title="the simulated machine runs in real time × this">
               <span>Speed</span>
@@ -196,7 +217,7 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
           )}
           <div class="machine-buttons">
             {off
-              ? <button class="primary" data-testid="machine-connect" disabled={dis || !port} onClick={() => act('connect', { port, target: 'hookline', machine: chosenProfile, speed: Number(speed) })}>Connect</button>
+              ? <button class="primary" data-testid="machine-connect" disabled={dis || !port} onClick={() => act('connect', { port, target, machine: chosenProfile, speed: Number(speed), applySettings })}>Connect</button>
               : <button data-testid="machine-disconnect" disabled={dis || ms!.connection === 'connecting'} onClick={() => act('disconnect')}>Disconnect</button>}
             <button data-testid="machine-home" disabled={dis || !connected || busy || ms!.homing} onClick={() => act('home')}>Home</button>
             <button class="primary" data-testid="machine-run" disabled={dis || !connected || busy || !job || phase === 'interrupted'} title={job ? 'home, then string the plan shown above' : 'plan a picture first'} onClick={() => act('run', { job })}>Run plan</button>

@@ -3,7 +3,7 @@
  * motion on the Firmata board. Boot, home, then feed the stream whenever the runtime can take a
  * byte; colour changes wait for the operator (onColourChange); progress after every line.
  */
-import { ST_ALARM, ST_DONE, ST_PAUSED, RuntimeStatus } from '../runtime';
+import { ST_ALARM, ST_DONE, ST_IDLE, ST_PAUSED, RuntimeStatus } from '../runtime';
 import { runtimeErrorText } from '../errors';
 import { MachineProfile, axisAt } from '../../shared/machine';
 import { realClock } from './firmata-hal';
@@ -18,6 +18,8 @@ export interface JohnnyFiveRunOptions {
   /** Profile hash the stream must name (0 = any). */
   machineHash: number;
   onStatus?: (s: RuntimeStatus) => void;
+  /** Every poll's status (position in steps: the studio's live nozzle). */
+  onTick?: (s: RuntimeStatus) => void;
   /** A colour change paused the machine: resolve when the new thread is in. */
   onColourChange?: (color: number) => Promise<void>;
   onLog?: (line: string) => void;
@@ -25,6 +27,13 @@ export interface JohnnyFiveRunOptions {
   onHomed?: (homingSeconds: number) => void;
   /** Poll period of the feeder, ms. */
   pollMs?: number;
+  /**
+   * The operator's pause / resume / abort (the studio's buttons): pause stops at the next safe point
+   * (PAUSED without a thread change: no colour is asked), abort decelerates and ends the run IDLE.
+   */
+  control?: (c: { pause(): boolean; resume(): boolean; abort(): boolean }) => void;
+  /** Home, then resolve (IDLE) without running the stream. */
+  homeOnly?: boolean;
 }
 
 export interface JohnnyFiveRunResult {
@@ -70,17 +79,39 @@ export async function runJohnnyFive(o: JohnnyFiveRunOptions): Promise<JohnnyFive
   let fed = 0;
   let lastLine = -1;
   let waiting = false;
+  let operatorPaused = false;
+  let aborted = false;
+  o.control?.({
+    pause: () => (operatorPaused = rt.pause()),
+    resume: () => {
+      if (!operatorPaused) return false;
+      if (rt.status().state === ST_PAUSED) {
+        operatorPaused = false;
+        return rt.resume();
+      }
+      return false;
+    },
+    abort: () => (aborted = rt.abort()),
+  });
   const status = await new Promise<RuntimeStatus>((resolve) => {
     const timer = setInterval(() => {
       if (waiting) return;
       const s = rt.status();
+      o.onTick?.(s);
       if (homedAt < 0 && s.state !== 2 && s.state !== 1) {
         homedAt = performance.now();
         if (o.onHomed) o.onHomed((homedAt - t0) / 1000);
       }
-      if (s.state === ST_ALARM || s.state === ST_DONE) {
+      if (s.state === ST_ALARM || s.state === ST_DONE || (s.state === ST_IDLE && (aborted || o.homeOnly))) {
         clearInterval(timer);
         resolve(s);
+        return;
+      }
+      if (s.state === ST_PAUSED && operatorPaused) {
+        if (s.line !== lastLine && o.onStatus) {
+          lastLine = s.line;
+          o.onStatus(s);
+        }
         return;
       }
       if (s.state === ST_PAUSED) {

@@ -27,6 +27,24 @@ export interface ControllerRunOptions {
   progress: (line: number, lineCount: number, color: number, etaS: number, extra?: string) => void;
   progressDone: () => void;
   say: (text: string) => void;
+  /** The operator's keys and prompts; default: the terminal (OperatorInput). The studio passes its page's buttons. */
+  input?: OperatorKeys;
+  /** Each position report (Grbl's status: its state, sub-state, work mm = machine mm + the work offset; board mm = work − board.originMm). */
+  status?: (s: { state: string; sub: number | null; work: [number, number, number] }) => void;
+  /** The run's last word, instead of stdout/stderr (the studio shows it in the page). */
+  outcome?: (o: { code: number; message: string }) => void;
+}
+
+/**
+ * What a controller run needs from its operator: single keys (p pause, r resume, x reset), Ctrl-C,
+ * and a prompt answered with Enter (a thread change: `colour` is the colour index to thread next).
+ * OperatorInput is the terminal's; the studio's page implements the same.
+ */
+export interface OperatorKeys {
+  onKey(fn: (k: string) => void): void;
+  onInterrupt(fn: () => void): void;
+  ask(prompt: string, colour?: number): Promise<void>;
+  close(): void;
 }
 
 /** Stops the run with one line on stderr and exit code 1 (a machine-side problem, not bad input). */
@@ -142,7 +160,11 @@ export function homingLimitMs(m: MachineProfile): number {
 }
 
 /** The run's last word: done on stdout (exit 0), or why it stopped on stderr (its exit code). */
-export function reportOutcome(outcome: { code: number; message: string }): number {
+export function reportOutcome(outcome: { code: number; message: string }, o?: ControllerRunOptions): number {
+  if (o?.outcome) {
+    o.outcome(outcome);
+    return outcome.code;
+  }
   if (outcome.code !== 0) {
     process.stderr.write(`hookline: ${outcome.message}\n`);
     return outcome.code;

@@ -19,7 +19,7 @@ import { GrblLink, type GrblEvent, type GrblStatus } from './grbl-link';
 import { compareGrblSettings, expectedGrblSettings, parseGrblSettings, settingDiffText } from './grbl-settings-check';
 import { ProgramProgress } from './program-progress';
 import { OperatorInput } from './operator-input';
-import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, recordOutcome, reportOutcome, type ControllerRunOptions } from './controller-run';
+import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, recordOutcome, reportOutcome, type ControllerRunOptions, type OperatorKeys } from './controller-run';
 
 export type GrblRunOptions = ControllerRunOptions;
 
@@ -46,7 +46,7 @@ function identifyError(port: string, received: string, baud: number): UserError 
 }
 
 /** Wait for Grbl's banner or a status report; `?` every 500 ms, one soft reset half way. */
-async function identify(g: GrblLink, o: GrblRunOptions): Promise<string> {
+export async function identify(g: GrblLink, o: GrblRunOptions): Promise<string> {
   let version: string | null = null;
   let status = false;
   const off = g.on((e) => {
@@ -79,7 +79,7 @@ async function identify(g: GrblLink, o: GrblRunOptions): Promise<string> {
   return ver;
 }
 
-async function checkSettings(g: GrblLink, o: GrblRunOptions): Promise<string> {
+export async function checkSettings(g: GrblLink, o: GrblRunOptions): Promise<string> {
   const read = async () => parseGrblSettings(await g.command('$$', 5000));
   let diffs = compareGrblSettings(await read(), o.machine);
   if (diffs.length === 0) return `settings match ${o.machinePath}`;
@@ -116,10 +116,16 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
   const t0 = Date.now();
   let homingS = 0;
   let outcome: { code: number; message: string } | null = null;
-  const input = new OperatorInput();
+  const input = o.input ?? new OperatorInput();
+  /** Stopped by the operator before the job (the studio's Abort): the outcome says so. */
+  let abortedBeforeJob = false;
   // Ctrl-C before the job: a soft reset stops homing at once; nothing to resume.
   input.onInterrupt(() => {
     g.realtime('\x18');
+    if (o.input) {
+      abortedBeforeJob = true;
+      return;
+    }
     setTimeout(() => {
       input.close();
       process.stderr.write('\nhookline: interrupted before the job started (Grbl was reset, which stops homing); nothing was strung\n');
@@ -153,7 +159,8 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
       woundChanged: (k) => keeper.wound(k),
     });
   } catch (e) {
-    if (e instanceof ControllerStop) outcome = { code: 1, message: e.message };
+    if (abortedBeforeJob && (e instanceof ControllerStop || e instanceof UserError)) outcome = { code: 1, message: 'aborted before the job started (Grbl was reset, which stops homing); nothing was strung' };
+    else if (e instanceof ControllerStop) outcome = { code: 1, message: e.message };
     else throw e;
   } finally {
     input.close();
@@ -164,14 +171,14 @@ export async function runGrbl(o: GrblRunOptions): Promise<number> {
     });
     await g.close();
   }
-  return reportOutcome(outcome);
+  return reportOutcome(outcome, o);
 }
 
 interface StreamContext {
   startAt: number;
   lineCount: number;
   eta: LineEta;
-  input: OperatorInput;
+  input: OperatorKeys;
   samples: [number, string, number, number, number][];
   events: string[];
   off: [number, number, number];
@@ -271,6 +278,7 @@ function stream(g: GrblLink, o: GrblRunOptions, program: ProgramLine[], from: nu
           const s = e.status;
           const p = work(s);
           c.samples.push([Date.now() - t0, s.state, round3(p[0]), round3(p[1]), round3(p[2])]);
+          o.status?.({ state: s.state, sub: s.sub ?? null, work: p });
           if (stopping) return;
           progress.observe(p, acked);
           // Idle with every sent line answered: all of them are done (the planner is empty).
@@ -292,7 +300,7 @@ function stream(g: GrblLink, o: GrblRunOptions, program: ProgramLine[], from: nu
                 held = null;
                 g.realtime('~');
               } else {
-                void c.input.ask(threadChangePrompt(last.loadColor, job.colors)).then(() => {
+                void c.input.ask(threadChangePrompt(last.loadColor, job.colors), last.loadColor).then(() => {
                   if (over) return;
                   held = null;
                   g.realtime('~');

@@ -16,7 +16,7 @@ import { LineEta } from '../link/eta';
 import { threadChangePrompt } from '../link/thread-change';
 import type { MachineProfile } from '../../shared/machine';
 import { estimateMotion } from '../../shared/motion/estimate';
-import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, recordOutcome, reportOutcome, type ControllerRunOptions } from './controller-run';
+import { ControllerStop, ResumeKeeper, homingLimitMs, lineAndColour, recordOutcome, reportOutcome, type ControllerRunOptions, type OperatorKeys } from './controller-run';
 import { MarlinLink, MarlinLinkClosed, type MarlinEvent } from './marlin-link';
 import { frameLine, marlinErrorText, unknownCommandText } from './marlin-protocol';
 import { compareMarlinSettings, expectedMarlinSettings, marlinDiffText, parseMarlinSettings } from './marlin-settings-check';
@@ -61,7 +61,7 @@ function identifyError(port: string, received: string, baud: number): UserError 
  * Marlin answers M115 with `FIRMWARE_NAME:Marlin <version> …` and its `Cap:` lines; a board that
  * resets when the port opens (an Arduino) says `start` first and loses what was sent before it.
  */
-async function identify(g: MarlinLink, o: ControllerRunOptions): Promise<Identity> {
+export async function identify(g: MarlinLink, o: ControllerRunOptions): Promise<Identity> {
   let version: string | null = null;
   let banner = false;
   let grbl = false;
@@ -110,7 +110,7 @@ async function identify(g: MarlinLink, o: ControllerRunOptions): Promise<Identit
  * One command, answered before the next is sent: what Marlin said before its ok. Stops the run on
  * an error, an unknown command, a protocol failure, a closed port, or no ok within `ms`.
  */
-async function command(g: MarlinLink, text: string, ms: number, sendIt: () => Promise<string[]> = () => g.send(text)): Promise<string[]> {
+export async function command(g: MarlinLink, text: string, ms: number, sendIt: () => Promise<string[]> = () => g.send(text)): Promise<string[]> {
   let off = () => {};
   let timer: NodeJS.Timeout | undefined;
   const stop = new Promise<never>((_, reject) => {
@@ -139,7 +139,7 @@ function stopReason(e: MarlinEvent): string | null {
   return null;
 }
 
-async function checkSettings(g: MarlinLink, o: ControllerRunOptions): Promise<string> {
+export async function checkSettings(g: MarlinLink, o: ControllerRunOptions): Promise<string> {
   const read = async () => compareMarlinSettings(parseMarlinSettings(await command(g, 'M503', 10_000)), o.machine);
   let { diffs, noJunction } = await read();
   const jerk = noJunction ? ' (M503 lists no M205 J: a CLASSIC_JERK build; junction deviation not compared)' : '';
@@ -194,7 +194,7 @@ export async function runMarlin(o: ControllerRunOptions): Promise<number> {
   let homingS = 0;
   let firmware = '';
   let outcome: { code: number; message: string } | null = null;
-  const input = new OperatorInput();
+  const input = o.input ?? new OperatorInput();
   try {
     const id = await identify(g, o);
     firmware = id.version;
@@ -240,14 +240,14 @@ export async function runMarlin(o: ControllerRunOptions): Promise<number> {
     });
     await g.close();
   }
-  return reportOutcome(outcome);
+  return reportOutcome(outcome, o);
 }
 
 interface StreamContext {
   startAt: number;
   lineCount: number;
   eta: LineEta;
-  input: OperatorInput;
+  input: OperatorKeys;
   samples: [number, string, number, number, number][];
   events: string[];
   keeper: ResumeKeeper;
@@ -372,7 +372,7 @@ async function stream(g: MarlinLink, o: ControllerRunOptions, program: ProgramLi
           let watch: NodeJS.Timeout | undefined;
           const stopped = new Promise<void>((r) => (watch = setInterval(() => stopping && r(), 100)));
           try {
-            await Promise.race([c.input.ask(threadChangePrompt(l.loadColor, job.colors)), failedP, stopped]);
+            await Promise.race([c.input.ask(threadChangePrompt(l.loadColor, job.colors), l.loadColor), failedP, stopped]);
           } finally {
             clearInterval(watch);
           }

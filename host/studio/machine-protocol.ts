@@ -7,8 +7,13 @@ import type { BoardShape } from './protocol';
 /** The simulated machine's port id in the list (the page's choice; never a path). */
 export const SIM_PORT = 'sim';
 
-/** What drives the machine: the hookline device over the link protocol (docs/protocol.md), or a Firmata board. */
-export type MachineTarget = 'hookline' | 'johnny-five';
+/**
+ * What drives the machine: the hookline device over the link protocol (docs/protocol.md), a Firmata
+ * board driven by the runtime on the host (Johnny-Five), or a G-code controller (Grbl 1.1, Marlin 2)
+ * streamed the plan's G-code as `hookline run --target grbl|marlin` does.
+ */
+export type MachineTarget = 'hookline' | 'johnny-five' | 'grbl' | 'marlin';
+export const MACHINE_TARGETS: readonly MachineTarget[] = ['hookline', 'johnny-five', 'grbl', 'marlin'];
 
 /** GET /api/machine/ports: the ports the server found (and the simulated machine). Only these can be opened. */
 export interface PortInfo {
@@ -53,6 +58,10 @@ export interface RunView {
   startedAt: number[];
   machine: string;
   port: string;
+  /** What runs it (the connection's target when the run started). */
+  target: MachineTarget;
+  /** Where the controller last reported the nozzle (Grbl's status report), board mm; null: not reported (the page shows the last hook). */
+  nozzle: [number, number] | null;
   /** After a run on the simulated machine: what its verifier saw (the hooks it actually wrapped). */
   simReport: { wrapped: number; planned: number; exact: boolean; violations: number } | null;
 }
@@ -93,6 +102,8 @@ export interface ConnectRequest {
   machine: string;
   /** The simulated machine's speed, × real time (1–100). */
   speed?: number;
+  /** G-code controllers: write the profile's settings to the controller when they differ (the CLI's --apply-settings). */
+  applySettings?: boolean;
 }
 
 /** POST /api/machine/run body: a finished plan of this server (its job id). */

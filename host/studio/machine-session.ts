@@ -12,12 +12,13 @@
  * Resume starts a new HostSession with `resume`, which continues at the line the device stored.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write';
 import { UserError } from '../errors';
+import { ControllerStop } from '../controller/controller-run';
 import { DeviceLink, stateName } from '../hil/device-link';
 import { LineEta } from '../link/eta';
 import { openSerial } from '../link/serial';
@@ -32,7 +33,11 @@ import { RingPath, ringAxes } from '../../shared/geometry/ring';
 import { CMD_HOME, REJECT_PROFILE, REJECT_VERSION, T_REJECT } from '../../shared/link/protocol';
 import { streamPalette } from '../../shared/stream/palette';
 import { listPorts } from './machine-ports';
-import { SIM_PORT, type ConnectRequest, type MachineState, type PortInfo, type RunDrawing, type RunRequest, type RunView } from './machine-protocol';
+import { CONTROLLER_BAUD, PageInput, controllerRefusal, homeController, identifyController, runController, type ControllerTarget } from './machine-controller';
+import type { MachineProfile } from '../../shared/machine';
+import { identifyFirmata, runFirmata, type FirmataControl } from './machine-firmata';
+import { resumeFile } from '../controller/resume-point';
+import { MACHINE_TARGETS, SIM_PORT, type ConnectRequest, type MachineState, type PortInfo, type RunDrawing, type RunRequest, type RunView } from './machine-protocol';
 import { SimMachineError, adoptSimMachine, saveSimMachine, simDeviceGone, simReport, startSimMachine, stopSimMachine, type SimMachine } from './machine-sim';
 import type { MachineInfo } from './protocol';
 
@@ -87,6 +92,19 @@ interface SavedRun {
   machine: string;
   portId: string;
   portLabel: string;
+  /** Settings written to a G-code controller when they differ (--apply-settings). */
+  applySettings?: boolean;
+}
+
+/** A G-code controller's run (runGrbl / runMarlin) under way. */
+interface ControllerJob {
+  target: ControllerTarget;
+  input: PageInput;
+  /** Abort was pressed: the outcome is an abort, not an interruption to resume. */
+  aborting: boolean;
+  /** The studio is stopping: the outcome leaves the run to resume. */
+  closing: boolean;
+  over: Promise<void>;
 }
 
 const ACTIVE: ReadonlySet<RunView['phase']> = new Set(['starting', 'running', 'pausing', 'paused', 'colour', 'aborting']);
@@ -142,12 +160,20 @@ export function startMachine(o: MachineOptions): MachineRoutes {
   let doneAt = -1;
   let lastSave = 0;
   let closed = false;
+  /** The G-code controller's run, and whether Connect asked to write the profile's settings. */
+  let ctl: ControllerJob | null = null;
+  let applySettings = false;
+  /** The Johnny-Five run (the runtime here, the Firmata board on the port). */
+  let fj: { control: FirmataControl | null; colourWait: (() => void) | null; aborting: boolean } | null = null;
+  const isController = (t: unknown): t is ControllerTarget => t === 'grbl' || t === 'marlin';
   const watchers = new Set<ServerResponse>();
 
   // A run left by an earlier studio (stopped mid-run): shown, to be resumed or aborted.
   try {
     saved = JSON.parse(readFileSync(runFile, 'utf8')) as SavedRun;
     streamBytes = Uint8Array.from(Buffer.from(saved.stream, 'base64'));
+    saved.view.target ??= 'hookline';
+    saved.view.nozzle ??= null;
     if (ACTIVE.has(saved.view.phase)) saved.view.phase = 'interrupted';
     state.run = saved.view;
     if (saved.view.phase === 'interrupted') {
@@ -366,15 +392,13 @@ export function startMachine(o: MachineOptions): MachineRoutes {
 
   async function connect(r: ConnectRequest) {
     const m = profileOf(r.machine);
-    if (r.target !== 'hookline') {
-      throw new Refusal(400, r.target === 'johnny-five'
-        ? 'the studio drives the hookline device (link protocol) so far; run a Firmata board with hookline run PLAN.hls --target johnny-five --port PORT --machine M.json'
-        : `unknown target '${String(r.target)}'; use hookline`);
-    }
+    if (!MACHINE_TARGETS.includes(r.target)) throw new Refusal(400, `unknown target '${String(r.target)}'; use one of ${MACHINE_TARGETS.join(', ')}`);
     if (state.connection !== 'off') throw new Refusal(409, `already ${state.connection} to ${state.portLabel}; disconnect first`);
     listed = await listPorts();
     const port = listed.find((p) => p.id === r.port);
     if (!port) throw new Refusal(400, `'${String(r.port)}' is not a port the studio listed; refresh the list and choose one of it`);
+    if (r.target === 'johnny-five') return connectFirmata(port, m);
+    if (isController(r.target)) return connectController(r.target, port, m, r.applySettings === true);
     const speed = r.speed === undefined ? 10 : Number(r.speed);
     if (port.sim) {
       if (m.profile.kind === 'ring') throw new Refusal(400, `${m.info.name} is a ring machine; the simulated machine is a gantry: choose a gantry profile`);
@@ -420,12 +444,244 @@ export function startMachine(o: MachineOptions): MachineRoutes {
     })();
   }
 
+  const machinePathOf = (name: string) => `machines/${name}.json`;
+  const errorLine = (e: unknown, what: string) => (e instanceof Refusal || e instanceof UserError || e instanceof ControllerStop ? (e as Error).message : `${what}: ${(e as Error).message}`);
+
+  /** A G-code controller: the port is opened for Connect (identify), Home and each run, as hookline run opens it. */
+  function connectController(target: ControllerTarget, port: PortInfo, m: ReturnType<typeof profileOf>, apply: boolean) {
+    if (port.sim) throw new Refusal(400, `the simulated machine is a hookline device, not a ${target === 'grbl' ? 'Grbl' : 'Marlin'} controller; choose the controller's serial port under Port`);
+    const refusal = controllerRefusal(target, m.profile.kind, machinePathOf(m.info.name));
+    if (refusal) throw new Refusal(400, refusal);
+    applySettings = apply;
+    Object.assign(state, { connection: 'connecting', port: port.id, portLabel: port.label, target, machine: m.info.name, device: null, homing: false, message: null });
+    changed();
+    void (async () => {
+      try {
+        const fw = await identifyController(target, port.id, m.profile as MachineProfile, machinePathOf(m.info.name));
+        if (closed || state.connection !== 'connecting') return;
+        state.connection = 'connected';
+        state.device = { firmware: fw, state: 'idle', homed: false };
+        say(run()?.phase === 'interrupted'
+          ? `connected to ${port.label} (${fw}); press Resume to re-home and continue the run at the first hook not certainly wound`
+          : `connected to ${port.label} (${fw} at ${CONTROLLER_BAUD} baud); Home and Run open the port again, as hookline run --target ${target} does`, false);
+      } catch (e) {
+        Object.assign(state, { connection: 'off', device: null });
+        say(errorLine(e, 'cannot connect'));
+      }
+    })();
+  }
+
+  function homeControllerNow() {
+    if (state.connection !== 'connected') throw new Refusal(409, state.connection === 'connecting' ? 'still connecting; wait for the controller to answer' : 'not connected: choose a port and Connect first');
+    if (ctl || active()) throw new Refusal(409, 'a run is under way; abort it before homing');
+    if (state.homing) return;
+    const target = state.target as ControllerTarget;
+    const m = profileOf(state.machine);
+    state.homing = true;
+    say(`homing: ${target === 'grbl' ? 'Grbl' : 'Marlin'}'s settings checked against ${m.info.name}${applySettings ? ' (written where they differ)' : ''}, then ${target === 'grbl' ? '$H' : 'G28'}…`, false);
+    homeController(target, state.port!, m.profile as MachineProfile, machinePathOf(m.info.name), applySettings).then((settings) => {
+      state.homing = false;
+      if (state.device) state.device.homed = true;
+      say(`homed: ${settings}; the machine is at its home position (each run homes again first, as hookline run does)`, false);
+    }, (e) => {
+      state.homing = false;
+      say(errorLine(e, 'homing failed'));
+    });
+  }
+
+  /** The CLI's words for the page: its --resume is the page's Resume. */
+  const pageWords = (text: string, reconnect: boolean) => text
+    .replace(/run again with --resume/g, reconnect ? 'plug it in again, connect and press Resume' : 'press Resume')
+    .replace(/run again with --apply-settings/g, 'tick "write the profile\'s settings" and connect again');
+
+  /** runGrbl / runMarlin on the run's stream; `resume`: from the resume point the CLI keeps. */
+  function startController(resume: boolean) {
+    const r = run()!;
+    const target = state.target as ControllerTarget;
+    const m = profileOf(saved!.machine);
+    const origin = m.profile.board.originMm;
+    userPaused = false;
+    const input = new PageInput((colour) => {
+      if (ctl !== job) return;
+      const index = colour ?? r.color;
+      r.phase = 'colour';
+      r.colourPrompt = { index, value: r.palette[index] ?? '(not in the palette)' };
+      save(true);
+      changed();
+    });
+    const job: ControllerJob = { target, input, aborting: false, closing: false, over: Promise.resolve() };
+    ctl = job;
+    r.phase = 'starting';
+    r.nozzle = null;
+    const round1 = (v: number) => Math.round(v * 10) / 10;
+    job.over = runController(target, {
+      stateDir, port: state.port!, machine: m.profile as MachineProfile, machinePath: machinePathOf(m.info.name), bytes: streamBytes!, resume, applySettings, input,
+      hooks: {
+        progress: (line, lineCount, color, etaS) => {
+          if (ctl !== job) return;
+          r.line = Math.min(line, r.lineCount);
+          r.color = color;
+          r.etaS = Number.isFinite(etaS) ? Math.round(etaS) : null;
+          if (r.phase === 'starting') r.phase = 'running';
+          changed();
+          save();
+        },
+        status: (st) => {
+          if (ctl !== job) return;
+          const nozzle: [number, number] = [round1(st.work[0] - origin[0]), round1(st.work[1] - origin[1])];
+          const deviceState = st.sub ? `${st.state.toLowerCase()}:${st.sub}` : st.state.toLowerCase();
+          if (r.phase === 'pausing' && st.state === 'Hold' && st.sub === 0) r.phase = 'paused';
+          if (nozzle[0] !== r.nozzle?.[0] || nozzle[1] !== r.nozzle?.[1] || deviceState !== r.deviceState) {
+            r.nozzle = nozzle;
+            r.deviceState = deviceState;
+            if (state.device) state.device.state = deviceState;
+            changed();
+          }
+        },
+        say: (text) => {
+          if (ctl !== job) return;
+          if (r.phase === 'starting' && / homed in /.test(text)) r.phase = 'running';
+          state.message = { text, error: false };
+          changed();
+        },
+      },
+    }).then((out) => {
+      if (ctl !== job) return;
+      ctl = null;
+      userPaused = false;
+      r.colourPrompt = null;
+      if (out.code === 0) {
+        r.phase = 'done';
+        r.line = r.lineCount;
+        r.etaS = 0;
+        forgetRun();
+        say(`done: ${out.message}`, false);
+      } else if (job.aborting) {
+        r.phase = 'aborted';
+        forgetRun();
+        say(`aborted: ${out.message.replace(/; run again with --resume.*$/, '')}; home the machine before the next run`, false);
+      } else {
+        const gone = /disconnected|stopped answering|cannot open serial port/.test(out.message);
+        r.phase = out.code === 2 && !existsSync(resumeFile(join(stateDir, 'controller-run.hls'))) ? 'failed' : 'interrupted';
+        if (gone) Object.assign(state, { connection: 'off', device: null, homing: false });
+        save(true);
+        say(pageWords(out.message, gone));
+      }
+    });
+  }
+
+  /** Johnny-Five: the board is opened for Connect (the Firmata handshake), Home and each run, as hookline run opens it. */
+  function connectFirmata(port: PortInfo, m: ReturnType<typeof profileOf>) {
+    if (port.sim) throw new Refusal(400, 'the simulated machine is a hookline device, not a Firmata board; choose the board\'s serial port under Port');
+    if (m.profile.kind === 'ring') throw new Refusal(400, 'run --target johnny-five: ring machines are not supported by the Firmata target yet (gantry only)');
+    Object.assign(state, { connection: 'connecting', port: port.id, portLabel: port.label, target: 'johnny-five', machine: m.info.name, device: null, homing: false, message: null });
+    changed();
+    void (async () => {
+      try {
+        const fw = await identifyFirmata(port.id);
+        if (closed || state.connection !== 'connecting') return;
+        state.connection = 'connected';
+        state.device = { firmware: fw, state: 'unhomed', homed: false };
+        say(`connected to ${port.label} (${fw}); Home and Run open the board again, as hookline run --target johnny-five does`, false);
+      } catch (e) {
+        Object.assign(state, { connection: 'off', device: null });
+        say(errorLine(e, 'cannot connect'));
+      }
+    })();
+  }
+
+  /** Home (homeOnly) or run the stream with the runtime on the Firmata board. */
+  function startFirmata(homeOnly: boolean) {
+    const m = profileOf(state.machine);
+    const origin = m.profile.board.originMm;
+    const axes = (m.profile as MachineProfile).axes;
+    const job = { control: null as FirmataControl | null, colourWait: null as (() => void) | null, aborting: false };
+    fj = job;
+    const r = homeOnly ? null : run();
+    if (r) {
+      r.phase = 'starting';
+      r.nozzle = null;
+    }
+    let lastLine = -1;
+    let t0 = 0;
+    const round1 = (v: number) => Math.round(v * 10) / 10;
+    void runFirmata(state.port!, m.profile as MachineProfile, homeOnly ? new Uint8Array(0) : streamBytes!, {
+      control: (c) => (job.control = c),
+      homed: (sec) => {
+        if (state.device) state.device.homed = true;
+        if (!homeOnly) say(`homed in ${sec.toFixed(1)} s; running`, false);
+      },
+      tick: (st) => {
+        if (fj !== job) return;
+        const name = stateName(st.state);
+        const nozzle: [number, number] = [round1(st.x / axes.x.stepsPerMm - origin[0]), round1(st.y / axes.y.stepsPerMm - origin[1])];
+        if (state.device && state.device.state !== name) {
+          state.device.state = name;
+          changed();
+        }
+        if (!r) return;
+        if (st.state >= 4 && r.phase === 'starting') {
+          r.phase = 'running';
+          t0 = performance.now();
+        }
+        if (st.state === 5 && r.phase === 'pausing') r.phase = 'paused';
+        if (st.line !== lastLine || nozzle[0] !== r.nozzle?.[0] || nozzle[1] !== r.nozzle?.[1]) {
+          lastLine = st.line;
+          r.line = Math.min(st.line, r.lineCount);
+          r.color = st.color;
+          r.deviceState = name;
+          r.nozzle = nozzle;
+          const rate = r.line > 0 && t0 > 0 ? (performance.now() - t0) / 1000 / r.line : NaN;
+          r.etaS = Number.isFinite(rate) ? Math.round(rate * (r.lineCount - r.line)) : null;
+          changed();
+          save();
+        }
+      },
+      colour: (index) => new Promise<void>((resolve) => {
+        if (!r || fj !== job) return resolve();
+        job.colourWait = resolve;
+        r.phase = 'colour';
+        r.colourPrompt = { index, value: r.palette[index] ?? '(not in the palette)' };
+        save(true);
+        changed();
+      }),
+    }, homeOnly).then((out) => {
+      if (fj !== job) return;
+      fj = null;
+      if (homeOnly) {
+        state.homing = false;
+        return say(out.code === 0 ? `homed: ${out.message}; the machine is at its home position (each run homes again first)` : `homing failed: ${out.message}`, out.code !== 0);
+      }
+      r!.colourPrompt = null;
+      if (out.code === 0) {
+        r!.phase = 'done';
+        r!.line = r!.lineCount;
+        r!.etaS = 0;
+        forgetRun();
+        say(`done: ${out.message}`, false);
+      } else {
+        r!.phase = job.aborting ? 'aborted' : 'failed';
+        forgetRun();
+        say(job.aborting ? out.message : `${out.message}; the Firmata target keeps no resume point: fix it and Run again`, !job.aborting);
+      }
+    });
+  }
+
   const needConnected = () => {
     if (state.connection !== 'connected' || !link) throw new Refusal(409, state.connection === 'connecting' ? 'still connecting; wait for the machine to answer' : 'not connected: choose a port and Connect first');
     return link;
   };
 
   function home() {
+    if (isController(state.target)) return homeControllerNow();
+    if (state.target === 'johnny-five') {
+      if (state.connection !== 'connected') throw new Refusal(409, 'not connected: choose a port and Connect first');
+      if (fj || active()) throw new Refusal(409, 'a run is under way; abort it before homing');
+      if (state.homing) return;
+      state.homing = true;
+      say('homing…', false);
+      return startFirmata(true);
+    }
     const l = needConnected();
     if (active()) throw new Refusal(409, 'a run is under way; abort it before homing');
     if (state.homing) return;
@@ -461,7 +717,10 @@ export function startMachine(o: MachineOptions): MachineRoutes {
   }
 
   function startRun(r: RunRequest) {
-    needConnected();
+    if (isController(state.target) || state.target === 'johnny-five') {
+      if (state.connection !== 'connected') throw new Refusal(409, 'not connected: choose a port and Connect first');
+      if (fj) throw new Refusal(409, 'the board is homing; wait for it to finish');
+    } else needConnected();
     if (state.homing) throw new Refusal(409, 'homing is under way; wait for it to finish');
     if (active()) throw new Refusal(409, 'a run is under way');
     if (run()?.phase === 'interrupted') throw new Refusal(409, `an interrupted run waits at line ${run()!.line} of ${run()!.lineCount}; press Resume to continue it or Abort to forget it`);
@@ -480,12 +739,26 @@ export function startMachine(o: MachineOptions): MachineRoutes {
     const palette = streamPalette(bytes).map(colorHex);
     const view: RunView = {
       id, phase: 'starting', line: 0, lineCount: plan.lines.length, color: 0, palette, etaS: null, deviceState: state.device?.state ?? null,
-      colourPrompt: null, resets: 0, startedAt: [], machine: m.info.name, port: state.portLabel ?? '', simReport: null,
+      colourPrompt: null, resets: 0, startedAt: [], machine: m.info.name, port: state.portLabel ?? '', simReport: null, target: state.target ?? 'hookline', nozzle: null,
     };
     const drawing: RunDrawing = { id, board: plan.board, nails: plan.nails, threadMm: plan.threadWidthMm, colors: plan.colors, background: plan.background, lines: plan.lines };
-    saved = { view, drawing, stream: Buffer.from(bytes).toString('base64'), machine: m.info.name, portId: state.port!, portLabel: state.portLabel! };
+    saved = { view, drawing, stream: Buffer.from(bytes).toString('base64'), machine: m.info.name, portId: state.port!, portLabel: state.portLabel!, applySettings };
     streamBytes = bytes;
     state.run = view;
+    if (state.target === 'johnny-five') {
+      startFirmata(false);
+      save(true);
+      say(`running ${view.lineCount} lines on ${m.info.name} (Johnny-Five): homing first`, false);
+      return;
+    }
+    if (isController(state.target)) {
+      // A new run starts from the first hook: an older resume point is not this run's.
+      rmSync(resumeFile(join(stateDir, 'controller-run.hls')), { force: true });
+      startController(false);
+      save(true);
+      say(`running ${view.lineCount} lines on ${m.info.name} (${state.target === 'grbl' ? 'Grbl' : 'Marlin'}): settings, homing first`, false);
+      return;
+    }
     startSession(false);
     view.lineCount = session!.lineCount;
     save(true);
@@ -494,6 +767,24 @@ export function startMachine(o: MachineOptions): MachineRoutes {
 
   function pause() {
     const r = run();
+    if (fj && r) {
+      if (r.phase !== 'running' || !fj.control) throw new Refusal(409, r.phase === 'colour' ? 'the machine is already paused for a thread change' : `the run is ${r.phase}, not running`);
+      if (!fj.control.pause()) throw new Refusal(409, 'the machine is not running (homing, or between states); try again');
+      r.phase = 'pausing';
+      save(true);
+      changed();
+      return;
+    }
+    if (ctl && r) {
+      if (r.phase !== 'running') throw new Refusal(409, r.phase === 'colour' ? 'the machine is already paused for a thread change' : `the run is ${r.phase}, not running`);
+      userPaused = true;
+      ctl.input.key('p');
+      // Grbl: a feed hold decelerates (Hold:1), then stands (Hold:0). Marlin: no more lines are sent.
+      r.phase = ctl.target === 'grbl' ? 'pausing' : 'paused';
+      save(true);
+      changed();
+      return;
+    }
     if (!session || !r || r.phase !== 'running') throw new Refusal(409, r && r.phase === 'colour' ? 'the machine is already paused for a thread change' : 'nothing is running');
     userPaused = true;
     session.pause();
@@ -505,6 +796,34 @@ export function startMachine(o: MachineOptions): MachineRoutes {
   function resume() {
     const r = run();
     if (!r) throw new Refusal(409, 'no run to resume');
+    if (fj) {
+      if (r.phase !== 'paused' || !fj.control?.resume()) throw new Refusal(409, r.phase === 'pausing' ? 'the machine is still stopping; press Resume once it is paused' : `the run is ${r.phase}, not paused`);
+      r.phase = 'running';
+      save(true);
+      say('resumed', false);
+      return;
+    }
+    if (ctl) {
+      if (r.phase !== 'paused') throw new Refusal(409, r.phase === 'pausing' ? 'the machine is still stopping; press Resume once it is paused' : `the run is ${r.phase}, not paused`);
+      userPaused = false;
+      ctl.input.key('r');
+      r.phase = 'running';
+      save(true);
+      say('resumed', false);
+      return;
+    }
+    if ((r.phase === 'interrupted' || r.phase === 'failed') && isController(r.target)) {
+      if (!saved || !streamBytes) throw new Refusal(409, 'this run is no longer kept; start it again with Run');
+      if (state.connection !== 'connected') throw new Refusal(409, 'not connected: choose the controller\'s port and Connect first');
+      if (state.target !== r.target || state.machine !== saved.machine) throw new Refusal(409, `the run is for ${saved.machine} on ${r.target === 'grbl' ? 'Grbl' : 'Marlin'}; connect with that target and machine profile`);
+      r.simReport = null;
+      // The resume point the CLI keeps; none: nothing was wound yet (it stopped before the job).
+      const from = existsSync(resumeFile(join(stateDir, 'controller-run.hls')));
+      startController(from);
+      save(true);
+      say(from ? 'resuming: re-homing, then the first hook not certainly wound' : 'starting again from the first hook (nothing was wound)', false);
+      return;
+    }
     if (r.phase === 'interrupted' || r.phase === 'failed') {
       if (!saved || !streamBytes) throw new Refusal(409, 'this run is no longer kept; start it again with Run');
       needConnected();
@@ -532,6 +851,24 @@ export function startMachine(o: MachineOptions): MachineRoutes {
 
   function colourDone() {
     const r = run();
+    if (fj && r && r.phase === 'colour' && fj.colourWait) {
+      const w = fj.colourWait;
+      fj.colourWait = null;
+      r.colourPrompt = null;
+      r.phase = 'running';
+      w();
+      save(true);
+      say('thread changed; running', false);
+      return;
+    }
+    if (ctl && r && r.phase === 'colour') {
+      r.colourPrompt = null;
+      r.phase = 'running';
+      ctl.input.answer();
+      save(true);
+      say(`thread changed; running`, false);
+      return;
+    }
     if (!session || !r || r.phase !== 'colour') throw new Refusal(409, 'no thread change is waiting');
     pausedFromBefore = false;
     r.colourPrompt = null;
@@ -544,6 +881,31 @@ export function startMachine(o: MachineOptions): MachineRoutes {
   function abort() {
     const r = run();
     if (!r) throw new Refusal(409, 'no run to abort');
+    if (fj && ACTIVE.has(r.phase)) {
+      if (fj.aborting) return;
+      if (!fj.control?.abort()) throw new Refusal(409, 'the board is homing; abort once it has homed (or switch it off)');
+      fj.aborting = true;
+      if (fj.colourWait) {
+        // The runtime is PAUSED at the thread change: abort() dropped the job; let the feeder see IDLE.
+        const w = fj.colourWait;
+        fj.colourWait = null;
+        w();
+      }
+      r.colourPrompt = null;
+      r.phase = 'aborting';
+      changed();
+      return;
+    }
+    if (ctl) {
+      if (ctl.aborting) return;
+      if (!ctl.input.interrupt()) throw new Refusal(409, 'Marlin is identifying or homing; abort once it has homed (or switch it off)');
+      ctl.aborting = true;
+      userPaused = false;
+      r.colourPrompt = null;
+      r.phase = 'aborting';
+      changed();
+      return;
+    }
     if (!session || !ACTIVE.has(r.phase)) {
       // An interrupted (or finished) run: forget it.
       state.run = null;
@@ -571,6 +933,8 @@ export function startMachine(o: MachineOptions): MachineRoutes {
 
   async function userDisconnect() {
     if (state.connection === 'off') return;
+    if (fj) throw new Refusal(409, 'the Firmata board is busy (homing or a run); abort it (or let it finish) before disconnecting');
+    if (ctl) throw new Refusal(409, 'a run is under way on the controller; abort it (or let it finish) before disconnecting');
     const r = run();
     if (r && session && r.phase !== 'paused' && r.phase !== 'colour' && ACTIVE.has(r.phase)) {
       throw new Refusal(409, 'the machine is running; pause or abort it before disconnecting');
@@ -657,6 +1021,13 @@ export function startMachine(o: MachineOptions): MachineRoutes {
       return true;
     },
     async close() {
+      const c = ctl;
+      if (c) {
+        // As Ctrl-C on hookline run: a hold, then a reset; the resume point says where to go on.
+        c.closing = true;
+        c.input.interrupt();
+        await Promise.race([c.over, new Promise((res) => setTimeout(res, 8000))]);
+      }
       closed = true;
       clearInterval(timer);
       if (flushTimer) clearTimeout(flushTimer);
