@@ -58,6 +58,7 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
   const [speed, setSpeed] = useState('10');
   const [target, setTarget] = useState<MachineTarget>('hookline');
   const [applySettings, setApplySettings] = useState(false);
+  const [firstLines, setFirstLines] = useState('');
   const [actionError, setActionError] = useState<string | null>(null);
   const [drawing, setDrawing] = useState<RunDrawing | null>(null);
   const board = useRef<HTMLCanvasElement>(null);
@@ -215,12 +216,16 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
               </select>
             </label>
           )}
+          <label class="row" title="string only the plan's first lines (to try a machine); empty: the whole plan">
+            <span>First lines only</span>
+            <input type="number" min="1" step="1" placeholder="all" data-testid="machine-first-lines" value={firstLines} disabled={dis} onInput={(e) => setFirstLines((e.currentTarget as HTMLInputElement).value)} />
+          </label>
           <div class="machine-buttons">
             {off
               ? <button class="primary" data-testid="machine-connect" disabled={dis || !port} onClick={() => act('connect', { port, target, machine: chosenProfile, speed: Number(speed), applySettings })}>Connect</button>
               : <button data-testid="machine-disconnect" disabled={dis || ms!.connection === 'connecting'} onClick={() => act('disconnect')}>Disconnect</button>}
             <button data-testid="machine-home" disabled={dis || !connected || busy || ms!.homing} onClick={() => act('home')}>Home</button>
-            <button class="primary" data-testid="machine-run" disabled={dis || !connected || busy || !job || phase === 'interrupted'} title={job ? 'home, then string the plan shown above' : 'plan a picture first'} onClick={() => act('run', { job })}>Run plan</button>
+            <button class="primary" data-testid="machine-run" disabled={dis || !connected || busy || !job || phase === 'interrupted'} title={job ? 'home, then string the plan shown above' : 'plan a picture first'} onClick={() => act('run', { job, firstLines: firstLines.trim() === '' ? null : Number(firstLines) })}>Run plan</button>
           </div>
           <div class="machine-buttons">
             <button data-testid="machine-pause" disabled={dis || phase !== 'running'} onClick={() => act('pause')}>Pause</button>
@@ -231,7 +236,7 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
             {ms ? (ms.connection === 'off' ? 'not connected' : `${ms.connection === 'connecting' ? 'connecting to' : 'connected to'} ${ms.portLabel}${ms.device ? ` · device ${ms.device.state}${ms.device.homed ? ', homed' : ''}` : ''}${ms.homing ? ' · homing…' : ''}`) : 'asking the server…'}
           </div>
           {run && (
-            <div class="machine-run" data-testid="machine-runview" data-line={run.line} data-count={run.lineCount}>
+            <div class="machine-run" data-testid="machine-runview" data-line={run.line} data-count={run.lineCount} data-nozzle={run.nozzle ? run.nozzle.join(',') : ''}>
               <div class="machine-phase" data-testid="machine-phase">{PHASE_TEXT[run.phase]}{run.resets ? ` · came through ${run.resets} device reset${run.resets === 1 ? '' : 's'}` : ''}</div>
               <div class="bar" data-testid="machine-progress"><div style={{ width: `${Math.round(fraction * 1000) / 10}%` }} /></div>
               <dl class="numbers">

@@ -109,4 +109,6 @@ export interface ConnectRequest {
 /** POST /api/machine/run body: a finished plan of this server (its job id). */
 export interface RunRequest {
   job: string;
+  /** String only the plan's first N lines (the page's "first lines only"; absent or null: all). */
+  firstLines?: number | null;
 }

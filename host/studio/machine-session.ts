@@ -724,8 +724,17 @@ export function startMachine(o: MachineOptions): MachineRoutes {
     if (state.homing) throw new Refusal(409, 'homing is under way; wait for it to finish');
     if (active()) throw new Refusal(409, 'a run is under way');
     if (run()?.phase === 'interrupted') throw new Refusal(409, `an interrupted run waits at line ${run()!.line} of ${run()!.lineCount}; press Resume to continue it or Abort to forget it`);
-    const plan = typeof r.job === 'string' ? o.planFor(r.job) : 'the request names no plan';
-    if (typeof plan === 'string') throw new Refusal(404, plan);
+    const whole = typeof r.job === 'string' ? o.planFor(r.job) : 'the request names no plan';
+    if (typeof whole === 'string') throw new Refusal(404, whole);
+    // "First lines only": the plan's first N lines (a prefix of a path is a path), e.g. to try a machine.
+    let plan = whole;
+    if (r.firstLines !== undefined && r.firstLines !== null) {
+      const n = Number(r.firstLines);
+      if (!Number.isInteger(n) || n < 1) throw new Refusal(400, `first lines only: '${String(r.firstLines)}' is not a whole number of lines from 1; leave it empty to string the whole plan`);
+      if (n < whole.lines.length) {
+        plan = { ...whole, lines: whole.lines.slice(0, n), colorChanges: whole.colorChanges?.filter((c) => c.line < n) };
+      }
+    }
     const m = profileOf(state.machine);
     let bytes: Uint8Array;
     try {

@@ -1,0 +1,123 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { repoRoot, tempDir } from './helpers/cli';
+import { grblUnavailable, startGrblBridge, REALCHIPS_AVR, type Bridge } from './helpers/simavr-grbl';
+import { bridgeUnavailable, startBridge } from './helpers/simavr-bridge';
+import { startStudio, type RunningStudio } from './studio-helpers';
+
+// "Run the machine" on real firmware, in headless Chromium (Debian's chromium, playwright-core):
+// the page chooses the target, the studio runs the CLI's own code (runGrbl, runJohnnyFive) on a port
+// it was offered by HOOKLINE_STUDIO_SERIAL — a pty of the simavr bridge, where stock Grbl 1.1h or
+// ConfigurableFirmata 3.4 runs on a cycle-accurate simulated Uno (../shared/realchips/avr).
+// Grbl: a 10-line plan on ref-gantry to done with a feed hold and a resume, the nozzle drawn where
+// Grbl reports it, the board's own step counts still while held. Johnny-Five: connect and home
+// (a run takes minutes of real time on the real-time bridge: test/firmata-real.test.ts runs one
+// from the CLI). Screenshots: test-artifacts/studio/machine-real-*.png.
+const CHROMIUM = '/usr/bin/chromium';
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any;
+const shots = join(repoRoot, 'test-artifacts/studio');
+const FIRMATA_HEX = join(REALCHIPS_AVR, 'hex/ConfigurableFirmata-uno-accelstepper-57600.hex');
+const why = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing: the studio's real-firmware tests are skipped` : grblUnavailable();
+const whyFirmata = why ?? bridgeUnavailable('Firmata', FIRMATA_HEX);
+if (why) console.warn(`note: ${why}`);
+else if (whyFirmata) console.warn(`note: ${whyFirmata}`);
+
+const attr = (page: Page, name: string) => page.locator('[data-testid=machine-panel]').getAttribute(name);
+const text = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).textContent();
+const lineOf = async (page: Page) => Number(await page.locator('[data-testid=machine-runview]').getAttribute('data-line'));
+const waitPhase = (page: Page, phase: string, timeout = 120_000) =>
+  page.waitForFunction((p) => document.querySelector('[data-testid=machine-panel]')?.dataset.phase === p, phase, { timeout });
+const waitConnected = (page: Page) =>
+  page.waitForFunction(() => document.querySelector('[data-testid=machine-panel]')?.dataset.connection === 'connected', null, { timeout: 60_000 });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr Uno), in headless Chromium', () => {
+  const dir = tempDir('hookline-studio-real-');
+  let bridge: Bridge | null = null;
+  let studio: RunningStudio | null = null;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+  const oldEnv = { serial: process.env.HOOKLINE_STUDIO_SERIAL, state: process.env.HOOKLINE_STUDIO_STATE };
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    process.env.HOOKLINE_STUDIO_STATE = join(dir, 'state');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1300 } })).newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+  });
+  afterAll(async () => {
+    try {
+      await browser?.close();
+      await studio?.stop();
+      await bridge?.stop();
+    } finally {
+      process.env.HOOKLINE_STUDIO_SERIAL = oldEnv.serial;
+      process.env.HOOKLINE_STUDIO_STATE = oldEnv.state;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Grbl 1.1h: connect (writing the profile\'s settings), run a 10-line plan to done with a feed hold and a resume; the nozzle where Grbl reports it', async () => {
+    const t0 = Date.now();
+    bridge = await startGrblBridge(dir, join(dir, 'grbl.eeprom'), [20, 20, 25]);
+    process.env.HOOKLINE_STUDIO_SERIAL = bridge.pty;
+    studio = await startStudio();
+    await page.goto(studio.url);
+    await page.selectOption('[data-testid=machine]', 'ref-gantry');
+    await page.locator('[data-flag=lines]').fill('100');
+    await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
+    await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100', null, { timeout: 60_000 });
+
+    await page.selectOption('[data-testid=machine-target]', 'grbl');
+    await expect.poll(() => page.locator(`[data-testid=machine-port] option[value="${bridge!.pty}"]`).count()).toBe(1);
+    // The simulated machine is a hookline device: not offered for a G-code controller.
+    expect(await page.locator('[data-testid=machine-port] option[value=sim]').count()).toBe(0);
+    await page.selectOption('[data-testid=machine-port]', bridge.pty);
+    await page.selectOption('[data-testid=machine-profile]', 'ref-gantry');
+    await page.check('[data-testid=machine-apply-settings]');
+    await page.click('[data-testid=machine-connect]');
+    await waitConnected(page);
+    expect(await text(page, 'machine-message')).toMatch(/^connected to .*\.pty \(HOOKLINE_STUDIO_SERIAL\) \(Grbl 1\.1h\.\d+ at 115200 baud\)/);
+
+    // The plan's first 10 lines: simavr runs the Uno near real time, and 100 lines take minutes.
+    await page.fill('[data-testid=machine-first-lines]', '10');
+    await page.click('[data-testid=machine-run]');
+    await page.waitForFunction(() => {
+      const v = document.querySelector('[data-testid=machine-runview]');
+      return document.querySelector('[data-testid=machine-panel]')?.dataset.phase === 'running' && Number(v?.dataset.line) >= 2;
+    }, null, { timeout: 120_000 });
+    expect(await text(page, 'machine-eta')).toMatch(/^(\d+ s|\d+ min \d\d s)$/);
+    await page.click('[data-testid=machine-pause]');
+    await waitPhase(page, 'paused', 30_000); // Grbl's Hold:0 (the feed hold has decelerated)
+    const pausedAt = await lineOf(page);
+    // Held: the board's own STEP pins are still across 1.5 s (the bridge rewrites its status every ~0.5 s).
+    await sleep(1200);
+    const held0 = bridge.status()!;
+    await sleep(1500);
+    const held1 = bridge.status()!;
+    expect(held1.simSeconds).toBeGreaterThan(held0.simSeconds);
+    for (const a of ['x', 'y', 'z']) expect(held1.axes[a].steps, a).toBe(held0.axes[a].steps);
+    expect(await lineOf(page)).toBe(pausedAt);
+    // The nozzle as Grbl reports it (work mm − the board's origin), on the board: where the step pins put it.
+    const nozzle = (await page.locator('[data-testid=machine-runview]').getAttribute('data-nozzle'))!.split(',').map(Number);
+    expect(nozzle).toHaveLength(2);
+    const origin = (JSON.parse(readFileSync(join(repoRoot, 'machines/ref-gantry.json'), 'utf8')) as { board: { originMm: number[] } }).board.originMm;
+    // The bridge counts mm from the switch side, as the profile's machine mm (= Grbl's work mm) do.
+    expect(Math.abs(nozzle[0] + origin[0] - held1.axes.x.posMm)).toBeLessThan(0.1);
+    expect(Math.abs(nozzle[1] + origin[1] - held1.axes.y.posMm)).toBeLessThan(0.1);
+    await page.screenshot({ path: join(shots, 'machine-real-1-grbl-held.png') });
+
+    await page.click('[data-testid=machine-resume]');
+    await waitPhase(page, 'done', 180_000);
+    expect(await text(page, 'machine-message')).toMatch(/^done: run OK: 10 lines done on Grbl; job [\d.]+ s after homing, \d+ G-code lines$/);
+    expect(await text(page, 'machine-line')).toBe('10 of 10');
+    await page.screenshot({ path: join(shots, 'machine-real-2-grbl-done.png') });
+    expect(errors).toEqual([]);
+    console.log(`studio-machine-real: Grbl 10 lines with a hold at line ${pausedAt}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
+  }, 240_000);
+});
