@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from './helpers/cli';
+import { repoRoot, tempDir } from './helpers/cli';
 import type { PlanEvent } from '../host/studio/protocol';
 
 export interface RunningStudio {
@@ -10,9 +10,13 @@ export interface RunningStudio {
   stop(): Promise<number | null>;
 }
 
+let testStateDir: string | undefined;
+
 /** Start the built CLI's `hookline studio` on a free port; resolves with the address it prints. */
 export function startStudio(args: string[] = []): Promise<RunningStudio> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'studio', '--port', '0', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The studio's state (the machine's run, the simulated machine's record) in a temp directory of this test file, not ~/.local/state.
+  const env = { ...process.env, HOOKLINE_STUDIO_STATE: process.env.HOOKLINE_STUDIO_STATE ?? (testStateDir ??= tempDir('hookline-studio-state-')) };
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/hookline.js'), 'studio', '--port', '0', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

@@ -25,7 +25,6 @@ const whyFirmata = why ?? bridgeUnavailable('Firmata', FIRMATA_HEX);
 if (why) console.warn(`note: ${why}`);
 else if (whyFirmata) console.warn(`note: ${whyFirmata}`);
 
-const attr = (page: Page, name: string) => page.locator('[data-testid=machine-panel]').getAttribute(name);
 const text = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).textContent();
 const lineOf = async (page: Page) => Number(await page.locator('[data-testid=machine-runview]').getAttribute('data-line'));
 const waitPhase = (page: Page, phase: string, timeout = 120_000) =>
@@ -110,14 +109,47 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
     // The bridge counts mm from the switch side, as the profile's machine mm (= Grbl's work mm) do.
     expect(Math.abs(nozzle[0] + origin[0] - held1.axes.x.posMm)).toBeLessThan(0.1);
     expect(Math.abs(nozzle[1] + origin[1] - held1.axes.y.posMm)).toBeLessThan(0.1);
-    await page.screenshot({ path: join(shots, 'machine-real-1-grbl-held.png') });
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-1-grbl-held.png') });
 
     await page.click('[data-testid=machine-resume]');
     await waitPhase(page, 'done', 180_000);
     expect(await text(page, 'machine-message')).toMatch(/^done: run OK: 10 lines done on Grbl; job [\d.]+ s after homing, \d+ G-code lines$/);
     expect(await text(page, 'machine-line')).toBe('10 of 10');
-    await page.screenshot({ path: join(shots, 'machine-real-2-grbl-done.png') });
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-2-grbl-done.png') });
     expect(errors).toEqual([]);
     console.log(`studio-machine-real: Grbl 10 lines with a hold at line ${pausedAt}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
   }, 240_000);
+
+  it.skipIf(whyFirmata !== null)('Johnny-Five on ConfigurableFirmata 3.4: connect (the Firmata handshake) and home from the page; every switch reached, the runtime on the host', async () => {
+    const t0 = Date.now();
+    await studio?.stop();
+    await bridge?.stop();
+    // As run-firmata.sh wires it (firmata-real.test.ts), at real time; powered on near the switches, so homing is short.
+    bridge = await startBridge({
+      hex: FIRMATA_HEX, work: dir, name: 'firmata', extra: ['-r', '1'],
+      axes: ['x,2,5,9,20,min,30,high,700', 'y,3,6,10,20,min,30,high,700', 'z,4,7,11,400,max,25,high,30'],
+    });
+    process.env.HOOKLINE_STUDIO_SERIAL = bridge.pty;
+    studio = await startStudio();
+    await page.goto(studio.url);
+    await page.selectOption('[data-testid=machine-target]', 'johnny-five');
+    await expect.poll(() => page.locator(`[data-testid=machine-port] option[value="${bridge!.pty}"]`).count()).toBe(1);
+    await page.selectOption('[data-testid=machine-port]', bridge.pty);
+    await page.selectOption('[data-testid=machine-profile]', 'ref-gantry');
+    await page.click('[data-testid=machine-connect]');
+    await waitConnected(page);
+    expect(await text(page, 'machine-message')).toMatch(/^connected to .*\.pty \(HOOKLINE_STUDIO_SERIAL\) \(ConfigurableFirmata 3\.4\); Home and Run open the board again/);
+    await page.click('[data-testid=machine-home]');
+    await expect.poll(() => text(page, 'machine-message'), { timeout: 120_000 }).toMatch(/^homed: homed in [\d.]+ s; the machine is at its home position/);
+    expect(await text(page, 'machine-status')).toMatch(/· device idle, homed$/);
+    await sleep(1200); // the bridge rewrites its status file every ~0.5 s wall
+    const st = bridge.status()!;
+    for (const a of ['x', 'y', 'z']) {
+      expect(st.axes[a].presses, a).toBeGreaterThan(0);
+      expect(st.axes[a].endstop, a).toBe(false); // backed off the switch
+    }
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-3-firmata-homed.png') });
+    expect(errors).toEqual([]);
+    console.log(`studio-machine-real: Johnny-Five connect and home: ${((Date.now() - t0) / 1000).toFixed(1)} s wall; at ${['x', 'y', 'z'].map((a) => `${a} ${st.axes[a].posMm} mm`).join(', ')}`);
+  }, 180_000);
 });

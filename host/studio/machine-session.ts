@@ -12,7 +12,7 @@
  * Resume starts a new HostSession with `resume`, which continues at the line the device stored.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,57 @@ export interface MachineRoutes {
 export function studioStateDir(): string {
   if (process.env.HOOKLINE_STUDIO_STATE) return process.env.HOOKLINE_STUDIO_STATE;
   return join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'hookline', 'studio');
+}
+
+/**
+ * One studio per state directory: STATE/studio.lock holds its pid (created exclusively). A second
+ * studio on the same directory stops with one line; a lock whose studio is gone (killed, crashed)
+ * is taken over. Returns the release.
+ */
+export function lockStateDir(stateDir: string): () => void {
+  const file = join(stateDir, 'studio.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      const release = () => {
+        try {
+          if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
+        } catch {
+          // already gone
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new UserError(`studio: cannot lock the state directory ${stateDir} (${code ?? (e as Error).message}); set HOOKLINE_STUDIO_STATE to a directory this user can write`);
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(file, 'utf8').trim());
+    } catch {
+      continue; // released meanwhile
+    }
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && studioAlive(pid)) {
+      throw new UserError(`studio: another hookline studio (pid ${pid}) uses the state directory ${stateDir} (its machine run and simulated machine); stop it, or start this one with its own: HOOKLINE_STUDIO_STATE=DIR hookline studio`);
+    }
+    rmSync(file, { force: true }); // that studio is gone: its lock is stale
+  }
+  throw new UserError(`studio: cannot lock the state directory ${stateDir} (its studio.lock keeps changing); start this one with its own: HOOKLINE_STUDIO_STATE=DIR hookline studio`);
+}
+
+/** The process is alive and (where /proc says) a hookline studio, not a reused pid. */
+function studioAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('studio');
+  } catch {
+    return true; // no /proc: alive is enough
+  }
 }
 
 const BAUD = 115200;
@@ -136,6 +187,7 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 export function startMachine(o: MachineOptions): MachineRoutes {
   const stateDir = o.stateDir;
   mkdirSync(stateDir, { recursive: true });
+  const unlock = lockStateDir(stateDir);
   const runFile = join(stateDir, 'machine-run.json');
 
   const state: MachineState = {
@@ -541,7 +593,8 @@ export function startMachine(o: MachineOptions): MachineRoutes {
         say: (text) => {
           if (ctl !== job) return;
           if (r.phase === 'starting' && / homed in /.test(text)) r.phase = 'running';
-          state.message = { text, error: false };
+          // The terminal's keys are the page's buttons.
+          state.message = { text: text.replace(/; keys: .*$/, '').replace(/; r resumes$/, '; press Resume to continue'), error: false };
           changed();
         },
       },
@@ -1053,6 +1106,7 @@ export function startMachine(o: MachineOptions): MachineRoutes {
       link = null;
       if (l) await l.close();
       if (!unfinished) dropSim();
+      unlock();
     },
   };
 }
