@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -11,8 +11,8 @@ import { startStudio, type RunningStudio } from './studio-helpers';
 // the page chooses the target, the studio runs the CLI's own code (runGrbl, runJohnnyFive) on a port
 // it was offered by HOOKLINE_STUDIO_SERIAL — a pty of the simavr bridge, where stock Grbl 1.1h or
 // ConfigurableFirmata 3.4 runs on a cycle-accurate simulated Uno (../shared/realchips/avr).
-// Grbl: a 10-line plan on ref-gantry to done with a feed hold and a resume, the nozzle drawn where
-// Grbl reports it, the board's own step counts still while held. Johnny-Five: connect and home
+// Grbl: 10 lines of a plan on ref-gantry with a feed hold and a resume (the board's own step counts
+// still while held, the nozzle drawn where Grbl reports it), a power cut, then Resume to done. Johnny-Five: connect and home
 // (a run takes minutes of real time on the real-time bridge: test/firmata-real.test.ts runs one
 // from the CLI). Screenshots: test-artifacts/studio/machine-real-*.png.
 const CHROMIUM = '/usr/bin/chromium';
@@ -61,10 +61,18 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
     }
   });
 
-  it('Grbl 1.1h: connect (writing the profile\'s settings), run a 10-line plan to done with a feed hold and a resume; the nozzle where Grbl reports it', async () => {
+  it('Grbl 1.1h: connect (writing the profile\'s settings), run 10 lines of a plan with a feed hold and a resume, a power cut, then Resume to done; the nozzle where Grbl reports it', async () => {
     const t0 = Date.now();
+    // The controller's port as the studio is offered it: one path (a symlink to the bridge's pty),
+    // as a USB adapter keeps its /dev/serial/by-id name when the board is powered again.
+    const port = join(dir, 'controller');
+    const plugIn = (b: Bridge) => {
+      rmSync(port, { force: true });
+      symlinkSync(realpathSync(b.pty), port);
+    };
     bridge = await startGrblBridge(dir, join(dir, 'grbl.eeprom'), [20, 20, 25]);
-    process.env.HOOKLINE_STUDIO_SERIAL = bridge.pty;
+    plugIn(bridge);
+    process.env.HOOKLINE_STUDIO_SERIAL = port;
     studio = await startStudio();
     await page.goto(studio.url);
     await page.selectOption('[data-testid=machine]', 'ref-gantry');
@@ -73,15 +81,15 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
     await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100', null, { timeout: 60_000 });
 
     await page.selectOption('[data-testid=machine-target]', 'grbl');
-    await expect.poll(() => page.locator(`[data-testid=machine-port] option[value="${bridge!.pty}"]`).count()).toBe(1);
+    await expect.poll(() => page.locator(`[data-testid=machine-port] option[value="${port}"]`).count()).toBe(1);
     // The simulated machine is a hookline device: not offered for a G-code controller.
     expect(await page.locator('[data-testid=machine-port] option[value=sim]').count()).toBe(0);
-    await page.selectOption('[data-testid=machine-port]', bridge.pty);
+    await page.selectOption('[data-testid=machine-port]', port);
     await page.selectOption('[data-testid=machine-profile]', 'ref-gantry');
     await page.check('[data-testid=machine-apply-settings]');
     await page.click('[data-testid=machine-connect]');
     await waitConnected(page);
-    expect(await text(page, 'machine-message')).toMatch(/^connected to .*\.pty \(HOOKLINE_STUDIO_SERIAL\) \(Grbl 1\.1h\.\d+ at 115200 baud\)/);
+    expect(await text(page, 'machine-message')).toMatch(/^connected to .*\/controller \(HOOKLINE_STUDIO_SERIAL\) \(Grbl 1\.1h\.\d+ at 115200 baud\)/);
 
     // The plan's first 10 lines: simavr runs the Uno near real time, and 100 lines take minutes.
     await page.fill('[data-testid=machine-first-lines]', '10');
@@ -112,12 +120,38 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
     await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-1-grbl-held.png') });
 
     await page.click('[data-testid=machine-resume]');
+    await page.waitForFunction((n) => {
+      const v = document.querySelector('[data-testid=machine-runview]');
+      return document.querySelector('[data-testid=machine-panel]')?.dataset.phase === 'running' && Number(v?.dataset.line) >= n;
+    }, pausedAt + 2, { timeout: 120_000 });
+    // A power cut: the board goes off (its EEPROM kept), its port with it.
+    await bridge.stop();
+    const cut = bridge.status()!;
+    await waitPhase(page, 'interrupted', 60_000);
+    const gone = /^(?:the controller disconnected|Grbl stopped answering) at line (\d+) of 10.*; plug it in again, connect and press Resume to re-home and continue at line (\d+) of 10$/.exec((await text(page, 'machine-message'))!);
+    expect(gone, (await text(page, 'machine-message'))!).not.toBeNull();
+    expect(Number(gone![1])).toBeGreaterThanOrEqual(pausedAt + 1);
+    expect(await page.locator('[data-testid=machine-panel]').getAttribute('data-connection')).toBe('off');
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-2-grbl-power-cut.png') });
+
+    // Power on where the machine stood; connect again and Resume: re-homed, the first hook not certainly wound.
+    bridge = await startGrblBridge(dir, join(dir, 'grbl.eeprom'), [cut.axes.x.posMm, cut.axes.y.posMm, cut.axes.z.posMm]);
+    plugIn(bridge);
+    await page.click('[data-testid=machine-refresh]');
+    await page.selectOption('[data-testid=machine-port]', port);
+    await page.click('[data-testid=machine-connect]');
+    await waitConnected(page);
+    expect(await text(page, 'machine-message')).toMatch(/; press Resume to re-home and continue the run at the first hook not certainly wound$/);
+    await page.click('[data-testid=machine-resume]');
     await waitPhase(page, 'done', 180_000);
-    expect(await text(page, 'machine-message')).toMatch(/^done: run OK: 10 lines done on Grbl; job [\d.]+ s after homing, \d+ G-code lines$/);
+    const done = /^done: run OK: 10 lines done on Grbl \(resumed at line (\d+)\); job [\d.]+ s after homing, \d+ G-code lines$/.exec((await text(page, 'machine-message'))!);
+    expect(done, (await text(page, 'machine-message'))!).not.toBeNull();
+    // The CLI counts "continue at line N" from the last line done and "resumed at line K" by hooks wound: K = N + 1.
+    expect(Number(done![1])).toBe(Number(gone![2]) + 1);
     expect(await text(page, 'machine-line')).toBe('10 of 10');
-    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-2-grbl-done.png') });
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-3-grbl-done.png') });
     expect(errors).toEqual([]);
-    console.log(`studio-machine-real: Grbl 10 lines with a hold at line ${pausedAt}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
+    console.log(`studio-machine-real: Grbl 10 lines with a hold at line ${pausedAt}, a power cut at line ${gone![1]}, resumed at hook ${done![1]}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
   }, 240_000);
 
   it.skipIf(whyFirmata !== null)('Johnny-Five on ConfigurableFirmata 3.4: connect (the Firmata handshake) and home from the page; every switch reached, the runtime on the host', async () => {
@@ -148,7 +182,7 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
       expect(st.axes[a].presses, a).toBeGreaterThan(0);
       expect(st.axes[a].endstop, a).toBe(false); // backed off the switch
     }
-    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-3-firmata-homed.png') });
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-4-firmata-homed.png') });
     expect(errors).toEqual([]);
     console.log(`studio-machine-real: Johnny-Five connect and home: ${((Date.now() - t0) / 1000).toFixed(1)} s wall; at ${['x', 'y', 'z'].map((a) => `${a} ${st.axes[a].posMm} mm`).join(', ')}`);
   }, 180_000);
