@@ -4,20 +4,31 @@ import { UserError } from './errors';
 import { commandHelp, overviewHelp } from './help';
 import { packageRoot } from './package-root';
 import type { Command } from './commands/command';
-import { planCommand } from './commands/plan';
-import { encodeCommand, decodeCommand, inspectCommand } from './commands/stream';
-import { simCommand } from './commands/sim';
-import { estimateCommand } from './commands/estimate';
-import { scoreCommand } from './commands/score';
-import { gcodeCommand } from './commands/gcode';
-import { runCommand } from './commands/run';
-import { deviceCommand } from './commands/device';
-import { instructionsCommand } from './commands/instructions';
-import { flashCommand } from './commands/flash';
-import { hilCommand } from './commands/hil';
-import { studioCommand } from './commands/studio';
+/**
+ * Every command, in the order `hookline help` lists them, each loaded only when it runs (or for
+ * the help): `hookline plan` does not load serialport, Firmata, pdfkit or the machine-profile schema.
+ */
+const COMMANDS: [string, () => Promise<Command>][] = [
+  ['plan', async () => (await import('./commands/plan')).planCommand],
+  ['score', async () => (await import('./commands/score')).scoreCommand],
+  ['encode', async () => (await import('./commands/stream')).encodeCommand],
+  ['decode', async () => (await import('./commands/stream')).decodeCommand],
+  ['inspect', async () => (await import('./commands/stream')).inspectCommand],
+  ['sim', async () => (await import('./commands/sim')).simCommand],
+  ['estimate', async () => (await import('./commands/estimate')).estimateCommand],
+  ['gcode', async () => (await import('./commands/gcode')).gcodeCommand],
+  ['instructions', async () => (await import('./commands/instructions')).instructionsCommand],
+  ['run', async () => (await import('./commands/run')).runCommand],
+  ['device', async () => (await import('./commands/device')).deviceCommand],
+  ['hil', async () => (await import('./commands/hil')).hilCommand],
+  ['flash', async () => (await import('./commands/flash')).flashCommand],
+  ['studio', async () => (await import('./commands/studio')).studioCommand],
+];
 
-export const commands: Command[] = [planCommand, scoreCommand, encodeCommand, decodeCommand, inspectCommand, simCommand, estimateCommand, gcodeCommand, instructionsCommand, runCommand, deviceCommand, hilCommand, flashCommand, studioCommand];
+/** Every command, loaded. */
+export function loadCommands(): Promise<Command[]> {
+  return Promise.all(COMMANDS.map(([, load]) => load()));
+}
 
 /** package.json's version. */
 export function version(): string {
@@ -41,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? rest[0] : undefined;
+    const commands = await loadCommands();
     const about = topic === undefined ? undefined : commands.find((c) => c.name === topic);
     if (topic !== undefined && !about) {
       process.stderr.write(`hookline: unknown command '${topic}'; run 'hookline help' for the list\n`);
@@ -50,9 +62,10 @@ export async function main(argv: string[]): Promise<number> {
     (name === undefined ? process.stderr : process.stdout).write(about ? commandHelp(about) : overviewHelp(commands, version()));
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === name);
+  const load = COMMANDS.find(([n]) => n === name)?.[1];
   try {
-    if (!command) throw new UserError(`unknown command '${name}'; run 'hookline help' for the list`);
+    if (!load) throw new UserError(`unknown command '${name}'; run 'hookline help' for the list`);
+    const command = await load();
     if (asksForHelp(rest)) {
       process.stdout.write(commandHelp(command));
       return 0;

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsedFlags } from '../host/args';
-import { commands } from '../host/cli';
+import { loadCommands } from '../host/cli';
 import { UserError } from '../host/errors';
 import { COMMAND_DOCS, docFlags } from '../host/help';
 import { parsePlanArgs } from '../host/commands/plan';
 import { repoRoot, runCli } from './helpers/cli';
 
+const commands = await loadCommands();
 const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
 
 describe('hookline help, --help and --version', () => {
