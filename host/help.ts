@@ -1,6 +1,6 @@
 import type { Command } from './commands/command';
 import type { FlagSpec } from './args';
-import { MAX_PLAN_HOOKS, MAX_PLAN_LINES, MAX_THREAD_MM } from './plan/load';
+import { MAX_PLAN_HOOKS, MAX_PLAN_LINES, MAX_THREAD_MM } from './plan/limits';
 
 /**
  * Per-command help: what each argument and option means, its unit, default and range. The one

@@ -10,7 +10,7 @@ import { renderFormingGif } from '../plan/gif';
 import { makeMonoPlan, threadLengthMm, type MonoOptions } from '../plan/make';
 import { coveragePng } from '../plan/render';
 import { planToJson } from '../plan/write';
-import { MAX_PLAN_LINES, MAX_THREAD_MM } from '../plan/load';
+import { MAX_PLAN_LINES, MAX_THREAD_MM } from '../plan/limits';
 import { warn } from '../warnings';
 import type { Command } from './command';
 

@@ -1,4 +1,4 @@
-import { MAX_PLAN_LINES } from '../plan/load';
+import { MAX_PLAN_LINES } from '../plan/limits';
 import { encodeStream, type StreamOp } from '../../shared/stream/encoder';
 import { DecoderField, StreamDecoder } from '../../shared/stream/decoder';
 import { streamPalette } from '../../shared/stream/palette';
