@@ -114,12 +114,15 @@ function planMedian(image: string, dir: string, extra: string[]): Timed & { plan
   return { plan: JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')), wallS: walls[Math.floor(RUNS / 2)], peakMb: Math.max(...runs.map((r) => r.peakMb)) };
 }
 
-/** The reference planner on this machine (CALLUM_REPO), mono: median wall and largest peak of RUNS runs. */
-function referenceTimed(image: string): Timed | null {
+/** The reference's colour settings (../shared/bench/reference-runner/README.md), the bench's PALETTE as RGB. */
+const REFERENCE_COLOUR = ['--palette', '0,0,0;208,128,60;90,110,140', '--lines-per-color', '2500,1200,800', '--group-orders', '4'];
+
+/** The reference planner on this machine (CALLUM_REPO), mono (or colour, with REFERENCE_COLOUR): median wall and largest peak of RUNS runs. */
+function referenceTimed(image: string, extra: string[] = []): Timed | null {
   const repo = process.env.CALLUM_REPO;
   if (!withReference || !repo) return null;
   const runs = Array.from({ length: RUNS }, () =>
-    timed('/usr/bin/python3', [join(BENCH, 'reference-runner/run_callum.py'), image, '--hooks', '160', '--lines', '3000', '--x', '600', '--step-size', '1.0', '--darkness', '0.12', '--out', join(out, 'ref.json')], { ...process.env, CALLUM_REPO: repo }),
+    timed('/usr/bin/python3', [join(BENCH, 'reference-runner/run_callum.py'), image, '--hooks', '160', '--lines', '3000', '--x', '600', '--step-size', '1.0', '--darkness', '0.12', ...extra, '--out', join(out, 'ref.json')], { ...process.env, CALLUM_REPO: repo }),
   );
   const walls = runs.map((r) => r.wallS).sort((a, b) => a - b);
   return { wallS: walls[Math.floor(RUNS / 2)], peakMb: Math.max(...runs.map((r) => r.peakMb)) };
@@ -192,6 +195,8 @@ for (const name of ['chelsea', 'coffee']) {
   const s = await scoreMetric(run.plan, image);
   const ref = reference.colour_rmse[name];
   console.log(`${name.padEnd(8)} ${f3(s.rmse)}  ${f3(ref)}  ${f3(s.rmse / ref)}  ${f3(s.rmseView)}  ${run.wallS.toFixed(2).padStart(6)}  ${run.peakMb.toFixed(0).padStart(7)}`);
+  const rt = referenceTimed(image, REFERENCE_COLOUR);
+  if (rt) console.log(`         reference planner side by side: ${rt.wallS.toFixed(2)} s, ${rt.peakMb.toFixed(0)} MB -> hookline ${(rt.wallS / run.wallS).toFixed(1)} x faster, ${(rt.peakMb / run.peakMb).toFixed(1)} x less memory`);
 }
 
 // Images nobody tuned on (drawn here, deterministic).
