@@ -322,6 +322,19 @@ describe('hookline studio server', () => {
     const inspect = runCli(['instructions', join(dir, 'plan.json'), '-o', join(dir, 'instr')]);
     expect(inspect.stderr).toBe('');
     expect(inspect.stdout).toMatch(/^wrote .*instructions\.html .* 900 lines/);
+    // Lines per colour instead of a total; a mono plan by the chord-set method.
+    const budgets = await planEvents(base, { image: img.id, flags: { colors: '2', 'lines-per-color': '300,100' } }, undefined, true);
+    const byColour = budgets.events.find((e) => e.type === 'done');
+    if (!byColour || byColour.type !== 'done') throw new Error(`no plan: ${JSON.stringify(budgets.events.at(-1))}`);
+    expect([0, 1].map((c) => byColour.lines.filter((l) => l[0] === c).length)).toEqual([300, 100]);
+    const set = await planEvents(base, { image: img.id, flags: { lines: '400', method: 'set' } }, undefined, true);
+    const bySet = set.events.find((e) => e.type === 'done');
+    if (!bySet || bySet.type !== 'done') throw new Error(`no plan: ${JSON.stringify(set.events.at(-1))}`);
+    expect(bySet.lines.length).toBe(400);
+    expect(set.events.some((e) => e.type === 'lines')).toBe(true);
+    const badMethod = await planEvents(base, { image: img.id, flags: { method: 'tree' } });
+    expect(badMethod.status).toBe(400);
+    expect(badMethod.error).toMatch(/^--method: 'tree' is not a planning method/);
   });
 });
 

@@ -84,6 +84,7 @@ const CONTROLS: Control[] = [
   { flag: 'colors', label: 'Colours', kind: 'range', min: 2, max: 8, step: 1, colour: true, title: 'thread colours picked from the photo' },
   { flag: 'palette', label: 'Palette', kind: 'text', colour: true, placeholder: 'picked from the photo', title: 'your own thread colours: #rrggbb, comma-separated (replaces Colours)' },
   { flag: 'background', label: 'Board colour', kind: 'color', colour: true, title: 'the board under the threads' },
+  { flag: 'lines-per-color', label: 'Lines per colour', kind: 'text', colour: true, placeholder: 'Lines, split by share', title: 'lines for each colour in palette order, e.g. 2500,1200,800 (replaces Lines)' },
   { flag: 'groups', label: 'Groups per colour', kind: 'range', min: 1, max: 12, step: 1, colour: true, title: 'each colour strung in this many groups, taking turns' },
   { flag: 'board-mm', label: 'Board', kind: 'number', min: 50, max: 5000, step: 10, unit: 'mm', machine: true, title: 'board width and height' },
   { flag: 'frame', label: 'Frame', kind: 'select', options: [['circle', 'circle'], ['rect', 'rectangle']], machine: true, title: 'shape the hooks are laid out on' },
@@ -92,6 +93,7 @@ const CONTROLS: Control[] = [
   { flag: 'flanks', label: 'Winding', kind: 'select', options: [['2', 'round each hook (2 flanks)'], ['1', 'hook centres']], title: '2: threads touch each hook on a chosen side' },
   { flag: 'min-gap', label: 'Min gap', kind: 'number', min: 1, max: 1000, step: 1, placeholder: '5 % of hooks', unit: 'hooks', title: 'never join hooks closer than this' },
   { flag: 'passes', label: 'Passes', kind: 'range', min: 0, max: 5, step: 1, mono: true, title: 'improvement passes over the finished path (slower)' },
+  { flag: 'method', label: 'Method', kind: 'select', options: [['path', 'along the thread (fast)'], ['set', 'chords first, then one thread (~1 % better, 3–5× slower)']], mono: true, title: 'path: greedy along the thread; set: choose the chords anywhere on the board, then thread them' },
   { flag: 'seed', label: 'Seed', kind: 'number', min: 0, max: 4294967295, step: 1, title: 'the same photo, options and seed give the same plan' },
 ];
 
@@ -179,6 +181,7 @@ function App() {
       if (v !== undefined && v !== '') out[c.flag] = v;
     }
     if (colour && out.palette) delete out.colors;
+    if (colour && out['lines-per-color']) delete out.lines; // the CLI takes one or the other
     // The colour layers' round order (web/layers.tsx; kept as 1-based colours, top first) becomes
     // --order: the round repeated once per group. A palette of another size drops it.
     if (colour && flags.order) {

@@ -11,7 +11,7 @@ export type PlanFlags = Partial<Record<PlanFlagName, string>>;
  * server never opens a path the page gives) and not -o or --quiet (the server keeps results in memory).
  */
 export const PLAN_FLAG_NAMES = [
-  'hooks', 'lines', 'board-mm', 'thread-mm', 'frame', 'min-gap', 'flanks', 'hook-mm', 'contrast', 'gamma', 'passes', 'seed',
+  'hooks', 'lines', 'board-mm', 'thread-mm', 'frame', 'min-gap', 'flanks', 'hook-mm', 'contrast', 'gamma', 'passes', 'method', 'seed',
   'palette', 'colors', 'background', 'lines-per-color', 'groups', 'order',
 ] as const;
 export type PlanFlagName = (typeof PLAN_FLAG_NAMES)[number];
