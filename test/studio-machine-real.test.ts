@@ -12,9 +12,8 @@ import { startStudio, type RunningStudio } from './studio-helpers';
 // it was offered by HOOKLINE_STUDIO_SERIAL — a pty of the simavr bridge, where stock Grbl 1.1h or
 // ConfigurableFirmata 3.4 runs on a cycle-accurate simulated Uno (../shared/realchips/avr).
 // Grbl: 10 lines of a plan on ref-gantry with a feed hold and a resume (the board's own step counts
-// still while held, the nozzle drawn where Grbl reports it), a power cut, then Resume to done. Johnny-Five: connect and home
-// (a run takes minutes of real time on the real-time bridge: test/firmata-real.test.ts runs one
-// from the CLI). Screenshots: test-artifacts/studio/machine-real-*.png.
+// still while held, the nozzle drawn where Grbl reports it), a power cut, then Resume to done. Johnny-Five: connect, home and a
+// 1-line run with a pause (the bridge runs at real time: each line takes ~15 s). Screenshots: test-artifacts/studio/machine-real-*.png.
 const CHROMIUM = '/usr/bin/chromium';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare const document: any;
@@ -27,10 +26,24 @@ else if (whyFirmata) console.warn(`note: ${whyFirmata}`);
 
 const text = (page: Page, id: string) => page.locator(`[data-testid=${id}]`).textContent();
 const lineOf = async (page: Page) => Number(await page.locator('[data-testid=machine-runview]').getAttribute('data-line'));
-const waitPhase = (page: Page, phase: string, timeout = 120_000) =>
-  page.waitForFunction((p) => document.querySelector('[data-testid=machine-panel]')?.dataset.phase === p, phase, { timeout });
-const waitConnected = (page: Page) =>
-  page.waitForFunction(() => document.querySelector('[data-testid=machine-panel]')?.dataset.connection === 'connected', null, { timeout: 60_000 });
+/** Where the page is, for a timeout's message: the run's phase, line, status and messages. */
+const where = (page: Page) => page.evaluate(() => ['machine-phase', 'machine-line', 'machine-status', 'machine-message', 'machine-error']
+  .map((id) => `${id}: ${document.querySelector(`[data-testid=${id}]`)?.textContent ?? '-'}`).join('; '));
+/** Wait for the run's phase; on a timeout the error says where the page is (its phase and messages). */
+const waitPhase = async (page: Page, phase: string, timeout = 120_000) => {
+  try {
+    await page.waitForFunction((p) => document.querySelector('[data-testid=machine-panel]')?.dataset.phase === p, phase, { timeout });
+  } catch (e) {
+    throw new Error(`waiting for phase ${phase}: ${(e as Error).message.split('\n')[0]}; the page: ${await where(page)}`);
+  }
+};
+const waitConnected = async (page: Page) => {
+  try {
+    await page.waitForFunction(() => document.querySelector('[data-testid=machine-panel]')?.dataset.connection === 'connected', null, { timeout: 60_000 });
+  } catch (e) {
+    throw new Error(`waiting to connect: ${(e as Error).message.split('\n')[0]}; the page: ${await where(page)}`);
+  }
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr Uno), in headless Chromium', () => {
@@ -40,7 +53,7 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
   let browser: Browser;
   let page: Page;
   const errors: string[] = [];
-  const oldEnv = { serial: process.env.HOOKLINE_STUDIO_SERIAL, state: process.env.HOOKLINE_STUDIO_STATE };
+  const oldEnv = { serial: process.env.HOOKLINE_STUDIO_SERIAL, state: process.env.HOOKLINE_STUDIO_STATE, firmata: process.env.HOOKLINE_FIRMATA_TIMEOUT_S };
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     process.env.HOOKLINE_STUDIO_STATE = join(dir, 'state');
@@ -55,8 +68,10 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
       await studio?.stop();
       await bridge?.stop();
     } finally {
-      process.env.HOOKLINE_STUDIO_SERIAL = oldEnv.serial;
-      process.env.HOOKLINE_STUDIO_STATE = oldEnv.state;
+      const restore = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+      restore('HOOKLINE_STUDIO_SERIAL', oldEnv.serial);
+      restore('HOOKLINE_STUDIO_STATE', oldEnv.state);
+      restore('HOOKLINE_FIRMATA_TIMEOUT_S', oldEnv.firmata);
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -154,7 +169,7 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
     console.log(`studio-machine-real: Grbl 10 lines with a hold at line ${pausedAt}, a power cut at line ${gone![1]}, resumed at hook ${done![1]}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
   }, 240_000);
 
-  it.skipIf(whyFirmata !== null)('Johnny-Five on ConfigurableFirmata 3.4: connect (the Firmata handshake) and home from the page; every switch reached, the runtime on the host', async () => {
+  it.skipIf(whyFirmata !== null)('Johnny-Five on ConfigurableFirmata 3.4: connect (the Firmata handshake), home (every switch reached), then a 1-line run with a pause and a resume to done; the runtime on the host', async () => {
     const t0 = Date.now();
     await studio?.stop();
     await bridge?.stop();
@@ -164,6 +179,8 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
       axes: ['x,2,5,9,20,min,30,high,700', 'y,3,6,10,20,min,30,high,700', 'z,4,7,11,400,max,25,high,30'],
     });
     process.env.HOOKLINE_STUDIO_SERIAL = bridge.pty;
+    // The Firmata handshake's limit (8 s by default): this machine also runs the real-time Uno and Chromium.
+    process.env.HOOKLINE_FIRMATA_TIMEOUT_S = '20';
     studio = await startStudio();
     await page.goto(studio.url);
     await page.selectOption('[data-testid=machine-target]', 'johnny-five');
@@ -183,7 +200,35 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
       expect(st.axes[a].endstop, a).toBe(false); // backed off the switch
     }
     await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-4-firmata-homed.png') });
+
+    // Run the plan's first line, with a pause while the runtime moves (it stops at the next safe point:
+    // the end of the piece of path it has planned). A board that did not reset when its port opened
+    // (this one) gets a Firmata system reset first; without it this run crawled (machine-firmata.ts).
+    await page.locator('[data-flag=lines]').fill('100');
+    await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
+    await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100', null, { timeout: 60_000 });
+    await page.fill('[data-testid=machine-first-lines]', '1');
+    await page.click('[data-testid=machine-run]');
+    await waitPhase(page, 'running', 120_000);
+    await page.click('[data-testid=machine-pause]');
+    const tp = Date.now();
+    await waitPhase(page, 'paused', 90_000);
+    console.log(`studio-machine-real: Johnny-Five paused ${((Date.now() - tp) / 1000).toFixed(1)} s after Pause`);
+    const pausedAt = await lineOf(page);
+    await sleep(1200);
+    const held0 = bridge.status()!;
+    await sleep(1500);
+    const held1 = bridge.status()!;
+    expect(held1.simSeconds).toBeGreaterThan(held0.simSeconds);
+    for (const a of ['x', 'y', 'z']) expect(held1.axes[a].steps, a).toBe(held0.axes[a].steps);
+    expect((await page.locator('[data-testid=machine-runview]').getAttribute('data-nozzle'))!.split(',').map(Number)).toHaveLength(2);
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-5-firmata-paused.png') });
+    await page.click('[data-testid=machine-resume]');
+    await waitPhase(page, 'done', 180_000);
+    expect(await text(page, 'machine-message')).toMatch(/^done: all 1 lines done on the Firmata board; homing [\d.]+ s, job [\d.]+ s$/);
+    expect(await text(page, 'machine-line')).toBe('1 of 1');
+    await page.locator('[data-testid=machine-panel]').screenshot({ path: join(shots, 'machine-real-6-firmata-done.png') });
     expect(errors).toEqual([]);
-    console.log(`studio-machine-real: Johnny-Five connect and home: ${((Date.now() - t0) / 1000).toFixed(1)} s wall; at ${['x', 'y', 'z'].map((a) => `${a} ${st.axes[a].posMm} mm`).join(', ')}`);
-  }, 180_000);
+    console.log(`studio-machine-real: Johnny-Five connect, home (at ${['x', 'y', 'z'].map((a) => `${a} ${st.axes[a].posMm} mm`).join(', ')}), 1 line with a pause at line ${pausedAt}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
+  }, 240_000);
 });

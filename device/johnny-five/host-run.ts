@@ -29,9 +29,10 @@ export interface JohnnyFiveRunOptions {
   pollMs?: number;
   /**
    * The operator's pause / resume / abort (the studio's buttons): pause stops at the next safe point
-   * (PAUSED without a thread change: no colour is asked), abort decelerates and ends the run IDLE.
+   * (PAUSED without a thread change: no colour is asked), abort decelerates and ends the run IDLE;
+   * halt ends the feeder at once (the board is gone: nothing it could do reaches it).
    */
-  control?: (c: { pause(): boolean; resume(): boolean; abort(): boolean }) => void;
+  control?: (c: { pause(): boolean; resume(): boolean; abort(): boolean; halt(): void }) => void;
   /** Home, then resolve (IDLE) without running the stream. */
   homeOnly?: boolean;
 }
@@ -81,6 +82,7 @@ export async function runJohnnyFive(o: JohnnyFiveRunOptions): Promise<JohnnyFive
   let waiting = false;
   let operatorPaused = false;
   let aborted = false;
+  let halted = false;
   o.control?.({
     pause: () => (operatorPaused = rt.pause()),
     resume: () => {
@@ -92,17 +94,20 @@ export async function runJohnnyFive(o: JohnnyFiveRunOptions): Promise<JohnnyFive
       return false;
     },
     abort: () => (aborted = rt.abort()),
+    halt: () => {
+      halted = true;
+    },
   });
   const status = await new Promise<RuntimeStatus>((resolve) => {
     const timer = setInterval(() => {
-      if (waiting) return;
+      if (waiting && !halted) return;
       const s = rt.status();
       o.onTick?.(s);
       if (homedAt < 0 && s.state !== 2 && s.state !== 1) {
         homedAt = performance.now();
         if (o.onHomed) o.onHomed((homedAt - t0) / 1000);
       }
-      if (s.state === ST_ALARM || s.state === ST_DONE || (s.state === ST_IDLE && (aborted || o.homeOnly))) {
+      if (halted || s.state === ST_ALARM || s.state === ST_DONE || (s.state === ST_IDLE && (aborted || o.homeOnly))) {
         clearInterval(timer);
         resolve(s);
         return;

@@ -703,6 +703,7 @@ export function startMachine(o: MachineOptions): MachineRoutes {
       fj = null;
       if (homeOnly) {
         state.homing = false;
+        if (out.code === 3) Object.assign(state, { connection: 'off', device: null });
         return say(out.code === 0 ? `homed: ${out.message}; the machine is at its home position (each run homes again first)` : `homing failed: ${out.message}`, out.code !== 0);
       }
       r!.colourPrompt = null;
@@ -714,8 +715,9 @@ export function startMachine(o: MachineOptions): MachineRoutes {
         say(`done: ${out.message}`, false);
       } else {
         r!.phase = job.aborting ? 'aborted' : 'failed';
+        if (out.code === 3) Object.assign(state, { connection: 'off', device: null, homing: false });
         forgetRun();
-        say(job.aborting ? out.message : `${out.message}; the Firmata target keeps no resume point: fix it and Run again`, !job.aborting);
+        say(job.aborting || out.code === 3 ? out.message : `${out.message}; the Firmata target keeps no resume point: fix it and Run again`, !job.aborting);
       }
     });
   }
@@ -873,6 +875,9 @@ export function startMachine(o: MachineOptions): MachineRoutes {
       save(true);
       say('resumed', false);
       return;
+    }
+    if ((r.phase === 'interrupted' || r.phase === 'failed') && r.target === 'johnny-five') {
+      throw new Refusal(409, 'the Firmata target keeps no resume point (as hookline run --target johnny-five); press Forget run, then Run the plan again');
     }
     if ((r.phase === 'interrupted' || r.phase === 'failed') && isController(r.target)) {
       if (!saved || !streamBytes) throw new Refusal(409, 'this run is no longer kept; start it again with Run');
@@ -1083,6 +1088,14 @@ export function startMachine(o: MachineOptions): MachineRoutes {
       return true;
     },
     async close() {
+      const f = fj;
+      if (f) {
+        // The runtime runs in this process: stop the machine (decelerate, IDLE) before it goes.
+        if (!f.control?.abort()) f.control?.halt();
+        const until = Date.now() + 5000;
+        while (fj === f && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+        f.control?.halt();
+      }
       const c = ctl;
       if (c) {
         // As Ctrl-C on hookline run: a hold, then a reset; the resume point says where to go on.
