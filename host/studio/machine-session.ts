@@ -575,6 +575,8 @@ export function startMachine(o: MachineOptions): MachineRoutes {
           r.color = color;
           r.etaS = Number.isFinite(etaS) ? Math.round(etaS) : null;
           if (r.phase === 'starting') r.phase = 'running';
+          // Marlin reports no state while it streams: the page's own.
+          if (target === 'marlin' && state.device) state.device.state = r.phase === 'paused' ? 'paused' : 'running';
           changed();
           save();
         },
@@ -603,6 +605,7 @@ export function startMachine(o: MachineOptions): MachineRoutes {
       ctl = null;
       userPaused = false;
       r.colourPrompt = null;
+      if (target === 'marlin' && state.device) state.device.state = out.code === 0 ? 'idle' : 'stopped';
       if (out.code === 0) {
         r.phase = 'done';
         r.line = r.lineCount;
@@ -845,6 +848,7 @@ export function startMachine(o: MachineOptions): MachineRoutes {
       ctl.input.key('p');
       // Grbl: a feed hold decelerates (Hold:1), then stands (Hold:0). Marlin: no more lines are sent.
       r.phase = ctl.target === 'grbl' ? 'pausing' : 'paused';
+      if (ctl.target === 'marlin' && state.device) state.device.state = 'paused';
       save(true);
       changed();
       return;
