@@ -93,7 +93,9 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
     await page.selectOption('[data-testid=machine]', 'ref-gantry');
     await page.locator('[data-flag=lines]').fill('100');
     await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
-    await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100'
+      // and scored: the score's seconds of CPU are over before the controller's 5 s identify starts
+      && /^\d/.test(document.querySelector('[data-testid=rmse]')?.textContent ?? ''), null, { timeout: 60_000 });
 
     await page.selectOption('[data-testid=machine-target]', 'grbl');
     await expect.poll(() => page.locator(`[data-testid=machine-port] option[value="${port}"]`).count()).toBe(1);
@@ -206,7 +208,9 @@ describe.skipIf(why !== null)('studio: run the machine on real firmware (simavr 
     // (this one) gets a Firmata system reset first; without it this run crawled (machine-firmata.ts).
     await page.locator('[data-flag=lines]').fill('100');
     await page.setInputFiles('[data-testid=file]', join(repoRoot, 'examples/coffee.png'));
-    await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100'
+      // and scored: the score's seconds of CPU are over before the controller's 5 s identify starts
+      && /^\d/.test(document.querySelector('[data-testid=rmse]')?.textContent ?? ''), null, { timeout: 60_000 });
     await page.fill('[data-testid=machine-first-lines]', '1');
     await page.click('[data-testid=machine-run]');
     await waitPhase(page, 'running', 120_000);

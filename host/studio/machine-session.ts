@@ -1105,7 +1105,12 @@ export function startMachine(o: MachineOptions): MachineRoutes {
         // As Ctrl-C on hookline run: a hold, then a reset; the resume point says where to go on.
         c.closing = true;
         c.input.interrupt();
-        await Promise.race([c.over, new Promise((res) => setTimeout(res, 8000))]);
+        const ended = await Promise.race([c.over.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 5000))]);
+        // Not stopped yet (Marlin waits for its planned moves): Ctrl-C again, as the CLI's second one (Grbl: leave now; Marlin: M410 quick stop).
+        if (!ended) {
+          c.input.interrupt();
+          await Promise.race([c.over, new Promise((res) => setTimeout(res, 5000))]);
+        }
       }
       closed = true;
       clearInterval(timer);
