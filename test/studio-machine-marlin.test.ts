@@ -36,7 +36,7 @@ describe.skipIf(why !== null)('studio: the Marlin target (fake Marlin 2.1 on a p
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     pty = await ptyPair();
-    marlin = await fakeMarlinOnPort(pty.b, machine, { settings: 'profile', emergencyParser: true, speed: 20 });
+    marlin = await fakeMarlinOnPort(pty.b, machine, { settings: 'profile', emergencyParser: true, speed: 50 });
     process.env.HOOKLINE_STUDIO_SERIAL = pty.a;
     studio = await startStudio();
     const { chromium } = await import('playwright-core');
