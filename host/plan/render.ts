@@ -274,7 +274,7 @@ function rgbPng(spec: Drawable, rgb: Raster, frame: boolean): Buffer {
     for (let ch = 0; ch < 3; ch++) data[p * 4 + ch] = Math.round(rgb.data[p * 3 + ch] * shade * 255);
     data[p * 4 + 3] = 255;
   }
-  return PNG.sync.write({ width, height, data } as PNG, { colorType: 2 });
+  return PNG.sync.write({ width, height, data } as PNG); // RGBA, as the canvas wrote it
 }
 
 /** renderLinesPng for a hook sequence strung in one colour (colour 0 unless told). */
