@@ -109,4 +109,31 @@ describe.skipIf(why !== null)('studio: the Marlin target (fake Marlin 2.1 on a p
     expect(prompts.length).toBeGreaterThanOrEqual(1);
     for (const p of prompts) expect(p).toMatch(/^Thread colour [12] of 2, #[0-9a-f]{6}: tie it on, then continue\.Thread changed: continue$/);
   });
+
+  it('the studio stopped mid-run: it stops the controller (as Ctrl-C twice) and exits; restarted, Resume continues at the CLI\'s resume point', async () => {
+    await page.selectOption('[data-testid=mode]', 'mono');
+    await page.locator('[data-flag=lines]').fill('100');
+    await page.waitForFunction(() => document.querySelector('[data-testid=numbers]')?.dataset.done === '1' && document.querySelector('[data-testid=lines]')?.textContent === '100', null, { timeout: 60_000 });
+    await page.fill('[data-testid=machine-first-lines]', '30');
+    await page.click('[data-testid=machine-run]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=machine-runview]')?.dataset.count === '30' && document.querySelector('[data-testid=machine-panel]')?.dataset.phase === 'running'
+      && Number(document.querySelector('[data-testid=machine-runview]')?.dataset.line) >= 3, null, { timeout: 60_000 });
+    const port = new URL(studio.url).port;
+    const t0 = Date.now();
+    expect(await studio.stop()).toBe(0);
+    const stopS = (Date.now() - t0) / 1000;
+    studio = await startStudio(['--port', port]);
+    await page.waitForFunction(() => document.querySelector('[data-testid=machine-panel]')?.dataset.phase === 'interrupted', null, { timeout: 60_000 });
+    const at = /^the studio stopped during this run at line (\d+) of 30 on /.exec((await text(page, 'machine-message'))!);
+    expect(at, (await text(page, 'machine-message'))!).not.toBeNull();
+    await page.selectOption('[data-testid=machine-target]', 'marlin');
+    await page.selectOption('[data-testid=machine-port]', pty.a);
+    await page.click('[data-testid=machine-connect]');
+    await expect.poll(() => text(page, 'machine-message'), { timeout: 30_000 }).toMatch(/; press Resume to re-home and continue the run at the first hook not certainly wound$/);
+    const t1 = Date.now();
+    await page.click('[data-testid=machine-resume]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=machine-panel]')?.dataset.phase === 'done', null, { timeout: 120_000 });
+    console.log(`studio-machine-marlin: the studio stopped in ${stopS.toFixed(1)} s mid-run; resumed to done in ${((Date.now() - t1) / 1000).toFixed(1)} s (from ${Date.now() - t0} ms after the stop)`);
+    expect(await text(page, 'machine-message')).toMatch(/^done: run OK: 30 lines done on Marlin \(resumed at line \d+\); /);
+  });
 });

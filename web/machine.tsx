@@ -86,9 +86,11 @@ export function MachinePanel({ job, machines, plannerMachine }: { job?: string; 
   const chosenProfile = profile || ms?.machine || (plannerMachine && machines.some((m) => m.name === plannerMachine) ? plannerMachine : 'ref-gantry');
   const run = ms?.run ?? null;
   // The simulated machine is a hookline device: another target takes the first serial port listed.
+  // (The current choice is read in the update: a port chosen right after the target must not be overridden.)
   useEffect(() => {
-    if (target !== 'hookline' && ports.find((p) => p.id === port)?.sim) setPort(ports.find((p) => !p.sim)?.id ?? '');
-  }, [target, ports, port]);
+    if (target === 'hookline') return;
+    setPort((cur) => (ports.find((p) => p.id === cur)?.sim ? ports.find((p) => !p.sim)?.id ?? '' : cur));
+  }, [target, ports]);
 
   // The run's drawing, once per run (also after a reload or a server restart).
   useEffect(() => {

@@ -406,7 +406,10 @@ async function stream(g: MarlinLink, o: ControllerRunOptions, program: ProgramLi
       return { code: 1, message: `quick stop (M410) by the operator at ${at()}: Marlin dropped its planned moves and the position may be lost${resumeHint()}` };
     }
     if (stopping === 'interrupt') {
-      const drained = await Promise.race([send('M400').then(() => true), sleep(DRAIN_MS).then(() => false), failedP]);
+      // The limit's timer is cleared after: a pending 60 s timer kept the process (the studio stopping) alive that long.
+      let limit: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([send('M400').then(() => true), new Promise<boolean>((r) => (limit = setTimeout(() => r(false), DRAIN_MS))), failedP])
+        .finally(() => clearTimeout(limit));
       if (drained) progress.finishedBefore(next);
       c.keeper.wound(wound());
       return { code: 1, message: `interrupted at ${at()}: ${drained ? 'Marlin finished the moves it had planned and stopped' : `Marlin did not finish its planned moves within ${DRAIN_MS / 1000} s`}${resumeHint()}` };
