@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot, tempDir } from './helpers/cli';
 import type { PlanEvent } from '../host/studio/protocol';
+import { readNdjson } from '../web/ndjson';
 
 export interface RunningStudio {
   url: string;
@@ -53,23 +54,9 @@ export async function planEvents(base: string, body: unknown, signal?: AbortSign
   const res = await fetch(new URL('api/plan', base), { method: 'POST', headers: { ...POST, 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
   if (!res.ok) return { status: res.status, events: [], error: ((await res.json()) as { error: string }).error };
   const events: (PlanEvent & { at: number })[] = [];
-  const reader = res.body!.getReader();
-  const text = new TextDecoder();
-  let buf = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buf += text.decode(value, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line) events.push({ ...(JSON.parse(line) as PlanEvent), at: performance.now() - t0 });
-      if (untilDone && events.at(-1)?.type === 'done') {
-        await reader.cancel();
-        return { status: res.status, events };
-      }
-    }
-  }
+  await readNdjson<PlanEvent>(res.body!, (e) => {
+    events.push({ ...e, at: performance.now() - t0 });
+    return untilDone && e.type === 'done';
+  });
   return { status: res.status, events };
 }

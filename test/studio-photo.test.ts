@@ -12,7 +12,7 @@ import { POST, planEvents, startStudio, type RunningStudio } from './studio-help
 // the options again (web/photo-store.ts). Screenshots: test-artifacts/studio/photo-*.png.
 const CHROMIUM = '/usr/bin/chromium';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const document: any;
+declare const document: any, localStorage: any;
 const shots = join(repoRoot, 'test-artifacts/studio');
 
 /** A white w×h JPEG with black rectangles [left, top, width, height]. */
@@ -297,6 +297,9 @@ describe.skipIf(!existsSync(CHROMIUM))('hookline studio in headless Chromium: fr
       await page.click('[data-testid=crop-open]');
       expect(await page.locator('[data-testid=plan-error]').count()).toBe(0);
     };
+    // The page keeps its settings in an effect after each change: wait for the last one to be kept
+    // (a reload straight after typing can come first on a busy machine).
+    await expect.poll(() => page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? '{}').lift?.up, 'hookline.studio.settings')).toBe('40'); // web/photo-store.ts
     await page.reload();
     await again();
     expect(await page.locator('.thumb').getAttribute('src')).toBe(thumb); // the server still had it

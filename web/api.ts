@@ -1,5 +1,6 @@
 /** The studio server's API as the page calls it (host/studio/server.ts). */
 import type { ImageInfo, MachineInfo, PlanEvent, PlanRequest, SimEvent } from '../host/studio/protocol';
+import { readNdjson } from './ndjson';
 
 /** POSTs carry this header: the server refuses POSTs without it (another site's page cannot send it). */
 const POST_HEADERS = { 'x-hookline': '1' };
@@ -48,21 +49,10 @@ async function streamNdjson<E>(url: string, body: unknown, signal: AbortSignal, 
     throw new Error('the studio server does not answer (stopped?); start it again with hookline studio');
   }
   if (!res.ok) throw new ServerError(await errorText(res), res.status);
-  const reader = res.body!.getReader();
-  const text = new TextDecoder();
-  let buf = '';
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buf += text.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim()) onEvent(JSON.parse(line) as E);
-      }
-    }
+    await readNdjson<E>(res.body!, (e) => {
+      onEvent(e);
+    });
   } catch (e) {
     if (signal.aborted) return;
     throw new Error('the connection to the studio server broke off (stopped?); start it again with hookline studio');

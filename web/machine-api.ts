@@ -1,5 +1,6 @@
 /** The studio server's machine API as the page calls it (host/studio/machine-session.ts). */
 import type { MachineState, PortInfo, RunDrawing } from '../host/studio/machine-protocol';
+import { readNdjson } from './ndjson';
 
 const DOWN = 'the studio server does not answer (stopped?); start it again with hookline studio — this page reconnects by itself';
 
@@ -71,20 +72,9 @@ export function watchMachine(onState: (s: MachineState) => void, onDown: (messag
         const res = await fetch('/api/machine/events', { signal: ac.signal });
         if (!res.ok) throw new Error(await errorText(res));
         onDown(null);
-        const reader = res.body!.getReader();
-        const text = new TextDecoder();
-        let buf = '';
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          buf += text.decode(value, { stream: true });
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.trim()) onState(JSON.parse(line) as MachineState);
-          }
-        }
+        await readNdjson<MachineState>(res.body!, (state) => {
+          onState(state);
+        });
       } catch {
         // below
       }
