@@ -12,7 +12,8 @@ export class ServerError extends Error {
   }
 }
 
-async function errorText(res: Response): Promise<string> {
+/** A refused request's one-line message (the server's JSON `error`, else the HTTP status). */
+export async function errorText(res: Response): Promise<string> {
   try {
     const j = (await res.json()) as { error?: string };
     if (j.error) return j.error;

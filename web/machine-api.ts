@@ -1,5 +1,6 @@
 /** The studio server's machine API as the page calls it (host/studio/machine-session.ts). */
 import type { MachineState, PortInfo, RunDrawing } from '../host/studio/machine-protocol';
+import { errorText } from './api';
 import { readNdjson } from './ndjson';
 
 const DOWN = 'the studio server does not answer (stopped?); start it again with hookline studio — this page reconnects by itself';
@@ -16,16 +17,6 @@ export function clientId(): string {
     sessionStorage.setItem(key, id);
   }
   return id;
-}
-
-async function errorText(res: Response): Promise<string> {
-  try {
-    const j = (await res.json()) as { error?: string };
-    if (j.error) return j.error;
-  } catch {
-    // not JSON
-  }
-  return `the server answered ${res.status} ${res.statusText}`;
 }
 
 /** POST a machine command as this tab; the new state, or its one-line refusal as an Error. */
